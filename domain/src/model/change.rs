@@ -1,0 +1,99 @@
+//! Recorded changes: what a sync run added, changed (field by field), removed or restored.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::integration::text_enum;
+use crate::values::{IntegrationId, RunId};
+
+text_enum!(
+    /// What happened to an account or department in a run.
+    ChangeKind, "change kind" {
+        Added => "added",
+        Changed => "changed",
+        Removed => "removed",
+        Restored => "restored",
+    }
+);
+
+/// Which record a change is about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Subject {
+    /// A user account, by `open_id`.
+    Account(String),
+    /// A department, by `open_department_id`.
+    Department(String),
+}
+
+/// One field's old and new value (JSON; `null` when absent).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// One change to one record in one run (the design's `AccountChange`, also used for departments).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChangeRecord {
+    pub run_id: RunId,
+    pub integration_id: IntegrationId,
+    pub subject: Subject,
+    pub kind: ChangeKind,
+    pub fields: Vec<FieldChange>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Field-level differences between two serialisable records, compared as top-level JSON fields.
+///
+/// Fields present on only one side are reported with `null` on the other.
+pub fn field_changes(old: &Value, new: &Value) -> Vec<FieldChange> {
+    let empty = serde_json::Map::new();
+    let old_map = old.as_object().unwrap_or(&empty);
+    let new_map = new.as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = old_map.keys().chain(new_map.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|key| {
+            let before = old_map.get(key).unwrap_or(&Value::Null);
+            let after = new_map.get(key).unwrap_or(&Value::Null);
+            (before != after).then(|| FieldChange {
+                field: key.clone(),
+                old: before.clone(),
+                new: after.clone(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reports_only_the_fields_that_differ() {
+        let old = json!({"name": "Ann", "designation": "Engineer", "roles": ["member"]});
+        let new =
+            json!({"name": "Ann", "designation": "Lead", "roles": ["member"], "city": "Oslo"});
+        let diff = field_changes(&old, &new);
+        assert_eq!(
+            diff,
+            vec![
+                FieldChange {
+                    field: "city".into(),
+                    old: Value::Null,
+                    new: json!("Oslo")
+                },
+                FieldChange {
+                    field: "designation".into(),
+                    old: json!("Engineer"),
+                    new: json!("Lead")
+                },
+            ]
+        );
+        assert!(field_changes(&old, &old).is_empty());
+    }
+}

@@ -1,0 +1,52 @@
+//! Departments: what Lark says about one (`DepartmentState`) and the stored row (`Department`).
+
+use chrono::{DateTime, Utc};
+
+use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId};
+
+/// A department as the directory reports it, normalised. Field order is the diff/hash order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DepartmentState {
+    pub open_department_id: DepartmentId,
+    /// The tenant's custom department id (`D096`), when the app may read it.
+    pub department_id: Option<String>,
+    pub name: Option<String>,
+    pub name_en: Option<String>,
+    /// `"0"` for a first-level department.
+    pub parent_id: Option<DepartmentId>,
+    pub leader_open_id: Option<OpenId>,
+    /// Primary and deputy leaders (Lark's `leaders[]` plus `leader_user_id`).
+    pub leader_open_ids: Vec<OpenId>,
+    /// Users in the department and its sub-departments, as Lark counts them.
+    pub member_count: Option<i64>,
+    pub order: Option<i64>,
+}
+
+impl DepartmentState {
+    /// A department with only its id; the adapter fills in what Lark returned.
+    pub fn new(open_department_id: DepartmentId) -> Self {
+        Self {
+            open_department_id,
+            department_id: None,
+            name: None,
+            name_en: None,
+            parent_id: None,
+            leader_open_id: None,
+            leader_open_ids: Vec::new(),
+            member_count: None,
+            order: None,
+        }
+    }
+}
+
+/// A stored department of an integration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Department {
+    pub integration_id: IntegrationId,
+    pub state: DepartmentState,
+    pub raw: serde_json::Value,
+    pub content_hash: ContentHash,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_changed_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+}

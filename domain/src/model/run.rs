@@ -1,0 +1,90 @@
+//! Sync runs: status, timings, counts and API statistics of one synchronisation.
+
+use chrono::{DateTime, Utc};
+
+use super::integration::text_enum;
+use crate::values::{IntegrationId, RunId};
+
+text_enum!(
+    /// Where a run stands.
+    RunStatus, "run status" {
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        Held => "held",
+        Cancelled => "cancelled",
+    }
+);
+
+text_enum!(
+    /// What started a run.
+    RunTrigger, "run trigger" { Schedule => "schedule", Manual => "manual", Api => "api" }
+);
+
+/// Added/changed/removed/restored/unchanged counts for one kind of record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EntityCounts {
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub restored: u64,
+    pub unchanged: u64,
+}
+
+impl EntityCounts {
+    /// Records written or marked in the run.
+    pub fn touched(&self) -> u64 {
+        self.added + self.changed + self.removed + self.restored
+    }
+}
+
+/// Counts for users and departments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncCounts {
+    pub users: EntityCounts,
+    pub departments: EntityCounts,
+}
+
+/// How hard a run worked the Lark API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiCounters {
+    pub calls: u64,
+    pub retries: u64,
+    pub rate_limit_waits: u64,
+}
+
+/// One synchronisation of an integration.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SyncRun {
+    pub id: RunId,
+    pub integration_id: IntegrationId,
+    pub trigger: RunTrigger,
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub counts: SyncCounts,
+    pub api: ApiCounters,
+    /// Why the run failed or was held, in plain words.
+    pub error: Option<String>,
+}
+
+impl SyncRun {
+    pub fn start(
+        id: RunId,
+        integration_id: IntegrationId,
+        trigger: RunTrigger,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            integration_id,
+            trigger,
+            status: RunStatus::Running,
+            started_at: now,
+            finished_at: None,
+            counts: SyncCounts::default(),
+            api: ApiCounters::default(),
+            error: None,
+        }
+    }
+}

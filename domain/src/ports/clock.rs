@@ -1,0 +1,16 @@
+//! Time and randomness ports, so the domain stays deterministic under test.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The current time.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Fresh random identifiers.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait IdSource: Send + Sync {
+    fn new_uuid(&self) -> Uuid;
+}

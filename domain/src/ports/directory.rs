@@ -1,0 +1,174 @@
+//! Directory port: read a tenant's contact directory (Lark's contact v3 API) with an app's
+//! tenant identity. Adapters handle tokens, pacing, retries and paging details.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use crate::model::{ApiCounters, DepartmentState, Region, TenantInfo, UserProfile};
+use crate::values::{AppId, DepartmentId, OpenId};
+
+/// Client-side pacing: requests per second and per minute, per API (Lark's tier 4 is 50/s and
+/// 1000/min). `None` in a connection means no pacing (simulator benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub per_second: u32,
+    pub per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_second: 50,
+            per_minute: 1000,
+        }
+    }
+}
+
+/// Everything needed to talk to one integration's tenant.
+#[derive(Debug, Clone)]
+pub struct DirectoryConnection {
+    pub region: Region,
+    /// Overrides the region's hosts when set.
+    pub base_url: Option<String>,
+    pub app_id: AppId,
+    pub app_secret: SecretString,
+    pub rate_limits: Option<RateLimits>,
+}
+
+/// The app's contact scope: the departments and users it was granted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactScope {
+    /// Top-level departments of the scope (first-level departments when the scope is everyone).
+    pub department_ids: Vec<DepartmentId>,
+    /// Users granted directly (root-level users when the scope is everyone).
+    pub user_ids: Vec<OpenId>,
+}
+
+/// A user as listed, with Lark's JSON for forward compatibility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteUser {
+    pub profile: UserProfile,
+    pub raw: serde_json::Value,
+}
+
+/// A department as listed, with Lark's JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteDepartment {
+    pub state: DepartmentState,
+    pub raw: serde_json::Value,
+}
+
+/// One page of a department's direct members.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserPage {
+    pub users: Vec<RemoteUser>,
+    /// Present when more pages follow; pass it back unchanged.
+    pub next_page_token: Option<String>,
+}
+
+/// Why a directory request failed, after the adapter's own retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    /// App ID/secret rejected (wrong secret, unknown or disabled app).
+    #[error("Lark rejected the app credentials: {detail}")]
+    InvalidCredentials { detail: String },
+    /// The app lacks an API scope; `scope` names it when Lark did.
+    #[error("the app is missing a Lark permission{}: {detail}", scope.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    MissingScope {
+        scope: Option<String>,
+        detail: String,
+    },
+    /// A department or user is outside the app's contact scope.
+    #[error("the app has no authority over {resource}: {detail}")]
+    NoAuthority { resource: String, detail: String },
+    /// Still rate limited after the adapter's bounded retries.
+    #[error("Lark kept answering 'rate limited' after {attempts} attempts")]
+    RateLimited { attempts: u32 },
+    /// Lark or the network kept failing (5xx, timeouts, resets) after bounded retries.
+    #[error("Lark is unavailable: {detail}")]
+    Unavailable { detail: String },
+    /// Lark answered with something that is not the documented shape.
+    #[error("Lark sent an invalid response: {detail}")]
+    InvalidResponse { detail: String },
+    /// Any other Lark error code, with Lark's message and log id for support.
+    #[error("Lark error {code}: {msg}{}", log_id.as_deref().map(|l| format!(" (log id {l})")).unwrap_or_default())]
+    Api {
+        code: i64,
+        msg: String,
+        log_id: Option<String>,
+    },
+}
+
+/// Opens authenticated sessions against a tenant.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DirectoryGateway: Send + Sync {
+    /// Authenticates (fetching or reusing a tenant token) and returns a session.
+    ///
+    /// # Errors
+    /// [`DirectoryError::InvalidCredentials`] for a wrong App ID/secret, `Unavailable` when Lark
+    /// cannot be reached, other variants as Lark answers.
+    async fn open(
+        &self,
+        connection: &DirectoryConnection,
+    ) -> Result<Arc<dyn DirectorySession>, DirectoryError>;
+}
+
+/// An authenticated view of one tenant's directory. Implementations are safe to call
+/// concurrently; they pace themselves under the configured rate limits.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait DirectorySession: Send + Sync {
+    /// The tenant's name and key.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers (`MissingScope` without `tenant:tenant:readonly`).
+    async fn tenant(&self) -> Result<TenantInfo, DirectoryError>;
+
+    /// The app's contact scope (all pages).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers.
+    async fn contact_scope(&self) -> Result<ContactScope, DirectoryError>;
+
+    /// The given departments themselves (any number; the adapter batches).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `NoAuthority` when one is outside the scope.
+    async fn departments(
+        &self,
+        ids: &[DepartmentId],
+    ) -> Result<Vec<RemoteDepartment>, DirectoryError>;
+
+    /// Every department below `root` (not `root` itself), walking level by level when Lark
+    /// refuses recursion on a big tree.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `NoAuthority` when `root` is outside the scope.
+    async fn departments_under(
+        &self,
+        root: &DepartmentId,
+    ) -> Result<Vec<RemoteDepartment>, DirectoryError>;
+
+    /// One page of the direct members of `department` (`"0"` = root-level users).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `NoAuthority` when the department is outside the scope.
+    async fn users_page(
+        &self,
+        department: &DepartmentId,
+        page_token: Option<String>,
+    ) -> Result<UserPage, DirectoryError>;
+
+    /// The given users (any number; the adapter batches by 50). Users Lark does not return
+    /// (deleted, outside the scope) are simply absent; resigned users come back resigned.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers.
+    async fn users(&self, ids: &[OpenId]) -> Result<Vec<RemoteUser>, DirectoryError>;
+
+    /// Calls, retries and rate-limit waits made through this session so far.
+    fn counters(&self) -> ApiCounters;
+}

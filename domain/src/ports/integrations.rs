@@ -1,0 +1,65 @@
+//! Integration repository port: the registered integrations and their (encrypted) credentials.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::model::{Integration, IntegrationStatus, TenantInfo};
+use crate::values::{IntegrationId, IntegrationLabel};
+
+/// Why an integration could not be stored or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntegrationStoreError {
+    #[error("an integration labelled \"{0}\" already exists")]
+    LabelTaken(IntegrationLabel),
+    #[error("integration {0} does not exist")]
+    NotFound(IntegrationId),
+    /// A stored secret could not be decrypted (wrong or missing master key).
+    #[error("cannot decrypt the stored credentials: {0}")]
+    Undecryptable(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Stores integrations; secrets are encrypted at rest by the implementation.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait IntegrationRepository: Send + Sync {
+    /// # Errors
+    /// `LabelTaken` when the label is in use, `Backend` otherwise.
+    async fn insert(&self, integration: &Integration) -> Result<(), IntegrationStoreError>;
+
+    /// # Errors
+    /// `Undecryptable` when the secret cannot be decrypted, `Backend` otherwise.
+    async fn get(&self, id: IntegrationId) -> Result<Option<Integration>, IntegrationStoreError>;
+
+    /// # Errors
+    /// As [`IntegrationRepository::get`].
+    async fn find_by_label(
+        &self,
+        label: &IntegrationLabel,
+    ) -> Result<Option<Integration>, IntegrationStoreError>;
+
+    /// All integrations, ordered by label.
+    ///
+    /// # Errors
+    /// As [`IntegrationRepository::get`].
+    async fn list(&self) -> Result<Vec<Integration>, IntegrationStoreError>;
+
+    /// Records the integration's health and, when known, its tenant.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist, `Backend` otherwise.
+    async fn set_status(
+        &self,
+        id: IntegrationId,
+        status: IntegrationStatus,
+        tenant: Option<TenantInfo>,
+        now: DateTime<Utc>,
+    ) -> Result<(), IntegrationStoreError>;
+
+    /// Deletes the integration with its accounts, departments, runs and changes.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist, `Backend` otherwise.
+    async fn delete(&self, id: IntegrationId) -> Result<(), IntegrationStoreError>;
+}

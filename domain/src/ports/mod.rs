@@ -1,0 +1,29 @@
+//! Ports: the contracts between the domain and the outside world (adapters implement them).
+
+mod clock;
+mod directory;
+mod integrations;
+mod progress;
+mod read_model;
+mod sync_store;
+
+pub use clock::{Clock, IdSource};
+pub use directory::{
+    ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
+    RateLimits, RemoteDepartment, RemoteUser, UserPage,
+};
+pub use integrations::{IntegrationRepository, IntegrationStoreError};
+pub use progress::{NoProgress, SyncPhase, SyncProgress};
+pub use read_model::{AccountQuery, QueryError, ReadModel};
+pub use sync_store::{Lease, StoredHash, SyncStore, SyncStoreError, WriteBatch};
+
+#[cfg(any(test, feature = "mock"))]
+pub use clock::{MockClock, MockIdSource};
+#[cfg(any(test, feature = "mock"))]
+pub use directory::{MockDirectoryGateway, MockDirectorySession};
+#[cfg(any(test, feature = "mock"))]
+pub use integrations::MockIntegrationRepository;
+#[cfg(any(test, feature = "mock"))]
+pub use read_model::MockReadModel;
+#[cfg(any(test, feature = "mock"))]
+pub use sync_store::MockSyncStore;

@@ -1,0 +1,104 @@
+//! Read-model port: queries over stored accounts, departments, runs and change history.
+
+use async_trait::async_trait;
+
+use crate::model::{AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount};
+use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
+
+/// Filters for listing accounts; all given filters must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountQuery {
+    pub integration: IntegrationId,
+    pub status: Option<AccountStatus>,
+    pub role: Option<Role>,
+    /// The account belongs to at least one of these departments.
+    pub departments: Option<Vec<DepartmentId>>,
+    /// Case-insensitive substring of name, English name, emails, mobile, ids or employee number.
+    pub search: Option<String>,
+    pub include_removed: bool,
+    /// Keyset pagination: only accounts whose `open_id` sorts after this one.
+    pub after: Option<OpenId>,
+    pub limit: Option<u64>,
+}
+
+impl AccountQuery {
+    /// All current accounts of an integration.
+    pub fn all(integration: IntegrationId) -> Self {
+        Self {
+            integration,
+            status: None,
+            role: None,
+            departments: None,
+            search: None,
+            include_removed: false,
+            after: None,
+            limit: None,
+        }
+    }
+}
+
+/// A query failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Read-only queries for the CLI, API and UI.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ReadModel: Send + Sync {
+    /// Accounts matching the query, ordered by `open_id`.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn accounts(&self, query: &AccountQuery) -> Result<Vec<UserAccount>, QueryError>;
+
+    /// # Errors
+    /// `Backend`.
+    async fn account(
+        &self,
+        integration: IntegrationId,
+        open_id: &OpenId,
+    ) -> Result<Option<UserAccount>, QueryError>;
+
+    /// Changes recorded for one account, oldest first.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn account_history(
+        &self,
+        integration: IntegrationId,
+        open_id: &OpenId,
+    ) -> Result<Vec<ChangeRecord>, QueryError>;
+
+    /// Departments ordered by name, removed ones only when asked.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn departments(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<Department>, QueryError>;
+
+    /// Runs of an integration, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn runs(
+        &self,
+        integration: IntegrationId,
+        limit: u64,
+    ) -> Result<Vec<SyncRun>, QueryError>;
+
+    /// # Errors
+    /// `Backend`.
+    async fn run(&self, id: RunId) -> Result<Option<SyncRun>, QueryError>;
+
+    /// Changes recorded by a run, in the order they were recorded.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn run_changes(&self, id: RunId) -> Result<Vec<ChangeRecord>, QueryError>;
+}

@@ -1,0 +1,158 @@
+//! Sync store port: what a sync run reads and writes — the run lease, stored hashes, old rows
+//! for diffs, fenced batched writes and the run record.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::model::{ChangeRecord, Department, SyncRun, UserAccount};
+use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId};
+
+/// Exclusive right to sync one integration until `expires_at`. `token` increases with every
+/// grant, so a writer holding an older lease is fenced off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub integration_id: IntegrationId,
+    pub owner: String,
+    pub token: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What is stored about a record, enough to decide whether an incoming version is new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHash {
+    pub hash: ContentHash,
+    pub removed: bool,
+}
+
+/// Rows and change records to write together, atomically.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    /// Inserted or replaced whole (including `removed_at`, cleared on restore).
+    pub accounts: Vec<UserAccount>,
+    pub departments: Vec<Department>,
+    /// Marked `removed_at = now` (soft delete).
+    pub removed_accounts: Vec<OpenId>,
+    pub removed_departments: Vec<DepartmentId>,
+    pub changes: Vec<ChangeRecord>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+            && self.departments.is_empty()
+            && self.removed_accounts.is_empty()
+            && self.removed_departments.is_empty()
+            && self.changes.is_empty()
+    }
+}
+
+/// Why the sync store refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncStoreError {
+    #[error("another sync of this integration is running ({owner}, lease until {until})")]
+    LeaseHeld { owner: String, until: DateTime<Utc> },
+    #[error("this sync lost its lease (another process took over); nothing more was written")]
+    LeaseLost,
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Persistence for sync runs. Every write takes the caller's [`Lease`] and fails with
+/// `LeaseLost` unless it is still the current, unexpired lease of the integration.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    /// Takes the integration's lease if it is free or expired.
+    ///
+    /// # Errors
+    /// `LeaseHeld` when another owner holds an unexpired lease, `Backend` otherwise.
+    async fn acquire_lease(
+        &self,
+        integration: IntegrationId,
+        owner: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Lease, SyncStoreError>;
+
+    /// Extends the lease to `now + ttl`, returning the renewed lease.
+    ///
+    /// # Errors
+    /// `LeaseLost` when it is no longer ours, `Backend` otherwise.
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Lease, SyncStoreError>;
+
+    /// Gives the lease up (no error if it was already taken over).
+    ///
+    /// # Errors
+    /// `Backend` on database failure.
+    async fn release_lease(&self, lease: &Lease) -> Result<(), SyncStoreError>;
+
+    /// Records a new running run; runs of the integration still marked `running` (interrupted
+    /// processes) are marked `failed` as interrupted.
+    ///
+    /// # Errors
+    /// `LeaseLost`, `Backend`.
+    async fn begin_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError>;
+
+    /// Stores the final state of a run.
+    ///
+    /// # Errors
+    /// `LeaseLost`, `Backend`.
+    async fn finish_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError>;
+
+    /// `open_id → stored hash` of every account of the integration, removed ones included.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn account_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<OpenId, StoredHash>, SyncStoreError>;
+
+    /// `open_department_id → stored hash` of every department, removed ones included.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn department_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<DepartmentId, StoredHash>, SyncStoreError>;
+
+    /// The stored accounts with the given ids (missing ids are skipped).
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn load_accounts(
+        &self,
+        integration: IntegrationId,
+        ids: &[OpenId],
+    ) -> Result<Vec<UserAccount>, SyncStoreError>;
+
+    /// The stored departments with the given ids (missing ids are skipped).
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn load_departments(
+        &self,
+        integration: IntegrationId,
+        ids: &[DepartmentId],
+    ) -> Result<Vec<Department>, SyncStoreError>;
+
+    /// Writes the batch in one transaction after checking the lease; `now` stamps removals.
+    ///
+    /// # Errors
+    /// `LeaseLost` (nothing written), `Backend` (nothing written).
+    async fn write_batch(
+        &self,
+        lease: &Lease,
+        batch: &WriteBatch,
+        now: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError>;
+}

@@ -1,0 +1,194 @@
+//! Read-side use cases: accounts with filters (department = subtree), one account with its
+//! history, departments, runs with their changes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::model::{AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount};
+use crate::ports::{AccountQuery, QueryError, ReadModel};
+use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
+
+/// Filters as users state them; `department` is an `open_department_id`, a custom department id
+/// or a department name (case-insensitive) and matches its whole subtree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    pub status: Option<AccountStatus>,
+    pub role: Option<Role>,
+    pub department: Option<String>,
+    pub search: Option<String>,
+    pub include_removed: bool,
+}
+
+/// The department filter named no department.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no department with id or name \"{0}\" (see `aviary departments list`)")]
+pub struct DepartmentNotFound(pub String);
+
+/// Why a query failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueriesError {
+    #[error(transparent)]
+    UnknownDepartment(#[from] DepartmentNotFound),
+    #[error("no account with open_id \"{0}\" in this integration")]
+    UnknownAccount(String),
+    #[error("no sync run with id {0}")]
+    UnknownRun(RunId),
+    #[error(transparent)]
+    Store(#[from] QueryError),
+}
+
+/// An account and every change recorded for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountWithHistory {
+    pub account: UserAccount,
+    pub history: Vec<ChangeRecord>,
+}
+
+/// Read-side queries over the stored directory.
+#[derive(Clone)]
+pub struct Queries {
+    read: Arc<dyn ReadModel>,
+}
+
+impl std::fmt::Debug for Queries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queries").finish_non_exhaustive()
+    }
+}
+
+/// The department and all its descendants (by `parent_id`).
+fn subtree(departments: &[Department], root: &DepartmentId) -> Vec<DepartmentId> {
+    let mut children: HashMap<&DepartmentId, Vec<&DepartmentId>> = HashMap::new();
+    for department in departments {
+        if let Some(parent) = &department.state.parent_id {
+            children
+                .entry(parent)
+                .or_default()
+                .push(&department.state.open_department_id);
+        }
+    }
+    let mut found = vec![root.clone()];
+    let mut visited: HashSet<&DepartmentId> = HashSet::from([root]);
+    let mut queue = vec![root];
+    while let Some(current) = queue.pop() {
+        for child in children.get(current).into_iter().flatten() {
+            if visited.insert(child) {
+                found.push((*child).clone());
+                queue.push(child);
+            }
+        }
+    }
+    found
+}
+
+impl Queries {
+    pub fn new(read: Arc<dyn ReadModel>) -> Self {
+        Self { read }
+    }
+
+    /// Resolves a department given by id, custom id or name.
+    fn resolve_department<'a>(departments: &'a [Department], key: &str) -> Option<&'a Department> {
+        let key = key.trim();
+        departments
+            .iter()
+            .find(|d| {
+                d.state.open_department_id.as_str() == key
+                    || d.state.department_id.as_deref() == Some(key)
+            })
+            .or_else(|| {
+                departments.iter().find(|d| {
+                    d.state
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(key))
+                })
+            })
+    }
+
+    /// Accounts matching the filter, ordered by `open_id`.
+    ///
+    /// # Errors
+    /// `UnknownDepartment` when the department filter matches nothing, `Store` otherwise.
+    pub async fn accounts(
+        &self,
+        integration: IntegrationId,
+        filter: &AccountFilter,
+    ) -> Result<Vec<UserAccount>, QueriesError> {
+        let departments = match &filter.department {
+            None => None,
+            Some(key) => {
+                let all = self.read.departments(integration, true).await?;
+                let root = Self::resolve_department(&all, key)
+                    .ok_or_else(|| DepartmentNotFound(key.clone()))?;
+                Some(subtree(&all, &root.state.open_department_id))
+            }
+        };
+        let query = AccountQuery {
+            status: filter.status,
+            role: filter.role,
+            departments,
+            search: filter
+                .search
+                .as_ref()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
+            include_removed: filter.include_removed,
+            ..AccountQuery::all(integration)
+        };
+        Ok(self.read.accounts(&query).await?)
+    }
+
+    /// One account (removed ones included) with its change history.
+    ///
+    /// # Errors
+    /// `UnknownAccount` when absent, `Store` otherwise.
+    pub async fn account(
+        &self,
+        integration: IntegrationId,
+        open_id: &str,
+    ) -> Result<AccountWithHistory, QueriesError> {
+        let unknown = || QueriesError::UnknownAccount(open_id.to_owned());
+        let id = OpenId::parse(open_id).map_err(|_| unknown())?;
+        let account = self
+            .read
+            .account(integration, &id)
+            .await?
+            .ok_or_else(unknown)?;
+        let history = self.read.account_history(integration, &id).await?;
+        Ok(AccountWithHistory { account, history })
+    }
+
+    /// # Errors
+    /// `Store`.
+    pub async fn departments(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<Department>, QueriesError> {
+        Ok(self.read.departments(integration, include_removed).await?)
+    }
+
+    /// # Errors
+    /// `Store`.
+    pub async fn runs(
+        &self,
+        integration: IntegrationId,
+        limit: u64,
+    ) -> Result<Vec<SyncRun>, QueriesError> {
+        Ok(self.read.runs(integration, limit).await?)
+    }
+
+    /// A run with the changes it recorded.
+    ///
+    /// # Errors
+    /// `UnknownRun` when absent, `Store` otherwise.
+    pub async fn run(&self, id: RunId) -> Result<(SyncRun, Vec<ChangeRecord>), QueriesError> {
+        let run = self
+            .read
+            .run(id)
+            .await?
+            .ok_or(QueriesError::UnknownRun(id))?;
+        let changes = self.read.run_changes(id).await?;
+        Ok((run, changes))
+    }
+}

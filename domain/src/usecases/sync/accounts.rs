@@ -1,0 +1,181 @@
+//! Turns listed users into stored accounts: derive roles, hash, skip the unchanged, diff the
+//! changed against their stored version, record one change per difference.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::tracker::{Decision, Tracker, diff, fingerprint};
+use super::writer::Writer;
+use crate::model::{AccountState, ChangeKind, ChangeRecord, EntityCounts, Subject, UserAccount};
+use crate::ports::{RemoteUser, SyncStore, SyncStoreError};
+use crate::values::{ContentHash, IntegrationId, OpenId, RunId};
+
+/// An incoming account whose stored version must be read before it can be written.
+struct Pending {
+    state: AccountState,
+    state_json: Value,
+    raw: Value,
+    hash: ContentHash,
+}
+
+pub(super) struct AccountIngest {
+    integration: IntegrationId,
+    run_id: RunId,
+    leaders: HashSet<OpenId>,
+    pub(super) tracker: Tracker<OpenId>,
+    pending: Vec<Pending>,
+    pub(super) counts: EntityCounts,
+}
+
+fn state_json(state: &AccountState) -> Value {
+    // Serialising plain data structs into a Value cannot fail.
+    serde_json::to_value(state).unwrap_or(Value::Null)
+}
+
+impl AccountIngest {
+    pub(super) fn new(
+        integration: IntegrationId,
+        run_id: RunId,
+        leaders: HashSet<OpenId>,
+        tracker: Tracker<OpenId>,
+    ) -> Self {
+        Self {
+            integration,
+            run_id,
+            leaders,
+            tracker,
+            pending: Vec::new(),
+            counts: EntityCounts::default(),
+        }
+    }
+
+    pub(super) fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn change(
+        &self,
+        id: &OpenId,
+        kind: ChangeKind,
+        fields: Vec<crate::model::FieldChange>,
+        now: DateTime<Utc>,
+    ) -> ChangeRecord {
+        ChangeRecord {
+            run_id: self.run_id,
+            integration_id: self.integration,
+            subject: Subject::Account(id.as_str().to_owned()),
+            kind,
+            fields,
+            recorded_at: now,
+        }
+    }
+
+    /// Takes one listed user; duplicates (users in several departments) are ignored.
+    pub(super) fn ingest(&mut self, user: RemoteUser, writer: &mut Writer<'_>, now: DateTime<Utc>) {
+        let state = AccountState::derive(user.profile, &self.leaders);
+        let json = state_json(&state);
+        let (hash, raw) = fingerprint(&json, user.raw);
+        match self.tracker.observe(state.open_id(), &hash) {
+            None => {}
+            Some(Decision::Unchanged) => self.counts.unchanged += 1,
+            Some(Decision::Added) => {
+                self.counts.added += 1;
+                writer.batch.changes.push(self.change(
+                    state.open_id(),
+                    ChangeKind::Added,
+                    Vec::new(),
+                    now,
+                ));
+                writer.batch.accounts.push(UserAccount {
+                    integration_id: self.integration,
+                    state,
+                    raw,
+                    content_hash: hash,
+                    first_seen_at: now,
+                    last_changed_at: now,
+                    removed_at: None,
+                });
+            }
+            Some(Decision::NeedsStored) => self.pending.push(Pending {
+                state,
+                state_json: json,
+                raw,
+                hash,
+            }),
+        }
+    }
+
+    /// Reads the stored versions of pending accounts and turns them into changed/restored rows.
+    pub(super) async fn resolve_pending(
+        &mut self,
+        store: &dyn SyncStore,
+        writer: &mut Writer<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let ids: Vec<OpenId> = pending.iter().map(|p| p.state.open_id().clone()).collect();
+        let mut stored: HashMap<OpenId, UserAccount> = store
+            .load_accounts(self.integration, &ids)
+            .await?
+            .into_iter()
+            .map(|account| (account.state.open_id().clone(), account))
+            .collect();
+        for item in pending {
+            let previous = stored.remove(item.state.open_id());
+            let (kind, fields, first_seen_at) = match &previous {
+                Some(old) => {
+                    let fields = diff(
+                        &state_json(&old.state),
+                        &old.raw,
+                        &item.state_json,
+                        &item.raw,
+                    );
+                    let kind = if old.removed_at.is_some() {
+                        ChangeKind::Restored
+                    } else {
+                        ChangeKind::Changed
+                    };
+                    (kind, fields, old.first_seen_at)
+                }
+                // Deleted between reading hashes and now: treat as new.
+                None => (ChangeKind::Added, Vec::new(), now),
+            };
+            match kind {
+                ChangeKind::Restored => self.counts.restored += 1,
+                ChangeKind::Added => self.counts.added += 1,
+                _ => self.counts.changed += 1,
+            }
+            writer
+                .batch
+                .changes
+                .push(self.change(item.state.open_id(), kind, fields, now));
+            writer.batch.accounts.push(UserAccount {
+                integration_id: self.integration,
+                state: item.state,
+                raw: item.raw,
+                content_hash: item.hash,
+                first_seen_at,
+                last_changed_at: now,
+                removed_at: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks accounts removed (soft delete) with a change record each.
+    pub(super) fn remove(&mut self, ids: Vec<OpenId>, writer: &mut Writer<'_>, now: DateTime<Utc>) {
+        for id in &ids {
+            writer
+                .batch
+                .changes
+                .push(self.change(id, ChangeKind::Removed, Vec::new(), now));
+        }
+        self.counts.removed += ids.len() as u64;
+        writer.batch.removed_accounts.extend(ids);
+    }
+}

@@ -1,0 +1,692 @@
+//! Use-case tests of the sync algorithm with mockall mocks of every port.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::*;
+use crate::model::{
+    AccountState, AccountStatus, ChangeKind, DepartmentState, Region, Role, Subject, UserAccount,
+    UserProfile,
+};
+use crate::ports::{
+    ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockIdSource,
+    MockIntegrationRepository, MockSyncStore, NoProgress, RemoteDepartment, RemoteUser, StoredHash,
+    UserPage, WriteBatch,
+};
+use crate::values::{AppId, IntegrationLabel, OpenId};
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+        .single()
+        .unwrap()
+}
+
+fn integration_id() -> IntegrationId {
+    IntegrationId::from_uuid(uuid::Uuid::from_u128(1))
+}
+
+fn integration() -> Integration {
+    Integration {
+        id: integration_id(),
+        label: IntegrationLabel::parse("Acme").unwrap(),
+        region: Region::Lark,
+        base_url: Some("http://127.0.0.1:1".into()),
+        app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
+        app_secret: SecretString::from("s3cret"),
+        status: IntegrationStatus::Active,
+        tenant: None,
+        authorized_by: None,
+        sync_interval_minutes: Some(60),
+        created_at: at(),
+        updated_at: at(),
+    }
+}
+
+fn dept_id(id: &str) -> DepartmentId {
+    DepartmentId::parse(id).unwrap()
+}
+
+fn open_id(id: &str) -> OpenId {
+    OpenId::parse(id).unwrap()
+}
+
+fn department(id: &str, leader: Option<&str>) -> RemoteDepartment {
+    let mut state = DepartmentState::new(dept_id(id));
+    state.name = Some(format!("Dept {id}"));
+    state.parent_id = Some(DepartmentId::root());
+    state.leader_open_id = leader.map(open_id);
+    RemoteDepartment {
+        state,
+        raw: json!({"open_department_id": id}),
+    }
+}
+
+fn user(id: &str, departments: &[&str]) -> RemoteUser {
+    let mut profile = UserProfile::new(open_id(id));
+    profile.name = Some(format!("User {id}"));
+    profile.department_ids = departments.iter().map(|d| dept_id(d)).collect();
+    profile.designation = Some("Engineer".into());
+    RemoteUser {
+        profile,
+        raw: json!({"open_id": id}),
+    }
+}
+
+/// What the fake tenant answers.
+#[derive(Clone, Default)]
+struct Tenant {
+    scope_departments: Vec<&'static str>,
+    scope_users: Vec<&'static str>,
+    departments: Vec<RemoteDepartment>,
+    /// department id → its members (one page per inner vec).
+    pages: HashMap<&'static str, Vec<Vec<RemoteUser>>>,
+    /// What `/users/batch` returns, by id.
+    batch: HashMap<&'static str, RemoteUser>,
+    /// Listing this department fails with this error.
+    failing: Option<(&'static str, DirectoryError)>,
+}
+
+fn session(tenant: Tenant) -> MockDirectorySession {
+    let mut session = MockDirectorySession::new();
+    let scope = ContactScope {
+        department_ids: tenant
+            .scope_departments
+            .iter()
+            .map(|d| dept_id(d))
+            .collect(),
+        user_ids: tenant.scope_users.iter().map(|u| open_id(u)).collect(),
+    };
+    session
+        .expect_contact_scope()
+        .returning(move || Ok(scope.clone()));
+    let roots = tenant.departments.clone();
+    session.expect_departments().returning(move |ids| {
+        Ok(roots
+            .iter()
+            .filter(|d| ids.contains(&d.state.open_department_id))
+            .cloned()
+            .collect())
+    });
+    session
+        .expect_departments_under()
+        .returning(|_| Ok(Vec::new()));
+    let pages = tenant.pages.clone();
+    let failing = tenant.failing.clone();
+    session
+        .expect_users_page()
+        .returning(move |department, token| {
+            if let Some((id, error)) = &failing
+                && department.as_str() == *id
+            {
+                return Err(error.clone());
+            }
+            let list = pages.get(department.as_str()).cloned().unwrap_or_default();
+            let index: usize = token.map_or(0, |t| t.parse().unwrap());
+            let users = list.get(index).cloned().unwrap_or_default();
+            let next_page_token = (index + 1 < list.len()).then(|| (index + 1).to_string());
+            Ok(UserPage {
+                users,
+                next_page_token,
+            })
+        });
+    let batch = tenant.batch.clone();
+    session.expect_users().returning(move |ids| {
+        Ok(ids
+            .iter()
+            .filter_map(|id| batch.get(id.as_str()).cloned())
+            .collect())
+    });
+    session
+        .expect_counters()
+        .returning(|| crate::model::ApiCounters {
+            calls: 7,
+            retries: 1,
+            rate_limit_waits: 0,
+        });
+    session
+}
+
+/// What the store holds before the run, and what the run wrote.
+#[derive(Default)]
+struct Stored {
+    accounts: Vec<UserAccount>,
+    batches: Vec<WriteBatch>,
+    finished: Option<SyncRun>,
+    status: Option<IntegrationStatus>,
+}
+
+fn stored_account(remote: &RemoteUser, removed: bool) -> UserAccount {
+    let state = AccountState::derive(remote.profile.clone(), &Default::default());
+    let json = serde_json::to_value(&state).unwrap();
+    let (hash, raw) = tracker::fingerprint(&json, remote.raw.clone());
+    UserAccount {
+        integration_id: integration_id(),
+        state,
+        raw,
+        content_hash: hash,
+        first_seen_at: at() - chrono::Duration::days(3),
+        last_changed_at: at() - chrono::Duration::days(3),
+        removed_at: removed.then(|| at() - chrono::Duration::days(1)),
+    }
+}
+
+struct Setup {
+    tenant: Tenant,
+    stored: Arc<Mutex<Stored>>,
+    lease_held: bool,
+    threshold: f64,
+}
+
+impl Setup {
+    fn new(tenant: Tenant) -> Self {
+        Self {
+            tenant,
+            stored: Arc::default(),
+            lease_held: false,
+            threshold: 20.0,
+        }
+    }
+
+    fn with_stored(self, accounts: Vec<UserAccount>) -> Self {
+        self.stored.lock().unwrap().accounts = accounts;
+        self
+    }
+
+    fn use_case(&self) -> SyncIntegration {
+        let mut integrations = MockIntegrationRepository::new();
+        integrations
+            .expect_get()
+            .returning(|_| Ok(Some(integration())));
+        let recorder = Arc::clone(&self.stored);
+        integrations
+            .expect_set_status()
+            .returning(move |_, status, _, _| {
+                recorder.lock().unwrap().status = Some(status);
+                Ok(())
+            });
+
+        let mut store = MockSyncStore::new();
+        let held = self.lease_held;
+        store
+            .expect_acquire_lease()
+            .returning(move |id, owner, _, now| {
+                if held {
+                    Err(SyncStoreError::LeaseHeld {
+                        owner: "other-host:42".into(),
+                        until: now,
+                    })
+                } else {
+                    Ok(Lease {
+                        integration_id: id,
+                        owner: owner.into(),
+                        token: 1,
+                        expires_at: now,
+                    })
+                }
+            });
+        store
+            .expect_renew_lease()
+            .returning(|lease, _, _| Ok(lease.clone()));
+        store.expect_release_lease().returning(|_| Ok(()));
+        store.expect_begin_run().returning(|_, _| Ok(()));
+        let recorder = Arc::clone(&self.stored);
+        store.expect_finish_run().returning(move |_, run| {
+            recorder.lock().unwrap().finished = Some(run.clone());
+            Ok(())
+        });
+        let recorder = Arc::clone(&self.stored);
+        store.expect_account_hashes().returning(move |_| {
+            Ok(recorder
+                .lock()
+                .unwrap()
+                .accounts
+                .iter()
+                .map(|a| {
+                    let hash = StoredHash {
+                        hash: a.content_hash.clone(),
+                        removed: a.removed_at.is_some(),
+                    };
+                    (a.state.open_id().clone(), hash)
+                })
+                .collect())
+        });
+        store
+            .expect_department_hashes()
+            .returning(|_| Ok(HashMap::new()));
+        let recorder = Arc::clone(&self.stored);
+        store.expect_load_accounts().returning(move |_, ids| {
+            Ok(recorder
+                .lock()
+                .unwrap()
+                .accounts
+                .iter()
+                .filter(|a| ids.contains(a.state.open_id()))
+                .cloned()
+                .collect())
+        });
+        store
+            .expect_load_departments()
+            .returning(|_, _| Ok(Vec::new()));
+        let recorder = Arc::clone(&self.stored);
+        store.expect_write_batch().returning(move |_, batch, _| {
+            recorder.lock().unwrap().batches.push(batch.clone());
+            Ok(())
+        });
+
+        let mut directory = MockDirectoryGateway::new();
+        let tenant = self.tenant.clone();
+        directory
+            .expect_open()
+            .returning(move |_| Ok(Arc::new(session(tenant.clone())) as Arc<dyn DirectorySession>));
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(at);
+        let mut ids = MockIdSource::new();
+        ids.expect_new_uuid()
+            .returning(|| uuid::Uuid::from_u128(99));
+        let settings = SyncSettings {
+            removal_threshold_percent: self.threshold,
+            batch_size: 2,
+            lease_ttl: Duration::from_secs(60),
+            ..SyncSettings::default()
+        };
+        SyncIntegration::new(
+            Arc::new(integrations),
+            Arc::new(store),
+            Arc::new(directory),
+            Arc::new(clock),
+            Arc::new(ids),
+            settings,
+        )
+    }
+
+    async fn run(&self, dry_run: bool, confirm_removals: bool) -> SyncReport {
+        let request = SyncRequest {
+            integration: integration_id(),
+            trigger: RunTrigger::Manual,
+            dry_run,
+            confirm_removals,
+            rate_limits: None,
+        };
+        self.use_case()
+            .execute(&request, &NoProgress)
+            .await
+            .unwrap()
+    }
+
+    fn written(&self) -> WriteBatch {
+        let stored = self.stored.lock().unwrap();
+        let mut all = WriteBatch::default();
+        for batch in &stored.batches {
+            all.accounts.extend(batch.accounts.iter().cloned());
+            all.departments.extend(batch.departments.iter().cloned());
+            all.removed_accounts
+                .extend(batch.removed_accounts.iter().cloned());
+            all.removed_departments
+                .extend(batch.removed_departments.iter().cloned());
+            all.changes.extend(batch.changes.iter().cloned());
+        }
+        all
+    }
+}
+
+fn base_tenant() -> Tenant {
+    let mut tenant = Tenant {
+        scope_departments: vec!["od-eng", "od-sales"],
+        departments: vec![
+            department("od-eng", Some("ou_lead")),
+            department("od-sales", None),
+        ],
+        ..Tenant::default()
+    };
+    tenant.pages.insert(
+        "od-eng",
+        vec![
+            vec![
+                user("ou_lead", &["od-eng"]),
+                user("ou_both", &["od-eng", "od-sales"]),
+            ],
+            vec![user("ou_dev", &["od-eng"])],
+        ],
+    );
+    tenant.pages.insert(
+        "od-sales",
+        vec![vec![
+            user("ou_both", &["od-eng", "od-sales"]),
+            user("ou_rep", &["od-sales"]),
+        ]],
+    );
+    tenant.pages.insert("0", vec![vec![user("ou_ceo", &["0"])]]);
+    tenant
+}
+
+fn kinds(batch: &WriteBatch) -> Vec<(String, ChangeKind)> {
+    let mut kinds: Vec<_> = batch
+        .changes
+        .iter()
+        .filter_map(|c| match &c.subject {
+            Subject::Account(id) => Some((id.clone(), c.kind)),
+            Subject::Department(_) => None,
+        })
+        .collect();
+    kinds.sort_by(|a, b| a.0.cmp(&b.0));
+    kinds
+}
+
+#[tokio::test]
+async fn first_sync_adds_every_user_once_and_derives_roles() {
+    let setup = Setup::new(base_tenant());
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert_eq!(
+        report.run.counts.users.added, 5,
+        "ou_both listed twice is added once"
+    );
+    assert_eq!(report.run.counts.departments.added, 2);
+    assert_eq!(report.run.api.calls, 7);
+    let written = setup.written();
+    assert_eq!(written.accounts.len(), 5);
+    let lead = written
+        .accounts
+        .iter()
+        .find(|a| a.state.open_id().as_str() == "ou_lead")
+        .unwrap();
+    assert_eq!(lead.state.roles, vec![Role::DepartmentLeader]);
+    let both = written
+        .accounts
+        .iter()
+        .find(|a| a.state.open_id().as_str() == "ou_both")
+        .unwrap();
+    assert_eq!(both.state.profile.department_ids.len(), 2);
+    assert_eq!(both.state.roles, vec![Role::Member]);
+    assert!(
+        kinds(&written)
+            .iter()
+            .all(|(_, kind)| *kind == ChangeKind::Added)
+    );
+    let stored = setup.stored.lock().unwrap();
+    assert_eq!(
+        stored.finished.as_ref().unwrap().status,
+        RunStatus::Succeeded
+    );
+    assert_eq!(stored.status, Some(IntegrationStatus::Active));
+}
+
+fn previous_state_of(tenant: &Tenant) -> Vec<UserAccount> {
+    let mut seen = std::collections::HashSet::new();
+    tenant
+        .pages
+        .values()
+        .flatten()
+        .flatten()
+        .filter(|u| seen.insert(u.profile.open_id.clone()))
+        .map(|u| {
+            let mut account = stored_account(u, false);
+            if u.profile.open_id.as_str() == "ou_lead" {
+                account = stored_account(u, false);
+                account.state.roles = vec![Role::DepartmentLeader];
+                let json = serde_json::to_value(&account.state).unwrap();
+                account.content_hash = tracker::fingerprint(&json, account.raw.clone()).0;
+            }
+            account
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn unchanged_tenant_writes_nothing_but_the_department_rows_it_never_had() {
+    let tenant = base_tenant();
+    let setup = Setup::new(tenant.clone()).with_stored(previous_state_of(&tenant));
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert_eq!(report.run.counts.users.unchanged, 5);
+    assert_eq!(report.run.counts.users.touched(), 0);
+    let written = setup.written();
+    assert!(
+        written.accounts.is_empty(),
+        "no account row written for an unchanged tenant"
+    );
+    assert!(written.removed_accounts.is_empty());
+}
+
+#[tokio::test]
+async fn changed_fields_are_diffed_field_by_field_against_the_stored_row() {
+    let mut tenant = base_tenant();
+    let stored = previous_state_of(&tenant);
+    let pages = tenant.pages.get_mut("od-sales").unwrap();
+    pages[0][1].profile.designation = Some("Account Executive".into());
+    pages[0][1].profile.status = AccountStatus::Suspended;
+    let setup = Setup::new(tenant).with_stored(stored);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.counts.users.changed, 1);
+    assert_eq!(report.run.counts.users.unchanged, 4);
+    let written = setup.written();
+    assert_eq!(written.accounts.len(), 1);
+    let change = written
+        .changes
+        .iter()
+        .find(|c| c.subject == Subject::Account("ou_rep".into()))
+        .unwrap();
+    assert_eq!(change.kind, ChangeKind::Changed);
+    let fields: Vec<_> = change
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), f.old.clone(), f.new.clone()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("designation", json!("Engineer"), json!("Account Executive")),
+            ("status", json!("active"), json!("suspended")),
+        ]
+    );
+    assert_eq!(
+        written.accounts[0].first_seen_at,
+        at() - chrono::Duration::days(3),
+        "first_seen_at kept"
+    );
+}
+
+#[tokio::test]
+async fn vanished_users_are_rechecked_and_resigned_ones_come_back_flagged() {
+    let mut tenant = base_tenant();
+    let stored = previous_state_of(&tenant);
+    // ou_dev resigned (gone from listings, batch says resigned); ou_rep vanished entirely.
+    tenant.pages.get_mut("od-eng").unwrap()[1].clear();
+    tenant.pages.get_mut("od-sales").unwrap()[0].retain(|u| u.profile.open_id.as_str() != "ou_rep");
+    let mut resigned = user("ou_dev", &[]);
+    resigned.profile.status = AccountStatus::Resigned;
+    tenant.batch.insert("ou_dev", resigned);
+    let setup = Setup {
+        threshold: 50.0,
+        ..Setup::new(tenant)
+    }
+    .with_stored(stored);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    let written = setup.written();
+    assert_eq!(
+        kinds(&written),
+        vec![
+            ("ou_dev".into(), ChangeKind::Changed),
+            ("ou_rep".into(), ChangeKind::Removed),
+        ]
+    );
+    assert_eq!(written.removed_accounts, vec![open_id("ou_rep")]);
+    let dev = written
+        .accounts
+        .iter()
+        .find(|a| a.state.open_id().as_str() == "ou_dev")
+        .unwrap();
+    assert_eq!(dev.state.profile.status, AccountStatus::Resigned);
+    assert_eq!(report.run.counts.users.removed, 1);
+}
+
+#[tokio::test]
+async fn a_returning_user_is_restored() {
+    let tenant = base_tenant();
+    let mut stored = previous_state_of(&tenant);
+    let rep = stored
+        .iter_mut()
+        .find(|a| a.state.open_id().as_str() == "ou_rep")
+        .unwrap();
+    rep.removed_at = Some(at() - chrono::Duration::days(1));
+    let setup = Setup::new(tenant).with_stored(stored);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.counts.users.restored, 1);
+    let written = setup.written();
+    assert_eq!(
+        kinds(&written),
+        vec![("ou_rep".into(), ChangeKind::Restored)]
+    );
+    assert_eq!(written.accounts[0].removed_at, None);
+}
+
+#[tokio::test]
+async fn a_failed_listing_removes_nothing_and_fails_the_run() {
+    let mut tenant = base_tenant();
+    let stored = previous_state_of(&tenant);
+    tenant.pages.get_mut("od-sales").unwrap()[0].clear();
+    tenant.failing = Some((
+        "od-eng",
+        DirectoryError::Unavailable {
+            detail: "HTTP 503 after 4 attempts".into(),
+        },
+    ));
+    let setup = Setup::new(tenant).with_stored(stored);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Failed);
+    assert!(report.run.error.as_deref().unwrap().contains("503"));
+    let written = setup.written();
+    assert!(written.removed_accounts.is_empty());
+    assert!(
+        written
+            .changes
+            .iter()
+            .all(|c| c.kind != ChangeKind::Removed)
+    );
+    assert_eq!(
+        setup.stored.lock().unwrap().status,
+        Some(IntegrationStatus::Failing)
+    );
+}
+
+#[tokio::test]
+async fn removals_above_the_threshold_hold_the_run_until_confirmed() {
+    let mut tenant = base_tenant();
+    let stored = previous_state_of(&tenant);
+    // The scope shrank to sales only: eng users vanish from every listing and from batch.
+    tenant.scope_departments = vec!["od-sales"];
+    tenant.pages.remove("0");
+    let setup = Setup::new(tenant.clone()).with_stored(stored.clone());
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Held);
+    let held = report.held.unwrap();
+    assert_eq!((held.accounts, held.accounts_stored), (3, 5));
+    assert!(report.run.error.unwrap().contains("3 of 5 accounts"));
+    assert!(setup.written().removed_accounts.is_empty());
+    assert_eq!(
+        setup.stored.lock().unwrap().status,
+        Some(IntegrationStatus::Degraded)
+    );
+
+    let confirmed = Setup::new(tenant).with_stored(stored);
+    let report = confirmed.run(false, true).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert_eq!(confirmed.written().removed_accounts.len(), 3);
+}
+
+#[tokio::test]
+async fn users_granted_directly_in_scope_are_fetched_in_batch() {
+    let mut tenant = base_tenant();
+    tenant.scope_users = vec!["ou_ceo", "ou_guest"];
+    tenant.batch.insert("ou_guest", user("ou_guest", &[]));
+    let setup = Setup::new(tenant);
+    let report = setup.run(false, false).await;
+    assert_eq!(
+        report.run.counts.users.added, 6,
+        "ou_ceo is not fetched twice"
+    );
+}
+
+#[tokio::test]
+async fn the_root_listing_is_skipped_without_whole_tenant_scope() {
+    let mut tenant = base_tenant();
+    tenant.failing = Some((
+        "0",
+        DirectoryError::NoAuthority {
+            resource: "department 0".into(),
+            detail: "40004".into(),
+        },
+    ));
+    let setup = Setup::new(tenant);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert_eq!(report.run.counts.users.added, 4);
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_previews_the_changes() {
+    let setup = Setup::new(base_tenant());
+    let report = setup.run(true, false).await;
+    assert!(report.dry_run);
+    assert_eq!(report.run.counts.users.added, 5);
+    assert_eq!(
+        report
+            .preview
+            .iter()
+            .filter(|c| matches!(c.subject, Subject::Account(_)))
+            .count(),
+        5
+    );
+    let stored = setup.stored.lock().unwrap();
+    assert!(stored.batches.is_empty());
+    assert!(stored.finished.is_none());
+    assert!(stored.status.is_none());
+}
+
+#[tokio::test]
+async fn a_second_concurrent_run_is_refused() {
+    let setup = Setup {
+        lease_held: true,
+        ..Setup::new(base_tenant())
+    };
+    let request = SyncRequest {
+        integration: integration_id(),
+        trigger: RunTrigger::Manual,
+        dry_run: false,
+        confirm_removals: false,
+        rate_limits: None,
+    };
+    let err = setup
+        .use_case()
+        .execute(&request, &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SyncError::AlreadyRunning { ref owner, .. } if owner == "other-host:42"),
+        "{err:?}"
+    );
+    assert!(setup.stored.lock().unwrap().batches.is_empty());
+}
+
+#[tokio::test]
+async fn writes_are_batched_by_the_configured_size() {
+    let setup = Setup::new(base_tenant());
+    setup.run(false, false).await;
+    let stored = setup.stored.lock().unwrap();
+    assert!(
+        stored.batches.len() >= 3,
+        "5 accounts + 2 departments in batches of 2"
+    );
+    assert!(
+        stored
+            .batches
+            .iter()
+            .all(|b| b.accounts.len() + b.departments.len() <= 3)
+    );
+}

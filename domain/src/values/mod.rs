@@ -1,0 +1,13 @@
+//! Validated value types: constructing one proves its invariants hold.
+
+mod app_id;
+mod content_hash;
+mod ids;
+mod label;
+mod remote_ids;
+
+pub use app_id::{AppId, AppIdError};
+pub use content_hash::ContentHash;
+pub use ids::{IdParseError, IntegrationId, RunId};
+pub use label::{IntegrationLabel, LabelError};
+pub use remote_ids::{DepartmentId, OpenId, RemoteIdError};
