@@ -133,6 +133,39 @@ pub struct UserAccount {
     pub removed_at: Option<DateTime<Utc>>,
 }
 
+impl UserProfile {
+    /// A profile with only its id and an active status; the adapter fills in what Lark returned.
+    pub fn new(open_id: OpenId) -> Self {
+        Self {
+            open_id,
+            union_id: None,
+            user_id: None,
+            name: None,
+            en_name: None,
+            nickname: None,
+            email: None,
+            enterprise_email: None,
+            mobile: None,
+            gender: None,
+            status: AccountStatus::Active,
+            is_tenant_manager: false,
+            department_ids: Vec::new(),
+            primary_department_id: None,
+            designation: None,
+            employee_no: None,
+            employee_type: None,
+            leader_open_id: None,
+            dotted_line_leader_open_ids: Vec::new(),
+            city: None,
+            country: None,
+            work_station: None,
+            geo: None,
+            join_time: None,
+            avatar_url: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,38 +214,5 @@ mod tests {
             AccountStatus::from_flags(StatusFlags::default()),
             AccountStatus::NotActivated
         );
-    }
-}
-
-impl UserProfile {
-    /// A profile with only its id and an active status; the adapter fills in what Lark returned.
-    pub fn new(open_id: OpenId) -> Self {
-        Self {
-            open_id,
-            union_id: None,
-            user_id: None,
-            name: None,
-            en_name: None,
-            nickname: None,
-            email: None,
-            enterprise_email: None,
-            mobile: None,
-            gender: None,
-            status: AccountStatus::Active,
-            is_tenant_manager: false,
-            department_ids: Vec::new(),
-            primary_department_id: None,
-            designation: None,
-            employee_no: None,
-            employee_type: None,
-            leader_open_id: None,
-            dotted_line_leader_open_ids: Vec::new(),
-            city: None,
-            country: None,
-            work_station: None,
-            geo: None,
-            join_time: None,
-            avatar_url: None,
-        }
     }
 }

@@ -192,3 +192,95 @@ impl Queries {
         Ok((run, changes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DepartmentState;
+    use crate::ports::MockReadModel;
+    use crate::values::ContentHash;
+    use chrono::Utc;
+
+    fn department(id: &str, parent: &str, name: &str) -> Department {
+        let mut state = DepartmentState::new(DepartmentId::parse(id).unwrap());
+        state.parent_id = Some(DepartmentId::parse(parent).unwrap());
+        state.name = Some(name.into());
+        Department {
+            integration_id: IntegrationId::from_uuid(uuid::Uuid::nil()),
+            state,
+            raw: serde_json::Value::Null,
+            content_hash: ContentHash::of_json(&serde_json::Value::Null),
+            first_seen_at: Utc::now(),
+            last_changed_at: Utc::now(),
+            removed_at: None,
+        }
+    }
+
+    fn tree() -> Vec<Department> {
+        vec![
+            department("od-eng", "0", "Engineering"),
+            department("od-platform", "od-eng", "Platform"),
+            department("od-db", "od-platform", "Databases"),
+            department("od-sales", "0", "Sales"),
+        ]
+    }
+
+    #[tokio::test]
+    async fn a_department_filter_matches_its_whole_subtree_by_name() {
+        let mut read = MockReadModel::new();
+        read.expect_departments().returning(|_, _| Ok(tree()));
+        read.expect_accounts()
+            .withf(|q| {
+                let mut ids: Vec<&str> = q
+                    .departments
+                    .iter()
+                    .flatten()
+                    .map(DepartmentId::as_str)
+                    .collect();
+                ids.sort_unstable();
+                ids == ["od-db", "od-eng", "od-platform"]
+                    && q.search.as_deref() == Some("ann")
+                    && !q.include_removed
+            })
+            .times(1)
+            .returning(|_| Ok(Vec::new()));
+        let filter = AccountFilter {
+            department: Some("engineering".into()),
+            search: Some("  ann ".into()),
+            ..Default::default()
+        };
+        Queries::new(Arc::new(read))
+            .accounts(IntegrationId::from_uuid(uuid::Uuid::nil()), &filter)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn unknown_departments_accounts_and_runs_are_named_errors() {
+        let mut read = MockReadModel::new();
+        read.expect_departments().returning(|_, _| Ok(tree()));
+        read.expect_accounts().never();
+        read.expect_account().returning(|_, _| Ok(None));
+        read.expect_run().returning(|_| Ok(None));
+        let queries = Queries::new(Arc::new(read));
+        let integration = IntegrationId::from_uuid(uuid::Uuid::nil());
+        let filter = AccountFilter {
+            department: Some("Marketing".into()),
+            ..Default::default()
+        };
+        let err = queries.accounts(integration, &filter).await.unwrap_err();
+        assert_eq!(
+            err,
+            QueriesError::UnknownDepartment(DepartmentNotFound("Marketing".into()))
+        );
+        assert!(matches!(
+            queries.account(integration, "ou_x").await.unwrap_err(),
+            QueriesError::UnknownAccount(_)
+        ));
+        let run = RunId::from_uuid(uuid::Uuid::nil());
+        assert_eq!(
+            queries.run(run).await.unwrap_err(),
+            QueriesError::UnknownRun(run)
+        );
+    }
+}

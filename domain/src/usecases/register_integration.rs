@@ -163,3 +163,183 @@ impl RegisterIntegration {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TenantInfo;
+    use crate::ports::{
+        DirectorySession, MockClock, MockDirectoryGateway, MockDirectorySession, MockIdSource,
+        MockIntegrationRepository,
+    };
+    use chrono::TimeZone;
+
+    fn new_integration() -> NewIntegration {
+        NewIntegration {
+            label: " Acme ".into(),
+            region: Region::Feishu,
+            base_url: Some("http://127.0.0.1:9400/".into()),
+            app_id: "cli_0123456789abcdef".into(),
+            app_secret: SecretString::from("s3cret"),
+            verify: true,
+            rate_limits: None,
+        }
+    }
+
+    fn use_case(
+        repo: MockIntegrationRepository,
+        tenant: Result<TenantInfo, DirectoryError>,
+        open_error: Option<DirectoryError>,
+    ) -> RegisterIntegration {
+        let mut directory = MockDirectoryGateway::new();
+        directory.expect_open().returning(move |connection| {
+            assert_eq!(
+                connection.base_url.as_deref(),
+                Some("http://127.0.0.1:9400")
+            );
+            if let Some(error) = open_error.clone() {
+                return Err(error);
+            }
+            let mut session = MockDirectorySession::new();
+            let tenant = tenant.clone();
+            session.expect_tenant().returning(move || tenant.clone());
+            Ok(Arc::new(session) as Arc<dyn DirectorySession>)
+        });
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .returning(|| chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        let mut ids = MockIdSource::new();
+        ids.expect_new_uuid().returning(|| uuid::Uuid::from_u128(7));
+        RegisterIntegration::new(
+            Arc::new(repo),
+            Arc::new(directory),
+            Arc::new(clock),
+            Arc::new(ids),
+        )
+    }
+
+    fn tenant() -> TenantInfo {
+        TenantInfo {
+            name: "Acme Corp".into(),
+            tenant_key: "736588c9260f175d".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn verifies_reads_the_tenant_and_stores() {
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_find_by_label().returning(|_| Ok(None));
+        repo.expect_insert()
+            .withf(|i| {
+                i.label.as_str() == "Acme"
+                    && i.tenant.as_ref().is_some_and(|t| t.name == "Acme Corp")
+                    && i.base_url.as_deref() == Some("http://127.0.0.1:9400")
+                    && i.status == IntegrationStatus::PendingAuthorization
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let stored = use_case(repo, Ok(tenant()), None)
+            .execute(new_integration())
+            .await
+            .unwrap();
+        assert_eq!(stored.id.as_uuid(), uuid::Uuid::from_u128(7));
+        assert_eq!(stored.region, Region::Feishu);
+    }
+
+    #[tokio::test]
+    async fn a_missing_tenant_scope_is_not_fatal() {
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_find_by_label().returning(|_| Ok(None));
+        repo.expect_insert()
+            .withf(|i| i.tenant.is_none())
+            .times(1)
+            .returning(|_| Ok(()));
+        let missing = DirectoryError::MissingScope {
+            scope: Some("tenant:tenant:readonly".into()),
+            detail: "99991672".into(),
+        };
+        use_case(repo, Err(missing), None)
+            .execute(new_integration())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn rejected_credentials_store_nothing() {
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_find_by_label().returning(|_| Ok(None));
+        repo.expect_insert().never();
+        let rejected = DirectoryError::InvalidCredentials {
+            detail: "app secret invalid".into(),
+        };
+        let err = use_case(repo, Ok(tenant()), Some(rejected))
+            .execute(new_integration())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RegisterError::Verification(DirectoryError::InvalidCredentials { .. })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_input_and_taken_labels_are_refused_before_any_call() {
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_insert().never();
+        repo.expect_find_by_label().returning(|_| Ok(None));
+        let case = use_case(repo, Ok(tenant()), None);
+        let bad_id = NewIntegration {
+            app_id: "12345".into(),
+            ..new_integration()
+        };
+        assert_eq!(
+            case.execute(bad_id).await.unwrap_err(),
+            RegisterError::AppId(AppIdError::MissingPrefix)
+        );
+        let bad_url = NewIntegration {
+            base_url: Some("ftp://x".into()),
+            ..new_integration()
+        };
+        assert!(matches!(
+            case.execute(bad_url).await.unwrap_err(),
+            RegisterError::BaseUrl(_)
+        ));
+        let empty = NewIntegration {
+            app_secret: SecretString::from("  "),
+            ..new_integration()
+        };
+        assert_eq!(
+            case.execute(empty).await.unwrap_err(),
+            RegisterError::EmptySecret
+        );
+
+        let mut taken = MockIntegrationRepository::new();
+        taken.expect_find_by_label().returning(|_| {
+            let stored = Integration {
+                id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
+                label: IntegrationLabel::parse("Acme").unwrap(),
+                region: Region::Lark,
+                base_url: None,
+                app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
+                app_secret: SecretString::from("other"),
+                status: IntegrationStatus::Active,
+                tenant: None,
+                authorized_by: None,
+                sync_interval_minutes: None,
+                created_at: chrono::Utc::now(),
+                updated_at: chrono::Utc::now(),
+            };
+            Ok(Some(stored))
+        });
+        taken.expect_insert().never();
+        let err = use_case(taken, Ok(tenant()), None)
+            .execute(new_integration())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RegisterError::LabelTaken(_)), "{err:?}");
+    }
+}
