@@ -80,7 +80,8 @@ pub trait SyncStore: Send + Sync {
     /// Extends the lease to `now + ttl`, returning the renewed lease.
     ///
     /// # Errors
-    /// `LeaseLost` when it is no longer ours, `Backend` otherwise.
+    /// `LeaseLost` when it is no longer ours or has already expired (even if nobody took it
+    /// over: another process may have started in between), `Backend` otherwise.
     async fn renew_lease(
         &self,
         lease: &Lease,
@@ -101,7 +102,7 @@ pub trait SyncStore: Send + Sync {
     /// `LeaseLost`, `Backend`.
     async fn begin_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError>;
 
-    /// Stores the final state of a run.
+    /// Stores the final state of a run; `run.finished_at` is the time the lease is checked against.
     ///
     /// # Errors
     /// `LeaseLost`, `Backend`.

@@ -1,0 +1,276 @@
+//! `Database`: connects to SQLite (embedded default: WAL, `synchronous=NORMAL`, foreign keys,
+//! busy timeout) or PostgreSQL (pool), runs migrations, and hands out the port implementations.
+
+use std::str::FromStr as _;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use aviary_domain::ports::{IntegrationRepository, ReadModel, SyncStore};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait as _,
+};
+
+use crate::error::DbError;
+use crate::integrations::SqlIntegrations;
+use crate::master_key::MasterKey;
+use crate::read_model::SqlReadModel;
+use crate::sync_store::SqlSyncStore;
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections in the SQLite pool (WAL: many readers, one writer at a time).
+const SQLITE_POOL_SIZE: u32 = 4;
+/// Connections in the PostgreSQL pool of one process.
+const POSTGRES_POOL_SIZE: u32 = 10;
+
+/// The database engine behind a [`Database`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names: `sqlite:…` or `postgres://…` / `postgresql://…`.
+    ///
+    /// # Errors
+    /// [`DbError::UnsupportedUrl`] for any other scheme.
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            _ => Err(DbError::UnsupportedUrl { scheme }),
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// The master key in use; replaced in place by a key rotation.
+#[derive(Debug, Clone)]
+pub(crate) struct KeySlot(Arc<RwLock<Arc<MasterKey>>>);
+
+impl KeySlot {
+    fn new(key: MasterKey) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(key))))
+    }
+
+    pub(crate) fn current(&self) -> Arc<MasterKey> {
+        // The guarded value is a plain `Arc`; a panic elsewhere cannot leave it half-written.
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn replace(&self, key: MasterKey) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(key);
+    }
+}
+
+/// Everything a repository needs: the pool, which backend it is, and the master key.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    pub conn: DatabaseConnection,
+    pub backend: Backend,
+    pub keys: KeySlot,
+}
+
+impl Shared {
+    /// Starts a read-write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes never dead-ends on a busy
+    /// upgrade; writers queue on the busy timeout instead.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.conn.begin_with_options(options).await
+    }
+}
+
+/// Aviary's database: SQLite or PostgreSQL, with secrets encrypted under a [`MasterKey`].
+#[derive(Debug, Clone)]
+pub struct Database {
+    shared: Shared,
+}
+
+impl Database {
+    /// Connects (without migrating). SQLite: creates the file and its directory when missing.
+    ///
+    /// # Errors
+    /// [`DbError::UnsupportedUrl`], [`DbError::CreateDirectory`], [`DbError::Connect`].
+    pub async fn connect(url: &str, key: MasterKey) -> Result<Self, DbError> {
+        let backend = Backend::from_url(url)?;
+        let mut options = ConnectOptions::new(url);
+        options.sqlx_logging(false);
+        match backend {
+            Backend::Sqlite => {
+                let parsed = SqliteConnectOptions::from_str(url)
+                    .map_err(|err| DbError::Connect(err.to_string()))?;
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                if !in_memory
+                    && let Some(dir) = parsed.get_filename().parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDirectory {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                options.map_sqlx_sqlite_opts(|opts| {
+                    opts.create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                });
+                // An in-memory database lives as long as its one connection.
+                let pool = if in_memory { 1 } else { SQLITE_POOL_SIZE };
+                options.max_connections(pool).min_connections(1);
+                if in_memory {
+                    options.idle_timeout(None).max_lifetime(None);
+                }
+            }
+            Backend::Postgres => {
+                options
+                    .max_connections(POSTGRES_POOL_SIZE)
+                    .min_connections(1)
+                    .connect_timeout(Duration::from_secs(10))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire_if_idle_for(Duration::from_secs(30));
+            }
+        }
+        let conn = sea_orm::Database::connect(options)
+            .await
+            .map_err(|err| DbError::Connect(err.to_string()))?;
+        tracing::debug!(
+            backend = backend.as_str(),
+            key_id = key.id(),
+            "connected to the database"
+        );
+        Ok(Self {
+            shared: Shared {
+                conn,
+                backend,
+                keys: KeySlot::new(key),
+            },
+        })
+    }
+
+    /// Connects and applies pending migrations: what the apps do on start.
+    ///
+    /// # Errors
+    /// As [`Database::connect`] and [`Database::migrate`].
+    pub async fn open(url: &str, key: MasterKey) -> Result<Self, DbError> {
+        let db = Self::connect(url, key).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies pending migrations; a no-op when the schema is current. Safe to run from several
+    /// processes at once (serialised by a lock).
+    ///
+    /// # Errors
+    /// [`DbError::Migration`], e.g. when the database was migrated by a newer Aviary.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        crate::migrations::apply(&self.shared).await
+    }
+
+    /// The integration repository (secrets encrypted with the master key).
+    pub fn integrations(&self) -> Arc<dyn IntegrationRepository> {
+        Arc::new(SqlIntegrations::new(self.shared.clone()))
+    }
+
+    /// The sync store (leases, runs, fenced batched writes).
+    pub fn sync_store(&self) -> Arc<dyn SyncStore> {
+        Arc::new(SqlSyncStore::new(self.shared.clone()))
+    }
+
+    /// The read model (queries for the CLI, API and UI).
+    pub fn read_model(&self) -> Arc<dyn ReadModel> {
+        Arc::new(SqlReadModel::new(self.shared.clone()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.shared.backend
+    }
+
+    /// The id of the master key in use (safe to show).
+    pub fn master_key_id(&self) -> String {
+        self.shared.keys.current().id().to_owned()
+    }
+
+    /// Re-encrypts every stored secret under `new` in one transaction, then uses `new` from now
+    /// on. Returns how many secrets were re-encrypted. Store `new` (e.g. with
+    /// [`MasterKey::store_in`]) before discarding the old key; other processes sharing the
+    /// database must be restarted with the new key.
+    ///
+    /// # Errors
+    /// [`DbError::Undecryptable`] when a secret cannot be decrypted with the current key
+    /// (nothing is changed), [`DbError::Backend`] on database failure.
+    pub async fn rotate_master_key(&self, new: MasterKey) -> Result<u64, DbError> {
+        crate::integrations::rotate_secrets(&self.shared, new).await
+    }
+
+    /// The underlying sea-orm connection pool.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.shared.conn
+    }
+
+    /// Closes the pool (SQLite: checkpoints the WAL).
+    ///
+    /// # Errors
+    /// [`DbError::Backend`] when closing fails.
+    pub async fn close(self) -> Result<(), DbError> {
+        self.shared.conn.close().await.map_err(DbError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_backends_by_scheme_without_echoing_the_url() {
+        assert_eq!(
+            Backend::from_url("sqlite://data/aviary.db?mode=rwc").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u:pw@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("PostgreSQL://h/db").unwrap(),
+            Backend::Postgres
+        );
+        let err = Backend::from_url("mysql://user:hunter2@host/db").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(err.to_string().contains("mysql"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_sqlite_database_works_for_scripts_and_tests() {
+        let db = Database::open("sqlite::memory:", MasterKey::generate())
+            .await
+            .unwrap();
+        assert_eq!(db.backend(), Backend::Sqlite);
+        db.migrate().await.unwrap();
+        assert!(db.integrations().list().await.unwrap().is_empty());
+    }
+}

@@ -1,0 +1,28 @@
+//! `departments`: one row per department; `state_json` is the source of truth.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "departments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub integration_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub open_department_id: String,
+    pub department_id: Option<String>,
+    pub name: Option<String>,
+    pub parent_id: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub state_json: String,
+    #[sea_orm(column_type = "Text")]
+    pub raw_json: String,
+    pub content_hash: String,
+    pub first_seen_at: i64,
+    pub last_changed_at: i64,
+    pub removed_at: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

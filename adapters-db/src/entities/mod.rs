@@ -1,0 +1,12 @@
+//! sea-orm entities: one module per table, mirroring the schema the migrations create.
+//!
+//! Timestamps are stored as `BIGINT` microseconds since the Unix epoch (UTC) on both backends,
+//! so they compare and sort correctly everywhere; `mapping` converts them.
+
+pub mod account_departments;
+pub mod accounts;
+pub mod changes;
+pub mod departments;
+pub mod integrations;
+pub mod sync_leases;
+pub mod sync_runs;

@@ -1,0 +1,230 @@
+//! `IntegrationRepository` over the `integrations` table, with the app secret sealed by the
+//! master key (bound to its row), plus master-key rotation.
+
+use async_trait::async_trait;
+use aviary_domain::model::{Integration, IntegrationStatus, TenantInfo};
+use aviary_domain::ports::{IntegrationRepository, IntegrationStoreError};
+use aviary_domain::values::{IntegrationId, IntegrationLabel};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _, SqlErr,
+};
+
+use crate::connect::Shared;
+use crate::crypto::{self, app_secret_aad};
+use crate::entities::integrations::{self, Column, Entity};
+use crate::entities::{account_departments, accounts, changes, departments};
+use crate::error::{DbError, store_err};
+use crate::mapping::{
+    integration_active_model, integration_from_row, integration_sealed_secret, micros,
+};
+use crate::master_key::MasterKey;
+
+/// SQL implementation of [`IntegrationRepository`].
+#[derive(Debug, Clone)]
+pub(crate) struct SqlIntegrations {
+    shared: Shared,
+}
+
+impl SqlIntegrations {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+
+    fn decrypt(&self, row: integrations::Model) -> Result<Integration, IntegrationStoreError> {
+        let key = self.shared.keys.current();
+        let secret = crypto::open(
+            &key,
+            &integration_sealed_secret(&row),
+            &app_secret_aad(row.id),
+        )
+        .map_err(|err| {
+            IntegrationStoreError::Undecryptable(format!(
+                "the App Secret of integration \"{}\": {err}",
+                row.label
+            ))
+        })?;
+        Ok(integration_from_row(row, secret)?)
+    }
+}
+
+#[async_trait]
+impl IntegrationRepository for SqlIntegrations {
+    async fn insert(&self, integration: &Integration) -> Result<(), IntegrationStoreError> {
+        let key = self.shared.keys.current();
+        let sealed = crypto::seal(
+            &key,
+            &integration.app_secret,
+            &app_secret_aad(integration.id.as_uuid()),
+        )
+        .map_err(|err| {
+            IntegrationStoreError::Backend(format!("cannot encrypt the App Secret: {err}"))
+        })?;
+        let row = integration_active_model(integration, sealed);
+        match Entity::insert(row)
+            .exec_without_returning(&self.shared.conn)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => Err(insert_error(integration, &err)),
+        }
+    }
+
+    async fn get(&self, id: IntegrationId) -> Result<Option<Integration>, IntegrationStoreError> {
+        let row = Entity::find_by_id(id.as_uuid())
+            .one(&self.shared.conn)
+            .await
+            .map_err(store_err("reading an integration"))?;
+        row.map(|row| self.decrypt(row)).transpose()
+    }
+
+    async fn find_by_label(
+        &self,
+        label: &IntegrationLabel,
+    ) -> Result<Option<Integration>, IntegrationStoreError> {
+        let row = Entity::find()
+            .filter(Column::Label.eq(label.as_str()))
+            .one(&self.shared.conn)
+            .await
+            .map_err(store_err("finding an integration by label"))?;
+        row.map(|row| self.decrypt(row)).transpose()
+    }
+
+    async fn list(&self) -> Result<Vec<Integration>, IntegrationStoreError> {
+        let rows = Entity::find()
+            .order_by_asc(Column::Label)
+            .all(&self.shared.conn)
+            .await
+            .map_err(store_err("listing integrations"))?;
+        rows.into_iter().map(|row| self.decrypt(row)).collect()
+    }
+
+    async fn set_status(
+        &self,
+        id: IntegrationId,
+        status: IntegrationStatus,
+        tenant: Option<TenantInfo>,
+        now: DateTime<Utc>,
+    ) -> Result<(), IntegrationStoreError> {
+        let mut update = Entity::update_many()
+            .col_expr(Column::Status, Expr::val(status.as_str()))
+            .col_expr(Column::UpdatedAt, Expr::val(micros(now)));
+        if let Some(tenant) = tenant {
+            update = update
+                .col_expr(Column::TenantName, Expr::val(tenant.name))
+                .col_expr(Column::TenantKey, Expr::val(tenant.tenant_key));
+        }
+        let result = update
+            .filter(Column::Id.eq(id.as_uuid()))
+            .exec(&self.shared.conn)
+            .await
+            .map_err(store_err("updating an integration's status"))?;
+        if result.rows_affected == 0 {
+            return Err(IntegrationStoreError::NotFound(id));
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, id: IntegrationId) -> Result<(), IntegrationStoreError> {
+        // One transaction: the bulk tables by hand (they have no foreign keys, see the
+        // migration), then the integration, whose lease and runs go by ON DELETE CASCADE.
+        let txn = self
+            .shared
+            .begin_write()
+            .await
+            .map_err(store_err("starting a transaction"))?;
+        let uuid = id.as_uuid();
+        changes::Entity::delete_many()
+            .filter(changes::Column::IntegrationId.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(store_err("deleting an integration's changes"))?;
+        account_departments::Entity::delete_many()
+            .filter(account_departments::Column::IntegrationId.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(store_err(
+                "deleting an integration's department memberships",
+            ))?;
+        accounts::Entity::delete_many()
+            .filter(accounts::Column::IntegrationId.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(store_err("deleting an integration's accounts"))?;
+        departments::Entity::delete_many()
+            .filter(departments::Column::IntegrationId.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(store_err("deleting an integration's departments"))?;
+        let result = Entity::delete_by_id(uuid)
+            .exec(&txn)
+            .await
+            .map_err(store_err("deleting an integration"))?;
+        if result.rows_affected == 0 {
+            return Err(IntegrationStoreError::NotFound(id));
+        }
+        txn.commit()
+            .await
+            .map_err(store_err("committing the deletion"))
+    }
+}
+
+fn insert_error(integration: &Integration, err: &DbErr) -> IntegrationStoreError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains("label") => {
+            IntegrationStoreError::LabelTaken(integration.label.clone())
+        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => IntegrationStoreError::Backend(format!(
+            "an integration with id {} already exists",
+            integration.id
+        )),
+        _ => {
+            IntegrationStoreError::Backend(crate::error::describe("inserting an integration", err))
+        }
+    }
+}
+
+/// Re-encrypts every integration secret under `new` in one transaction, then makes `new` the
+/// key in use. Rows already under `new` (an earlier rotation whose key was kept) are skipped.
+pub(crate) async fn rotate_secrets(shared: &Shared, new: MasterKey) -> Result<u64, DbError> {
+    let old = shared.keys.current();
+    let txn = shared.begin_write().await?;
+    let rows = Entity::find().order_by_asc(Column::Id).all(&txn).await?;
+    let mut rotated = 0u64;
+    for row in rows {
+        let aad = app_secret_aad(row.id);
+        let sealed = integration_sealed_secret(&row);
+        let secret = match crypto::open(&old, &sealed, &aad) {
+            Ok(secret) => secret,
+            Err(_) if sealed.key_id == new.id() && crypto::open(&new, &sealed, &aad).is_ok() => {
+                continue;
+            }
+            Err(err) => {
+                return Err(DbError::Undecryptable(format!(
+                    "the App Secret of integration \"{}\": {err}; nothing was re-encrypted",
+                    row.label
+                )));
+            }
+        };
+        let resealed = crypto::seal(&new, &secret, &aad)
+            .map_err(|err| DbError::Backend(format!("cannot encrypt the App Secret: {err}")))?;
+        Entity::update_many()
+            .col_expr(Column::AppSecretCiphertext, Expr::val(resealed.ciphertext))
+            .col_expr(Column::AppSecretNonce, Expr::val(resealed.nonce))
+            .col_expr(Column::AppSecretKeyId, Expr::val(resealed.key_id))
+            .filter(Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+        rotated += 1;
+    }
+    txn.commit().await?;
+    tracing::info!(
+        old_key = old.id(),
+        new_key = new.id(),
+        rotated,
+        "re-encrypted stored secrets"
+    );
+    shared.keys.replace(new);
+    Ok(rotated)
+}

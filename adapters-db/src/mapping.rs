@@ -1,0 +1,462 @@
+//! Row ↔ domain conversions in one place: timestamps, accounts, departments, runs, changes.
+
+use aviary_domain::model::{
+    AccountState, ApiCounters, ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts,
+    FieldChange, Integration, IntegrationStatus, Region, Role, RunStatus, RunTrigger, Subject,
+    SyncCounts, SyncRun, TenantInfo, UserAccount,
+};
+use aviary_domain::values::{AppId, ContentHash, IntegrationId, IntegrationLabel, RunId};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, FromQueryResult};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::crypto::Sealed;
+use crate::entities::{accounts, changes, departments, integrations, sync_runs};
+
+/// A stored row could not be turned into a domain value (or a value into a row).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct MappingError(pub String);
+
+pub(crate) type Mapped<T> = Result<T, MappingError>;
+
+/// Microseconds since the Unix epoch: the stored form of every timestamp.
+pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+pub(crate) fn from_micros(value: i64) -> Mapped<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(value)
+        .ok_or_else(|| MappingError(format!("stored timestamp {value} is out of range")))
+}
+
+fn opt_from_micros(value: Option<i64>) -> Mapped<Option<DateTime<Utc>>> {
+    value.map(from_micros).transpose()
+}
+
+/// Counters are `u64` in the domain and `BIGINT` in the database.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64, what: &str) -> Mapped<u64> {
+    u64::try_from(value).map_err(|_| MappingError(format!("stored {what} is negative ({value})")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T, what: &str) -> Mapped<String> {
+    serde_json::to_string(value)
+        .map_err(|err| MappingError(format!("cannot serialise {what}: {err}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Mapped<T> {
+    serde_json::from_str(text)
+        .map_err(|err| MappingError(format!("stored {what} is not valid: {err}")))
+}
+
+fn parse_text<T>(text: &str) -> Mapped<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|err: T::Err| MappingError(format!("stored value is invalid: {err}")))
+}
+
+// ---- integrations ---------------------------------------------------------------------------
+
+/// The row of an integration whose secret has been sealed by the caller.
+pub(crate) fn integration_active_model(
+    integration: &Integration,
+    secret: Sealed,
+) -> integrations::ActiveModel {
+    integrations::ActiveModel {
+        id: Set(integration.id.as_uuid()),
+        label: Set(integration.label.as_str().to_owned()),
+        region: Set(integration.region.as_str().to_owned()),
+        base_url: Set(integration.base_url.clone()),
+        app_id: Set(integration.app_id.as_str().to_owned()),
+        app_secret_ciphertext: Set(secret.ciphertext),
+        app_secret_nonce: Set(secret.nonce),
+        app_secret_key_id: Set(secret.key_id),
+        status: Set(integration.status.as_str().to_owned()),
+        tenant_name: Set(integration.tenant.as_ref().map(|t| t.name.clone())),
+        tenant_key: Set(integration.tenant.as_ref().map(|t| t.tenant_key.clone())),
+        authorized_by: Set(integration.authorized_by.clone()),
+        sync_interval_minutes: Set(integration.sync_interval_minutes.map(i64::from)),
+        created_at: Set(micros(integration.created_at)),
+        updated_at: Set(micros(integration.updated_at)),
+    }
+}
+
+/// The sealed secret stored in an integration row.
+pub(crate) fn integration_sealed_secret(row: &integrations::Model) -> Sealed {
+    Sealed {
+        ciphertext: row.app_secret_ciphertext.clone(),
+        nonce: row.app_secret_nonce.clone(),
+        key_id: row.app_secret_key_id.clone(),
+    }
+}
+
+/// An integration from its row and its decrypted secret.
+pub(crate) fn integration_from_row(
+    row: integrations::Model,
+    app_secret: SecretString,
+) -> Mapped<Integration> {
+    let invalid = |what: &str, err: &dyn std::fmt::Display| {
+        MappingError(format!(
+            "stored integration {} has an invalid {what}: {err}",
+            row.id
+        ))
+    };
+    let tenant = match (&row.tenant_name, &row.tenant_key) {
+        (Some(name), Some(tenant_key)) => Some(TenantInfo {
+            name: name.clone(),
+            tenant_key: tenant_key.clone(),
+        }),
+        _ => None,
+    };
+    let sync_interval_minutes = row
+        .sync_interval_minutes
+        .map(u32::try_from)
+        .transpose()
+        .map_err(|err| invalid("sync interval", &err))?;
+    Ok(Integration {
+        id: IntegrationId::from_uuid(row.id),
+        label: IntegrationLabel::parse(&row.label).map_err(|err| invalid("label", &err))?,
+        region: row
+            .region
+            .parse::<Region>()
+            .map_err(|err| invalid("region", &err))?,
+        base_url: row.base_url.clone(),
+        app_id: AppId::parse(&row.app_id).map_err(|err| invalid("App ID", &err))?,
+        app_secret,
+        status: row
+            .status
+            .parse::<IntegrationStatus>()
+            .map_err(|err| invalid("status", &err))?,
+        tenant,
+        authorized_by: row.authorized_by.clone(),
+        sync_interval_minutes,
+        created_at: from_micros(row.created_at)?,
+        updated_at: from_micros(row.updated_at)?,
+    })
+}
+
+// ---- accounts -------------------------------------------------------------------------------
+
+/// Columns written for an account, in the order of [`account_values`].
+pub(crate) const ACCOUNT_COLUMNS: [accounts::Column; 21] = [
+    accounts::Column::IntegrationId,
+    accounts::Column::OpenId,
+    accounts::Column::UnionId,
+    accounts::Column::UserId,
+    accounts::Column::Name,
+    accounts::Column::EnName,
+    accounts::Column::Email,
+    accounts::Column::EnterpriseEmail,
+    accounts::Column::Mobile,
+    accounts::Column::EmployeeNo,
+    accounts::Column::Status,
+    accounts::Column::IsTenantAdmin,
+    accounts::Column::IsDepartmentLeader,
+    accounts::Column::PrimaryDepartmentId,
+    accounts::Column::Designation,
+    accounts::Column::StateJson,
+    accounts::Column::RawJson,
+    accounts::Column::ContentHash,
+    accounts::Column::FirstSeenAt,
+    accounts::Column::LastChangedAt,
+    accounts::Column::RemovedAt,
+];
+
+/// The row values of an account: searchable copies of profile fields plus the whole state as JSON.
+pub(crate) fn account_values(account: &UserAccount) -> Mapped<Vec<Expr>> {
+    let profile = &account.state.profile;
+    let roles = &account.state.roles;
+    Ok(vec![
+        Expr::val(account.integration_id.as_uuid()),
+        Expr::val(profile.open_id.as_str()),
+        Expr::val(profile.union_id.clone()),
+        Expr::val(profile.user_id.clone()),
+        Expr::val(profile.name.clone()),
+        Expr::val(profile.en_name.clone()),
+        Expr::val(profile.email.clone()),
+        Expr::val(profile.enterprise_email.clone()),
+        Expr::val(profile.mobile.clone()),
+        Expr::val(profile.employee_no.clone()),
+        Expr::val(profile.status.as_str()),
+        Expr::val(roles.contains(&Role::TenantAdmin)),
+        Expr::val(roles.contains(&Role::DepartmentLeader)),
+        Expr::val(
+            profile
+                .primary_department_id
+                .as_ref()
+                .map(|d| d.as_str().to_owned()),
+        ),
+        Expr::val(profile.designation.clone()),
+        Expr::val(to_json(&account.state, "account state")?),
+        Expr::val(to_json(&account.raw, "account raw JSON")?),
+        Expr::val(account.content_hash.as_str()),
+        Expr::val(micros(account.first_seen_at)),
+        Expr::val(micros(account.last_changed_at)),
+        Expr::val(account.removed_at.map(micros)),
+    ])
+}
+
+/// The columns an account is read back from.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct AccountRow {
+    pub integration_id: Uuid,
+    pub state_json: String,
+    pub raw_json: String,
+    pub content_hash: String,
+    pub first_seen_at: i64,
+    pub last_changed_at: i64,
+    pub removed_at: Option<i64>,
+}
+
+pub(crate) const ACCOUNT_ROW_COLUMNS: [accounts::Column; 7] = [
+    accounts::Column::IntegrationId,
+    accounts::Column::StateJson,
+    accounts::Column::RawJson,
+    accounts::Column::ContentHash,
+    accounts::Column::FirstSeenAt,
+    accounts::Column::LastChangedAt,
+    accounts::Column::RemovedAt,
+];
+
+impl AccountRow {
+    pub(crate) fn into_domain(self) -> Mapped<UserAccount> {
+        let state: AccountState = from_json(&self.state_json, "account state")?;
+        Ok(UserAccount {
+            integration_id: IntegrationId::from_uuid(self.integration_id),
+            raw: from_json(&self.raw_json, "account raw JSON")?,
+            state,
+            content_hash: ContentHash::from_stored(self.content_hash),
+            first_seen_at: from_micros(self.first_seen_at)?,
+            last_changed_at: from_micros(self.last_changed_at)?,
+            removed_at: opt_from_micros(self.removed_at)?,
+        })
+    }
+}
+
+// ---- departments ----------------------------------------------------------------------------
+
+pub(crate) const DEPARTMENT_COLUMNS: [departments::Column; 11] = [
+    departments::Column::IntegrationId,
+    departments::Column::OpenDepartmentId,
+    departments::Column::DepartmentId,
+    departments::Column::Name,
+    departments::Column::ParentId,
+    departments::Column::StateJson,
+    departments::Column::RawJson,
+    departments::Column::ContentHash,
+    departments::Column::FirstSeenAt,
+    departments::Column::LastChangedAt,
+    departments::Column::RemovedAt,
+];
+
+pub(crate) fn department_values(department: &Department) -> Mapped<Vec<Expr>> {
+    let state = &department.state;
+    Ok(vec![
+        Expr::val(department.integration_id.as_uuid()),
+        Expr::val(state.open_department_id.as_str()),
+        Expr::val(state.department_id.clone()),
+        Expr::val(state.name.clone()),
+        Expr::val(state.parent_id.as_ref().map(|d| d.as_str().to_owned())),
+        Expr::val(to_json(state, "department state")?),
+        Expr::val(to_json(&department.raw, "department raw JSON")?),
+        Expr::val(department.content_hash.as_str()),
+        Expr::val(micros(department.first_seen_at)),
+        Expr::val(micros(department.last_changed_at)),
+        Expr::val(department.removed_at.map(micros)),
+    ])
+}
+
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct DepartmentRow {
+    pub integration_id: Uuid,
+    pub state_json: String,
+    pub raw_json: String,
+    pub content_hash: String,
+    pub first_seen_at: i64,
+    pub last_changed_at: i64,
+    pub removed_at: Option<i64>,
+}
+
+pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 7] = [
+    departments::Column::IntegrationId,
+    departments::Column::StateJson,
+    departments::Column::RawJson,
+    departments::Column::ContentHash,
+    departments::Column::FirstSeenAt,
+    departments::Column::LastChangedAt,
+    departments::Column::RemovedAt,
+];
+
+impl DepartmentRow {
+    pub(crate) fn into_domain(self) -> Mapped<Department> {
+        let state: DepartmentState = from_json(&self.state_json, "department state")?;
+        Ok(Department {
+            integration_id: IntegrationId::from_uuid(self.integration_id),
+            raw: from_json(&self.raw_json, "department raw JSON")?,
+            state,
+            content_hash: ContentHash::from_stored(self.content_hash),
+            first_seen_at: from_micros(self.first_seen_at)?,
+            last_changed_at: from_micros(self.last_changed_at)?,
+            removed_at: opt_from_micros(self.removed_at)?,
+        })
+    }
+}
+
+// ---- changes --------------------------------------------------------------------------------
+
+pub(crate) const SUBJECT_ACCOUNT: &str = "account";
+pub(crate) const SUBJECT_DEPARTMENT: &str = "department";
+
+pub(crate) const CHANGE_COLUMNS: [changes::Column; 7] = [
+    changes::Column::RunId,
+    changes::Column::IntegrationId,
+    changes::Column::SubjectType,
+    changes::Column::SubjectId,
+    changes::Column::Kind,
+    changes::Column::FieldsJson,
+    changes::Column::RecordedAt,
+];
+
+fn subject_parts(subject: &Subject) -> (&'static str, &str) {
+    match subject {
+        Subject::Account(id) => (SUBJECT_ACCOUNT, id),
+        Subject::Department(id) => (SUBJECT_DEPARTMENT, id),
+    }
+}
+
+pub(crate) fn change_values(change: &ChangeRecord) -> Mapped<Vec<Expr>> {
+    let (subject_type, subject_id) = subject_parts(&change.subject);
+    Ok(vec![
+        Expr::val(change.run_id.as_uuid()),
+        Expr::val(change.integration_id.as_uuid()),
+        Expr::val(subject_type),
+        Expr::val(subject_id),
+        Expr::val(change.kind.as_str()),
+        Expr::val(to_json(&change.fields, "field changes")?),
+        Expr::val(micros(change.recorded_at)),
+    ])
+}
+
+pub(crate) fn change_from_row(row: changes::Model) -> Mapped<ChangeRecord> {
+    let subject = match row.subject_type.as_str() {
+        SUBJECT_ACCOUNT => Subject::Account(row.subject_id),
+        SUBJECT_DEPARTMENT => Subject::Department(row.subject_id),
+        other => {
+            return Err(MappingError(format!(
+                "stored change {} has unknown subject type \"{other}\"",
+                row.id
+            )));
+        }
+    };
+    let fields: Vec<FieldChange> = from_json(&row.fields_json, "field changes")?;
+    Ok(ChangeRecord {
+        run_id: RunId::from_uuid(row.run_id),
+        integration_id: IntegrationId::from_uuid(row.integration_id),
+        subject,
+        kind: parse_text::<ChangeKind>(&row.kind)?,
+        fields,
+        recorded_at: from_micros(row.recorded_at)?,
+    })
+}
+
+// ---- runs -----------------------------------------------------------------------------------
+
+/// Every column of a run, for inserting it or storing its final state.
+pub(crate) fn run_active_model(run: &SyncRun) -> sync_runs::ActiveModel {
+    let users = run.counts.users;
+    let departments = run.counts.departments;
+    sync_runs::ActiveModel {
+        id: Set(run.id.as_uuid()),
+        integration_id: Set(run.integration_id.as_uuid()),
+        trigger: Set(run.trigger.as_str().to_owned()),
+        status: Set(run.status.as_str().to_owned()),
+        started_at: Set(micros(run.started_at)),
+        finished_at: Set(run.finished_at.map(micros)),
+        users_added: Set(to_i64(users.added)),
+        users_changed: Set(to_i64(users.changed)),
+        users_removed: Set(to_i64(users.removed)),
+        users_restored: Set(to_i64(users.restored)),
+        users_unchanged: Set(to_i64(users.unchanged)),
+        departments_added: Set(to_i64(departments.added)),
+        departments_changed: Set(to_i64(departments.changed)),
+        departments_removed: Set(to_i64(departments.removed)),
+        departments_restored: Set(to_i64(departments.restored)),
+        departments_unchanged: Set(to_i64(departments.unchanged)),
+        api_calls: Set(to_i64(run.api.calls)),
+        api_retries: Set(to_i64(run.api.retries)),
+        api_rate_limit_waits: Set(to_i64(run.api.rate_limit_waits)),
+        error: Set(run.error.clone()),
+    }
+}
+
+pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
+    let counts = |added, changed, removed, restored, unchanged| -> Mapped<EntityCounts> {
+        Ok(EntityCounts {
+            added: to_u64(added, "count")?,
+            changed: to_u64(changed, "count")?,
+            removed: to_u64(removed, "count")?,
+            restored: to_u64(restored, "count")?,
+            unchanged: to_u64(unchanged, "count")?,
+        })
+    };
+    Ok(SyncRun {
+        id: RunId::from_uuid(row.id),
+        integration_id: IntegrationId::from_uuid(row.integration_id),
+        trigger: parse_text::<RunTrigger>(&row.trigger)?,
+        status: parse_text::<RunStatus>(&row.status)?,
+        started_at: from_micros(row.started_at)?,
+        finished_at: opt_from_micros(row.finished_at)?,
+        counts: SyncCounts {
+            users: counts(
+                row.users_added,
+                row.users_changed,
+                row.users_removed,
+                row.users_restored,
+                row.users_unchanged,
+            )?,
+            departments: counts(
+                row.departments_added,
+                row.departments_changed,
+                row.departments_removed,
+                row.departments_restored,
+                row.departments_unchanged,
+            )?,
+        },
+        api: ApiCounters {
+            calls: to_u64(row.api_calls, "API call count")?,
+            retries: to_u64(row.api_retries, "retry count")?,
+            rate_limit_waits: to_u64(row.api_rate_limit_waits, "rate-limit wait count")?,
+        },
+        error: row.error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_with_microsecond_precision() {
+        let at = DateTime::parse_from_rfc3339("2025-03-04T05:06:07.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(from_micros(micros(at)).unwrap(), at);
+        assert!(from_micros(i64::MAX).is_err());
+    }
+
+    #[test]
+    fn counters_saturate_and_refuse_negative_values() {
+        assert_eq!(to_i64(u64::MAX), i64::MAX);
+        assert_eq!(to_i64(42), 42);
+        assert!(to_u64(-1, "count").is_err());
+    }
+}

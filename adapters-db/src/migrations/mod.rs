@@ -1,0 +1,39 @@
+//! Schema migrations (sea-orm-migration), one set for SQLite and PostgreSQL.
+
+use sea_orm::ConnectionTrait as _;
+use sea_orm_migration::prelude::*;
+
+use crate::connect::{Backend, Shared};
+use crate::error::DbError;
+
+mod m20250601_000001_initial_schema;
+
+/// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
+const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
+
+/// Every migration of Aviary's schema, oldest first. Never edit a released migration; add one.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20250601_000001_initial_schema::Migration)]
+    }
+}
+
+/// Applies pending migrations in one transaction: on PostgreSQL under an advisory lock, on
+/// SQLite under the write lock, so processes starting together migrate once.
+pub(crate) async fn apply(shared: &Shared) -> Result<(), DbError> {
+    let failed = |err: DbErr| DbError::Migration(err.to_string());
+    let txn = shared.begin_write().await.map_err(failed)?;
+    if shared.backend == Backend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        ))
+        .await
+        .map_err(failed)?;
+    }
+    Migrator::up(&txn, None).await.map_err(failed)?;
+    txn.commit().await.map_err(failed)
+}

@@ -1,0 +1,288 @@
+//! `ReadModel`: account listing with every filter in one SQL query (keyset-paginated by
+//! `open_id`), account history, departments, runs and a run's changes.
+
+use async_trait::async_trait;
+use aviary_domain::model::{ChangeRecord, Department, Role, SyncRun, UserAccount};
+use aviary_domain::ports::{AccountQuery, QueryError, ReadModel};
+use aviary_domain::values::{IntegrationId, OpenId, RunId};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query};
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+};
+
+use crate::connect::{Backend, Shared};
+use crate::entities::{account_departments, accounts, changes, departments, sync_runs};
+use crate::error::query_err;
+use crate::mapping::{
+    ACCOUNT_ROW_COLUMNS, AccountRow, DEPARTMENT_ROW_COLUMNS, DepartmentRow, SUBJECT_ACCOUNT,
+    change_from_row, run_from_row,
+};
+
+/// Columns the free-text search looks in.
+const SEARCHABLE: [accounts::Column; 9] = [
+    accounts::Column::Name,
+    accounts::Column::EnName,
+    accounts::Column::Email,
+    accounts::Column::EnterpriseEmail,
+    accounts::Column::Mobile,
+    accounts::Column::OpenId,
+    accounts::Column::UnionId,
+    accounts::Column::UserId,
+    accounts::Column::EmployeeNo,
+];
+
+/// SQL implementation of [`ReadModel`].
+#[derive(Debug, Clone)]
+pub(crate) struct SqlReadModel {
+    shared: Shared,
+}
+
+impl SqlReadModel {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+/// `%text%` for LIKE with `\` escaping the wildcards the user typed.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// `LOWER(column) LIKE LOWER(pattern) ESCAPE '\'`, in the backend's placeholder syntax.
+fn like_template(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "LOWER(?) LIKE LOWER(?) ESCAPE '\\'",
+        Backend::Postgres => "LOWER($1) LIKE LOWER($2) ESCAPE '\\'",
+    }
+}
+
+/// The WHERE clause of an account listing (all given filters must match).
+fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
+    let mut filter =
+        Condition::all().add(accounts::Column::IntegrationId.eq(query.integration.as_uuid()));
+    if !query.include_removed {
+        filter = filter.add(accounts::Column::RemovedAt.is_null());
+    }
+    if let Some(status) = query.status {
+        filter = filter.add(accounts::Column::Status.eq(status.as_str()));
+    }
+    if let Some(role) = query.role {
+        filter = match role {
+            Role::TenantAdmin => filter.add(accounts::Column::IsTenantAdmin.eq(true)),
+            Role::DepartmentLeader => filter.add(accounts::Column::IsDepartmentLeader.eq(true)),
+            Role::Member => filter
+                .add(accounts::Column::IsTenantAdmin.eq(false))
+                .add(accounts::Column::IsDepartmentLeader.eq(false)),
+        };
+    }
+    if let Some(departments) = &query.departments {
+        let membership = Alias::new("membership");
+        let member_of = Query::select()
+            .expr(Expr::val(1))
+            .from_as(account_departments::Entity, membership.clone())
+            .and_where(
+                Expr::col((
+                    membership.clone(),
+                    account_departments::Column::IntegrationId,
+                ))
+                .equals((accounts::Entity, accounts::Column::IntegrationId)),
+            )
+            .and_where(
+                Expr::col((membership.clone(), account_departments::Column::OpenId))
+                    .equals((accounts::Entity, accounts::Column::OpenId)),
+            )
+            .and_where(
+                Expr::col((membership, account_departments::Column::DepartmentId))
+                    .is_in(departments.iter().map(|d| d.as_str().to_owned())),
+            )
+            .to_owned();
+        filter = filter.add(Expr::exists(member_of));
+    }
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = contains_pattern(search);
+        let mut any = Condition::any();
+        for column in SEARCHABLE {
+            any = any.add(Expr::cust_with_exprs(
+                like_template(backend),
+                [
+                    Expr::col((accounts::Entity, column)),
+                    Expr::val(pattern.clone()),
+                ],
+            ));
+        }
+        filter = filter.add(any);
+    }
+    if let Some(after) = &query.after {
+        filter = filter.add(accounts::Column::OpenId.gt(after.as_str()));
+    }
+    filter
+}
+
+#[async_trait]
+impl ReadModel for SqlReadModel {
+    async fn accounts(&self, query: &AccountQuery) -> Result<Vec<UserAccount>, QueryError> {
+        if query.departments.as_ref().is_some_and(Vec::is_empty) || query.limit == Some(0) {
+            return Ok(Vec::new());
+        }
+        let mut select = accounts::Entity::find()
+            .select_only()
+            .columns(ACCOUNT_ROW_COLUMNS)
+            .filter(account_filter(self.shared.backend, query))
+            .order_by_asc(accounts::Column::OpenId);
+        if let Some(limit) = query.limit {
+            select = select.limit(limit);
+        }
+        let rows = select
+            .into_model::<AccountRow>()
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("listing accounts"))?;
+        rows.into_iter()
+            .map(|row| row.into_domain().map_err(QueryError::from))
+            .collect()
+    }
+
+    async fn account(
+        &self,
+        integration: IntegrationId,
+        open_id: &OpenId,
+    ) -> Result<Option<UserAccount>, QueryError> {
+        let row = accounts::Entity::find()
+            .select_only()
+            .columns(ACCOUNT_ROW_COLUMNS)
+            .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(accounts::Column::OpenId.eq(open_id.as_str()))
+            .into_model::<AccountRow>()
+            .one(&self.shared.conn)
+            .await
+            .map_err(query_err("reading an account"))?;
+        Ok(row.map(AccountRow::into_domain).transpose()?)
+    }
+
+    async fn account_history(
+        &self,
+        integration: IntegrationId,
+        open_id: &OpenId,
+    ) -> Result<Vec<ChangeRecord>, QueryError> {
+        let rows = changes::Entity::find()
+            .filter(changes::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(changes::Column::SubjectType.eq(SUBJECT_ACCOUNT))
+            .filter(changes::Column::SubjectId.eq(open_id.as_str()))
+            .order_by_asc(changes::Column::Id)
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("reading an account's history"))?;
+        rows.into_iter()
+            .map(|row| change_from_row(row).map_err(QueryError::from))
+            .collect()
+    }
+
+    async fn departments(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<Department>, QueryError> {
+        let mut select = departments::Entity::find()
+            .select_only()
+            .columns(DEPARTMENT_ROW_COLUMNS)
+            .filter(departments::Column::IntegrationId.eq(integration.as_uuid()));
+        if !include_removed {
+            select = select.filter(departments::Column::RemovedAt.is_null());
+        }
+        // Unnamed departments last on both backends, then by name, then by id for stability.
+        let rows = select
+            .order_by(Expr::col(departments::Column::Name).is_null(), Order::Asc)
+            .order_by_asc(departments::Column::Name)
+            .order_by_asc(departments::Column::OpenDepartmentId)
+            .into_model::<DepartmentRow>()
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("listing departments"))?;
+        rows.into_iter()
+            .map(|row| row.into_domain().map_err(QueryError::from))
+            .collect()
+    }
+
+    async fn runs(
+        &self,
+        integration: IntegrationId,
+        limit: u64,
+    ) -> Result<Vec<SyncRun>, QueryError> {
+        let rows = sync_runs::Entity::find()
+            .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
+            .order_by_desc(sync_runs::Column::StartedAt)
+            .order_by_desc(sync_runs::Column::Id)
+            .limit(limit)
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("listing runs"))?;
+        rows.into_iter()
+            .map(|row| run_from_row(row).map_err(QueryError::from))
+            .collect()
+    }
+
+    async fn run(&self, id: RunId) -> Result<Option<SyncRun>, QueryError> {
+        let row = sync_runs::Entity::find_by_id(id.as_uuid())
+            .one(&self.shared.conn)
+            .await
+            .map_err(query_err("reading a run"))?;
+        Ok(row.map(run_from_row).transpose()?)
+    }
+
+    async fn run_changes(&self, id: RunId) -> Result<Vec<ChangeRecord>, QueryError> {
+        let rows = changes::Entity::find()
+            .filter(changes::Column::RunId.eq(id.as_uuid()))
+            .order_by_asc(changes::Column::Id)
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("reading a run's changes"))?;
+        rows.into_iter()
+            .map(|row| change_from_row(row).map_err(QueryError::from))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern("ann"), "%ann%");
+        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn search_binds_column_and_pattern_on_both_backends() {
+        use sea_orm::{DbBackend, QueryTrait as _};
+        let mut query = AccountQuery::all(IntegrationId::from_uuid(uuid::Uuid::nil()));
+        query.search = Some("Bob".to_owned());
+        for (backend, db) in [
+            (Backend::Sqlite, DbBackend::Sqlite),
+            (Backend::Postgres, DbBackend::Postgres),
+        ] {
+            let sql = accounts::Entity::find()
+                .filter(account_filter(backend, &query))
+                .build(db)
+                .to_string();
+            assert!(
+                sql.contains(r#"LOWER("accounts"."name") LIKE LOWER('%Bob%') ESCAPE '\'"#),
+                "{sql}"
+            );
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `SyncStore`: leases with fencing tokens, run records, stored hashes, and fenced batched
+//! writes (one transaction per batch, multi-row upserts).
+
+mod leases;
+mod reads;
+mod runs;
+mod writes;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aviary_domain::model::{Department, SyncRun, UserAccount};
+use aviary_domain::ports::{Lease, StoredHash, SyncStore, SyncStoreError, WriteBatch};
+use aviary_domain::values::{DepartmentId, IntegrationId, OpenId};
+use chrono::{DateTime, Utc};
+
+pub use runs::INTERRUPTED_RUN_ERROR;
+
+use crate::batch::BatchError;
+use crate::connect::Shared;
+use crate::error::describe;
+
+/// SQL implementation of [`SyncStore`].
+#[derive(Debug, Clone)]
+pub(crate) struct SqlSyncStore {
+    shared: Shared,
+}
+
+impl SqlSyncStore {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+fn batch_err(context: &'static str) -> impl Fn(BatchError) -> SyncStoreError {
+    move |err| match err {
+        BatchError::Mapping(err) => SyncStoreError::Backend(format!("{context}: {err}")),
+        BatchError::Db(err) => SyncStoreError::Backend(describe(context, &err)),
+    }
+}
+
+fn foreign_integration(what: &str, lease: &Lease) -> SyncStoreError {
+    SyncStoreError::Backend(format!(
+        "the batch contains {what} of another integration than the lease's ({})",
+        lease.integration_id
+    ))
+}
+
+#[async_trait]
+impl SyncStore for SqlSyncStore {
+    async fn acquire_lease(
+        &self,
+        integration: IntegrationId,
+        owner: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Lease, SyncStoreError> {
+        leases::acquire(&self.shared, integration, owner, ttl, now).await
+    }
+
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Lease, SyncStoreError> {
+        leases::renew(&self.shared, lease, ttl, now).await
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<(), SyncStoreError> {
+        leases::release(&self.shared, lease).await
+    }
+
+    async fn begin_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError> {
+        runs::begin(&self.shared, lease, run).await
+    }
+
+    async fn finish_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError> {
+        runs::finish(&self.shared, lease, run).await
+    }
+
+    async fn account_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<OpenId, StoredHash>, SyncStoreError> {
+        reads::account_hashes(&self.shared, integration).await
+    }
+
+    async fn department_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<DepartmentId, StoredHash>, SyncStoreError> {
+        reads::department_hashes(&self.shared, integration).await
+    }
+
+    async fn load_accounts(
+        &self,
+        integration: IntegrationId,
+        ids: &[OpenId],
+    ) -> Result<Vec<UserAccount>, SyncStoreError> {
+        reads::load_accounts(&self.shared, integration, ids).await
+    }
+
+    async fn load_departments(
+        &self,
+        integration: IntegrationId,
+        ids: &[DepartmentId],
+    ) -> Result<Vec<Department>, SyncStoreError> {
+        reads::load_departments(&self.shared, integration, ids).await
+    }
+
+    async fn write_batch(
+        &self,
+        lease: &Lease,
+        batch: &WriteBatch,
+        now: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        writes::write(&self.shared, lease, batch, now).await
+    }
+}

@@ -1,0 +1,109 @@
+//! The Lark Open Platform client: `LarkGateway` implements the directory port's
+//! `DirectoryGateway` (it owns the HTTP client, the tenant-token cache and the pacers shared by
+//! all sessions) and opens `LarkSession`s (`DirectorySession`).
+
+mod errors;
+mod mapping;
+mod pacing;
+mod retry;
+mod session;
+mod settings;
+mod token;
+mod transport;
+mod wire;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aviary_domain::ports::{
+    DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
+};
+
+pub use settings::LarkClientSettings;
+
+use pacing::PacerRegistry;
+use session::LarkSession;
+use token::TokenCache;
+use transport::Transport;
+
+/// Why a `LarkGateway` could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum LarkClientError {
+    #[error("invalid Lark client settings: {0}")]
+    InvalidSettings(String),
+    #[error("could not build the HTTP client for Lark: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+/// Opens directory sessions against Lark/Feishu tenants. Cheap to clone; clones share the HTTP
+/// connection pool, the tenant-token cache and the pacers.
+#[derive(Debug, Clone)]
+pub struct LarkGateway {
+    http: reqwest::Client,
+    settings: Arc<LarkClientSettings>,
+    tokens: Arc<TokenCache>,
+    pacers: Arc<PacerRegistry>,
+}
+
+impl LarkGateway {
+    /// Builds the HTTP client (rustls, no redirects: an answer is never followed elsewhere with
+    /// the token) with the settings' timeouts.
+    ///
+    /// # Errors
+    /// [`LarkClientError`] when the settings are unusable or the TLS backend cannot start.
+    pub fn new(settings: LarkClientSettings) -> Result<Self, LarkClientError> {
+        settings
+            .validate()
+            .map_err(LarkClientError::InvalidSettings)?;
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout())
+            .connect_timeout(settings.connect_timeout())
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("aviary/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(LarkClientError::Http)?;
+        Ok(Self {
+            http,
+            settings: Arc::new(settings),
+            tokens: Arc::new(TokenCache::default()),
+            pacers: Arc::new(PacerRegistry::default()),
+        })
+    }
+
+    pub fn settings(&self) -> &LarkClientSettings {
+        &self.settings
+    }
+}
+
+#[async_trait]
+impl DirectoryGateway for LarkGateway {
+    /// Resolves the host (override, else the region's), then gets a tenant token — the cached
+    /// one if it was obtained with the same secret, else a fresh one — so that wrong credentials
+    /// fail here with `InvalidCredentials`.
+    async fn open(
+        &self,
+        connection: &DirectoryConnection,
+    ) -> Result<Arc<dyn DirectorySession>, DirectoryError> {
+        let raw_base = connection
+            .base_url
+            .as_deref()
+            .unwrap_or(connection.region.default_base_url());
+        let base = transport::parse_base_url(raw_base)?;
+        let app_id = connection.app_id.as_str();
+        let pacer = connection.rate_limits.map(|limits| {
+            self.pacers
+                .pacer(base.as_str(), app_id, limits, self.settings.pacing_margin())
+        });
+        let transport = Transport::new(
+            self.http.clone(),
+            Arc::clone(&self.settings),
+            base.clone(),
+            connection.app_id.clone(),
+            connection.app_secret.clone(),
+            self.tokens.slot(base.as_str(), app_id),
+            pacer,
+        );
+        transport.bearer().await?;
+        Ok(Arc::new(LarkSession::new(transport)))
+    }
+}

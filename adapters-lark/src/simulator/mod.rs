@@ -1,0 +1,264 @@
+//! A faithful fake Lark/Feishu tenant served over HTTP, in process (feature `simulator`): for tests,
+//! demos and benchmarks of the Lark client and of whole syncs.
+//!
+//! It serves the token endpoints and the contact/tenant endpoints Aviary uses, with Lark's
+//! envelopes, paging (opaque base64 page tokens containing `+`, `/`, `=`), contact scope, error codes
+//! and real rate limits (50/s and 1000/min per API, fixed windows), plus fault switches and a way to
+//! change the tenant between syncs ([`TenantControl`]). Its JSON is rendered from its own model, never
+//! from the client's wire structs, so the two can disagree and tests notice.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig};
+//! let sim = Simulator::start(SimulatorConfig::default(), "127.0.0.1:0".parse().unwrap()).await?;
+//! let base = sim.base_url(); // the client appends "/open-apis/..."
+//! sim.tenant().rate_limit_next(1);
+//! // ... run a sync against `base` with sim.app_id() / sim.app_secret() ...
+//! assert_eq!(sim.stats().rate_limited, 1);
+//! sim.stop().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Error codes served (HTTP status in brackets): token endpoint — malformed body, missing field or
+//! unknown `app_id` 10003 (400), wrong secret 10014 (400); no bearer token 99991661 (400); unknown,
+//! revoked or expired token 99991663 (400); rate limited 99991400 (429, or 400 when injected so);
+//! bad `*_id_type`/`fetch_child`/non-numeric `page_size`/missing `department_id` 99992402 (400);
+//! batch without ids or with more than 50 40001 (400); injected 500 40003; `page_size` out of range
+//! 40011 (400); bad page token 40012 (400); department outside the contact scope 40004 (403);
+//! unknown department 40015 (400); unknown user 41012 (400); user outside the scope 41050 (400);
+//! subtree above the recursion limit 43010 (400); unknown path 404 (404).
+
+mod control;
+mod edit;
+mod faults;
+mod gateway;
+mod generator;
+mod ids;
+mod model;
+mod page_token;
+mod params;
+mod rate_limit;
+mod render;
+mod routes_auth;
+mod routes_control;
+mod routes_departments;
+mod routes_scopes;
+mod routes_tenant;
+mod routes_users;
+mod server;
+mod state;
+mod stats;
+mod tenant;
+mod tokens;
+mod vocabulary;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+
+pub use control::TenantControl;
+pub use faults::FaultSettings;
+pub use model::{
+    NewUser, ROOT_DEPARTMENT_ID, SimCustomAttr, SimDepartment, SimError, SimI18nName,
+    SimTenantInfo, SimUser, SimUserStatus,
+};
+pub use stats::{SimulatorStats, endpoints};
+
+use state::{Settings, SimState};
+
+/// How to build and run a simulated tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatorConfig {
+    /// Users generated (none resigned; every other status occurs). Default 200.
+    pub users: usize,
+    /// Departments generated besides the root `"0"`. Default 20.
+    pub departments: usize,
+    /// Same seed and sizes, same tenant. Default 1.
+    pub seed: u64,
+    /// Lark's real limits (50/s and 1000/min per API). Default on.
+    pub rate_limits: bool,
+    /// Empty (the default) means derived from `seed`: `cli_` + 16 lowercase hex. The running value
+    /// is [`SimulatorHandle::app_id`].
+    pub app_id: String,
+    /// Empty (the default) means derived from `seed`: 32 alphanumerics.
+    pub app_secret: String,
+    /// Lifetime of a new tenant token. Default 7200 s.
+    pub token_ttl: Duration,
+    /// Most departments `children?fetch_child=true` returns before answering 43010. Default 1000.
+    pub recursion_limit: usize,
+    /// HTTP worker threads. Default 2.
+    pub workers: usize,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            users: 200,
+            departments: 20,
+            seed: 1,
+            rate_limits: true,
+            app_id: String::new(),
+            app_secret: String::new(),
+            token_ttl: Duration::from_secs(7200),
+            recursion_limit: 1000,
+            workers: 2,
+        }
+    }
+}
+
+impl SimulatorConfig {
+    /// Defaults for `seed`, with the derived app credentials filled in (known before starting).
+    #[must_use]
+    pub fn seeded(seed: u64) -> Self {
+        let (app_id, app_secret) = generator::credentials(seed);
+        Self {
+            seed,
+            app_id,
+            app_secret,
+            ..Self::default()
+        }
+    }
+}
+
+/// Entry point: [`Simulator::start`].
+#[derive(Debug)]
+pub struct Simulator;
+
+impl Simulator {
+    /// Generates the tenant and serves it on `addr` (port 0 picks a free port). Must be called
+    /// inside a Tokio runtime; the server runs on its own worker threads until
+    /// [`SimulatorHandle::stop`] (or until the handle is dropped).
+    pub async fn start(config: SimulatorConfig, addr: SocketAddr) -> io::Result<SimulatorHandle> {
+        let (derived_id, derived_secret) = generator::credentials(config.seed);
+        let app_id = non_empty_or(config.app_id, derived_id);
+        let app_secret = non_empty_or(config.app_secret, derived_secret);
+        let (users, departments, seed) = (config.users, config.departments, config.seed);
+        let tenant =
+            tokio::task::spawn_blocking(move || generator::generate(users, departments, seed))
+                .await
+                .map_err(io::Error::other)?;
+        let state = Arc::new(SimState::new(
+            tenant,
+            Settings {
+                app_id,
+                app_secret,
+                token_ttl: config.token_ttl,
+                rate_limits: config.rate_limits,
+                recursion_limit: config.recursion_limit,
+            },
+        ));
+        let data = web::Data::from(Arc::clone(&state));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(server::routes)
+                .default_service(web::to(routes_tenant::not_found))
+        })
+        .workers(config.workers.max(1))
+        .disable_signals()
+        .shutdown_timeout(1)
+        .bind(addr)?;
+        let mut bound = server
+            .addrs()
+            .first()
+            .copied()
+            .ok_or_else(|| io::Error::other("the simulator bound no address"))?;
+        if bound.ip().is_unspecified() {
+            bound.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        }
+        let server = server.run();
+        let server_handle = server.handle();
+        let task = tokio::spawn(server);
+        tracing::info!(%bound, "Lark simulator listening");
+        Ok(SimulatorHandle {
+            addr: bound,
+            control: TenantControl::new(state),
+            server: server_handle,
+            task: Some(task),
+        })
+    }
+}
+
+fn non_empty_or(value: String, fallback: String) -> String {
+    if value.is_empty() { fallback } else { value }
+}
+
+/// A running simulator. Dropping it stops the server too; [`Self::stop`] also waits for it.
+pub struct SimulatorHandle {
+    addr: SocketAddr,
+    control: TenantControl,
+    server: ServerHandle,
+    task: Option<tokio::task::JoinHandle<io::Result<()>>>,
+}
+
+impl std::fmt::Debug for SimulatorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatorHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimulatorHandle {
+    /// `http://127.0.0.1:PORT`, without a trailing slash; Lark paths (`/open-apis/…`) go after it.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    #[must_use]
+    pub fn app_id(&self) -> String {
+        self.control.app_id()
+    }
+
+    #[must_use]
+    pub fn app_secret(&self) -> String {
+        self.control.app_secret()
+    }
+
+    /// Inspect and change the tenant, inject faults.
+    #[must_use]
+    pub fn tenant(&self) -> TenantControl {
+        self.control.clone()
+    }
+
+    #[must_use]
+    pub fn stats(&self) -> SimulatorStats {
+        self.control.stats()
+    }
+
+    /// Stops accepting requests, drops open connections and waits for the workers to exit.
+    pub async fn stop(mut self) {
+        self.server.stop(false).await;
+        if let Some(task) = self.task.take()
+            && let Err(err) = task.await
+        {
+            tracing::warn!(%err, "Lark simulator task ended abnormally");
+        }
+    }
+
+    /// Runs until Ctrl-C, then stops (for `aviary simulator` in the foreground).
+    pub async fn run_until_ctrl_c(self) -> io::Result<()> {
+        let signal = tokio::signal::ctrl_c().await;
+        self.stop().await;
+        signal
+    }
+}
+
+impl Drop for SimulatorHandle {
+    fn drop(&mut self) {
+        if self.task.is_some() {
+            // The stop command is sent eagerly; nobody needs to await its completion here.
+            drop(self.server.stop(false));
+        }
+    }
+}

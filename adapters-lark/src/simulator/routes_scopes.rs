@@ -1,0 +1,65 @@
+//! `GET /open-apis/contact/v3/scopes`: the app's contact scope. Full scope lists the first-level
+//! departments and the users directly under the root; a restricted scope lists its root
+//! departments and no users. Department ids come first, then user ids, across pages.
+
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::gateway::{Kind, LarkError, serve};
+use super::page_token::Listing;
+use super::params::{Params, next_token};
+use super::render;
+use super::state::SimState;
+use super::stats::endpoints;
+use super::tenant::ROOT;
+
+#[derive(Serialize)]
+struct ScopeData {
+    department_ids: Vec<String>,
+    user_ids: Vec<String>,
+    group_ids: Vec<String>,
+    has_more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_token: Option<String>,
+}
+
+pub(crate) async fn scopes(req: HttpRequest, state: Data<SimState>) -> HttpResponse {
+    serve(&state, &req, endpoints::SCOPES, Kind::Data, scopes_page).await
+}
+
+fn scopes_page(state: &SimState, params: &Params) -> Result<Vec<u8>, LarkError> {
+    let uid = params.user_id_type()?;
+    let did = params.dept_id_type()?;
+    let page_size = params.page_size(50, 100)?;
+    let t = state.read();
+    let departments: Vec<String> = t
+        .scope_roots()
+        .into_iter()
+        .map(|d| did.pick(t.dept(d)).to_owned())
+        .collect();
+    let users: Vec<String> = if t.is_full_scope() {
+        t.members(ROOT)
+            .iter()
+            .filter_map(|&u| t.user(u))
+            .map(|u| uid.pick(u).to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let total = departments.len() + users.len();
+    let start = params
+        .cursor(Listing::Scopes, 0)?
+        .map_or(0, |offset| usize::try_from(offset).unwrap_or(usize::MAX))
+        .min(total);
+    let end = (start + page_size).min(total);
+    let split = departments.len();
+    let data = ScopeData {
+        department_ids: departments[start.min(split)..end.min(split)].to_vec(),
+        user_ids: users[start.max(split) - split..end.max(split) - split].to_vec(),
+        group_ids: Vec::new(),
+        has_more: end < total,
+        page_token: (end < total).then(|| next_token(Listing::Scopes, 0, end as u64)),
+    };
+    render::ok(data)
+}

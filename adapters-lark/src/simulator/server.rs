@@ -1,0 +1,52 @@
+//! The route table: Lark's paths (templates as in the stats), the control surface, and the JSON 404.
+
+use actix_web::web;
+
+use super::{
+    routes_auth, routes_control, routes_departments, routes_scopes, routes_tenant, routes_users,
+};
+
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/open-apis/auth/v3/tenant_access_token/internal",
+        web::post().to(routes_auth::tenant_token),
+    )
+    .route(
+        "/open-apis/auth/v3/app_access_token/internal",
+        web::post().to(routes_auth::app_token),
+    )
+    .route(
+        "/open-apis/contact/v3/scopes",
+        web::get().to(routes_scopes::scopes),
+    )
+    // `batch` before `{department_id}`: the first matching route wins.
+    .route(
+        "/open-apis/contact/v3/departments/batch",
+        web::get().to(routes_departments::batch),
+    )
+    .route(
+        "/open-apis/contact/v3/departments/{department_id}/children",
+        web::get().to(routes_departments::children),
+    )
+    .route(
+        "/open-apis/contact/v3/departments/{department_id}",
+        web::get().to(routes_departments::get),
+    )
+    .route(
+        "/open-apis/contact/v3/users/find_by_department",
+        web::get().to(routes_users::find_by_department),
+    )
+    .route(
+        "/open-apis/contact/v3/users/batch",
+        web::get().to(routes_users::batch),
+    )
+    .route(
+        "/open-apis/contact/v3/users/{user_id}",
+        web::get().to(routes_users::get),
+    )
+    .route(
+        "/open-apis/tenant/v2/tenant/query",
+        web::get().to(routes_tenant::query),
+    );
+    routes_control::configure(cfg);
+}

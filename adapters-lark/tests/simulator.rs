@@ -1,0 +1,1304 @@
+//! Black-box tests of the Lark simulator over real HTTP, with `reqwest` as a raw client (never the
+//! crate's own Lark client, so the simulator's payloads are checked against the reference, not
+//! against the code under test).
+#![cfg(feature = "simulator")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use aviary_adapters_lark::simulator::{
+    NewUser, SimError, Simulator, SimulatorConfig, SimulatorHandle, endpoints,
+};
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+struct Sim {
+    handle: SimulatorHandle,
+    http: reqwest::Client,
+}
+
+struct Reply {
+    status: u16,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    fn code(&self) -> i64 {
+        self.json()["code"].as_i64().expect("numeric code")
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a Lark error: HTTP status, code, and the log id in body and headers.
+    fn assert_error(&self, status: u16, code: i64) {
+        assert_eq!((self.status, self.code()), (status, code), "{}", self.text);
+        let log_id = self.json()["error"]["log_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!log_id.is_empty(), "error.log_id missing: {}", self.text);
+        assert_eq!(self.header("x-tt-logid"), Some(log_id.as_str()));
+    }
+}
+
+fn config() -> SimulatorConfig {
+    SimulatorConfig {
+        rate_limits: false,
+        ..SimulatorConfig::default()
+    }
+}
+
+impl Sim {
+    async fn start(config: SimulatorConfig) -> Self {
+        let handle = Simulator::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("simulator starts");
+        Self {
+            handle,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.handle.base_url())
+    }
+
+    async fn reply(response: reqwest::Response) -> Reply {
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.text().await.unwrap(),
+        }
+    }
+
+    async fn post_token(&self, body: &Value) -> Reply {
+        let response = self
+            .http
+            .post(self.url(endpoints::TENANT_ACCESS_TOKEN))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        Self::reply(response).await
+    }
+
+    async fn token(&self) -> String {
+        let body = json!({"app_id": self.handle.app_id(), "app_secret": self.handle.app_secret()});
+        let reply = self.post_token(&body).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()["tenant_access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, &str)], token: Option<&str>) -> Reply {
+        let mut request = self.http.get(self.url(path)).query(query);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    /// GET that must succeed with code 0; returns `data`.
+    async fn data(&self, path: &str, query: &[(&str, &str)], token: &str) -> Value {
+        let reply = self.get(path, query, Some(token)).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (200, 0),
+            "{path}: {}",
+            reply.text
+        );
+        reply.json()["data"].clone()
+    }
+
+    /// Every page of `find_by_department`, as open ids.
+    async fn list_department(&self, dept: &str, token: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let mut query = vec![("department_id", dept), ("page_size", "50")];
+            if !page_token.is_empty() {
+                query.push(("page_token", &page_token));
+            }
+            let data = self
+                .data(endpoints::USERS_FIND_BY_DEPARTMENT, &query, token)
+                .await;
+            for item in data["items"].as_array().unwrap() {
+                out.push(item["open_id"].as_str().unwrap().to_owned());
+            }
+            if !data["has_more"].as_bool().unwrap() {
+                assert!(
+                    data.get("page_token").is_none(),
+                    "no page_token on the last page"
+                );
+                return out;
+            }
+            page_token = data["page_token"].as_str().unwrap().to_owned();
+        }
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        let mut request = self
+            .http
+            .request(method, self.url(&format!("/_simulator{path}")));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::reply(request.send().await.unwrap()).await
+    }
+}
+
+fn children_path(dept: &str) -> String {
+    format!("/open-apis/contact/v3/departments/{dept}/children")
+}
+
+fn ids(items: &Value, field: &str) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[field].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_issuance_reuse_rotation_and_bad_credentials() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let creds = json!({"app_id": sim.handle.app_id(), "app_secret": sim.handle.app_secret()});
+
+    let first = sim.post_token(&creds).await;
+    assert_eq!(first.status, 200);
+    let body = first.json();
+    assert_eq!(
+        (body["code"].as_i64(), body["msg"].as_str()),
+        (Some(0), Some("ok"))
+    );
+    assert!(body.get("data").is_none(), "token responses are flat");
+    let token = body["tenant_access_token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("t-") && token.len() == 42, "{token}");
+    assert!(token[2..].chars().all(|c| c.is_ascii_hexdigit()));
+    assert!((7199..=7200).contains(&body["expire"].as_u64().unwrap()));
+
+    // Reused while ≥ 30 min remain.
+    assert_eq!(sim.token().await, token);
+
+    // Under 30 minutes left: a new token, and the old one still works until it expires.
+    tenant.advance_token_clock(Duration::from_secs(5401));
+    let rotated = sim.post_token(&creds).await.json();
+    let second = rotated["tenant_access_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, token);
+    assert_eq!(rotated["expire"].as_u64(), Some(7200));
+    sim.data(endpoints::TENANT_QUERY, &[], &token).await;
+    sim.data(endpoints::TENANT_QUERY, &[], &second).await;
+    tenant.advance_token_clock(Duration::from_secs(1800));
+    sim.get(endpoints::TENANT_QUERY, &[], Some(&token))
+        .await
+        .assert_error(400, 99_991_663);
+    sim.data(endpoints::TENANT_QUERY, &[], &second).await;
+
+    let wrong_secret = json!({"app_id": sim.handle.app_id(), "app_secret": "x".repeat(32)});
+    let reply = sim.post_token(&wrong_secret).await;
+    assert_eq!((reply.status, reply.code()), (400, 10_014));
+    let unknown_app =
+        json!({"app_id": "cli_0000000000000000", "app_secret": sim.handle.app_secret()});
+    let reply = sim.post_token(&unknown_app).await;
+    assert_eq!((reply.status, reply.code()), (400, 10_003));
+    let reply = sim
+        .post_token(&json!({"app_id": sim.handle.app_id()}))
+        .await;
+    assert_eq!((reply.status, reply.code()), (400, 10_003));
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.token_requests, 6);
+    assert_eq!(stats.tokens_issued, 2);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_missing_invalid_and_expired_tokens() {
+    let sim = Sim::start(config()).await;
+    let scopes = endpoints::SCOPES;
+
+    sim.get(scopes, &[], None)
+        .await
+        .assert_error(400, 99_991_661);
+    let reply = sim
+        .get(
+            scopes,
+            &[],
+            Some("t-0000000000000000000000000000000000000000"),
+        )
+        .await;
+    reply.assert_error(400, 99_991_663);
+    assert!(
+        reply.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("99991663")
+    );
+    assert!(reply.header("x-request-id").is_some());
+
+    let token = sim.token().await;
+    let ok = sim.get(scopes, &[], Some(&token)).await;
+    assert_eq!((ok.status, ok.code()), (200, 0));
+    assert!(ok.header("x-tt-logid").is_some_and(|l| l.len() >= 20));
+
+    sim.handle.tenant().expire_tokens();
+    sim.get(scopes, &[], Some(&token))
+        .await
+        .assert_error(400, 99_991_663);
+    let fresh = sim.token().await;
+    assert_ne!(fresh, token);
+    sim.data(scopes, &[], &fresh).await;
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.auth_failures, 3);
+    assert_eq!(stats.tokens_issued, 2);
+    assert_eq!(stats.requests_to(scopes), 5);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_a_large_department_and_page_token_encoding() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+    let big = tenant.largest_department().unwrap();
+    let expected = tenant.department_members(&big.open_department_id).unwrap();
+    assert!(
+        expected.len() > 50,
+        "default tenant has a department above one page"
+    );
+
+    let listed = sim.list_department(&big.open_department_id, &token).await;
+    assert_eq!(listed.len(), expected.len());
+    assert_eq!(
+        listed.iter().collect::<HashSet<_>>(),
+        expected.iter().collect::<HashSet<_>>()
+    );
+
+    // First page: the token needs percent-encoding ('+', '/', '=').
+    let first = sim
+        .data(
+            endpoints::USERS_FIND_BY_DEPARTMENT,
+            &[
+                ("department_id", &big.open_department_id),
+                ("page_size", "50"),
+            ],
+            &token,
+        )
+        .await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 50);
+    assert_eq!(first["has_more"], json!(true));
+    let page_token = first["page_token"].as_str().unwrap();
+    assert!(page_token.contains('+') && page_token.contains('/') && page_token.contains('='));
+
+    // A client that does not encode '+' sends a space: refused, not silently misread.
+    let raw = sim
+        .http
+        .get(format!(
+            "{}?department_id={}&page_size=50&page_token={page_token}",
+            sim.url(endpoints::USERS_FIND_BY_DEPARTMENT),
+            big.open_department_id
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    Sim::reply(raw).await.assert_error(400, 40_012);
+
+    // A token from another listing is refused too.
+    let other = tenant.root_users();
+    assert!(!other.is_empty());
+    let reply = sim
+        .get(
+            endpoints::USERS_FIND_BY_DEPARTMENT,
+            &[("department_id", "0"), ("page_token", page_token)],
+            Some(&token),
+        )
+        .await;
+    reply.assert_error(400, 40_012);
+
+    for bad in ["51", "0", "-3"] {
+        let reply = sim
+            .get(
+                endpoints::USERS_FIND_BY_DEPARTMENT,
+                &[("department_id", "0"), ("page_size", bad)],
+                Some(&token),
+            )
+            .await;
+        reply.assert_error(400, 40_011);
+    }
+    // Default page size is 10.
+    let default = sim
+        .data(
+            endpoints::USERS_FIND_BY_DEPARTMENT,
+            &[("department_id", &big.open_department_id)],
+            &token,
+        )
+        .await;
+    assert_eq!(default["items"].as_array().unwrap().len(), 10);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_payload_shape_and_id_types() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+    let member = tenant
+        .users()
+        .into_iter()
+        .find(|u| {
+            u.leader_open_id.is_some() && u.department_ids.len() == 1 && u.department_ids[0] != "0"
+        })
+        .unwrap();
+    let leader = tenant
+        .user(member.leader_open_id.as_deref().unwrap())
+        .unwrap();
+    let dept = tenant.department(&member.department_ids[0]).unwrap();
+    let data = sim
+        .data(
+            endpoints::USERS_BATCH,
+            &[
+                ("user_ids", member.open_id.as_str()),
+                ("user_ids", leader.open_id.as_str()),
+            ],
+            &token,
+        )
+        .await;
+    let items = data["items"].as_array().unwrap();
+    assert_eq!(
+        ids(&data["items"], "open_id"),
+        vec![member.open_id.clone(), leader.open_id.clone()]
+    );
+    let user = &items[0];
+    for field in [
+        "union_id",
+        "user_id",
+        "open_id",
+        "name",
+        "en_name",
+        "email",
+        "mobile",
+        "mobile_visible",
+        "gender",
+        "avatar",
+        "status",
+        "department_ids",
+        "city",
+        "country",
+        "join_time",
+        "is_tenant_manager",
+        "employee_no",
+        "employee_type",
+        "orders",
+        "job_title",
+        "is_frozen",
+        "geo",
+    ] {
+        assert!(user.get(field).is_some(), "missing {field}: {user}");
+    }
+    assert!(
+        user.get("department_path").is_none(),
+        "never with a tenant token"
+    );
+    assert!(user["union_id"].as_str().unwrap().starts_with("on_"));
+    assert!(user["mobile"].as_str().unwrap().starts_with('+'));
+    assert_eq!(user["is_frozen"], user["status"]["is_frozen"]);
+    assert_eq!(user["avatar"].as_object().unwrap().len(), 4);
+    let orders = user["orders"].as_array().unwrap();
+    assert_eq!(
+        orders
+            .iter()
+            .filter(|o| o["is_primary_dept"] == json!(true))
+            .count(),
+        1
+    );
+    assert_eq!(user["department_ids"][0], json!(member.department_ids[0]));
+    assert_eq!(user["email"], json!(member.email));
+
+    // department_id / user_id types.
+    let typed = sim
+        .data(
+            &format!("/open-apis/contact/v3/users/{}", member.user_id),
+            &[
+                ("user_id_type", "user_id"),
+                ("department_id_type", "department_id"),
+            ],
+            &token,
+        )
+        .await;
+    let typed = &typed["user"];
+    assert_eq!(typed["open_id"], json!(member.open_id));
+    assert_eq!(typed["department_ids"][0], json!(dept.department_id));
+    assert_eq!(
+        typed["orders"][0]["department_id"],
+        json!(dept.department_id)
+    );
+    assert_eq!(typed["leader_user_id"], json!(leader.user_id));
+    let by_union = sim
+        .data(
+            &format!("/open-apis/contact/v3/users/{}", member.union_id),
+            &[("user_id_type", "union_id")],
+            &token,
+        )
+        .await;
+    assert_eq!(by_union["user"]["leader_user_id"], json!(leader.union_id));
+    let reply = sim
+        .get(
+            endpoints::USERS_BATCH,
+            &[("user_ids", "x"), ("user_id_type", "email")],
+            Some(&token),
+        )
+        .await;
+    reply.assert_error(400, 99_992_402);
+    assert_eq!(
+        reply.json()["error"]["field_violations"][0]["field"],
+        json!("user_id_type")
+    );
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn department_children_direct_recursive_and_43010() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+    let all = tenant.departments();
+    let first_level: Vec<String> = all
+        .iter()
+        .filter(|d| d.parent_open_department_id == "0")
+        .map(|d| d.open_department_id.clone())
+        .collect();
+
+    let direct = sim
+        .data(&children_path("0"), &[("page_size", "50")], &token)
+        .await;
+    assert_eq!(direct["has_more"], json!(false));
+    assert_eq!(ids(&direct["items"], "open_department_id"), first_level);
+    let item = &direct["items"][0];
+    assert_eq!(item["parent_department_id"], json!("0"));
+    assert!(
+        item["order"].is_string(),
+        "order is a string in API responses"
+    );
+    assert!(
+        item["open_department_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("od-")
+    );
+    assert_eq!(item["status"], json!({"is_deleted": false}));
+    let open_id = item["open_department_id"].as_str().unwrap();
+    assert_eq!(
+        item["member_count"].as_u64(),
+        Some(u64::from(tenant.member_count(open_id).unwrap()))
+    );
+    if let Some(leader) = item.get("leader_user_id") {
+        assert_eq!(
+            item["leaders"],
+            json!([{"leaderType": 1, "leaderID": leader}])
+        );
+    }
+
+    // Whole tree, paged, parents before children.
+    let mut seen: Vec<String> = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let mut query = vec![("fetch_child", "true"), ("page_size", "7")];
+        if !page_token.is_empty() {
+            query.push(("page_token", &page_token));
+        }
+        let data = sim.data(&children_path("0"), &query, &token).await;
+        for item in data["items"].as_array().unwrap() {
+            let parent = item["parent_department_id"].as_str().unwrap();
+            assert!(
+                parent == "0" || seen.iter().any(|s| s == parent),
+                "parent after child"
+            );
+            seen.push(item["open_department_id"].as_str().unwrap().to_owned());
+        }
+        if data["has_more"] == json!(false) {
+            break;
+        }
+        page_token = data["page_token"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(seen.len(), all.len());
+
+    // With custom ids.
+    let custom = sim
+        .data(
+            &children_path("0"),
+            &[("department_id_type", "department_id")],
+            &token,
+        )
+        .await;
+    assert!(
+        custom["items"][0]["department_id"]
+            .as_str()
+            .unwrap()
+            .starts_with('D')
+    );
+    let reply = sim
+        .get(&children_path("od-doesnotexist"), &[], Some(&token))
+        .await;
+    reply.assert_error(400, 40_015);
+
+    tenant.set_recursion_limit(5);
+    let reply = sim
+        .get(
+            &children_path("0"),
+            &[("fetch_child", "true")],
+            Some(&token),
+        )
+        .await;
+    reply.assert_error(400, 43_010);
+    sim.data(&children_path("0"), &[("fetch_child", "false")], &token)
+        .await;
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contact_scope_shrink_and_restore() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+
+    let full = sim.data(endpoints::SCOPES, &[], &token).await;
+    let first_level: Vec<String> = tenant
+        .departments()
+        .into_iter()
+        .filter(|d| d.parent_open_department_id == "0")
+        .map(|d| d.open_department_id)
+        .collect();
+    let root_users: Vec<String> = tenant.root_users().into_iter().map(|u| u.open_id).collect();
+    assert!(!root_users.is_empty());
+    assert_eq!(ids_of(&full["department_ids"]), first_level);
+    assert_eq!(ids_of(&full["user_ids"]), root_users);
+    assert_eq!(full["group_ids"], json!([]));
+    assert_eq!(full["has_more"], json!(false));
+
+    // Paged scopes: one entry per page walks departments then users.
+    let mut entries = 0;
+    let mut page_token = String::new();
+    loop {
+        let mut query = vec![("page_size", "1")];
+        if !page_token.is_empty() {
+            query.push(("page_token", &page_token));
+        }
+        let data = sim.data(endpoints::SCOPES, &query, &token).await;
+        entries += ids_of(&data["department_ids"]).len() + ids_of(&data["user_ids"]).len();
+        if data["has_more"] == json!(false) {
+            break;
+        }
+        page_token = data["page_token"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(entries, first_level.len() + root_users.len());
+
+    // Shrink to the most populated first-level department.
+    let mut by_size = first_level.clone();
+    by_size.sort_by_key(|d| std::cmp::Reverse(tenant.member_count(d).unwrap()));
+    let (inside, outside) = (by_size[0].clone(), by_size[1].clone());
+    tenant.set_scope_departments([inside.clone()]).unwrap();
+    let scoped = sim.data(endpoints::SCOPES, &[], &token).await;
+    assert_eq!(ids_of(&scoped["department_ids"]), vec![inside.clone()]);
+    assert_eq!(scoped["user_ids"], json!([]));
+    for path in [children_path("0"), children_path(&outside)] {
+        sim.get(&path, &[], Some(&token))
+            .await
+            .assert_error(403, 40_004);
+    }
+    sim.get(
+        endpoints::USERS_FIND_BY_DEPARTMENT,
+        &[("department_id", "0")],
+        Some(&token),
+    )
+    .await
+    .assert_error(403, 40_004);
+    sim.data(&children_path(&inside), &[("fetch_child", "true")], &token)
+        .await;
+
+    let inside_tree = subtree(&tenant, &inside);
+    let users = tenant.users();
+    let in_user = users
+        .iter()
+        .find(|u| u.department_ids.iter().all(|d| inside_tree.contains(d)))
+        .unwrap();
+    let out_user = users
+        .iter()
+        .find(|u| {
+            u.department_ids
+                .iter()
+                .all(|d| d != "0" && !inside_tree.contains(d))
+        })
+        .unwrap();
+    let batch = sim
+        .data(
+            endpoints::USERS_BATCH,
+            &[
+                ("user_ids", &in_user.open_id),
+                ("user_ids", &out_user.open_id),
+            ],
+            &token,
+        )
+        .await;
+    assert_eq!(
+        ids(&batch["items"], "open_id"),
+        vec![in_user.open_id.clone()]
+    );
+    sim.get(
+        &format!("/open-apis/contact/v3/users/{}", out_user.open_id),
+        &[],
+        Some(&token),
+    )
+    .await
+    .assert_error(400, 41_050);
+    assert!(tenant.visible_user_count() < tenant.user_count());
+
+    tenant.full_scope();
+    let restored = sim.data(endpoints::SCOPES, &[], &token).await;
+    assert_eq!(ids_of(&restored["department_ids"]), first_level);
+    sim.handle.stop().await;
+}
+
+/// `root` and every department below it.
+fn subtree(tenant: &aviary_adapters_lark::simulator::TenantControl, root: &str) -> HashSet<String> {
+    let all = tenant.departments();
+    let mut out: HashSet<String> = HashSet::from([root.to_owned()]);
+    loop {
+        let before = out.len();
+        for d in &all {
+            if out.contains(&d.parent_open_department_id) {
+                out.insert(d.open_department_id.clone());
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
+fn ids_of(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resign_and_delete_semantics() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+    let before = tenant.user_count();
+    let dept = tenant.largest_department().unwrap().open_department_id;
+    let members = tenant.department_members(&dept).unwrap();
+    let (resigned, deleted) = (members[3].clone(), members[4].clone());
+
+    tenant.resign_user(&resigned).unwrap();
+    tenant.delete_user(&deleted).unwrap();
+    assert_eq!(tenant.user_count(), before - 2);
+
+    let listed = sim.list_department(&dept, &token).await;
+    assert_eq!(listed.len(), members.len() - 2);
+    assert!(!listed.contains(&resigned) && !listed.contains(&deleted));
+
+    let batch = sim
+        .data(
+            endpoints::USERS_BATCH,
+            &[("user_ids", &resigned), ("user_ids", &deleted)],
+            &token,
+        )
+        .await;
+    let items = batch["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        1,
+        "deleted users vanish, resigned ones stay readable"
+    );
+    assert_eq!(items[0]["open_id"], json!(resigned));
+    assert_eq!(items[0]["status"]["is_resigned"], json!(true));
+    assert_eq!(items[0]["department_ids"], json!([]));
+
+    let one = sim
+        .data(
+            &format!("/open-apis/contact/v3/users/{resigned}"),
+            &[],
+            &token,
+        )
+        .await;
+    assert_eq!(one["user"]["status"]["is_resigned"], json!(true));
+    sim.get(
+        &format!("/open-apis/contact/v3/users/{deleted}"),
+        &[],
+        Some(&token),
+    )
+    .await
+    .assert_error(400, 41_012);
+    assert_eq!(
+        tenant.delete_user(&deleted),
+        Err(SimError::UnknownUser(deleted.clone()))
+    );
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_changes_between_syncs_show_up() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+
+    // A multi-department user is listed in both departments.
+    let multi = tenant.multi_department_user().unwrap();
+    for dept in &multi.department_ids {
+        assert!(
+            sim.list_department(dept, &token)
+                .await
+                .contains(&multi.open_id)
+        );
+    }
+
+    // New department with a new user; member counts follow.
+    let parent = tenant.departments()[0].open_department_id.clone();
+    let parent_count = tenant.member_count(&parent).unwrap();
+    let dept = tenant.add_department("Skunkworks", &parent).unwrap();
+    let mut spec = NewUser::new("Ada Lovelace", dept.clone());
+    spec.job_title = Some("Analyst".to_owned());
+    let ada = tenant.add_user(spec).unwrap();
+    assert_eq!(sim.list_department(&dept, &token).await, vec![ada.clone()]);
+    assert_eq!(tenant.member_count(&parent).unwrap(), parent_count + 1);
+    let ada_user = tenant.user(&ada).unwrap();
+    assert!(ada_user.email.starts_with("ada.lovelace") && ada_user.open_id.starts_with("ou_"));
+
+    let children = sim
+        .data(&children_path(&parent), &[("page_size", "50")], &token)
+        .await;
+    let created = children["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["open_department_id"] == json!(dept))
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (created["name"].clone(), created["member_count"].clone()),
+        (json!("Skunkworks"), json!(1))
+    );
+
+    // Edits are visible in the next read; a change closure may read the tenant itself.
+    let boss = tenant.tenant_manager().unwrap().open_id;
+    tenant
+        .update_user(&ada, |u| {
+            u.leader_open_id = tenant.user(&boss).map(|b| b.open_id)
+        })
+        .unwrap();
+    assert_eq!(tenant.user(&ada).unwrap().leader_open_id, Some(boss));
+    tenant
+        .update_user(&ada, |u| u.job_title = "Principal Analyst".to_owned())
+        .unwrap();
+    tenant.rename_department(&dept, "Moonshots").unwrap();
+    let one = sim
+        .data(&format!("/open-apis/contact/v3/users/{ada}"), &[], &token)
+        .await;
+    assert_eq!(one["user"]["job_title"], json!("Principal Analyst"));
+    let got = sim
+        .data(
+            &format!("/open-apis/contact/v3/departments/{dept}"),
+            &[],
+            &token,
+        )
+        .await;
+    assert_eq!(got["department"]["name"], json!("Moonshots"));
+
+    // Refused changes leave the tenant untouched.
+    assert_eq!(
+        tenant.delete_department(&dept),
+        Err(SimError::DepartmentNotEmpty(dept.clone()))
+    );
+    assert!(matches!(
+        tenant.move_department(&parent, &dept),
+        Err(SimError::DepartmentCycle { .. })
+    ));
+    assert!(
+        tenant
+            .update_user(&ada, |u| u.department_ids.clear())
+            .is_err()
+    );
+    assert!(
+        tenant
+            .update_user(&ada, |u| u.open_id = "ou_x".to_owned())
+            .is_err()
+    );
+
+    // Moving users and departments.
+    tenant.move_user(&ada, "0").unwrap();
+    assert!(sim.list_department("0", &token).await.contains(&ada));
+    assert!(sim.list_department(&dept, &token).await.is_empty());
+    tenant.move_department(&dept, "0").unwrap();
+    let top = sim
+        .data(&children_path("0"), &[("page_size", "50")], &token)
+        .await;
+    assert!(ids(&top["items"], "open_department_id").contains(&dept));
+    tenant.delete_department(&dept).unwrap();
+    sim.get(
+        &format!("/open-apis/contact/v3/departments/{dept}"),
+        &[],
+        Some(&token),
+    )
+    .await
+    .assert_error(400, 40_015);
+    tenant.add_user_to_department(&ada, &parent).unwrap();
+    assert_eq!(
+        tenant.user(&ada).unwrap().department_ids,
+        vec!["0".to_owned(), parent.clone()]
+    );
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_rate_limits_trip_and_switch_off() {
+    let sim = Sim::start(SimulatorConfig::default()).await;
+    let token = sim.token().await;
+    let burst = |n: usize| {
+        let sim = &sim;
+        let token = token.clone();
+        async move {
+            let calls = (0..n).map(|_| sim.get(endpoints::TENANT_QUERY, &[], Some(&token)));
+            futures::future::join_all(calls).await
+        }
+    };
+
+    // 110 requests within a second or two: some window gets more than 50.
+    let started = Instant::now();
+    let replies = burst(110).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "burst too slow to be meaningful"
+    );
+    let limited: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
+    assert!(!limited.is_empty(), "50/s limit never tripped");
+    assert!(replies.iter().filter(|r| r.status == 200).count() >= 50);
+    for reply in &limited {
+        assert_eq!(reply.code(), 99_991_400);
+        assert_eq!(
+            reply.json()["msg"],
+            json!("request trigger frequency limit")
+        );
+        assert_eq!(reply.header("x-ogw-ratelimit-limit"), Some("50"));
+        let reset: u64 = reply
+            .header("x-ogw-ratelimit-reset")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(reset >= 1);
+    }
+    assert_eq!(sim.handle.stats().rate_limited, limited.len() as u64);
+
+    // The token endpoint is not limited.
+    for _ in 0..60 {
+        sim.token().await;
+    }
+
+    sim.handle.tenant().set_rate_limits(false);
+    let replies = burst(110).await;
+    assert!(replies.iter().all(|r| r.status == 200));
+    assert_eq!(sim.handle.stats().rate_limited, limited.len() as u64);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_switches() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+    let query = endpoints::TENANT_QUERY;
+
+    tenant.rate_limit_next(2);
+    for _ in 0..2 {
+        let reply = sim.get(query, &[], Some(&token)).await;
+        reply.assert_error(429, 99_991_400);
+        assert_eq!(reply.header("x-ogw-ratelimit-reset"), Some("1"));
+        assert!(reply.header("x-ogw-ratelimit-limit").is_some());
+    }
+    sim.data(query, &[], &token).await;
+    tenant.rate_limit_next_with_status(1, 400);
+    sim.get(query, &[], Some(&token))
+        .await
+        .assert_error(400, 99_991_400);
+
+    tenant.fail_next(1, 500);
+    sim.get(query, &[], Some(&token))
+        .await
+        .assert_error(500, 40_003);
+    tenant.fail_next(1, 503);
+    let reply = sim.get(query, &[], Some(&token)).await;
+    assert_eq!(reply.status, 503);
+    assert!(
+        serde_json::from_str::<Value>(&reply.text).is_err(),
+        "gateway errors are not JSON"
+    );
+    sim.data(query, &[], &token).await;
+
+    tenant.fail_always(502);
+    for _ in 0..3 {
+        assert_eq!(sim.get(query, &[], Some(&token)).await.status, 502);
+    }
+    // Token endpoint is not affected by data-API faults.
+    sim.token().await;
+    tenant.clear_faults();
+    sim.data(query, &[], &token).await;
+
+    tenant.malformed_next(1);
+    let reply = sim.get(query, &[], Some(&token)).await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        serde_json::from_str::<Value>(&reply.text).is_err(),
+        "{}",
+        reply.text
+    );
+    sim.data(query, &[], &token).await;
+
+    tenant.set_delay(Duration::from_millis(250));
+    let started = Instant::now();
+    sim.data(query, &[], &token).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    tenant.set_delay(Duration::ZERO);
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.rate_limited, 3);
+    assert_eq!(stats.server_errors, 5);
+    assert_eq!(stats.malformed, 1);
+    assert_eq!(stats.errors_with_code(40_003), 1);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_query_batches_and_unknown_paths() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+
+    let data = sim.data(endpoints::TENANT_QUERY, &[], &token).await;
+    let info = tenant.tenant_info();
+    assert_eq!(data["tenant"]["name"], json!(info.name));
+    assert_eq!(data["tenant"]["tenant_key"], json!(info.tenant_key));
+    assert_eq!(data["tenant"]["tenant_tag"], json!(0));
+
+    let depts: Vec<String> = tenant
+        .departments()
+        .into_iter()
+        .map(|d| d.open_department_id)
+        .collect();
+    let two = sim
+        .data(
+            endpoints::DEPARTMENTS_BATCH,
+            &[
+                ("department_ids", &depts[0]),
+                ("department_ids", &depts[1]),
+                ("department_ids", "od-missing"),
+            ],
+            &token,
+        )
+        .await;
+    assert_eq!(
+        ids(&two["items"], "open_department_id"),
+        vec![depts[0].clone(), depts[1].clone()]
+    );
+    let too_many: Vec<(&str, &str)> = (0..51)
+        .map(|_| ("department_ids", depts[0].as_str()))
+        .collect();
+    sim.get(endpoints::DEPARTMENTS_BATCH, &too_many, Some(&token))
+        .await
+        .assert_error(400, 40_001);
+    let users = tenant.users();
+    let too_many: Vec<(&str, &str)> = users
+        .iter()
+        .take(51)
+        .map(|u| ("user_ids", u.open_id.as_str()))
+        .collect();
+    sim.get(endpoints::USERS_BATCH, &too_many, Some(&token))
+        .await
+        .assert_error(400, 40_001);
+    let fifty: Vec<(&str, &str)> = users
+        .iter()
+        .take(50)
+        .map(|u| ("user_ids", u.open_id.as_str()))
+        .collect();
+    let batch = sim.data(endpoints::USERS_BATCH, &fifty, &token).await;
+    assert_eq!(batch["items"].as_array().unwrap().len(), 50);
+
+    let root = sim
+        .data("/open-apis/contact/v3/departments/0", &[], &token)
+        .await;
+    assert_eq!(
+        root["department"]["member_count"].as_u64(),
+        Some(tenant.user_count() as u64)
+    );
+
+    let reply = sim
+        .get("/open-apis/contact/v3/nope", &[], Some(&token))
+        .await;
+    reply.assert_error(404, 404);
+    assert_eq!(sim.handle.stats().requests_to(endpoints::UNKNOWN), 1);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_http_surface() {
+    use reqwest::Method;
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let token = sim.token().await;
+    let dept = tenant.departments()[2].open_department_id.clone();
+
+    let stats = sim.control(Method::GET, "/stats", None).await;
+    assert_eq!(stats.json()["token_requests"], json!(1));
+
+    let created = sim
+        .control(
+            Method::POST,
+            "/users",
+            Some(json!({"name": "Grace Hopper", "department_ids": [dept]})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let open_id = created.json()["open_id"].as_str().unwrap().to_owned();
+    assert!(sim.list_department(&dept, &token).await.contains(&open_id));
+
+    let patched = sim
+        .control(
+            Method::PATCH,
+            &format!("/users/{open_id}"),
+            Some(json!({"job_title": "Rear Admiral", "status": {"is_frozen": true}})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let api = sim
+        .data(
+            &format!("/open-apis/contact/v3/users/{open_id}"),
+            &[],
+            &token,
+        )
+        .await;
+    assert_eq!(api["user"]["job_title"], json!("Rear Admiral"));
+    assert_eq!(api["user"]["is_frozen"], json!(true));
+
+    let bad = sim
+        .control(
+            Method::PATCH,
+            &format!("/users/{open_id}"),
+            Some(json!({"titel": "x"})),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let missing = sim
+        .control(
+            Method::PATCH,
+            "/users/ou_missing",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+
+    let resigned = sim
+        .control(Method::POST, &format!("/users/{open_id}/resign"), None)
+        .await;
+    assert_eq!(resigned.json()["status"]["is_resigned"], json!(true));
+    assert!(!sim.list_department(&dept, &token).await.contains(&open_id));
+    assert_eq!(
+        sim.control(Method::DELETE, &format!("/users/{open_id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        sim.control(Method::GET, &format!("/users/{open_id}"), None)
+            .await
+            .status,
+        404
+    );
+    let all = sim.control(Method::GET, "/users", None).await.json();
+    assert_eq!(all.as_array().unwrap().len(), tenant.users().len());
+    let departments = sim.control(Method::GET, "/departments", None).await.json();
+    assert_eq!(
+        departments.as_array().unwrap().len(),
+        tenant.department_count()
+    );
+
+    let scope = sim
+        .control(
+            Method::PUT,
+            "/scope",
+            Some(json!({"department_ids": [dept]})),
+        )
+        .await;
+    assert_eq!(scope.json(), json!({"department_ids": [dept]}));
+    let scopes = sim.data(endpoints::SCOPES, &[], &token).await;
+    assert_eq!(scopes["department_ids"], json!([dept]));
+    let scope = sim.control(Method::PUT, "/scope", Some(json!({}))).await;
+    assert_eq!(scope.json(), json!({"department_ids": null}));
+
+    let faults = sim
+        .control(
+            Method::POST,
+            "/faults",
+            Some(json!({"rate_limit_next": 1, "fail_next": 1, "status": 503})),
+        )
+        .await;
+    assert_eq!(faults.json()["rate_limit_next"], json!(1));
+    assert_eq!(
+        sim.get(endpoints::TENANT_QUERY, &[], Some(&token))
+            .await
+            .status,
+        429
+    );
+    assert_eq!(
+        sim.get(endpoints::TENANT_QUERY, &[], Some(&token))
+            .await
+            .status,
+        503
+    );
+    sim.control(
+        Method::POST,
+        "/faults",
+        Some(json!({"expire_tokens": true})),
+    )
+    .await;
+    sim.get(endpoints::TENANT_QUERY, &[], Some(&token))
+        .await
+        .assert_error(400, 99_991_663);
+    sim.control(Method::POST, "/faults", Some(json!({"fail_always": 500})))
+        .await;
+    let fresh = sim.token().await;
+    assert_eq!(
+        sim.get(endpoints::TENANT_QUERY, &[], Some(&fresh))
+            .await
+            .status,
+        500
+    );
+    let cleared = sim
+        .control(Method::POST, "/faults", Some(json!({"clear": true})))
+        .await;
+    assert_eq!(cleared.json()["fail_always"], json!(null));
+    sim.data(endpoints::TENANT_QUERY, &[], &fresh).await;
+    assert_eq!(
+        sim.control(Method::POST, "/faults", Some(json!({"bogus": 1})))
+            .await
+            .status,
+        400
+    );
+
+    let counted: HashMap<String, u64> = sim
+        .handle
+        .stats()
+        .requests_by_endpoint
+        .into_iter()
+        .collect();
+    assert!(!counted.keys().any(|k| k.starts_with("/_simulator")));
+    assert_eq!(
+        sim.control(Method::DELETE, "/stats", None).await.status,
+        204
+    );
+    assert_eq!(sim.handle.stats().total_requests, 0);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_seed_serves_the_same_tenant() {
+    let a = Sim::start(SimulatorConfig {
+        seed: 7,
+        ..config()
+    })
+    .await;
+    let b = Sim::start(SimulatorConfig {
+        seed: 7,
+        ..config()
+    })
+    .await;
+    let c = Sim::start(SimulatorConfig::seeded(8)).await;
+    assert_eq!(a.handle.tenant().users(), b.handle.tenant().users());
+    assert_ne!(a.handle.tenant().users(), c.handle.tenant().users());
+    // Credentials derive from the seed unless set explicitly.
+    assert_eq!(a.handle.app_id(), SimulatorConfig::seeded(7).app_id);
+    assert_eq!(a.handle.app_secret(), b.handle.app_secret());
+    assert_ne!(c.handle.app_id(), a.handle.app_id());
+    let custom = Sim::start(SimulatorConfig {
+        app_id: "cli_0123456789abcdef".to_owned(),
+        app_secret: "s".repeat(32),
+        ..config()
+    })
+    .await;
+    assert_eq!(custom.handle.app_id(), "cli_0123456789abcdef");
+    custom.token().await;
+    custom.handle.stop().await;
+    let (ta, tb) = (a.token().await, b.token().await);
+    let pa = a
+        .data(
+            endpoints::USERS_FIND_BY_DEPARTMENT,
+            &[("department_id", "0")],
+            &ta,
+        )
+        .await;
+    let pb = b
+        .data(
+            endpoints::USERS_FIND_BY_DEPARTMENT,
+            &[("department_id", "0")],
+            &tb,
+        )
+        .await;
+    assert_eq!(pa, pb);
+    for sim in [a, b, c] {
+        sim.handle.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_users_start_and_page() {
+    let started = Instant::now();
+    let sim = Sim::start(SimulatorConfig {
+        users: 100_000,
+        departments: 2_000,
+        ..config()
+    })
+    .await;
+    let startup = started.elapsed();
+    let tenant = sim.handle.tenant();
+    assert_eq!(
+        (tenant.user_count(), tenant.department_count()),
+        (100_000, 2_000)
+    );
+    let token = sim.token().await;
+    let big = tenant.largest_department().unwrap();
+    let listed = sim.list_department(&big.open_department_id, &token).await;
+    assert_eq!(
+        listed.len(),
+        tenant
+            .department_members(&big.open_department_id)
+            .unwrap()
+            .len()
+    );
+    assert!(listed.len() >= 2_000, "{}", listed.len());
+    let root = sim
+        .data("/open-apis/contact/v3/departments/0", &[], &token)
+        .await;
+    assert_eq!(root["department"]["member_count"], json!(100_000));
+    // Debug build; release is several times faster.
+    assert!(
+        startup < Duration::from_secs(20),
+        "startup took {startup:?}"
+    );
+    sim.handle.stop().await;
+}

@@ -1,0 +1,225 @@
+//! Command-line grammar (clap): noun-verb subcommands and global options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Aviary: one trustworthy view of every account in your Lark and Feishu tenants.
+#[derive(Debug, Parser)]
+#[command(name = "aviary", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Configuration file (default: ./aviary.toml when present). Environment variables
+    /// AVIARY_<SECTION>__<KEY> override it, e.g. AVIARY_DATABASE__URL.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register, list, show and remove Lark integrations.
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+    /// Sync an integration's accounts and departments from Lark now.
+    Sync(SyncArgs),
+    /// List and inspect synced user accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// List synced departments.
+    #[command(subcommand)]
+    Departments(DepartmentsCommand),
+    /// List and inspect sync runs and their changes.
+    #[command(subcommand)]
+    Runs(RunsCommand),
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Run a simulated Lark tenant (for trying Aviary out and for tests).
+    Simulator(SimulatorArgs),
+    /// Start a simulated tenant, connect it as integration "demo", sync it and show the result.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegionArg {
+    Lark,
+    Feishu,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationCommand {
+    /// Register a Lark custom app. The App Secret is read from stdin (or AVIARY_APP_SECRET).
+    Add(IntegrationAddArgs),
+    /// List integrations.
+    List,
+    /// Show one integration.
+    Show {
+        /// Integration id or label.
+        integration: String,
+    },
+    /// Remove an integration with all its synced data.
+    Remove {
+        /// Integration id or label.
+        integration: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IntegrationAddArgs {
+    /// A name for the integration, unique in this installation.
+    #[arg(long)]
+    pub label: String,
+    /// The App ID of the custom app (cli_…), from the Lark developer console.
+    #[arg(long)]
+    pub app_id: String,
+    /// Read the App Secret from standard input.
+    #[arg(long)]
+    pub app_secret_stdin: bool,
+    /// Which platform the tenant is on.
+    #[arg(long, value_enum, default_value_t = RegionArg::Lark)]
+    pub region: RegionArg,
+    /// Override the Lark hosts (a simulator or a private deployment).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Store without checking the credentials against Lark.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Integration id or label.
+    pub integration: String,
+    /// Show what would change without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply removals even when they exceed the removal threshold (after a held run).
+    #[arg(long)]
+    pub confirm_removals: bool,
+    /// Do not pace requests under Lark's rate limits (only for a simulator without limits).
+    #[arg(long)]
+    pub no_pacing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IntegrationSelector {
+    /// Integration id or label.
+    #[arg(long, short = 'i')]
+    pub integration: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// List accounts, filtered.
+    List(AccountsListArgs),
+    /// Show one account with its change history.
+    Show {
+        /// The account's open_id (ou_…).
+        open_id: String,
+        /// Integration id or label (needed only when several integrations have this open_id).
+        #[arg(long, short = 'i')]
+        integration: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AccountsListArgs {
+    #[command(flatten)]
+    pub selector: IntegrationSelector,
+    /// active, suspended, resigned, exited, invited or not_activated.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// tenant_admin, department_leader or member.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Department id, custom id or name; matches its sub-departments too.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Text to find in names, emails, mobile, ids or employee number.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Include accounts removed from the tenant.
+    #[arg(long)]
+    pub include_removed: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DepartmentsCommand {
+    /// List departments.
+    List {
+        #[command(flatten)]
+        selector: IntegrationSelector,
+        /// Include departments removed from the tenant.
+        #[arg(long)]
+        include_removed: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List an integration's runs, newest first.
+    List {
+        #[command(flatten)]
+        selector: IntegrationSelector,
+        /// How many runs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+    /// Show one run with the changes it recorded.
+    Show {
+        /// The run id.
+        run_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create or upgrade the database schema (also done automatically on first use).
+    Migrate,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulatorArgs {
+    /// Users in the generated tenant.
+    #[arg(long, default_value_t = 200)]
+    pub users: usize,
+    /// Departments in the generated tenant.
+    #[arg(long, default_value_t = 20)]
+    pub departments: usize,
+    /// Seed of the generator: the same seed gives the same tenant.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Serve without Lark's rate limits (benchmarks).
+    #[arg(long)]
+    pub no_rate_limits: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Users in the simulated tenant.
+    #[arg(long, default_value_t = 250)]
+    pub users: usize,
+    /// Departments in the simulated tenant.
+    #[arg(long, default_value_t = 25)]
+    pub departments: usize,
+    /// Exit after the first sync instead of keeping the simulated tenant running.
+    #[arg(long)]
+    pub exit: bool,
+}

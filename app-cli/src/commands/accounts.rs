@@ -1,0 +1,214 @@
+//! `aviary accounts list|show`.
+
+use std::process::ExitCode;
+
+use aviary_domain::model::{AccountStatus, Role};
+use aviary_domain::usecases::{AccountFilter, QueriesError};
+use serde::Serialize;
+
+use crate::cli::{AccountsCommand, AccountsListArgs, OutputFormat};
+use crate::commands::Ctx;
+use crate::output;
+use crate::views::{AccountView, ChangeView, department_names, describe_fields};
+
+pub async fn run(ctx: &Ctx, command: AccountsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AccountsCommand::List(args) => list(ctx, args).await,
+        AccountsCommand::Show {
+            open_id,
+            integration,
+        } => show(ctx, &open_id, integration.as_deref()).await,
+    }
+}
+
+const HEADER: &[&str] = &[
+    "open_id",
+    "union_id",
+    "user_id",
+    "name",
+    "en_name",
+    "email",
+    "enterprise_email",
+    "mobile",
+    "status",
+    "roles",
+    "departments",
+    "department_ids",
+    "primary_department_id",
+    "designation",
+    "employee_no",
+    "employee_type",
+    "leader_open_id",
+    "removed_at",
+];
+
+const TABLE_HEADER: &[&str] = &[
+    "OPEN_ID",
+    "NAME",
+    "EMAIL",
+    "STATUS",
+    "ROLES",
+    "DEPARTMENTS",
+    "DESIGNATION",
+];
+
+fn csv_row(v: &AccountView) -> Vec<String> {
+    vec![
+        v.open_id.clone(),
+        output::opt(v.union_id.as_deref()),
+        output::opt(v.user_id.as_deref()),
+        output::opt(v.name.as_deref()),
+        output::opt(v.en_name.as_deref()),
+        output::opt(v.email.as_deref()),
+        output::opt(v.enterprise_email.as_deref()),
+        output::opt(v.mobile.as_deref()),
+        v.status.to_owned(),
+        v.roles.join(";"),
+        v.departments
+            .iter()
+            .map(|d| d.display())
+            .collect::<Vec<_>>()
+            .join(";"),
+        v.departments
+            .iter()
+            .map(|d| d.id.clone())
+            .collect::<Vec<_>>()
+            .join(";"),
+        output::opt(v.primary_department_id.as_deref()),
+        output::opt(v.designation.as_deref()),
+        output::opt(v.employee_no.as_deref()),
+        v.employee_type.map(|t| t.to_string()).unwrap_or_default(),
+        output::opt(v.leader_open_id.as_deref()),
+        v.removed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+    ]
+}
+
+pub fn table_row(v: &AccountView) -> Vec<String> {
+    let removed = if v.removed_at.is_some() {
+        " (removed)"
+    } else {
+        ""
+    };
+    vec![
+        v.open_id.clone(),
+        output::opt(v.name.as_deref()),
+        output::opt(v.email.as_deref().or(v.enterprise_email.as_deref())),
+        format!("{}{removed}", v.status),
+        v.roles.join(", "),
+        v.departments
+            .iter()
+            .map(|d| d.display())
+            .collect::<Vec<_>>()
+            .join(", "),
+        output::opt(v.designation.as_deref()),
+    ]
+}
+
+/// Prints account views in the chosen format.
+pub fn print_accounts(format: OutputFormat, views: &[AccountView]) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Json => output::json(views),
+        OutputFormat::Csv => output::csv(HEADER, views.iter().map(csv_row).collect()),
+        OutputFormat::Table => output::table(TABLE_HEADER, views.iter().map(table_row).collect()),
+    }
+}
+
+async fn list(ctx: &Ctx, args: AccountsListArgs) -> anyhow::Result<ExitCode> {
+    let integration = ctx.integration(&args.selector.integration).await?;
+    let filter = AccountFilter {
+        status: args
+            .status
+            .as_deref()
+            .map(str::parse::<AccountStatus>)
+            .transpose()?,
+        role: args.role.as_deref().map(str::parse::<Role>).transpose()?,
+        department: args.department,
+        search: args.search,
+        include_removed: args.include_removed,
+    };
+    let accounts = ctx
+        .services
+        .queries
+        .accounts(integration.id, &filter)
+        .await?;
+    let names = department_names(
+        &ctx.services
+            .queries
+            .departments(integration.id, true)
+            .await?,
+    );
+    let views: Vec<AccountView> = accounts
+        .iter()
+        .map(|a| AccountView::new(a, &names))
+        .collect();
+    print_accounts(ctx.output, &views)?;
+    if ctx.output == OutputFormat::Table {
+        eprintln!("{} accounts", views.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct AccountWithHistoryView {
+    integration_id: String,
+    #[serde(flatten)]
+    account: AccountView,
+    history: Vec<ChangeView>,
+}
+
+async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Result<ExitCode> {
+    let candidates = match integration {
+        Some(key) => vec![ctx.integration(key).await?],
+        None => ctx.services.integrations.list().await?,
+    };
+    let mut found = Vec::new();
+    for candidate in candidates {
+        match ctx.services.queries.account(candidate.id, open_id).await {
+            Ok(account) => found.push((candidate, account)),
+            Err(QueriesError::UnknownAccount(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let (integration, found) = match found.len() {
+        0 => anyhow::bail!(
+            "no account with open_id \"{open_id}\" (see `aviary accounts list --integration …`)"
+        ),
+        1 => found.remove(0),
+        _ => anyhow::bail!(
+            "open_id \"{open_id}\" exists in several integrations ({}); pass --integration",
+            found
+                .iter()
+                .map(|(i, _)| i.label.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let names = department_names(
+        &ctx.services
+            .queries
+            .departments(integration.id, true)
+            .await?,
+    );
+    let view = AccountWithHistoryView {
+        integration_id: integration.id.to_string(),
+        account: AccountView::new(&found.account, &names),
+        history: found.history.iter().map(ChangeView::from).collect(),
+    };
+    match ctx.output {
+        OutputFormat::Json => output::json(&view)?,
+        OutputFormat::Csv => output::csv(HEADER, vec![csv_row(&view.account)])?,
+        OutputFormat::Table => {
+            output::table(TABLE_HEADER, vec![table_row(&view.account)])?;
+            println!("history of {open_id} in \"{}\":", integration.label);
+            for change in &view.history {
+                println!(
+                    "  {}  {:<8}  {}",
+                    change.recorded_at.to_rfc3339(),
+                    change.kind,
+                    describe_fields(&change.fields)
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

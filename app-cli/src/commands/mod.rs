@@ -1,0 +1,71 @@
+//! Command handlers: each parses its arguments into domain requests, calls a use case and
+//! renders the result. Errors become one line on stderr and a non-zero exit.
+
+mod accounts;
+mod db;
+mod demo;
+mod departments;
+mod integration;
+mod runs;
+mod simulator;
+mod sync;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use aviary_app_http::{Services, Settings};
+use aviary_domain::model::Integration;
+use aviary_domain::usecases::find_integration;
+
+use crate::cli::{Cli, Command, OutputFormat};
+
+/// What every command needs.
+pub struct Ctx {
+    pub services: Services,
+    pub output: OutputFormat,
+}
+
+impl Ctx {
+    /// The integration named by an `<ID|LABEL>` argument.
+    pub async fn integration(&self, key: &str) -> anyhow::Result<Integration> {
+        Ok(find_integration(self.services.integrations.as_ref(), key).await?)
+    }
+}
+
+/// Exit codes beyond 0 (success) and 1 (error); clap uses 2 for usage errors.
+pub mod exit {
+    /// A sync run failed.
+    pub const RUN_FAILED: u8 = 3;
+    /// A sync run was held: removals above the threshold need confirmation.
+    pub const RUN_HELD: u8 = 4;
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Simulator(args) = cli.command {
+        return simulator::run(args).await;
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    let services = Services::build(settings)
+        .await
+        .context("cannot start Aviary")?;
+    let ctx = Ctx {
+        services,
+        output: cli.output,
+    };
+    match cli.command {
+        Command::Integration(command) => integration::run(&ctx, command).await,
+        Command::Sync(args) => sync::run(&ctx, args).await,
+        Command::Accounts(command) => accounts::run(&ctx, command).await,
+        Command::Departments(command) => departments::run(&ctx, command).await,
+        Command::Runs(command) => runs::run(&ctx, command).await,
+        Command::Db(command) => db::run(&ctx, command).await,
+        Command::Demo(args) => demo::run(&ctx, args).await,
+        Command::Simulator(_) => unreachable_simulator(),
+    }
+}
+
+/// The simulator is dispatched before the services start; reaching here would be a bug in
+/// `run`, reported as an error rather than a panic.
+fn unreachable_simulator() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("internal error: the simulator command was not dispatched")
+}

@@ -1,0 +1,92 @@
+//! `aviary runs list|show`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use aviary_domain::values::RunId;
+use serde::Serialize;
+
+use crate::cli::{OutputFormat, RunsCommand};
+use crate::commands::Ctx;
+use crate::output;
+use crate::views::{ChangeView, RunView, describe_fields};
+
+const HEADER: &[&str] = &[
+    "id",
+    "status",
+    "trigger",
+    "started_at",
+    "duration_ms",
+    "users_added",
+    "users_changed",
+    "users_removed",
+    "users_unchanged",
+    "error",
+];
+
+fn row(v: &RunView) -> Vec<String> {
+    let u = &v.counts.users;
+    vec![
+        v.id.clone(),
+        v.status.to_owned(),
+        v.trigger.to_owned(),
+        v.started_at.to_rfc3339(),
+        v.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
+        u.added.to_string(),
+        u.changed.to_string(),
+        u.removed.to_string(),
+        u.unchanged.to_string(),
+        output::opt(v.error.as_deref()),
+    ]
+}
+
+#[derive(Serialize)]
+struct RunWithChanges {
+    #[serde(flatten)]
+    run: RunView,
+    changes: Vec<ChangeView>,
+}
+
+pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        RunsCommand::List { selector, limit } => {
+            let integration = ctx.integration(&selector.integration).await?;
+            let runs = ctx.services.queries.runs(integration.id, limit).await?;
+            let views: Vec<RunView> = runs.iter().map(RunView::from).collect();
+            output::render(ctx.output, &views, HEADER, || {
+                views.iter().map(row).collect()
+            })?;
+        }
+        RunsCommand::Show { run_id } => {
+            let id: RunId = run_id
+                .parse()
+                .with_context(|| format!("\"{run_id}\" is not a run id"))?;
+            let (run, changes) = ctx.services.queries.run(id).await?;
+            let view = RunWithChanges {
+                run: RunView::from(&run),
+                changes: changes.iter().map(ChangeView::from).collect(),
+            };
+            match ctx.output {
+                OutputFormat::Json => output::json(&view)?,
+                format => {
+                    output::render(format, std::slice::from_ref(&view.run), HEADER, || {
+                        vec![row(&view.run)]
+                    })?;
+                    if format == OutputFormat::Table {
+                        println!("{} changes:", view.changes.len());
+                        for c in &view.changes {
+                            println!(
+                                "  {:<10} {:<36} {:<8} {}",
+                                c.subject_type,
+                                c.subject_id,
+                                c.kind,
+                                describe_fields(&c.fields)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

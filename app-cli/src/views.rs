@@ -1,0 +1,262 @@
+//! Stable output shapes of the CLI (`--output json` is a contract scripts rely on): plain
+//! serialisable views of the domain's entities. Secrets never appear here.
+
+use std::collections::HashMap;
+
+use aviary_domain::model::{
+    ApiCounters, ChangeRecord, Department, FieldChange, Integration, Subject, SyncCounts, SyncRun,
+    UserAccount,
+};
+use aviary_domain::usecases::sync::{HeldRemovals, SyncReport};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct IntegrationView {
+    pub id: String,
+    pub label: String,
+    pub region: &'static str,
+    pub base_url: Option<String>,
+    pub app_id: String,
+    pub status: &'static str,
+    pub tenant_name: Option<String>,
+    pub tenant_key: Option<String>,
+    pub sync_interval_minutes: Option<u32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Integration> for IntegrationView {
+    fn from(i: &Integration) -> Self {
+        Self {
+            id: i.id.to_string(),
+            label: i.label.to_string(),
+            region: i.region.as_str(),
+            base_url: i.base_url.clone(),
+            app_id: i.app_id.to_string(),
+            status: i.status.as_str(),
+            tenant_name: i.tenant.as_ref().map(|t| t.name.clone()),
+            tenant_key: i.tenant.as_ref().map(|t| t.tenant_key.clone()),
+            sync_interval_minutes: i.sync_interval_minutes,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DepartmentRef {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+impl DepartmentRef {
+    /// The name to show people: the department's name, `(root)` for users directly under the
+    /// tenant root, else the id.
+    pub fn display(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None if self.id == "0" => "(root)".to_owned(),
+            None => self.id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub open_id: String,
+    pub union_id: Option<String>,
+    pub user_id: Option<String>,
+    pub name: Option<String>,
+    pub en_name: Option<String>,
+    pub nickname: Option<String>,
+    pub email: Option<String>,
+    pub enterprise_email: Option<String>,
+    pub mobile: Option<String>,
+    pub status: &'static str,
+    pub roles: Vec<&'static str>,
+    pub is_tenant_manager: bool,
+    pub departments: Vec<DepartmentRef>,
+    pub primary_department_id: Option<String>,
+    pub designation: Option<String>,
+    pub employee_no: Option<String>,
+    pub employee_type: Option<i64>,
+    pub leader_open_id: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub join_time: Option<i64>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_changed_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+/// Department names by `open_department_id`, to show names next to ids.
+pub type DepartmentNames = HashMap<String, Option<String>>;
+
+pub fn department_names(departments: &[Department]) -> DepartmentNames {
+    departments
+        .iter()
+        .map(|d| (d.state.open_department_id.to_string(), d.state.name.clone()))
+        .collect()
+}
+
+impl AccountView {
+    pub fn new(account: &UserAccount, names: &DepartmentNames) -> Self {
+        let p = &account.state.profile;
+        Self {
+            open_id: p.open_id.to_string(),
+            union_id: p.union_id.clone(),
+            user_id: p.user_id.clone(),
+            name: p.name.clone(),
+            en_name: p.en_name.clone(),
+            nickname: p.nickname.clone(),
+            email: p.email.clone(),
+            enterprise_email: p.enterprise_email.clone(),
+            mobile: p.mobile.clone(),
+            status: p.status.as_str(),
+            roles: account.state.roles.iter().map(|r| r.as_str()).collect(),
+            is_tenant_manager: p.is_tenant_manager,
+            departments: p
+                .department_ids
+                .iter()
+                .map(|id| DepartmentRef {
+                    id: id.to_string(),
+                    name: names.get(id.as_str()).cloned().flatten(),
+                })
+                .collect(),
+            primary_department_id: p.primary_department_id.as_ref().map(ToString::to_string),
+            designation: p.designation.clone(),
+            employee_no: p.employee_no.clone(),
+            employee_type: p.employee_type,
+            leader_open_id: p.leader_open_id.as_ref().map(ToString::to_string),
+            city: p.city.clone(),
+            country: p.country.clone(),
+            join_time: p.join_time,
+            first_seen_at: account.first_seen_at,
+            last_changed_at: account.last_changed_at,
+            removed_at: account.removed_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DepartmentView {
+    pub id: String,
+    pub department_id: Option<String>,
+    pub name: Option<String>,
+    pub parent_id: Option<String>,
+    pub leader_open_id: Option<String>,
+    pub member_count: Option<i64>,
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Department> for DepartmentView {
+    fn from(d: &Department) -> Self {
+        Self {
+            id: d.state.open_department_id.to_string(),
+            department_id: d.state.department_id.clone(),
+            name: d.state.name.clone(),
+            parent_id: d.state.parent_id.as_ref().map(ToString::to_string),
+            leader_open_id: d.state.leader_open_id.as_ref().map(ToString::to_string),
+            member_count: d.state.member_count,
+            removed_at: d.removed_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChangeView {
+    pub run_id: String,
+    pub subject_type: &'static str,
+    pub subject_id: String,
+    pub kind: &'static str,
+    pub fields: Vec<FieldChange>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<&ChangeRecord> for ChangeView {
+    fn from(c: &ChangeRecord) -> Self {
+        let (subject_type, subject_id) = match &c.subject {
+            Subject::Account(id) => ("account", id.clone()),
+            Subject::Department(id) => ("department", id.clone()),
+        };
+        Self {
+            run_id: c.run_id.to_string(),
+            subject_type,
+            subject_id,
+            kind: c.kind.as_str(),
+            fields: c.fields.clone(),
+            recorded_at: c.recorded_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    pub id: String,
+    pub integration_id: String,
+    pub trigger: &'static str,
+    pub status: &'static str,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub counts: SyncCounts,
+    pub api: ApiCounters,
+    pub error: Option<String>,
+}
+
+impl From<&SyncRun> for RunView {
+    fn from(r: &SyncRun) -> Self {
+        Self {
+            id: r.id.to_string(),
+            integration_id: r.integration_id.to_string(),
+            trigger: r.trigger.as_str(),
+            status: r.status.as_str(),
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            duration_ms: r.finished_at.map(|f| (f - r.started_at).num_milliseconds()),
+            counts: r.counts,
+            api: r.api,
+            error: r.error.clone(),
+        }
+    }
+}
+
+/// `aviary sync --output json`: the run plus what only a live run knows.
+#[derive(Debug, Serialize)]
+pub struct SyncView {
+    #[serde(flatten)]
+    pub run: RunView,
+    pub dry_run: bool,
+    pub held: Option<HeldRemovals>,
+    /// Dry runs: the first changes that would be recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preview: Vec<ChangeView>,
+}
+
+impl From<&SyncReport> for SyncView {
+    fn from(report: &SyncReport) -> Self {
+        Self {
+            run: RunView::from(&report.run),
+            dry_run: report.dry_run,
+            held: report.held.clone(),
+            preview: report.preview.iter().map(ChangeView::from).collect(),
+        }
+    }
+}
+
+/// One line per changed field: `field: old → new`.
+pub fn describe_fields(fields: &[FieldChange]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{}: {} → {}", f.field, compact(&f.old), compact(&f.new)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn compact(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,107 @@
+//! Composition root: connects the database and the Lark client and builds the use cases.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use aviary_adapters_db::{Database, MasterKey};
+use aviary_adapters_lark::LarkGateway;
+use aviary_domain::ports::{Clock, DirectoryGateway, IdSource, IntegrationRepository};
+use aviary_domain::usecases::sync::SyncIntegration;
+use aviary_domain::usecases::{Queries, RegisterIntegration};
+use secrecy::ExposeSecret;
+
+use crate::settings::Settings;
+use crate::system::{RandomIds, SystemClock};
+
+/// Everything the apps call into.
+#[derive(Clone)]
+pub struct Services {
+    pub settings: Settings,
+    pub database: Database,
+    pub integrations: Arc<dyn IntegrationRepository>,
+    pub directory: Arc<dyn DirectoryGateway>,
+    pub register: RegisterIntegration,
+    pub sync: SyncIntegration,
+    pub queries: Queries,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+/// This process, as named in sync leases: host and pid.
+fn process_owner() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
+}
+
+impl Services {
+    /// Opens (creating and migrating on first use) the database and wires the use cases.
+    ///
+    /// # Errors
+    /// When the master key is missing or invalid, or the database cannot be opened or migrated.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let url = settings.database_url();
+        let key = match &settings.secrets.master_key {
+            Some(encoded) => MasterKey::from_base64(encoded.expose_secret()).context(
+                "AVIARY_SECRETS__MASTER_KEY (secrets.master_key) is not base64 of 32 bytes",
+            )?,
+            None if url.starts_with("sqlite:") => MasterKey::load_or_create(&settings.data.dir)
+                .with_context(|| {
+                    format!(
+                        "cannot read or create the master key in {}",
+                        settings.data.dir.display()
+                    )
+                })?,
+            None => anyhow::bail!(
+                "set AVIARY_SECRETS__MASTER_KEY (base64 of 32 bytes) when using PostgreSQL: every process \
+                 sharing the database needs the same key"
+            ),
+        };
+        let database = Database::connect(&url, key)
+            .await
+            .context("cannot open the database")?;
+        database
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
+        let directory: Arc<dyn DirectoryGateway> = Arc::new(
+            LarkGateway::new(settings.lark.client.clone())
+                .context("cannot set up the Lark client")?,
+        );
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ids: Arc<dyn IdSource> = Arc::new(RandomIds);
+        let integrations = database.integrations();
+        let register = RegisterIntegration::new(
+            Arc::clone(&integrations),
+            Arc::clone(&directory),
+            Arc::clone(&clock),
+            Arc::clone(&ids),
+        );
+        let sync = SyncIntegration::new(
+            Arc::clone(&integrations),
+            database.sync_store(),
+            Arc::clone(&directory),
+            clock,
+            ids,
+            settings.sync_settings(process_owner()),
+        );
+        let queries = Queries::new(database.read_model());
+        Ok(Self {
+            settings,
+            database,
+            integrations,
+            directory,
+            register,
+            sync,
+            queries,
+        })
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Sync benchmark (DESIGN §9), with the release binary against the simulator in its own process:
+#   1. full sync of 100k users / 2k departments, limits off, into SQLite and into PostgreSQL
+#      (users/s and peak RSS of the aviary process);
+#   2. an unchanged resync of each (account rows written must be 0);
+#   3. a 5k-user sync with Lark's real limits on in the simulator and client pacing on
+#      (duration vs the minimum the limits allow, 429s seen).
+# Usage: bash scripts/bench.sh [USERS] [DEPARTMENTS]   (results are printed; copy them into
+# docs/benchmarks.md). Needs /usr/bin/time (Debian package `time`) and PostgreSQL at
+# AVIARY_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS="${1:-100000}"
+DEPARTMENTS="${2:-2000}"
+PG="${AVIARY_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install -y time" >&2; exit 1; }
+cargo build --release --locked --bin aviary
+BIN="${CARGO_TARGET_DIR:-target}/release/aviary"
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+start_simulator() { # users departments port extra-args…
+  "$BIN" simulator --users "$1" --departments "$2" --port "$3" "${@:4}" >"$WORK/sim-$3.txt" &
+  for _ in $(seq 1 100); do grep -q "App Secret" "$WORK/sim-$3.txt" 2>/dev/null && break; sleep 0.2; done
+  APP_ID=$(awk '/^App ID:/ {print $3}' "$WORK/sim-$3.txt")
+  APP_SECRET=$(awk '/^App Secret:/ {print $3}' "$WORK/sim-$3.txt")
+  BASE_URL=$(awk '/^Base URL:/ {print $3}' "$WORK/sim-$3.txt")
+}
+
+timed_sync() { # label args… ; prints the run JSON fields and peak RSS
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$BIN" sync "$@" --output json >"$WORK/run.json"
+  python3 - "$WORK/run.json" "$(cat "$WORK/rss")" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1])); rss_mb = int(sys.argv[2]) / 1024
+u = run["counts"]["users"]; secs = run["duration_ms"] / 1000
+seen = u["added"] + u["changed"] + u["unchanged"] + u["restored"]
+print(f"  status={run['status']} duration={secs:.2f}s users={seen} -> {seen/secs:,.0f} users/s; "
+      f"written: added={u['added']} changed={u['changed']} removed={u['removed']}; "
+      f"api calls={run['api']['calls']} rate-limit waits={run['api']['rate_limit_waits']}; peak RSS={rss_mb:.0f} MB")
+PY
+}
+
+start_simulator "$USERS" "$DEPARTMENTS" 9471 --no-rate-limits
+for backend in sqlite postgres; do
+  export AVIARY_DATA__DIR="$WORK/data-$backend"
+  if [ "$backend" = postgres ]; then
+    db="aviary_bench_$$"
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    export AVIARY_DATABASE__URL="$PG/$db"
+    export AVIARY_SECRETS__MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+  else
+    unset AVIARY_DATABASE__URL AVIARY_SECRETS__MASTER_KEY
+  fi
+  echo "$APP_SECRET" | "$BIN" integration add --label bench --app-id "$APP_ID" --base-url "$BASE_URL" --app-secret-stdin >/dev/null 2>&1
+  echo "== $backend: full sync of $USERS users / $DEPARTMENTS departments (limits off)"
+  timed_sync bench --no-pacing
+  echo "== $backend: unchanged resync"
+  timed_sync bench --no-pacing
+done
+unset AVIARY_DATABASE__URL AVIARY_SECRETS__MASTER_KEY
+
+start_simulator 5000 100 9472
+export AVIARY_DATA__DIR="$WORK/data-limits"
+echo "$APP_SECRET" | "$BIN" integration add --label limits --app-id "$APP_ID" --base-url "$BASE_URL" --app-secret-stdin >/dev/null 2>&1
+before=$(curl -s "$BASE_URL/_simulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rate_limited"])')
+echo "== SQLite: 5k users / 100 departments with Lark's real limits on (50/s, 1000/min per API)"
+timed_sync limits
+after=$(curl -s "$BASE_URL/_simulator/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rate_limited"])')
+python3 - "$WORK/run.json" "$((after - before))" <<'PY'
+import json, math, sys
+run = json.load(open(sys.argv[1])); calls = run["api"]["calls"]
+# The busiest API is users/find_by_department; each API may take 1000 requests per minute and
+# 50 per second, so N requests to it need at least max((N-1)/50, 60*floor((N-1)/1000)) seconds.
+print(f"  429s served by the simulator during the sync: {sys.argv[2]}; total API calls: {calls}")
+PY

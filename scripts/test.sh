@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, the domain dependency rule, clippy, and every test
+# (unit, repository suite on SQLite and PostgreSQL, simulator, end-to-end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# PostgreSQL for the repository suite: start the local cluster if it is not answering.
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    echo "starting PostgreSQL…"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && break; sleep 1; done
+  fi
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== domain dependency rule"
+scripts/check-domain-deps.sh
+echo "== clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== build the aviary binary for the end-to-end tests"
+cargo build --locked --bin aviary
+echo "== tests"
+cargo test --workspace --locked

@@ -1,0 +1,235 @@
+//! Harness for the end-to-end tests: a private data directory, the real `aviary` binary run as
+//! a child process, and an in-process simulated Lark tenant to point it at.
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use serde_json::Value;
+
+/// The `aviary` binary built next to this test executable (`target/<profile>/aviary`), or the
+/// one named by `AVIARY_BIN`. `scripts/test.sh` builds it before running the tests.
+pub fn aviary_binary() -> PathBuf {
+    if let Some(explicit) = std::env::var_os("AVIARY_BIN") {
+        return PathBuf::from(explicit);
+    }
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let binary = profile_dir.join("aviary");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first with `cargo build --bin aviary` (scripts/test.sh does)",
+        binary.display()
+    );
+    binary
+}
+
+/// One isolated Aviary installation: its own data directory and embedded database.
+#[derive(Debug)]
+pub struct Installation {
+    dir: tempfile::TempDir,
+    binary: PathBuf,
+}
+
+/// What a finished `aviary` process printed.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from_output(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the process exited 0.
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "aviary failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// The stdout parsed as JSON.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Panics unless the process failed with `code` and printed exactly one `error:` line and no panic.
+    #[track_caller]
+    pub fn clean_failure(&self, code: i32) {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
+        let errors = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count();
+        assert_eq!(errors, 1, "expected one error line, got:\n{}", self.stderr);
+    }
+}
+
+impl Installation {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            binary: aviary_binary(),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("aviary-data")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.binary);
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("AVIARY_DATA__DIR", self.data_dir())
+            .env_remove("AVIARY_DATABASE__URL")
+            .env_remove("AVIARY_SECRETS__MASTER_KEY")
+            .env_remove("AVIARY_APP_SECRET")
+            .env("AVIARY_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs `aviary ARGS` with no stdin.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = self
+            .command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("aviary starts");
+        Run::from_output(output)
+    }
+
+    /// Runs `aviary ARGS` with `input` on stdin.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("aviary starts");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input.as_bytes())
+                .expect("stdin accepts the input");
+        }
+        Run::from_output(child.wait_with_output().expect("aviary finishes"))
+    }
+
+    /// Registers the simulator as an integration and returns its JSON.
+    pub fn add_integration(&self, label: &str, simulator: &SimulatorHandle) -> Value {
+        let (base_url, app_id) = (simulator.base_url(), simulator.app_id());
+        self.run_with_stdin(
+            &[
+                "integration",
+                "add",
+                "--label",
+                label,
+                "--app-id",
+                &app_id,
+                "--base-url",
+                &base_url,
+                "--app-secret-stdin",
+                "--output",
+                "json",
+            ],
+            &format!("{}\n", simulator.app_secret()),
+        )
+        .success()
+        .json()
+    }
+
+    /// `aviary sync LABEL --output json`, whatever its exit code.
+    pub fn sync(&self, label: &str) -> (Option<i32>, Value) {
+        let run = self.run(&["sync", label, "--output", "json"]);
+        let json = run.json();
+        (run.code, json)
+    }
+
+    /// `aviary accounts list -i LABEL --include-removed --output json`.
+    pub fn accounts(&self, label: &str) -> Vec<Value> {
+        let run = self
+            .run(&[
+                "accounts",
+                "list",
+                "-i",
+                label,
+                "--include-removed",
+                "--output",
+                "json",
+            ])
+            .success();
+        run.json().as_array().cloned().unwrap_or_default()
+    }
+
+    /// Every file below the data directory, concatenated (to search for secrets).
+    pub fn data_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut stack = vec![self.data_dir()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(content) = std::fs::read(&path) {
+                    bytes.extend(content);
+                }
+            }
+        }
+        bytes
+    }
+}
+
+impl Default for Installation {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Starts a simulated tenant on a free local port.
+pub async fn simulator(config: SimulatorConfig) -> SimulatorHandle {
+    Simulator::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .expect("the simulator starts")
+}
+
+/// Finds the account with `open_id` in a JSON account list.
+pub fn account<'a>(accounts: &'a [Value], open_id: &str) -> &'a Value {
+    accounts
+        .iter()
+        .find(|a| a["open_id"] == open_id)
+        .unwrap_or_else(|| panic!("account {open_id} not listed"))
+}

@@ -1,0 +1,184 @@
+//! Faults during a sync: a 429 and an expired token mid-sync are survived; a persistent 5xx fails
+//! the run and removes nothing; a shrunk contact scope ends the run held.
+
+use std::time::Duration;
+
+use aviary_tests::{Installation, SimulatorConfig, SimulatorHandle, account, simulator};
+
+/// Runs `action` once the simulator has served `after` more requests.
+fn when_requests_reach(
+    sim: &SimulatorHandle,
+    after: u64,
+    action: impl FnOnce() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let tenant = sim.tenant();
+    let start = tenant.stats().total_requests;
+    tokio::spawn(async move {
+        loop {
+            if tenant.stats().total_requests >= start + after {
+                action();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_and_an_expired_token_mid_sync_are_survived() {
+    let sim = simulator(SimulatorConfig {
+        users: 300,
+        departments: 30,
+        seed: 5,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let aviary = Installation::new();
+    aviary.add_integration("acme", &sim);
+    let tenant = sim.tenant();
+    let before = tenant.stats();
+    let trigger = {
+        let tenant = tenant.clone();
+        when_requests_reach(&sim, 8, move || {
+            tenant.rate_limit_next(1);
+            tenant.expire_tokens();
+        })
+    };
+    let (code, run) = tokio::task::spawn_blocking(move || aviary.sync("acme"))
+        .await
+        .unwrap();
+    trigger.await.unwrap();
+    assert_eq!(code, Some(0), "{run}");
+    assert_eq!(
+        run["counts"]["users"]["added"],
+        tenant.visible_user_count() as u64
+    );
+    let after = tenant.stats();
+    assert!(
+        after.rate_limited > before.rate_limited,
+        "a 429 was served mid-sync"
+    );
+    assert!(
+        after.auth_failures > before.auth_failures,
+        "an expired token was refused mid-sync"
+    );
+    assert!(
+        after.tokens_issued > before.tokens_issued,
+        "a fresh token was fetched"
+    );
+    assert!(
+        run["api"]["rate_limit_waits"].as_u64().unwrap() >= 1,
+        "{run}"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persistent_server_error_fails_the_run_and_removes_nothing() {
+    let sim = simulator(SimulatorConfig {
+        users: 120,
+        departments: 12,
+        seed: 9,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let aviary = Installation::new();
+    aviary.add_integration("acme", &sim);
+    assert_eq!(aviary.sync("acme").0, Some(0));
+    let tenant = sim.tenant();
+    let gone = tenant
+        .users()
+        .into_iter()
+        .find(|u| u.department_ids.len() == 1 && !u.status.is_resigned)
+        .unwrap();
+    tenant.delete_user(&gone.open_id).unwrap();
+    let trigger = {
+        let tenant = tenant.clone();
+        when_requests_reach(&sim, 5, move || tenant.fail_always(500))
+    };
+    let (aviary, code, run) = tokio::task::spawn_blocking(move || {
+        let (code, run) = aviary.sync("acme");
+        (aviary, code, run)
+    })
+    .await
+    .unwrap();
+    let accounts = aviary.accounts("acme");
+    assert!(
+        account(&accounts, &gone.open_id)["removed_at"].is_null(),
+        "nothing removed by a failed run"
+    );
+    let runs = aviary
+        .run(&["runs", "list", "-i", "acme", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(runs[0]["status"], "failed");
+    let integration = aviary
+        .run(&["integration", "show", "acme", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(integration["status"], "failing");
+    trigger.await.unwrap();
+    assert_eq!(code, Some(3), "{run}");
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["counts"]["users"]["removed"], 0);
+    assert!(
+        run["error"].as_str().unwrap().contains("unavailable"),
+        "{run}"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shrunk_scope_holds_the_run_until_removals_are_confirmed() {
+    let sim = simulator(SimulatorConfig {
+        users: 150,
+        departments: 15,
+        seed: 3,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let aviary = Installation::new();
+    aviary.add_integration("acme", &sim);
+    assert_eq!(aviary.sync("acme").0, Some(0));
+    let tenant = sim.tenant();
+    let smallest = tenant
+        .departments()
+        .into_iter()
+        .filter(|d| d.parent_open_department_id == "0")
+        .min_by_key(|d| {
+            tenant
+                .member_count(&d.open_department_id)
+                .unwrap_or(u32::MAX)
+        })
+        .unwrap();
+    tenant
+        .set_scope_departments([smallest.open_department_id.clone()])
+        .unwrap();
+
+    let held = aviary.run(&["sync", "acme"]);
+    held.clean_failure(4);
+    assert!(held.stderr.contains("removal threshold"), "{}", held.stderr);
+    assert!(
+        held.stderr.contains("--confirm-removals"),
+        "{}",
+        held.stderr
+    );
+    let accounts = aviary.accounts("acme");
+    assert!(
+        accounts.iter().all(|a| a["removed_at"].is_null()),
+        "a held run removes nothing"
+    );
+    let runs = aviary
+        .run(&["runs", "list", "-i", "acme", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(runs[0]["status"], "held");
+
+    let confirmed = aviary
+        .run(&["sync", "acme", "--confirm-removals", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(confirmed["status"], "succeeded");
+    assert!(confirmed["counts"]["users"]["removed"].as_u64().unwrap() > 0);
+    sim.stop().await;
+}

@@ -1,0 +1,187 @@
+//! The README flow: register, sync, list as table/JSON/CSV, resync unchanged, see runs.
+
+use aviary_tests::{Installation, SimulatorConfig, account, simulator};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sync_then_unchanged_resync() {
+    let sim = simulator(SimulatorConfig {
+        users: 180,
+        departments: 18,
+        seed: 11,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let tenant = sim.tenant();
+    let aviary = Installation::new();
+
+    let integration = aviary.add_integration("acme", &sim);
+    assert_eq!(integration["label"], "acme");
+    assert_eq!(integration["app_id"], sim.app_id().as_str());
+    assert!(
+        integration["tenant_name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "{integration}"
+    );
+    assert!(integration.get("app_secret").is_none());
+
+    let (code, run) = aviary.sync("acme");
+    assert_eq!(code, Some(0), "{run}");
+    assert_eq!(run["status"], "succeeded");
+    let visible = tenant.visible_user_count() as u64;
+    assert_eq!(run["counts"]["users"]["added"], visible);
+    assert_eq!(
+        run["counts"]["departments"]["added"],
+        tenant.visible_department_count() as u64
+    );
+    assert_eq!(
+        sim.stats().rate_limited,
+        0,
+        "client pacing keeps a normal sync clear of 429s"
+    );
+
+    let accounts = aviary.accounts("acme");
+    assert_eq!(accounts.len() as u64, visible);
+    let multi = tenant
+        .multi_department_user()
+        .expect("the generator puts someone in two departments");
+    let listed = account(&accounts, &multi.open_id);
+    assert_eq!(
+        listed["departments"].as_array().unwrap().len(),
+        2,
+        "{listed}"
+    );
+    assert!(listed["departments"][0]["name"].is_string());
+    for key in [
+        "open_id",
+        "union_id",
+        "user_id",
+        "name",
+        "en_name",
+        "email",
+        "enterprise_email",
+        "mobile",
+        "status",
+        "roles",
+        "departments",
+        "primary_department_id",
+        "designation",
+        "employee_no",
+        "employee_type",
+        "leader_open_id",
+        "removed_at",
+    ] {
+        assert!(
+            listed.get(key).is_some(),
+            "account JSON lacks {key}: {listed}"
+        );
+    }
+    assert_eq!(listed["name"], multi.name.as_str());
+    let admin = tenant
+        .tenant_manager()
+        .expect("the generator makes a tenant manager");
+    assert!(
+        account(&accounts, &admin.open_id)["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&"tenant_admin".into())
+    );
+    let (leader, _) = tenant
+        .department_leader()
+        .expect("departments have leaders");
+    assert!(
+        account(&accounts, &leader.open_id)["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&"department_leader".into())
+    );
+
+    let admins = aviary
+        .run(&[
+            "accounts",
+            "list",
+            "-i",
+            "acme",
+            "--role",
+            "tenant_admin",
+            "--output",
+            "json",
+        ])
+        .success()
+        .json();
+    assert!(admins.as_array().unwrap().iter().all(|a| {
+        a["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&"tenant_admin".into())
+    }));
+    assert!(!admins.as_array().unwrap().is_empty());
+
+    let csv = aviary
+        .run(&["accounts", "list", "-i", "acme", "--output", "csv"])
+        .success()
+        .stdout;
+    assert!(csv.starts_with("open_id,union_id,user_id,name,"), "{csv}");
+    assert_eq!(csv.lines().count() as u64, visible + 1);
+    let table = aviary.run(&["accounts", "list", "-i", "acme"]).success();
+    assert!(table.stdout.contains(&multi.open_id));
+    assert!(table.stderr.contains(&format!("{visible} accounts")));
+
+    let departments = aviary
+        .run(&["departments", "list", "-i", "acme", "--output", "json"])
+        .success()
+        .json();
+    let departments = departments.as_array().unwrap();
+    assert_eq!(departments.len(), tenant.visible_department_count());
+    assert!(departments.iter().any(|d| d["parent_id"] == "0"));
+    assert!(
+        departments
+            .iter()
+            .all(|d| d["member_count"].is_number() && d["removed_at"].is_null())
+    );
+
+    let (code, resync) = aviary.sync("acme");
+    assert_eq!(code, Some(0));
+    assert_eq!(resync["counts"]["users"]["unchanged"], visible);
+    for kind in ["added", "changed", "removed", "restored"] {
+        assert_eq!(resync["counts"]["users"][kind], 0, "{resync}");
+        assert_eq!(resync["counts"]["departments"][kind], 0, "{resync}");
+    }
+
+    let runs = aviary
+        .run(&["runs", "list", "-i", "acme", "--output", "json"])
+        .success()
+        .json();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["id"], resync["id"], "newest first");
+    let shown = aviary
+        .run(&[
+            "runs",
+            "show",
+            run["id"].as_str().unwrap(),
+            "--output",
+            "json",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        shown["changes"].as_array().unwrap().len() as u64,
+        visible + tenant.visible_department_count() as u64
+    );
+
+    let integrations = aviary
+        .run(&["integration", "list", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(integrations[0]["status"], "active");
+    let secret = sim.app_secret().as_bytes().to_vec();
+    assert!(
+        !aviary
+            .data_bytes()
+            .windows(secret.len())
+            .any(|w| w == secret.as_slice()),
+        "the App Secret is readable in the data directory"
+    );
+    sim.stop().await;
+}

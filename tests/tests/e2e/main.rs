@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `aviary` binary against an in-process simulated Lark tenant.
+
+mod bad_input;
+mod faults;
+mod first_sync;
+mod resync;
