@@ -1,5 +1,12 @@
 //! The `aviary` command-line tool: ops commands over the same services as the server.
 
+/// Writes one line to stdout, returning an error (e.g. a closed pipe) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+
 mod cli;
 mod commands;
 mod output;
@@ -11,17 +18,56 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn init_logging() {
-    // Logs go to stderr so stdout stays clean for `--output json|csv`.
+    // Logs go to stderr so stdout stays clean for `--output json|csv`; by default only errors,
+    // so a failing command prints its one `error:` line and nothing else.
     let filter = tracing_subscriber::EnvFilter::try_from_env("AVIARY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
 }
 
+/// Parses the command line; usage errors are one line (clap's first) plus a hint, exit 2.
+fn parse() -> Result<cli::Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    match cli::Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = err.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            let rendered = err.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see `aviary --help`)");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Whether the error is stdout closing under us (`aviary … | head`), which is not a failure.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -35,6 +81,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -8,6 +8,11 @@ use serde::Serialize;
 
 use crate::cli::OutputFormat;
 
+/// Writes one formatted line to stdout (see the `say!` macro).
+pub fn write_line(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    writeln!(std::io::stdout().lock(), "{args}").context("cannot write to stdout")
+}
+
 /// Prints a value as pretty JSON.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -8,7 +8,7 @@ use aviary_adapters_lark::LarkClientSettings;
 use aviary_domain::ports::RateLimits;
 use aviary_domain::usecases::sync::SyncSettings;
 use config::{Config, Environment, File, FileFormat};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// The settings could not be loaded.
@@ -31,7 +31,8 @@ pub struct DataSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…`; empty means the embedded SQLite file in the data directory.
-    pub url: String,
+    /// Secret because a PostgreSQL URL may carry a password.
+    pub url: SecretString,
 }
 
 /// Encryption of credentials at rest.
@@ -110,7 +111,7 @@ requests_per_minute = 1000
 removal_threshold_percent = 20.0
 concurrency = 8
 batch_size = 500
-lease_ttl_secs = 300
+lease_ttl_secs = 600
 "#;
 
 impl Settings {
@@ -146,13 +147,14 @@ impl Settings {
 
     /// The database URL, defaulting to the embedded SQLite file in the data directory.
     pub fn database_url(&self) -> String {
-        if self.database.url.trim().is_empty() {
+        let configured = self.database.url.expose_secret().trim();
+        if configured.is_empty() {
             format!(
                 "sqlite://{}?mode=rwc",
                 self.data.dir.join("aviary.db").display()
             )
         } else {
-            self.database.url.trim().to_owned()
+            configured.to_owned()
         }
     }
 

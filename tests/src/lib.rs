@@ -77,7 +77,7 @@ impl Run {
         })
     }
 
-    /// Panics unless the process failed with `code` and printed exactly one `error:` line and no panic.
+    /// Panics unless the process failed with `code` and printed exactly one line, `error: …`, on stderr.
     #[track_caller]
     pub fn clean_failure(&self, code: i32) {
         assert_eq!(
@@ -88,12 +88,18 @@ impl Run {
             self.stderr
         );
         assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
-        let errors = self
+        let lines: Vec<&str> = self
             .stderr
             .lines()
-            .filter(|l| l.starts_with("error:"))
-            .count();
-        assert_eq!(errors, 1, "expected one error line, got:\n{}", self.stderr);
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected exactly one line on stderr, got:\n{}",
+            self.stderr
+        );
+        assert!(lines[0].starts_with("error:"), "{}", self.stderr);
     }
 }
 
@@ -118,7 +124,7 @@ impl Installation {
             .env_remove("AVIARY_DATABASE__URL")
             .env_remove("AVIARY_SECRETS__MASTER_KEY")
             .env_remove("AVIARY_APP_SECRET")
-            .env("AVIARY_LOG", "warn")
+            .env_remove("AVIARY_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         command

@@ -199,14 +199,14 @@ async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Re
         OutputFormat::Csv => output::csv(HEADER, vec![csv_row(&view.account)])?,
         OutputFormat::Table => {
             output::table(TABLE_HEADER, vec![table_row(&view.account)])?;
-            println!("history of {open_id} in \"{}\":", integration.label);
+            say!("history of {open_id} in \"{}\":", integration.label)?;
             for change in &view.history {
-                println!(
+                say!(
                     "  {}  {:<8}  {}",
                     change.recorded_at.to_rfc3339(),
                     change.kind,
                     describe_fields(&change.fields)
-                );
+                )?;
             }
         }
     }

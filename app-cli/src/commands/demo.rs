@@ -75,26 +75,26 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .take(SHOWN)
         .map(|a| AccountView::new(a, &names))
         .collect();
-    println!();
+    say!("")?;
     print_accounts(OutputFormat::Table, &views)?;
-    println!("({} of {} accounts shown)", views.len(), accounts.len());
-    println!();
-    println!("Next:");
-    println!("  aviary accounts list --integration {LABEL} --status suspended");
-    println!("  aviary accounts list --integration {LABEL} --role tenant_admin --output json");
-    println!("  aviary departments list --integration {LABEL}");
-    println!("  aviary runs list --integration {LABEL}");
+    say!("({} of {} accounts shown)", views.len(), accounts.len())?;
+    say!("")?;
+    say!("Next:")?;
+    say!("  aviary accounts list --integration {LABEL} --status suspended")?;
+    say!("  aviary accounts list --integration {LABEL} --role tenant_admin --output json")?;
+    say!("  aviary departments list --integration {LABEL}")?;
+    say!("  aviary runs list --integration {LABEL}")?;
     if args.exit {
         simulator.stop().await;
         return Ok(code);
     }
-    println!("  aviary sync {LABEL}        # resync: nothing changed, nothing written");
-    println!();
-    println!(
+    say!("  aviary sync {LABEL}        # resync: nothing changed, nothing written")?;
+    say!("")?;
+    say!(
         "The simulated tenant keeps running at {} until you press Ctrl-C,",
         simulator.base_url()
-    );
-    println!("so the commands above work from another terminal.");
+    )?;
+    say!("so the commands above work from another terminal.")?;
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

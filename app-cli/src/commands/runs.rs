@@ -73,15 +73,15 @@ pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<ExitCode> {
                         vec![row(&view.run)]
                     })?;
                     if format == OutputFormat::Table {
-                        println!("{} changes:", view.changes.len());
+                        say!("{} changes:", view.changes.len())?;
                         for c in &view.changes {
-                            println!(
+                            say!(
                                 "  {:<10} {:<36} {:<8} {}",
                                 c.subject_type,
                                 c.subject_id,
                                 c.kind,
                                 describe_fields(&c.fields)
-                            );
+                            )?;
                         }
                     }
                 }

@@ -20,23 +20,24 @@ pub async fn run(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
     let handle = Simulator::start(config, address)
         .await
         .with_context(|| format!("cannot start the simulator on {address}"))?;
-    println!(
+    say!(
         "Simulated Lark tenant running ({} users, {} departments).",
-        args.users, args.departments
-    );
-    println!("Base URL:   {}", handle.base_url());
-    println!("App ID:     {}", handle.app_id());
-    println!("App Secret: {}", handle.app_secret());
-    println!();
-    println!("Connect it from another terminal:");
-    println!(
+        args.users,
+        args.departments
+    )?;
+    say!("Base URL:   {}", handle.base_url())?;
+    say!("App ID:     {}", handle.app_id())?;
+    say!("App Secret: {}", handle.app_secret())?;
+    say!("")?;
+    say!("Connect it from another terminal:")?;
+    say!(
         "  echo '{}' | aviary integration add --label sim --app-id {} --base-url {} --app-secret-stdin",
         handle.app_secret(),
         handle.app_id(),
         handle.base_url()
-    );
-    println!("  aviary sync sim");
-    println!("Press Ctrl-C to stop.");
+    )?;
+    say!("  aviary sync sim")?;
+    say!("Press Ctrl-C to stop.")?;
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

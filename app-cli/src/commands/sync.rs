@@ -54,31 +54,35 @@ pub async fn sync_and_report(
         } else {
             "run"
         };
-        println!(
+        say!(
             "{prefix} {} of \"{}\": {} in {seconds:.1}s",
-            run.id, integration.label, run.status
-        );
-        println!("  {}", counts_line("users", &run.counts.users));
-        println!("  {}", counts_line("departments", &run.counts.departments));
-        println!(
+            run.id,
+            integration.label,
+            run.status
+        )?;
+        say!("  {}", counts_line("users", &run.counts.users))?;
+        say!("  {}", counts_line("departments", &run.counts.departments))?;
+        say!(
             "  Lark API: {} calls, {} retries, {} rate-limit waits",
-            run.api.calls, run.api.retries, run.api.rate_limit_waits
-        );
+            run.api.calls,
+            run.api.retries,
+            run.api.rate_limit_waits
+        )?;
         for change in report.preview.iter().take(20) {
-            println!(
+            say!(
                 "  would record: {:?} {} {}",
                 change.subject,
                 change.kind,
                 describe_fields(&change.fields)
-            );
+            )?;
         }
     }
     let code = match run.status {
         RunStatus::Succeeded => ExitCode::SUCCESS,
         RunStatus::Held => {
-            eprintln!("error: sync {}", run.error.as_deref().unwrap_or("held"));
             eprintln!(
-                "  to apply the removals: aviary sync {} --confirm-removals",
+                "error: sync {} (to apply them: aviary sync {} --confirm-removals)",
+                run.error.as_deref().unwrap_or("held"),
                 integration.label
             );
             ExitCode::from(exit::RUN_HELD)

@@ -34,7 +34,9 @@ pub enum RegisterError {
     AppId(#[from] AppIdError),
     #[error("the App Secret is empty")]
     EmptySecret,
-    #[error("invalid base URL \"{0}\": expected http:// or https:// followed by a host")]
+    #[error(
+        "invalid base URL \"{0}\": expected http:// or https:// and a host, without credentials, query or fragment"
+    )]
     BaseUrl(String),
     #[error("an integration labelled \"{0}\" already exists")]
     LabelTaken(IntegrationLabel),
@@ -66,7 +68,12 @@ fn normalise_base_url(raw: &str) -> Result<String, RegisterError> {
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"))
         .ok_or_else(|| RegisterError::BaseUrl(raw.to_owned()))?;
-    if rest.is_empty() || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // No credentials, query or fragment: the URL is stored and shown in plain text.
+    if rest.is_empty()
+        || rest
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '?' | '#'))
+    {
         return Err(RegisterError::BaseUrl(raw.to_owned()));
     }
     Ok(trimmed.to_owned())

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::tracker::{Decision, Tracker, diff, fingerprint};
 use super::writer::Writer;
-use crate::model::{AccountState, ChangeKind, ChangeRecord, EntityCounts, Subject, UserAccount};
+use crate::model::{AccountState, ChangeKind, ChangeRecord, Subject, UserAccount};
 use crate::ports::{RemoteUser, SyncStore, SyncStoreError};
 use crate::values::{ContentHash, IntegrationId, OpenId, RunId};
 
@@ -26,7 +26,8 @@ pub(super) struct AccountIngest {
     leaders: HashSet<OpenId>,
     pub(super) tracker: Tracker<OpenId>,
     pending: Vec<Pending>,
-    pub(super) counts: EntityCounts,
+    /// Records seen and found unchanged (the rest is counted when committed).
+    pub(super) unchanged: u64,
 }
 
 fn state_json(state: &AccountState) -> Value {
@@ -47,7 +48,7 @@ impl AccountIngest {
             leaders,
             tracker,
             pending: Vec::new(),
-            counts: EntityCounts::default(),
+            unchanged: 0,
         }
     }
 
@@ -79,9 +80,8 @@ impl AccountIngest {
         let (hash, raw) = fingerprint(&json, user.raw);
         match self.tracker.observe(state.open_id(), &hash) {
             None => {}
-            Some(Decision::Unchanged) => self.counts.unchanged += 1,
+            Some(Decision::Unchanged) => self.unchanged += 1,
             Some(Decision::Added) => {
-                self.counts.added += 1;
                 writer.batch.changes.push(self.change(
                     state.open_id(),
                     ChangeKind::Added,
@@ -145,11 +145,6 @@ impl AccountIngest {
                 // Deleted between reading hashes and now: treat as new.
                 None => (ChangeKind::Added, Vec::new(), now),
             };
-            match kind {
-                ChangeKind::Restored => self.counts.restored += 1,
-                ChangeKind::Added => self.counts.added += 1,
-                _ => self.counts.changed += 1,
-            }
             writer
                 .batch
                 .changes
@@ -175,7 +170,6 @@ impl AccountIngest {
                 .changes
                 .push(self.change(id, ChangeKind::Removed, Vec::new(), now));
         }
-        self.counts.removed += ids.len() as u64;
         writer.batch.removed_accounts.extend(ids);
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::tracker::{Decision, Tracker, diff, fingerprint};
 use super::writer::Writer;
-use crate::model::{ChangeKind, ChangeRecord, Department, EntityCounts, FieldChange, Subject};
+use crate::model::{ChangeKind, ChangeRecord, Department, FieldChange, Subject};
 use crate::ports::{RemoteDepartment, SyncStore, SyncStoreError};
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
 
@@ -30,7 +30,8 @@ pub(super) struct DepartmentIngest {
     integration: IntegrationId,
     run_id: RunId,
     pub(super) tracker: Tracker<DepartmentId>,
-    pub(super) counts: EntityCounts,
+    /// Records seen and found unchanged (the rest is counted when committed).
+    pub(super) unchanged: u64,
 }
 
 impl DepartmentIngest {
@@ -43,7 +44,7 @@ impl DepartmentIngest {
             integration,
             run_id,
             tracker,
-            counts: EntityCounts::default(),
+            unchanged: 0,
         }
     }
 
@@ -81,9 +82,8 @@ impl DepartmentIngest {
                 .observe(&department.state.open_department_id, &hash)
             {
                 None => {}
-                Some(Decision::Unchanged) => self.counts.unchanged += 1,
+                Some(Decision::Unchanged) => self.unchanged += 1,
                 Some(Decision::Added) => {
-                    self.counts.added += 1;
                     let id = department.state.open_department_id.clone();
                     writer
                         .batch
@@ -134,11 +134,6 @@ impl DepartmentIngest {
                 }
                 None => (ChangeKind::Added, Vec::new(), now),
             };
-            match kind {
-                ChangeKind::Restored => self.counts.restored += 1,
-                ChangeKind::Added => self.counts.added += 1,
-                _ => self.counts.changed += 1,
-            }
             writer
                 .batch
                 .changes
@@ -169,7 +164,6 @@ impl DepartmentIngest {
                 .changes
                 .push(self.change(id, ChangeKind::Removed, Vec::new(), now));
         }
-        self.counts.removed += ids.len() as u64;
         writer.batch.removed_departments.extend(ids);
     }
 }

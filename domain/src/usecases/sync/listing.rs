@@ -27,8 +27,13 @@ pub(super) async fn departments_in_scope(
     } else {
         session.departments(&roots).await?
     };
-    let mut subtrees: Vec<DepartmentId> = scope.department_ids.clone();
-    subtrees.dedup();
+    let mut unique = HashSet::new();
+    let subtrees: Vec<DepartmentId> = scope
+        .department_ids
+        .iter()
+        .filter(|id| unique.insert(*id))
+        .cloned()
+        .collect();
     let below: Vec<Vec<RemoteDepartment>> = stream::iter(subtrees)
         .map(|root| {
             let session = Arc::clone(session);

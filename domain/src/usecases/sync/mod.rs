@@ -30,7 +30,7 @@ use crate::ports::{
     IntegrationRepository, IntegrationStoreError, RateLimits, SyncPhase, SyncProgress, SyncStore,
     SyncStoreError,
 };
-use crate::values::{DepartmentId, IntegrationId, RunId};
+use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
 
 /// What to sync and how.
 #[derive(Debug, Clone)]
@@ -117,9 +117,14 @@ struct Outcome {
     held: Option<HeldRemovals>,
 }
 
+/// Whether removals are too many to apply without confirmation; a single removal never is, so
+/// a tiny tenant is not held for one departure.
 fn exceeds(removals: usize, stored: usize, threshold_percent: f64) -> bool {
-    stored > 0 && removals as f64 * 100.0 > threshold_percent * stored as f64
+    removals > 1 && stored > 0 && removals as f64 * 100.0 > threshold_percent * stored as f64
 }
+
+/// Users fetched per round of `/users/batch` calls before their results are written.
+const RECHECK_CHUNK: usize = 500;
 
 impl SyncIntegration {
     pub fn new(
@@ -213,6 +218,9 @@ impl SyncIntegration {
             )
             .await;
         progress.phase(SyncPhase::Finishing);
+        let unchanged = (run.counts.users.unchanged, run.counts.departments.unchanged);
+        run.counts = writer.committed;
+        (run.counts.users.unchanged, run.counts.departments.unchanged) = unchanged;
         if let Some(session) = &session {
             run.api = session.counters();
         }
@@ -279,6 +287,7 @@ impl SyncIntegration {
         progress.phase(SyncPhase::Departments);
         let listed = departments_in_scope(&session, &scope, self.settings.concurrency).await?;
         progress.departments(listed.len() as u64);
+        writer.keep_alive().await?;
         let leaders = departments::leaders(&listed);
         let mut member_sources: Vec<DepartmentId> = vec![DepartmentId::root()];
         member_sources.extend(listed.iter().map(|d| d.state.open_department_id.clone()));
@@ -288,7 +297,7 @@ impl SyncIntegration {
         departments
             .ingest_all(listed, self.store.as_ref(), writer, self.clock.now())
             .await?;
-        run.counts.departments = departments.counts;
+        run.counts.departments.unchanged = departments.unchanged;
 
         progress.phase(SyncPhase::Users);
         let stored_accounts = self.store.account_hashes(integration.id).await?;
@@ -319,37 +328,31 @@ impl SyncIntegration {
                             .await?;
                     }
                     writer.flush_if_full().await?;
+                    run.counts.users.unchanged = accounts.unchanged;
                 }
             }
             progress.users(accounts.tracker.seen_count() as u64, done, total);
         }
-        let granted: Vec<_> = scope
+        let granted: Vec<OpenId> = scope
             .user_ids
             .iter()
             .filter(|id| !accounts.tracker.was_seen(id))
             .cloned()
             .collect();
-        if !granted.is_empty() {
-            let now = self.clock.now();
-            for user in session.users(&granted).await? {
-                accounts.ingest(user, writer, now);
-            }
-        }
+        self.fetch_and_ingest(&session, &granted, &mut accounts, writer)
+            .await?;
 
         // The listing is complete and error-free: what was not seen may have gone. Ask Lark
         // about each candidate directly — resigned users come back flagged, not absent.
         progress.phase(SyncPhase::Rechecking);
         let candidates = accounts.tracker.unseen_live();
-        if !candidates.is_empty() {
-            let now = self.clock.now();
-            for user in session.users(&candidates).await? {
-                accounts.ingest(user, writer, now);
-            }
-        }
+        self.fetch_and_ingest(&session, &candidates, &mut accounts, writer)
+            .await?;
         let now = self.clock.now();
         accounts
             .resolve_pending(self.store.as_ref(), writer, now)
             .await?;
+        run.counts.users.unchanged = accounts.unchanged;
         let vanished_accounts = accounts.tracker.unseen_live();
         let vanished_departments = departments.tracker.unseen_live();
         let threshold = self.settings.removal_threshold_percent;
@@ -371,9 +374,32 @@ impl SyncIntegration {
             None
         };
         writer.flush().await?;
-        run.counts.users = accounts.counts;
-        run.counts.departments = departments.counts;
         Ok(Outcome { held })
+    }
+
+    /// Fetches users by id in chunks and ingests them as they come, so memory stays bounded
+    /// and the lease stays alive however many there are.
+    async fn fetch_and_ingest(
+        &self,
+        session: &Arc<dyn DirectorySession>,
+        ids: &[OpenId],
+        accounts: &mut AccountIngest,
+        writer: &mut Writer<'_>,
+    ) -> Result<(), RunFailure> {
+        for chunk in ids.chunks(RECHECK_CHUNK) {
+            let users = session.users(chunk).await?;
+            let now = self.clock.now();
+            for user in users {
+                accounts.ingest(user, writer, now);
+            }
+            if accounts.pending_len() >= self.settings.batch_size {
+                accounts
+                    .resolve_pending(self.store.as_ref(), writer, now)
+                    .await?;
+            }
+            writer.flush_if_full().await?;
+        }
+        Ok(())
     }
 }
 
@@ -382,7 +408,7 @@ fn held_message(held: &HeldRemovals) -> String {
     format!(
         "held: {} of {} accounts and {} of {} departments would be removed, above the {}% removal threshold; \
          nothing was removed. If the app's contact scope was narrowed by mistake, restore it in the Lark \
-         developer console; if the tenant really shrank, sync again confirming the removals",
+         developer console; if the tenant really shrank, confirm the removals",
         held.accounts,
         held.accounts_stored,
         held.departments,

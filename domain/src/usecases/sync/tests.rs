@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::*;
 use crate::model::{
-    AccountState, AccountStatus, ChangeKind, DepartmentState, Region, Role, Subject, UserAccount,
-    UserProfile,
+    AccountState, AccountStatus, ChangeKind, Department, DepartmentState, Region, Role, Subject,
+    UserAccount, UserProfile,
 };
 use crate::ports::{
     ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockIdSource,
@@ -155,6 +155,9 @@ fn session(tenant: Tenant) -> MockDirectorySession {
 #[derive(Default)]
 struct Stored {
     accounts: Vec<UserAccount>,
+    departments: Vec<Department>,
+    /// Fail `write_batch` calls after this many successful ones.
+    fail_writes_after: Option<(usize, SyncStoreError)>,
     batches: Vec<WriteBatch>,
     finished: Option<SyncRun>,
     status: Option<IntegrationStatus>,
@@ -255,9 +258,24 @@ impl Setup {
                 })
                 .collect())
         });
-        store
-            .expect_department_hashes()
-            .returning(|_| Ok(HashMap::new()));
+        store.expect_department_hashes().returning({
+            let recorder = Arc::clone(&self.stored);
+            move |_| {
+                Ok(recorder
+                    .lock()
+                    .unwrap()
+                    .departments
+                    .iter()
+                    .map(|d| {
+                        let hash = StoredHash {
+                            hash: d.content_hash.clone(),
+                            removed: d.removed_at.is_some(),
+                        };
+                        (d.state.open_department_id.clone(), hash)
+                    })
+                    .collect())
+            }
+        });
         let recorder = Arc::clone(&self.stored);
         store.expect_load_accounts().returning(move |_, ids| {
             Ok(recorder
@@ -269,12 +287,28 @@ impl Setup {
                 .cloned()
                 .collect())
         });
-        store
-            .expect_load_departments()
-            .returning(|_, _| Ok(Vec::new()));
+        store.expect_load_departments().returning({
+            let recorder = Arc::clone(&self.stored);
+            move |_, ids| {
+                Ok(recorder
+                    .lock()
+                    .unwrap()
+                    .departments
+                    .iter()
+                    .filter(|d| ids.contains(&d.state.open_department_id))
+                    .cloned()
+                    .collect())
+            }
+        });
         let recorder = Arc::clone(&self.stored);
         store.expect_write_batch().returning(move |_, batch, _| {
-            recorder.lock().unwrap().batches.push(batch.clone());
+            let mut stored = recorder.lock().unwrap();
+            if let Some((after, error)) = &stored.fail_writes_after
+                && stored.batches.len() >= *after
+            {
+                return Err(error.clone());
+            }
+            stored.batches.push(batch.clone());
             Ok(())
         });
 
@@ -688,5 +722,158 @@ async fn writes_are_batched_by_the_configured_size() {
             .batches
             .iter()
             .all(|b| b.accounts.len() + b.departments.len() <= 3)
+    );
+}
+
+fn stored_department(remote: &RemoteDepartment, removed: bool) -> Department {
+    let json = serde_json::to_value(&remote.state).unwrap();
+    let (hash, raw) = tracker::fingerprint(&json, remote.raw.clone());
+    Department {
+        integration_id: integration_id(),
+        state: remote.state.clone(),
+        raw,
+        content_hash: hash,
+        first_seen_at: at() - chrono::Duration::days(3),
+        last_changed_at: at() - chrono::Duration::days(3),
+        removed_at: removed.then(|| at() - chrono::Duration::days(1)),
+    }
+}
+
+fn department_kinds(batch: &WriteBatch) -> Vec<(String, ChangeKind)> {
+    let mut kinds: Vec<_> = batch
+        .changes
+        .iter()
+        .filter_map(|c| match &c.subject {
+            Subject::Department(id) => Some((id.clone(), c.kind)),
+            Subject::Account(_) => None,
+        })
+        .collect();
+    kinds.sort_by(|a, b| a.0.cmp(&b.0));
+    kinds
+}
+
+#[tokio::test]
+async fn departments_are_diffed_removed_and_restored_and_leader_changes_change_roles() {
+    let mut tenant = base_tenant();
+    let accounts = previous_state_of(&tenant);
+    let mut gone = department("od-legal", None);
+    gone.state.name = Some("Legal".into());
+    let mut back = department("od-ops", None);
+    back.state.name = Some("Ops".into());
+    let departments = vec![
+        stored_department(&tenant.departments[0], false),
+        stored_department(&tenant.departments[1], false),
+        stored_department(&gone, false),
+        stored_department(&back, true),
+        stored_department(&department("od-x1", None), false),
+        stored_department(&department("od-x2", None), false),
+        stored_department(&department("od-x3", None), false),
+        stored_department(&department("od-x4", None), false),
+    ];
+    // Sales gets a leader (ou_rep) and a new name; Ops is back; Legal is gone.
+    tenant.departments[1].state.leader_open_id = Some(open_id("ou_rep"));
+    tenant.departments[1].state.name = Some("Sales & Partnerships".into());
+    tenant.scope_departments.push("od-ops");
+    tenant.departments.push(back);
+    tenant
+        .departments
+        .iter_mut()
+        .for_each(|d| d.state.parent_id = Some(DepartmentId::root()));
+    tenant.departments.push(department("od-x1", None));
+    tenant.departments.push(department("od-x2", None));
+    tenant.departments.push(department("od-x3", None));
+    tenant.departments.push(department("od-x4", None));
+    tenant
+        .scope_departments
+        .extend(["od-x1", "od-x2", "od-x3", "od-x4"]);
+    let setup = Setup::new(tenant).with_stored(accounts);
+    setup.stored.lock().unwrap().departments = departments;
+    let report = setup.run(false, false).await;
+    assert_eq!(
+        report.run.status,
+        RunStatus::Succeeded,
+        "{:?}",
+        report.run.error
+    );
+    let written = setup.written();
+    assert_eq!(
+        department_kinds(&written),
+        vec![
+            ("od-legal".into(), ChangeKind::Removed),
+            ("od-ops".into(), ChangeKind::Restored),
+            ("od-sales".into(), ChangeKind::Changed),
+        ]
+    );
+    let sales = written
+        .changes
+        .iter()
+        .find(|c| c.subject == Subject::Department("od-sales".into()))
+        .unwrap();
+    let fields: Vec<&str> = sales.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, vec!["leader_open_id", "name"]);
+    let rep = written
+        .changes
+        .iter()
+        .find(|c| c.subject == Subject::Account("ou_rep".into()))
+        .unwrap();
+    assert_eq!(rep.fields.len(), 1);
+    assert_eq!(rep.fields[0].field, "roles");
+    assert_eq!(rep.fields[0].new, json!(["department_leader"]));
+    assert_eq!(report.run.counts.departments.removed, 1);
+    assert_eq!(report.run.counts.departments.restored, 1);
+    assert_eq!(report.run.counts.departments.changed, 1);
+    assert_eq!(report.run.counts.departments.unchanged, 5);
+}
+
+#[tokio::test]
+async fn a_run_that_fails_half_way_reports_what_it_committed() {
+    let mut tenant = base_tenant();
+    tenant.failing = Some((
+        "od-sales",
+        DirectoryError::Unavailable {
+            detail: "HTTP 502".into(),
+        },
+    ));
+    tenant.scope_departments = vec!["od-eng", "od-sales"];
+    let setup = Setup::new(tenant);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Failed);
+    let written = setup.written();
+    let committed_users = written
+        .changes
+        .iter()
+        .filter(|c| matches!(c.subject, Subject::Account(_)))
+        .count() as u64;
+    assert_eq!(
+        report.run.counts.users.added, committed_users,
+        "counts match what was committed"
+    );
+    assert_eq!(report.run.counts.departments.added, 2);
+    let finished = setup.stored.lock().unwrap().finished.clone().unwrap();
+    assert_eq!(finished.counts, report.run.counts);
+}
+
+#[tokio::test]
+async fn a_lost_lease_stops_the_run_without_further_writes() {
+    let setup = Setup::new(base_tenant());
+    setup.stored.lock().unwrap().fail_writes_after = Some((1, SyncStoreError::LeaseLost));
+    let request = SyncRequest {
+        integration: integration_id(),
+        trigger: RunTrigger::Manual,
+        dry_run: false,
+        confirm_removals: false,
+        rate_limits: None,
+    };
+    let report = setup
+        .use_case()
+        .execute(&request, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(report.run.status, RunStatus::Failed);
+    assert!(report.run.error.unwrap().contains("lost its lease"));
+    assert_eq!(
+        setup.stored.lock().unwrap().batches.len(),
+        1,
+        "nothing written after the lease was lost"
     );
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::ChangeRecord;
+use crate::model::{ChangeKind, ChangeRecord, Subject, SyncCounts};
 use crate::ports::{Clock, Lease, SyncStore, SyncStoreError, WriteBatch};
 
 /// How many changes a dry run keeps to show.
@@ -21,6 +21,24 @@ pub(super) struct Writer<'a> {
     last_renewed: DateTime<Utc>,
     pub(super) batch: WriteBatch,
     pub(super) preview: Vec<ChangeRecord>,
+    /// What has been committed (or, in a dry run, would have been): the run's counts even
+    /// when it fails half-way.
+    pub(super) committed: SyncCounts,
+}
+
+fn tally(counts: &mut SyncCounts, changes: &[ChangeRecord]) {
+    for change in changes {
+        let entity = match change.subject {
+            Subject::Account(_) => &mut counts.users,
+            Subject::Department(_) => &mut counts.departments,
+        };
+        match change.kind {
+            ChangeKind::Added => entity.added += 1,
+            ChangeKind::Changed => entity.changed += 1,
+            ChangeKind::Removed => entity.removed += 1,
+            ChangeKind::Restored => entity.restored += 1,
+        }
+    }
 }
 
 impl<'a> Writer<'a> {
@@ -40,6 +58,7 @@ impl<'a> Writer<'a> {
             last_renewed: clock.now(),
             batch: WriteBatch::default(),
             preview: Vec::new(),
+            committed: SyncCounts::default(),
         }
     }
 
@@ -67,18 +86,17 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        match &self.lease {
-            Some(lease) => {
-                self.store
-                    .write_batch(lease, &batch, self.clock.now())
-                    .await
-            }
-            None => {
-                let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
-                self.preview.extend(batch.changes.into_iter().take(room));
-                Ok(())
-            }
+        if let Some(lease) = &self.lease {
+            self.store
+                .write_batch(lease, &batch, self.clock.now())
+                .await?;
         }
+        tally(&mut self.committed, &batch.changes);
+        if self.lease.is_none() {
+            let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
+            self.preview.extend(batch.changes.into_iter().take(room));
+        }
+        Ok(())
     }
 
     /// Renews the lease once a third of its lifetime has passed, so long listings without
