@@ -27,8 +27,8 @@ use self::writer::Writer;
 use crate::model::{ChangeRecord, Integration, IntegrationStatus, RunStatus, RunTrigger, SyncRun};
 use crate::ports::{
     Clock, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession, IdSource,
-    IntegrationRepository, IntegrationStoreError, RateLimits, SyncPhase, SyncProgress, SyncStore,
-    SyncStoreError,
+    IntegrationRepository, IntegrationStoreError, RateLimits, RemoteUser, SyncPhase, SyncProgress,
+    SyncStore, SyncStoreError,
 };
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
 
@@ -318,16 +318,7 @@ impl SyncIntegration {
             match item? {
                 Listing::DepartmentDone => done += 1,
                 Listing::Page(users) => {
-                    let now = self.clock.now();
-                    for user in users {
-                        accounts.ingest(user, writer, now);
-                    }
-                    if accounts.pending_len() >= self.settings.batch_size {
-                        accounts
-                            .resolve_pending(self.store.as_ref(), writer, now)
-                            .await?;
-                    }
-                    writer.flush_if_full().await?;
+                    self.absorb(users, &mut accounts, writer).await?;
                     run.counts.users.unchanged = accounts.unchanged;
                 }
             }
@@ -388,18 +379,28 @@ impl SyncIntegration {
     ) -> Result<(), RunFailure> {
         for chunk in ids.chunks(RECHECK_CHUNK) {
             let users = session.users(chunk).await?;
-            let now = self.clock.now();
-            for user in users {
-                accounts.ingest(user, writer, now);
-            }
-            if accounts.pending_len() >= self.settings.batch_size {
-                accounts
-                    .resolve_pending(self.store.as_ref(), writer, now)
-                    .await?;
-            }
-            writer.flush_if_full().await?;
+            self.absorb(users, accounts, writer).await?;
         }
         Ok(())
+    }
+
+    /// Ingests listed users, diffing pending ones and writing once a batch is full.
+    async fn absorb(
+        &self,
+        users: Vec<RemoteUser>,
+        accounts: &mut AccountIngest,
+        writer: &mut Writer<'_>,
+    ) -> Result<(), SyncStoreError> {
+        let now = self.clock.now();
+        for user in users {
+            accounts.ingest(user, writer, now);
+        }
+        if accounts.pending_len() >= self.settings.batch_size {
+            accounts
+                .resolve_pending(self.store.as_ref(), writer, now)
+                .await?;
+        }
+        writer.flush_if_full().await
     }
 }
 
