@@ -6,7 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Aviary: one trustworthy view of every account in your Lark and Feishu tenants.
 #[derive(Debug, Parser)]
-#[command(name = "aviary", version, about, propagate_version = true)]
+#[command(
+    name = "aviary",
+    version,
+    about = "Aviary: one trustworthy view of every account in your Lark and Feishu tenants",
+    propagate_version = true
+)]
 pub struct Cli {
     /// Output format.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table)]

@@ -44,11 +44,14 @@ fn parse() -> Result<cli::Cli, ExitCode> {
         }
         Err(err) => {
             let rendered = err.render().to_string();
-            let first = rendered
+            // clap explains over several lines and then prints usage; keep the explanation.
+            let message: Vec<&str> = rendered
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{first} (see `aviary --help`)");
+                .map(str::trim)
+                .take_while(|line| !line.starts_with("Usage:"))
+                .filter(|line| !line.is_empty())
+                .collect();
+            eprintln!("{} (see --help)", message.join(" "));
             Err(ExitCode::from(2))
         }
     }

@@ -24,6 +24,7 @@ use self::departments::DepartmentIngest;
 use self::listing::{Listing, departments_in_scope, member_pages};
 use self::tracker::Tracker;
 use self::writer::Writer;
+
 use crate::model::{ChangeRecord, Integration, IntegrationStatus, RunStatus, RunTrigger, SyncRun};
 use crate::ports::{
     Clock, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession, IdSource,
@@ -192,7 +193,7 @@ impl SyncIntegration {
             request.trigger,
             self.clock.now(),
         );
-        let mut writer = Writer::new(
+        let (mut writer, mut committer) = writer::pipeline(
             self.store.as_ref(),
             self.clock.as_ref(),
             lease,
@@ -207,19 +208,29 @@ impl SyncIntegration {
         }
 
         let mut session: Option<Arc<dyn DirectorySession>> = None;
-        let result = self
-            .run_body(
-                &integration,
-                request,
-                &mut run,
-                &mut writer,
-                &mut session,
-                progress,
-            )
-            .await;
+        let listing = async {
+            let result = self
+                .run_body(
+                    &integration,
+                    request,
+                    &mut run,
+                    &mut writer,
+                    &mut session,
+                    progress,
+                )
+                .await;
+            writer.finish();
+            result
+        };
+        let (listed, committed) = futures::join!(listing, committer.run());
+        // A failed write stops the listing too; its error, not the listing's, is the cause.
+        let result = match committed {
+            Err(error) => Err(RunFailure::Store(error)),
+            Ok(()) => listed,
+        };
         progress.phase(SyncPhase::Finishing);
         let unchanged = (run.counts.users.unchanged, run.counts.departments.unchanged);
-        run.counts = writer.committed;
+        run.counts = committer.committed;
         (run.counts.users.unchanged, run.counts.departments.unchanged) = unchanged;
         if let Some(session) = &session {
             run.api = session.counters();
@@ -241,7 +252,7 @@ impl SyncIntegration {
                 None
             }
         };
-        let preview = std::mem::take(&mut writer.preview);
+        let preview = std::mem::take(&mut committer.preview);
         if let Some(lease) = writer.lease().cloned() {
             let finished = self.store.finish_run(&lease, &run).await;
             let _ = self.store.release_lease(&lease).await;

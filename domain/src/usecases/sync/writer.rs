@@ -1,9 +1,13 @@
-//! Batches rows and change records into fenced transactions, keeps the run's lease alive, and
-//! in a dry run keeps a preview instead of writing.
+//! Writing a run's results: the `Writer` batches rows and change records and keeps the lease
+//! alive while the listing goes on; full batches go through a bounded queue to the
+//! `Committer`, which writes them in fenced transactions — so listing and writing overlap, and
+//! at most two batches wait in memory. In a dry run the committer keeps a preview instead.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::channel::mpsc;
 
 use crate::model::{ChangeKind, ChangeRecord, Subject, SyncCounts};
 use crate::ports::{Clock, Lease, SyncStore, SyncStoreError, WriteBatch};
@@ -11,6 +15,10 @@ use crate::ports::{Clock, Lease, SyncStore, SyncStoreError, WriteBatch};
 /// How many changes a dry run keeps to show.
 pub(super) const PREVIEW_LIMIT: usize = 1000;
 
+/// Batches waiting for the committer besides the one it is writing.
+const QUEUED_BATCHES: usize = 1;
+
+/// The listing side: collects rows into batches and hands full ones to the committer.
 pub(super) struct Writer<'a> {
     store: &'a dyn SyncStore,
     clock: &'a dyn Clock,
@@ -20,10 +28,49 @@ pub(super) struct Writer<'a> {
     batch_size: usize,
     last_renewed: DateTime<Utc>,
     pub(super) batch: WriteBatch,
-    pub(super) preview: Vec<ChangeRecord>,
+    queue: mpsc::Sender<WriteBatch>,
+}
+
+/// The writing side: commits batches in order and counts what was committed.
+pub(super) struct Committer<'a> {
+    store: &'a dyn SyncStore,
+    clock: &'a dyn Clock,
+    lease: Option<Lease>,
+    queue: mpsc::Receiver<WriteBatch>,
     /// What has been committed (or, in a dry run, would have been): the run's counts even
     /// when it fails half-way.
     pub(super) committed: SyncCounts,
+    pub(super) preview: Vec<ChangeRecord>,
+}
+
+/// A writer and its committer, sharing one queue.
+pub(super) fn pipeline<'a>(
+    store: &'a dyn SyncStore,
+    clock: &'a dyn Clock,
+    lease: Option<Lease>,
+    ttl: Duration,
+    batch_size: usize,
+) -> (Writer<'a>, Committer<'a>) {
+    let (sender, receiver) = mpsc::channel(QUEUED_BATCHES);
+    let writer = Writer {
+        store,
+        clock,
+        lease: lease.clone(),
+        ttl,
+        batch_size: batch_size.max(1),
+        last_renewed: clock.now(),
+        batch: WriteBatch::default(),
+        queue: sender,
+    };
+    let committer = Committer {
+        store,
+        clock,
+        lease,
+        queue: receiver,
+        committed: SyncCounts::default(),
+        preview: Vec::new(),
+    };
+    (writer, committer)
 }
 
 fn tally(counts: &mut SyncCounts, changes: &[ChangeRecord]) {
@@ -41,27 +88,7 @@ fn tally(counts: &mut SyncCounts, changes: &[ChangeRecord]) {
     }
 }
 
-impl<'a> Writer<'a> {
-    pub(super) fn new(
-        store: &'a dyn SyncStore,
-        clock: &'a dyn Clock,
-        lease: Option<Lease>,
-        ttl: Duration,
-        batch_size: usize,
-    ) -> Self {
-        Self {
-            store,
-            clock,
-            lease,
-            ttl,
-            batch_size: batch_size.max(1),
-            last_renewed: clock.now(),
-            batch: WriteBatch::default(),
-            preview: Vec::new(),
-            committed: SyncCounts::default(),
-        }
-    }
-
+impl Writer<'_> {
     pub(super) fn lease(&self) -> Option<&Lease> {
         self.lease.as_ref()
     }
@@ -80,23 +107,23 @@ impl<'a> Writer<'a> {
         self.keep_alive().await
     }
 
-    /// Writes what is batched in one transaction (or, in a dry run, moves changes to the preview).
+    /// Hands what is batched to the committer, waiting while its queue is full.
+    ///
+    /// # Errors
+    /// When the committer has stopped after a failed write (its error is the run's error).
     pub(super) async fn flush(&mut self) -> Result<(), SyncStoreError> {
         if self.batch.is_empty() {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        if let Some(lease) = &self.lease {
-            self.store
-                .write_batch(lease, &batch, self.clock.now())
-                .await?;
-        }
-        tally(&mut self.committed, &batch.changes);
-        if self.lease.is_none() {
-            let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
-            self.preview.extend(batch.changes.into_iter().take(room));
-        }
-        Ok(())
+        futures::SinkExt::send(&mut self.queue, batch)
+            .await
+            .map_err(|_| SyncStoreError::Backend("the batch writer stopped".to_owned()))
+    }
+
+    /// Tells the committer that no more batches come.
+    pub(super) fn finish(&mut self) {
+        self.queue.close_channel();
     }
 
     /// Renews the lease once a third of its lifetime has passed, so long listings without
@@ -110,6 +137,30 @@ impl<'a> Writer<'a> {
         {
             self.lease = Some(self.store.renew_lease(lease, self.ttl, now).await?);
             self.last_renewed = now;
+        }
+        Ok(())
+    }
+}
+
+impl Committer<'_> {
+    /// Commits batches until the writer finishes; stops at the first failed write, which
+    /// makes the writer's next hand-over fail.
+    pub(super) async fn run(&mut self) -> Result<(), SyncStoreError> {
+        while let Some(batch) = self.queue.next().await {
+            if let Some(lease) = &self.lease
+                && let Err(error) = self
+                    .store
+                    .write_batch(lease, &batch, self.clock.now())
+                    .await
+            {
+                self.queue.close();
+                return Err(error);
+            }
+            tally(&mut self.committed, &batch.changes);
+            if self.lease.is_none() {
+                let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
+                self.preview.extend(batch.changes.into_iter().take(room));
+            }
         }
         Ok(())
     }
