@@ -19,10 +19,13 @@ use crate::read_model::SqlReadModel;
 use crate::sync_store::SqlSyncStore;
 
 /// How long a SQLite connection waits for another writer before giving up.
-/// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite).
+/// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite); the pool
+/// has several connections, so this is multiplied in the worst case.
 const SQLITE_CACHE_KIB: i64 = -16 * 1024;
 /// WAL pages between automatic checkpoints (64 MiB of 4 KiB pages).
 const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 16 * 1024;
+/// Prepared statements kept per connection.
+const SQLITE_STATEMENT_CACHE: usize = 16;
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections in the SQLite pool (WAL: many readers, one writer at a time).
 const SQLITE_POOL_SIZE: u32 = 4;
@@ -146,7 +149,9 @@ impl Database {
                             "wal_autocheckpoint",
                             SQLITE_WAL_AUTOCHECKPOINT_PAGES.to_string(),
                         )
-                        .pragma("temp_store", "memory")
+                        // Bulk upserts prepare statements with thousands of parameters whose
+                        // programs are large; caching a hundred of them costs tens of MB.
+                        .statement_cache_capacity(SQLITE_STATEMENT_CACHE)
                 });
                 // An in-memory database lives as long as its one connection.
                 let pool = if in_memory { 1 } else { SQLITE_POOL_SIZE };
