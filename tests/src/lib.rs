@@ -140,6 +140,17 @@ impl Installation {
         Run::from_output(output)
     }
 
+    /// Runs `aviary ARGS` with its stdout closed by the reader right away (`aviary … | head -0`).
+    pub fn run_with_closed_stdout(&self, args: &[&str]) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("aviary starts");
+        drop(child.stdout.take());
+        Run::from_output(child.wait_with_output().expect("aviary finishes"))
+    }
+
     /// Runs `aviary ARGS` with `input` on stdin.
     pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
         let mut child = self

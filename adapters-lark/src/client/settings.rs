@@ -30,7 +30,7 @@ pub struct LarkClientSettings {
     /// Default 300 (see `token.rs` for why not 30 minutes).
     pub token_refresh_margin_secs: u64,
     /// Safety margin added to the pacing windows (1 s and 60 s), milliseconds, so that network
-    /// jitter cannot squeeze a full window of requests into less than Lark's window. Default 100.
+    /// jitter cannot squeeze a full window of requests into less than Lark's window. Default 50.
     pub pacing_margin_ms: u64,
     /// Requests one session keeps in flight at most. Default 16.
     pub max_in_flight: usize,
@@ -50,7 +50,7 @@ impl Default for LarkClientSettings {
             max_rate_limit_retries: 7,
             max_reset_wait_secs: 60,
             token_refresh_margin_secs: 300,
-            pacing_margin_ms: 100,
+            pacing_margin_ms: 50,
             max_in_flight: 16,
             batch_concurrency: 4,
         }

@@ -127,6 +127,14 @@ async fn first_sync_then_unchanged_resync() {
     assert!(table.stdout.contains(&multi.open_id));
     assert!(table.stderr.contains(&format!("{visible} accounts")));
 
+    let closed =
+        aviary.run_with_closed_stdout(&["accounts", "list", "-i", "acme", "--output", "json"]);
+    assert_eq!(
+        (closed.code, closed.stderr.as_str()),
+        (Some(0), ""),
+        "a closed stdout is not an error"
+    );
+
     let departments = aviary
         .run(&["departments", "list", "-i", "acme", "--output", "json"])
         .success()
