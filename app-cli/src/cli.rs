@@ -195,6 +195,14 @@ pub enum RunsCommand {
 pub enum DbCommand {
     /// Create or upgrade the database schema (also done automatically on first use).
     Migrate,
+    /// Re-encrypt every stored secret under a new master key. With the embedded default a new
+    /// key is generated and replaces the key file; with a configured key
+    /// (AVIARY_SECRETS__MASTER_KEY) pass the new one on stdin, then configure it everywhere.
+    RotateKey {
+        /// Read the new key (base64 of 32 bytes) from stdin instead of generating one.
+        #[arg(long)]
+        new_key_stdin: bool,
+    },
 }
 
 #[derive(Debug, Args)]

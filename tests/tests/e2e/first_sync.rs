@@ -191,5 +191,26 @@ async fn first_sync_then_unchanged_resync() {
             .any(|w| w == secret.as_slice()),
         "the App Secret is readable in the data directory"
     );
+
+    // Rotating the master key re-encrypts the App Secret; syncing still works with the new key.
+    let key_file = aviary.data_dir().join("master.key");
+    let key_before = std::fs::read_to_string(&key_file).unwrap();
+    let rotated = aviary.run(&["db", "rotate-key"]).success();
+    assert!(
+        rotated.stderr.contains("re-encrypted 1 secrets"),
+        "{}",
+        rotated.stderr
+    );
+    assert_ne!(std::fs::read_to_string(&key_file).unwrap(), key_before);
+    assert!(!aviary.data_dir().join("rotation").exists());
+    let (code, after_rotation) = aviary.sync("acme");
+    assert_eq!(code, Some(0), "{after_rotation}");
+    assert!(
+        !aviary
+            .data_bytes()
+            .windows(secret.len())
+            .any(|w| w == secret.as_slice()),
+        "the App Secret is readable in the data directory after rotation"
+    );
     sim.stop().await;
 }
