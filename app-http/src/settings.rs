@@ -111,7 +111,7 @@ requests_per_minute = 1000
 removal_threshold_percent = 20.0
 concurrency = 8
 batch_size = 500
-lease_ttl_secs = 600
+lease_ttl_secs = 120
 "#;
 
 impl Settings {

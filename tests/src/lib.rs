@@ -45,6 +45,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// Waits for a spawned `aviary` and collects what it printed.
+    pub fn of(child: std::process::Child) -> Self {
+        Self::from_output(child.wait_with_output().expect("aviary finishes"))
+    }
+
     fn from_output(output: Output) -> Self {
         Self {
             code: output.status.code(),
@@ -149,6 +154,14 @@ impl Installation {
             .expect("aviary starts");
         drop(child.stdout.take());
         Run::from_output(child.wait_with_output().expect("aviary finishes"))
+    }
+
+    /// Starts `aviary ARGS` without waiting for it; finish it with [`Run::of`].
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("aviary starts")
     }
 
     /// Runs `aviary ARGS` with `input` on stdin.

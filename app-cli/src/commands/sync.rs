@@ -39,7 +39,17 @@ pub async fn sync_and_report(
         },
     };
     let progress = TerminalProgress::for_stderr();
-    let result = ctx.services.sync.execute(&request, progress.as_ref()).await;
+    // Ctrl-C cancels the run cleanly (recorded, lease released) instead of killing it mid-write.
+    let interrupted = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = ctx
+        .services
+        .sync
+        .execute_until(&request, progress.as_ref(), interrupted)
+        .await;
     progress.finish();
     let report = result?;
     let run = &report.run;
@@ -87,7 +97,11 @@ pub async fn sync_and_report(
             );
             ExitCode::from(exit::RUN_HELD)
         }
-        RunStatus::Failed | RunStatus::Cancelled | RunStatus::Running => {
+        RunStatus::Cancelled => {
+            eprintln!("error: sync cancelled: nothing was removed, and it is safe to sync again");
+            ExitCode::from(exit::RUN_CANCELLED)
+        }
+        RunStatus::Failed | RunStatus::Running => {
             eprintln!(
                 "error: sync failed: {}; nothing was removed, and it is safe to sync again",
                 run.error.as_deref().unwrap_or("unknown error")

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use aviary_tests::{Installation, SimulatorConfig, SimulatorHandle, account, simulator};
+use aviary_tests::{Installation, Run, SimulatorConfig, SimulatorHandle, account, simulator};
 
 /// Runs `action` once the simulator has served `after` more requests.
 fn when_requests_reach(
@@ -182,5 +182,62 @@ async fn a_shrunk_scope_holds_the_run_until_removals_are_confirmed() {
         .json();
     assert_eq!(confirmed["status"], "succeeded");
     assert!(confirmed["counts"]["users"]["removed"].as_u64().unwrap() > 0);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_the_run_cleanly_and_the_next_sync_starts_at_once() {
+    let sim = simulator(SimulatorConfig {
+        users: 300,
+        departments: 30,
+        seed: 13,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let aviary = Installation::new();
+    aviary.add_integration("acme", &sim);
+    let tenant = sim.tenant();
+    tenant.set_delay(Duration::from_millis(40));
+    let start = tenant.stats().total_requests;
+    let child = aviary.spawn(&["sync", "acme"]);
+    while tenant.stats().total_requests < start + 10 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pid = child.id().to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let (aviary, cancelled) = tokio::task::spawn_blocking(move || {
+        let run = Run::of(child);
+        (aviary, run)
+    })
+    .await
+    .unwrap();
+    cancelled.clean_failure(130);
+    assert!(
+        cancelled.stderr.contains("cancelled"),
+        "{}",
+        cancelled.stderr
+    );
+    let runs = aviary
+        .run(&["runs", "list", "-i", "acme", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(runs[0]["status"], "cancelled", "{runs}");
+
+    tenant.set_delay(Duration::ZERO);
+    let (code, run) = aviary.sync("acme");
+    assert_eq!(
+        code,
+        Some(0),
+        "the lease was released, so the next sync starts at once: {run}"
+    );
+    assert_eq!(
+        run["counts"]["users"]["added"].as_u64().unwrap()
+            + run["counts"]["users"]["unchanged"].as_u64().unwrap(),
+        tenant.visible_user_count() as u64
+    );
     sim.stop().await;
 }

@@ -16,6 +16,7 @@ use std::pin::pin;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use futures::future::Either;
 
 pub use settings::SyncSettings;
 
@@ -92,6 +93,8 @@ enum RunFailure {
     Directory(#[from] DirectoryError),
     #[error(transparent)]
     Store(#[from] SyncStoreError),
+    #[error("cancelled before it finished; nothing was removed")]
+    Cancelled,
 }
 
 /// Runs syncs.
@@ -159,6 +162,22 @@ impl SyncIntegration {
         request: &SyncRequest,
         progress: &dyn SyncProgress,
     ) -> Result<SyncReport, SyncError> {
+        self.execute_until(request, progress, std::future::pending())
+            .await
+    }
+
+    /// Runs one sync like [`SyncIntegration::execute`], ending it `cancelled` as soon as
+    /// `cancel` completes (e.g. on Ctrl-C): the batch being written is rolled back, nothing is
+    /// removed, the run is recorded and the lease released, so the next sync can start at once.
+    ///
+    /// # Errors
+    /// As [`SyncIntegration::execute`].
+    pub async fn execute_until(
+        &self,
+        request: &SyncRequest,
+        progress: &dyn SyncProgress,
+        cancel: impl Future<Output = ()> + Send,
+    ) -> Result<SyncReport, SyncError> {
         let integration = self
             .integrations
             .get(request.integration)
@@ -208,25 +227,29 @@ impl SyncIntegration {
         }
 
         let mut session: Option<Arc<dyn DirectorySession>> = None;
-        let listing = async {
-            let result = self
-                .run_body(
-                    &integration,
-                    request,
-                    &mut run,
-                    &mut writer,
-                    &mut session,
-                    progress,
-                )
-                .await;
-            writer.finish();
-            result
-        };
-        let (listed, committed) = futures::join!(listing, committer.run());
-        // A failed write stops the listing too; its error, not the listing's, is the cause.
-        let result = match committed {
-            Err(error) => Err(RunFailure::Store(error)),
-            Ok(()) => listed,
+        let result = {
+            let listing = async {
+                let result = self
+                    .run_body(
+                        &integration,
+                        request,
+                        &mut run,
+                        &mut writer,
+                        &mut session,
+                        progress,
+                    )
+                    .await;
+                writer.finish();
+                result
+            };
+            let work = pin!(async { futures::join!(listing, committer.run()) });
+            // Cancellation is polled first, so it wins over work that is also ready.
+            match futures::future::select(pin!(cancel), work).await {
+                Either::Left(((), _)) => Err(RunFailure::Cancelled),
+                // A failed write stops the listing too; its error, not the listing's, is the cause.
+                Either::Right(((_, Err(error)), _)) => Err(RunFailure::Store(error)),
+                Either::Right(((listed, Ok(())), _)) => listed,
+            }
         };
         progress.phase(SyncPhase::Finishing);
         let unchanged = (run.counts.users.unchanged, run.counts.departments.unchanged);
@@ -247,7 +270,11 @@ impl SyncIntegration {
                 outcome.held
             }
             Err(failure) => {
-                run.status = RunStatus::Failed;
+                run.status = if matches!(failure, RunFailure::Cancelled) {
+                    RunStatus::Cancelled
+                } else {
+                    RunStatus::Failed
+                };
                 run.error = Some(failure.to_string());
                 None
             }
@@ -257,14 +284,18 @@ impl SyncIntegration {
             let finished = self.store.finish_run(&lease, &run).await;
             let _ = self.store.release_lease(&lease).await;
             finished.map_err(SyncError::Store)?;
+            // A cancelled run says nothing about the integration's health.
             let status = match run.status {
-                RunStatus::Succeeded => IntegrationStatus::Active,
-                RunStatus::Held => IntegrationStatus::Degraded,
-                _ => IntegrationStatus::Failing,
+                RunStatus::Succeeded => Some(IntegrationStatus::Active),
+                RunStatus::Held => Some(IntegrationStatus::Degraded),
+                RunStatus::Failed | RunStatus::Running => Some(IntegrationStatus::Failing),
+                RunStatus::Cancelled => None,
             };
-            self.integrations
-                .set_status(integration.id, status, None, self.clock.now())
-                .await?;
+            if let Some(status) = status {
+                self.integrations
+                    .set_status(integration.id, status, None, self.clock.now())
+                    .await?;
+            }
         }
         Ok(SyncReport {
             run,

@@ -161,6 +161,7 @@ struct Stored {
     batches: Vec<WriteBatch>,
     finished: Option<SyncRun>,
     status: Option<IntegrationStatus>,
+    released: usize,
 }
 
 fn stored_account(remote: &RemoteUser, removed: bool) -> UserAccount {
@@ -235,7 +236,11 @@ impl Setup {
         store
             .expect_renew_lease()
             .returning(|lease, _, _| Ok(lease.clone()));
-        store.expect_release_lease().returning(|_| Ok(()));
+        let recorder = Arc::clone(&self.stored);
+        store.expect_release_lease().returning(move |_| {
+            recorder.lock().unwrap().released += 1;
+            Ok(())
+        });
         store.expect_begin_run().returning(|_, _| Ok(()));
         let recorder = Arc::clone(&self.stored);
         store.expect_finish_run().returning(move |_, run| {
@@ -876,4 +881,34 @@ async fn a_lost_lease_stops_the_run_without_further_writes() {
         1,
         "nothing written after the lease was lost"
     );
+}
+
+#[tokio::test]
+async fn a_cancelled_run_is_recorded_releases_its_lease_and_writes_nothing() {
+    let setup = Setup::new(base_tenant());
+    let request = SyncRequest {
+        integration: integration_id(),
+        trigger: RunTrigger::Manual,
+        dry_run: false,
+        confirm_removals: false,
+        rate_limits: None,
+    };
+    let report = setup
+        .use_case()
+        .execute_until(&request, &NoProgress, std::future::ready(()))
+        .await
+        .unwrap();
+    assert_eq!(report.run.status, RunStatus::Cancelled);
+    assert!(report.run.error.unwrap().contains("cancelled"));
+    let stored = setup.stored.lock().unwrap();
+    assert!(stored.batches.is_empty());
+    assert_eq!(
+        stored.finished.as_ref().unwrap().status,
+        RunStatus::Cancelled
+    );
+    assert_eq!(
+        stored.status, None,
+        "a cancelled run does not change the integration's health"
+    );
+    assert_eq!(stored.released, 1);
 }
