@@ -6,16 +6,15 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::tracker::{Decision, Tracker, diff, fingerprint};
+use super::tracker::{Decision, Tracker, diff};
 use super::writer::Writer;
-use crate::model::{AccountState, ChangeKind, ChangeRecord, Subject, UserAccount};
+use crate::model::{AccountState, ChangeKind, ChangeRecord, FieldChange, Subject, UserAccount};
 use crate::ports::{RemoteUser, SyncStore, SyncStoreError};
 use crate::values::{ContentHash, IntegrationId, OpenId, RunId};
 
 /// An incoming account whose stored version must be read before it can be written.
 struct Pending {
     state: AccountState,
-    state_json: Value,
     raw: Value,
     hash: ContentHash,
 }
@@ -60,7 +59,7 @@ impl AccountIngest {
         &self,
         id: &OpenId,
         kind: ChangeKind,
-        fields: Vec<crate::model::FieldChange>,
+        fields: Vec<FieldChange>,
         now: DateTime<Utc>,
     ) -> ChangeRecord {
         ChangeRecord {
@@ -73,11 +72,14 @@ impl AccountIngest {
         }
     }
 
-    /// Takes one listed user; duplicates (users in several departments) are ignored.
+    /// Takes one listed user; duplicates (users in several departments) are ignored before any
+    /// work is spent on them.
     pub(super) fn ingest(&mut self, user: RemoteUser, writer: &mut Writer<'_>, now: DateTime<Utc>) {
+        if self.tracker.was_seen(&user.profile.open_id) {
+            return;
+        }
         let state = AccountState::derive(user.profile, &self.leaders);
-        let json = state_json(&state);
-        let (hash, raw) = fingerprint(&json, user.raw);
+        let hash = ContentHash::of_record(&state, &user.raw);
         match self.tracker.observe(state.open_id(), &hash) {
             None => {}
             Some(Decision::Unchanged) => self.unchanged += 1,
@@ -91,7 +93,7 @@ impl AccountIngest {
                 writer.batch.accounts.push(UserAccount {
                     integration_id: self.integration,
                     state,
-                    raw,
+                    raw: user.raw,
                     content_hash: hash,
                     first_seen_at: now,
                     last_changed_at: now,
@@ -100,14 +102,15 @@ impl AccountIngest {
             }
             Some(Decision::NeedsStored) => self.pending.push(Pending {
                 state,
-                state_json: json,
-                raw,
+                raw: user.raw,
                 hash,
             }),
         }
     }
 
     /// Reads the stored versions of pending accounts and turns them into changed/restored rows.
+    /// A version that differs only in how it hashes (no field differs) refreshes the stored
+    /// hash without recording a change.
     pub(super) async fn resolve_pending(
         &mut self,
         store: &dyn SyncStore,
@@ -126,13 +129,13 @@ impl AccountIngest {
             .map(|account| (account.state.open_id().clone(), account))
             .collect();
         for item in pending {
-            let previous = stored.remove(item.state.open_id());
-            let (kind, fields, first_seen_at) = match &previous {
+            let (change, first_seen_at, last_changed_at) = match stored.remove(item.state.open_id())
+            {
                 Some(old) => {
                     let fields = diff(
                         &state_json(&old.state),
                         &old.raw,
-                        &item.state_json,
+                        &state_json(&item.state),
                         &item.raw,
                     );
                     let kind = if old.removed_at.is_some() {
@@ -140,22 +143,29 @@ impl AccountIngest {
                     } else {
                         ChangeKind::Changed
                     };
-                    (kind, fields, old.first_seen_at)
+                    if kind == ChangeKind::Changed && fields.is_empty() {
+                        self.unchanged += 1;
+                        (None, old.first_seen_at, old.last_changed_at)
+                    } else {
+                        (Some((kind, fields)), old.first_seen_at, now)
+                    }
                 }
                 // Deleted between reading hashes and now: treat as new.
-                None => (ChangeKind::Added, Vec::new(), now),
+                None => (Some((ChangeKind::Added, Vec::new())), now, now),
             };
-            writer
-                .batch
-                .changes
-                .push(self.change(item.state.open_id(), kind, fields, now));
+            if let Some((kind, fields)) = change {
+                writer
+                    .batch
+                    .changes
+                    .push(self.change(item.state.open_id(), kind, fields, now));
+            }
             writer.batch.accounts.push(UserAccount {
                 integration_id: self.integration,
                 state: item.state,
                 raw: item.raw,
                 content_hash: item.hash,
                 first_seen_at,
-                last_changed_at: now,
+                last_changed_at,
                 removed_at: None,
             });
         }

@@ -6,11 +6,11 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::tracker::{Decision, Tracker, diff, fingerprint};
+use super::tracker::{Decision, Tracker, diff};
 use super::writer::Writer;
-use crate::model::{ChangeKind, ChangeRecord, Department, FieldChange, Subject};
+use crate::model::{ChangeKind, ChangeRecord, Department, DepartmentState, FieldChange, Subject};
 use crate::ports::{RemoteDepartment, SyncStore, SyncStoreError};
-use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
+use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId, RunId};
 
 /// Everyone who leads (or co-leads) at least one listed department.
 pub(super) fn leaders(departments: &[RemoteDepartment]) -> HashSet<OpenId> {
@@ -75,8 +75,7 @@ impl DepartmentIngest {
     ) -> Result<(), SyncStoreError> {
         let mut pending = Vec::new();
         for department in listed {
-            let json = serde_json::to_value(&department.state).unwrap_or(Value::Null);
-            let (hash, raw) = fingerprint(&json, department.raw);
+            let hash = ContentHash::of_record(&department.state, &department.raw);
             match self
                 .tracker
                 .observe(&department.state.open_department_id, &hash)
@@ -92,14 +91,16 @@ impl DepartmentIngest {
                     writer.batch.departments.push(Department {
                         integration_id: self.integration,
                         state: department.state,
-                        raw,
+                        raw: department.raw,
                         content_hash: hash,
                         first_seen_at: now,
                         last_changed_at: now,
                         removed_at: None,
                     });
                 }
-                Some(Decision::NeedsStored) => pending.push((department.state, json, raw, hash)),
+                Some(Decision::NeedsStored) => {
+                    pending.push((department.state, department.raw, hash))
+                }
             }
         }
         let ids: Vec<DepartmentId> = pending
@@ -116,35 +117,40 @@ impl DepartmentIngest {
                 .map(|d| (d.state.open_department_id.clone(), d))
                 .collect()
         };
-        for (state, json, raw, hash) in pending {
+        let to_json = |state: &DepartmentState| serde_json::to_value(state).unwrap_or(Value::Null);
+        for (state, raw, hash) in pending {
             let id = state.open_department_id.clone();
-            let (kind, fields, first_seen_at) = match stored.remove(&id) {
+            // Same rule as accounts: no field differs → refresh the hash, record nothing.
+            let (change, first_seen_at, last_changed_at) = match stored.remove(&id) {
                 Some(old) => {
-                    let old_json = serde_json::to_value(&old.state).unwrap_or(Value::Null);
+                    let fields = diff(&to_json(&old.state), &old.raw, &to_json(&state), &raw);
                     let kind = if old.removed_at.is_some() {
                         ChangeKind::Restored
                     } else {
                         ChangeKind::Changed
                     };
-                    (
-                        kind,
-                        diff(&old_json, &old.raw, &json, &raw),
-                        old.first_seen_at,
-                    )
+                    if kind == ChangeKind::Changed && fields.is_empty() {
+                        self.unchanged += 1;
+                        (None, old.first_seen_at, old.last_changed_at)
+                    } else {
+                        (Some((kind, fields)), old.first_seen_at, now)
+                    }
                 }
-                None => (ChangeKind::Added, Vec::new(), now),
+                None => (Some((ChangeKind::Added, Vec::new())), now, now),
             };
-            writer
-                .batch
-                .changes
-                .push(self.change(&id, kind, fields, now));
+            if let Some((kind, fields)) = change {
+                writer
+                    .batch
+                    .changes
+                    .push(self.change(&id, kind, fields, now));
+            }
             writer.batch.departments.push(Department {
                 integration_id: self.integration,
                 state,
                 raw,
                 content_hash: hash,
                 first_seen_at,
-                last_changed_at: now,
+                last_changed_at,
                 removed_at: None,
             });
             writer.flush_if_full().await?;

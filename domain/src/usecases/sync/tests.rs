@@ -18,7 +18,7 @@ use crate::ports::{
     MockIntegrationRepository, MockSyncStore, NoProgress, RemoteDepartment, RemoteUser, StoredHash,
     UserPage, WriteBatch,
 };
-use crate::values::{AppId, IntegrationLabel, OpenId};
+use crate::values::{AppId, ContentHash, IntegrationLabel, OpenId};
 
 fn at() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
@@ -166,12 +166,11 @@ struct Stored {
 
 fn stored_account(remote: &RemoteUser, removed: bool) -> UserAccount {
     let state = AccountState::derive(remote.profile.clone(), &Default::default());
-    let json = serde_json::to_value(&state).unwrap();
-    let (hash, raw) = tracker::fingerprint(&json, remote.raw.clone());
+    let hash = ContentHash::of_record(&state, &remote.raw);
     UserAccount {
         integration_id: integration_id(),
         state,
-        raw,
+        raw: remote.raw.clone(),
         content_hash: hash,
         first_seen_at: at() - chrono::Duration::days(3),
         last_changed_at: at() - chrono::Duration::days(3),
@@ -468,8 +467,7 @@ fn previous_state_of(tenant: &Tenant) -> Vec<UserAccount> {
             if u.profile.open_id.as_str() == "ou_lead" {
                 account = stored_account(u, false);
                 account.state.roles = vec![Role::DepartmentLeader];
-                let json = serde_json::to_value(&account.state).unwrap();
-                account.content_hash = tracker::fingerprint(&json, account.raw.clone()).0;
+                account.content_hash = ContentHash::of_record(&account.state, &account.raw);
             }
             account
         })
@@ -731,12 +729,11 @@ async fn writes_are_batched_by_the_configured_size() {
 }
 
 fn stored_department(remote: &RemoteDepartment, removed: bool) -> Department {
-    let json = serde_json::to_value(&remote.state).unwrap();
-    let (hash, raw) = tracker::fingerprint(&json, remote.raw.clone());
+    let hash = ContentHash::of_record(&remote.state, &remote.raw);
     Department {
         integration_id: integration_id(),
         state: remote.state.clone(),
-        raw,
+        raw: remote.raw.clone(),
         content_hash: hash,
         first_seen_at: at() - chrono::Duration::days(3),
         last_changed_at: at() - chrono::Duration::days(3),
@@ -911,4 +908,31 @@ async fn a_cancelled_run_is_recorded_releases_its_lease_and_writes_nothing() {
         "a cancelled run does not change the integration's health"
     );
     assert_eq!(stored.released, 1);
+}
+
+#[tokio::test]
+async fn a_stale_hash_without_field_changes_refreshes_the_row_and_records_nothing() {
+    let tenant = base_tenant();
+    let mut stored = previous_state_of(&tenant);
+    let dev = stored
+        .iter_mut()
+        .find(|a| a.state.open_id().as_str() == "ou_dev")
+        .unwrap();
+    dev.content_hash = ContentHash::of_json(&json!("hashed by an older version"));
+    let setup = Setup::new(tenant).with_stored(stored);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.counts.users.unchanged, 5);
+    assert_eq!(report.run.counts.users.changed, 0);
+    let written = setup.written();
+    assert_eq!(
+        written.accounts.len(),
+        1,
+        "the row is rewritten with its fresh hash"
+    );
+    assert_eq!(
+        written.accounts[0].last_changed_at,
+        at() - chrono::Duration::days(3),
+        "not a change"
+    );
+    assert!(kinds(&written).is_empty(), "no change is recorded");
 }

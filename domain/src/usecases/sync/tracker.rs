@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::model::{FieldChange, field_changes};
 use crate::ports::StoredHash;
@@ -70,20 +70,6 @@ impl<K: Hash + Eq + Clone + Ord> Tracker<K> {
     pub(super) fn seen_count(&self) -> usize {
         self.seen.len()
     }
-}
-
-/// Hashes a record's tracked state together with Lark's raw JSON, returning the raw JSON back.
-pub(super) fn fingerprint(state: &Value, raw: Value) -> (ContentHash, Value) {
-    let mut both = Map::with_capacity(2);
-    both.insert("state".to_owned(), state.clone());
-    both.insert("raw".to_owned(), raw);
-    let value = Value::Object(both);
-    let hash = ContentHash::of_json(&value);
-    let raw = match value {
-        Value::Object(mut map) => map.remove("raw").unwrap_or(Value::Null),
-        _ => Value::Null,
-    };
-    (hash, raw)
 }
 
 /// Field changes between stored and incoming versions; when only fields Aviary does not model
@@ -154,8 +140,5 @@ mod tests {
         let changes = diff(&state, &json!({"x": 1}), &state, &json!({"x": 2}));
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].field, "raw.x");
-        let (hash_a, raw) = fingerprint(&state, json!({"x": 1}));
-        assert_eq!(raw, json!({"x": 1}));
-        assert_ne!(hash_a, fingerprint(&state, json!({"x": 2})).0);
     }
 }
