@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::tracker::{Decision, Tracker, diff};
+use super::tracker::{Decision, StoredVersion, Tracker, settle};
 use super::writer::Writer;
 use crate::model::{AccountState, ChangeKind, ChangeRecord, FieldChange, Subject, UserAccount};
 use crate::ports::{RemoteUser, SyncStore, SyncStoreError};
@@ -108,9 +108,8 @@ impl AccountIngest {
         }
     }
 
-    /// Reads the stored versions of pending accounts and turns them into changed/restored rows.
-    /// A version that differs only in how it hashes (no field differs) refreshes the stored
-    /// hash without recording a change.
+    /// Reads the stored versions of pending accounts and turns them into changed/restored rows
+    /// (see [`settle`]).
     pub(super) async fn resolve_pending(
         &mut self,
         store: &dyn SyncStore,
@@ -129,43 +128,35 @@ impl AccountIngest {
             .map(|account| (account.state.open_id().clone(), account))
             .collect();
         for item in pending {
-            let (change, first_seen_at, last_changed_at) = match stored.remove(item.state.open_id())
-            {
-                Some(old) => {
-                    let fields = diff(
-                        &state_json(&old.state),
-                        &old.raw,
-                        &state_json(&item.state),
-                        &item.raw,
-                    );
-                    let kind = if old.removed_at.is_some() {
-                        ChangeKind::Restored
-                    } else {
-                        ChangeKind::Changed
-                    };
-                    if kind == ChangeKind::Changed && fields.is_empty() {
-                        self.unchanged += 1;
-                        (None, old.first_seen_at, old.last_changed_at)
-                    } else {
-                        (Some((kind, fields)), old.first_seen_at, now)
-                    }
+            let old = stored.remove(item.state.open_id());
+            let settled = settle(
+                old.as_ref().map(|old| StoredVersion {
+                    state: state_json(&old.state),
+                    raw: &old.raw,
+                    removed: old.removed_at.is_some(),
+                    first_seen_at: old.first_seen_at,
+                    last_changed_at: old.last_changed_at,
+                }),
+                &state_json(&item.state),
+                &item.raw,
+                now,
+            );
+            match settled.change {
+                Some((kind, fields)) => {
+                    writer
+                        .batch
+                        .changes
+                        .push(self.change(item.state.open_id(), kind, fields, now))
                 }
-                // Deleted between reading hashes and now: treat as new.
-                None => (Some((ChangeKind::Added, Vec::new())), now, now),
-            };
-            if let Some((kind, fields)) = change {
-                writer
-                    .batch
-                    .changes
-                    .push(self.change(item.state.open_id(), kind, fields, now));
+                None => self.unchanged += 1,
             }
             writer.batch.accounts.push(UserAccount {
                 integration_id: self.integration,
                 state: item.state,
                 raw: item.raw,
                 content_hash: item.hash,
-                first_seen_at,
-                last_changed_at,
+                first_seen_at: settled.first_seen_at,
+                last_changed_at: settled.last_changed_at,
                 removed_at: None,
             });
         }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::tracker::{Decision, Tracker, diff};
+use super::tracker::{Decision, StoredVersion, Tracker, settle};
 use super::writer::Writer;
 use crate::model::{ChangeKind, ChangeRecord, Department, DepartmentState, FieldChange, Subject};
 use crate::ports::{RemoteDepartment, SyncStore, SyncStoreError};
@@ -120,37 +120,33 @@ impl DepartmentIngest {
         let to_json = |state: &DepartmentState| serde_json::to_value(state).unwrap_or(Value::Null);
         for (state, raw, hash) in pending {
             let id = state.open_department_id.clone();
-            // Same rule as accounts: no field differs → refresh the hash, record nothing.
-            let (change, first_seen_at, last_changed_at) = match stored.remove(&id) {
-                Some(old) => {
-                    let fields = diff(&to_json(&old.state), &old.raw, &to_json(&state), &raw);
-                    let kind = if old.removed_at.is_some() {
-                        ChangeKind::Restored
-                    } else {
-                        ChangeKind::Changed
-                    };
-                    if kind == ChangeKind::Changed && fields.is_empty() {
-                        self.unchanged += 1;
-                        (None, old.first_seen_at, old.last_changed_at)
-                    } else {
-                        (Some((kind, fields)), old.first_seen_at, now)
-                    }
-                }
-                None => (Some((ChangeKind::Added, Vec::new())), now, now),
-            };
-            if let Some((kind, fields)) = change {
-                writer
+            let old = stored.remove(&id);
+            let settled = settle(
+                old.as_ref().map(|old| StoredVersion {
+                    state: to_json(&old.state),
+                    raw: &old.raw,
+                    removed: old.removed_at.is_some(),
+                    first_seen_at: old.first_seen_at,
+                    last_changed_at: old.last_changed_at,
+                }),
+                &to_json(&state),
+                &raw,
+                now,
+            );
+            match settled.change {
+                Some((kind, fields)) => writer
                     .batch
                     .changes
-                    .push(self.change(&id, kind, fields, now));
+                    .push(self.change(&id, kind, fields, now)),
+                None => self.unchanged += 1,
             }
             writer.batch.departments.push(Department {
                 integration_id: self.integration,
                 state,
                 raw,
                 content_hash: hash,
-                first_seen_at,
-                last_changed_at,
+                first_seen_at: settled.first_seen_at,
+                last_changed_at: settled.last_changed_at,
                 removed_at: None,
             });
             writer.flush_if_full().await?;

@@ -6,7 +6,9 @@ use std::hash::Hash;
 
 use serde_json::Value;
 
-use crate::model::{FieldChange, field_changes};
+use chrono::{DateTime, Utc};
+
+use crate::model::{ChangeKind, FieldChange, field_changes};
 use crate::ports::StoredHash;
 use crate::values::ContentHash;
 
@@ -91,6 +93,58 @@ pub(super) fn diff(
             ..change
         })
         .collect()
+}
+
+/// A stored version of a record, as far as settling an incoming version needs it.
+pub(super) struct StoredVersion<'a> {
+    pub(super) state: Value,
+    pub(super) raw: &'a Value,
+    pub(super) removed: bool,
+    pub(super) first_seen_at: DateTime<Utc>,
+    pub(super) last_changed_at: DateTime<Utc>,
+}
+
+/// What an incoming version that needed its stored version becomes.
+pub(super) struct Settled {
+    /// The change to record; `None` when no field differs (only the stored hash is stale).
+    pub(super) change: Option<(ChangeKind, Vec<FieldChange>)>,
+    pub(super) first_seen_at: DateTime<Utc>,
+    pub(super) last_changed_at: DateTime<Utc>,
+}
+
+/// Compares an incoming version with its stored one: restored if it was removed, changed
+/// with its field differences, nothing if no field differs, added if it vanished meanwhile.
+pub(super) fn settle(
+    stored: Option<StoredVersion<'_>>,
+    state: &Value,
+    raw: &Value,
+    now: DateTime<Utc>,
+) -> Settled {
+    let Some(old) = stored else {
+        return Settled {
+            change: Some((ChangeKind::Added, Vec::new())),
+            first_seen_at: now,
+            last_changed_at: now,
+        };
+    };
+    let fields = diff(&old.state, old.raw, state, raw);
+    if !old.removed && fields.is_empty() {
+        return Settled {
+            change: None,
+            first_seen_at: old.first_seen_at,
+            last_changed_at: old.last_changed_at,
+        };
+    }
+    let kind = if old.removed {
+        ChangeKind::Restored
+    } else {
+        ChangeKind::Changed
+    };
+    Settled {
+        change: Some((kind, fields)),
+        first_seen_at: old.first_seen_at,
+        last_changed_at: now,
+    }
 }
 
 #[cfg(test)]
