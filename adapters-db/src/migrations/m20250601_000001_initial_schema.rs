@@ -145,6 +145,21 @@ fn lark_id<T: IntoIden>(backend: DbBackend, col: T) -> ColumnDef {
     def
 }
 
+/// Creates a table whose rows are small and wholly keyed by its primary key: on SQLite as a
+/// `WITHOUT ROWID` table (one B-tree instead of a rowid table plus a primary-key index).
+async fn create_without_rowid(
+    manager: &SchemaManager<'_>,
+    table: &TableCreateStatement,
+) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let mut sql = backend.build(table).sql;
+    if backend == DbBackend::Sqlite {
+        sql.push_str(" WITHOUT ROWID");
+    }
+    manager.get_connection().execute_unprepared(&sql).await?;
+    Ok(())
+}
+
 fn cascade_to_integration<T: IntoIden>(name: &str, table: T, col: T) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
@@ -332,24 +347,21 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        manager
-            .create_table(
-                Table::create()
-                    .table(AccountDepartments::Table)
-                    .if_not_exists()
-                    .col(uuid(AccountDepartments::IntegrationId))
-                    .col(lark_id(backend, AccountDepartments::OpenId))
-                    .col(lark_id(backend, AccountDepartments::DepartmentId))
-                    .primary_key(
-                        Index::create()
-                            .name("pk_account_departments")
-                            .col(AccountDepartments::IntegrationId)
-                            .col(AccountDepartments::OpenId)
-                            .col(AccountDepartments::DepartmentId),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        let mut memberships = Table::create();
+        memberships
+            .table(AccountDepartments::Table)
+            .if_not_exists()
+            .col(uuid(AccountDepartments::IntegrationId))
+            .col(lark_id(backend, AccountDepartments::OpenId))
+            .col(lark_id(backend, AccountDepartments::DepartmentId))
+            .primary_key(
+                Index::create()
+                    .name("pk_account_departments")
+                    .col(AccountDepartments::IntegrationId)
+                    .col(AccountDepartments::OpenId)
+                    .col(AccountDepartments::DepartmentId),
+            );
+        create_without_rowid(manager, &memberships).await?;
         manager
             .create_index(
                 Index::create()
