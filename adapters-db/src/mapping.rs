@@ -205,9 +205,9 @@ pub(crate) fn account_values(account: &UserAccount) -> Mapped<Vec<Expr>> {
     ])
 }
 
-/// The columns an account is read back from.
+/// The columns an account or a department is read back from (both tables name them alike).
 #[derive(Debug, FromQueryResult)]
-pub(crate) struct AccountRow {
+pub(crate) struct TrackedRow {
     pub integration_id: Uuid,
     pub state_json: String,
     pub raw_json: String,
@@ -227,17 +227,53 @@ pub(crate) const ACCOUNT_ROW_COLUMNS: [accounts::Column; 7] = [
     accounts::Column::RemovedAt,
 ];
 
-impl AccountRow {
-    pub(crate) fn into_domain(self) -> Mapped<UserAccount> {
-        let state: AccountState = from_json(&self.state_json, "account state")?;
-        Ok(UserAccount {
+/// A decoded [`TrackedRow`]: what accounts and departments share.
+struct Tracked<S> {
+    integration_id: IntegrationId,
+    state: S,
+    raw: serde_json::Value,
+    content_hash: ContentHash,
+    first_seen_at: DateTime<Utc>,
+    last_changed_at: DateTime<Utc>,
+    removed_at: Option<DateTime<Utc>>,
+}
+
+impl TrackedRow {
+    fn decode<S: serde::de::DeserializeOwned>(self, what: &'static str) -> Mapped<Tracked<S>> {
+        Ok(Tracked {
             integration_id: IntegrationId::from_uuid(self.integration_id),
-            raw: from_json(&self.raw_json, "account raw JSON")?,
-            state,
+            state: from_json(&self.state_json, what)?,
+            raw: from_json(&self.raw_json, "raw JSON")?,
             content_hash: ContentHash::from_stored(self.content_hash),
             first_seen_at: from_micros(self.first_seen_at)?,
             last_changed_at: from_micros(self.last_changed_at)?,
             removed_at: opt_from_micros(self.removed_at)?,
+        })
+    }
+
+    pub(crate) fn into_account(self) -> Mapped<UserAccount> {
+        let t = self.decode::<AccountState>("account state")?;
+        Ok(UserAccount {
+            integration_id: t.integration_id,
+            state: t.state,
+            raw: t.raw,
+            content_hash: t.content_hash,
+            first_seen_at: t.first_seen_at,
+            last_changed_at: t.last_changed_at,
+            removed_at: t.removed_at,
+        })
+    }
+
+    pub(crate) fn into_department(self) -> Mapped<Department> {
+        let t = self.decode::<DepartmentState>("department state")?;
+        Ok(Department {
+            integration_id: t.integration_id,
+            state: t.state,
+            raw: t.raw,
+            content_hash: t.content_hash,
+            first_seen_at: t.first_seen_at,
+            last_changed_at: t.last_changed_at,
+            removed_at: t.removed_at,
         })
     }
 }
@@ -275,17 +311,6 @@ pub(crate) fn department_values(department: &Department) -> Mapped<Vec<Expr>> {
     ])
 }
 
-#[derive(Debug, FromQueryResult)]
-pub(crate) struct DepartmentRow {
-    pub integration_id: Uuid,
-    pub state_json: String,
-    pub raw_json: String,
-    pub content_hash: String,
-    pub first_seen_at: i64,
-    pub last_changed_at: i64,
-    pub removed_at: Option<i64>,
-}
-
 pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 7] = [
     departments::Column::IntegrationId,
     departments::Column::StateJson,
@@ -295,21 +320,6 @@ pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 7] = [
     departments::Column::LastChangedAt,
     departments::Column::RemovedAt,
 ];
-
-impl DepartmentRow {
-    pub(crate) fn into_domain(self) -> Mapped<Department> {
-        let state: DepartmentState = from_json(&self.state_json, "department state")?;
-        Ok(Department {
-            integration_id: IntegrationId::from_uuid(self.integration_id),
-            raw: from_json(&self.raw_json, "department raw JSON")?,
-            state,
-            content_hash: ContentHash::from_stored(self.content_hash),
-            first_seen_at: from_micros(self.first_seen_at)?,
-            last_changed_at: from_micros(self.last_changed_at)?,
-            removed_at: opt_from_micros(self.removed_at)?,
-        })
-    }
-}
 
 // ---- changes --------------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ use crate::connect::{Backend, Shared};
 use crate::entities::{account_departments, accounts, changes, departments, sync_runs};
 use crate::error::query_err;
 use crate::mapping::{
-    ACCOUNT_ROW_COLUMNS, AccountRow, DEPARTMENT_ROW_COLUMNS, DepartmentRow, SUBJECT_ACCOUNT,
-    change_from_row, run_from_row,
+    ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, SUBJECT_ACCOUNT, TrackedRow, change_from_row,
+    run_from_row,
 };
 
 /// Columns the free-text search looks in.
@@ -147,12 +147,12 @@ impl ReadModel for SqlReadModel {
             select = select.limit(limit);
         }
         let rows = select
-            .into_model::<AccountRow>()
+            .into_model::<TrackedRow>()
             .all(&self.shared.conn)
             .await
             .map_err(query_err("listing accounts"))?;
         rows.into_iter()
-            .map(|row| row.into_domain().map_err(QueryError::from))
+            .map(|row| row.into_account().map_err(QueryError::from))
             .collect()
     }
 
@@ -166,11 +166,11 @@ impl ReadModel for SqlReadModel {
             .columns(ACCOUNT_ROW_COLUMNS)
             .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
             .filter(accounts::Column::OpenId.eq(open_id.as_str()))
-            .into_model::<AccountRow>()
+            .into_model::<TrackedRow>()
             .one(&self.shared.conn)
             .await
             .map_err(query_err("reading an account"))?;
-        Ok(row.map(AccountRow::into_domain).transpose()?)
+        Ok(row.map(TrackedRow::into_account).transpose()?)
     }
 
     async fn account_history(
@@ -208,12 +208,12 @@ impl ReadModel for SqlReadModel {
             .order_by(Expr::col(departments::Column::Name).is_null(), Order::Asc)
             .order_by_asc(departments::Column::Name)
             .order_by_asc(departments::Column::OpenDepartmentId)
-            .into_model::<DepartmentRow>()
+            .into_model::<TrackedRow>()
             .all(&self.shared.conn)
             .await
             .map_err(query_err("listing departments"))?;
         rows.into_iter()
-            .map(|row| row.into_domain().map_err(QueryError::from))
+            .map(|row| row.into_department().map_err(QueryError::from))
             .collect()
     }
 

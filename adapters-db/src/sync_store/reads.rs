@@ -14,7 +14,7 @@ use crate::batch::IDS_PER_STATEMENT;
 use crate::connect::Shared;
 use crate::entities::{accounts, departments};
 use crate::error::sync_err;
-use crate::mapping::{ACCOUNT_ROW_COLUMNS, AccountRow, DEPARTMENT_ROW_COLUMNS, DepartmentRow};
+use crate::mapping::{ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, TrackedRow};
 
 /// `open_id → (hash, removed)` of every stored account, reading just those three columns.
 pub(super) async fn account_hashes(
@@ -92,12 +92,12 @@ pub(super) async fn load_accounts(
             .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
             .filter(accounts::Column::OpenId.is_in(chunk.iter().map(OpenId::as_str)))
             .order_by_asc(accounts::Column::OpenId)
-            .into_model::<AccountRow>()
+            .into_model::<TrackedRow>()
             .all(&shared.conn)
             .await
             .map_err(sync_err("loading accounts"))?;
         for row in rows {
-            loaded.push(row.into_domain()?);
+            loaded.push(row.into_account()?);
         }
     }
     Ok(loaded)
@@ -119,12 +119,12 @@ pub(super) async fn load_departments(
                 departments::Column::OpenDepartmentId.is_in(chunk.iter().map(DepartmentId::as_str)),
             )
             .order_by_asc(departments::Column::OpenDepartmentId)
-            .into_model::<DepartmentRow>()
+            .into_model::<TrackedRow>()
             .all(&shared.conn)
             .await
             .map_err(sync_err("loading departments"))?;
         for row in rows {
-            loaded.push(row.into_domain()?);
+            loaded.push(row.into_department()?);
         }
     }
     Ok(loaded)
