@@ -343,13 +343,7 @@ impl Setup {
     }
 
     async fn run(&self, dry_run: bool, confirm_removals: bool) -> SyncReport {
-        let request = SyncRequest {
-            integration: integration_id(),
-            trigger: RunTrigger::Manual,
-            dry_run,
-            confirm_removals,
-            rate_limits: None,
-        };
+        let request = request(dry_run, confirm_removals);
         self.use_case()
             .execute(&request, &NoProgress)
             .await
@@ -369,6 +363,16 @@ impl Setup {
             all.changes.extend(batch.changes.iter().cloned());
         }
         all
+    }
+}
+
+fn request(dry_run: bool, confirm_removals: bool) -> SyncRequest {
+    SyncRequest {
+        integration: integration_id(),
+        trigger: RunTrigger::Manual,
+        dry_run,
+        confirm_removals,
+        rate_limits: None,
     }
 }
 
@@ -692,13 +696,7 @@ async fn a_second_concurrent_run_is_refused() {
         lease_held: true,
         ..Setup::new(base_tenant())
     };
-    let request = SyncRequest {
-        integration: integration_id(),
-        trigger: RunTrigger::Manual,
-        dry_run: false,
-        confirm_removals: false,
-        rate_limits: None,
-    };
+    let request = request(false, false);
     let err = setup
         .use_case()
         .execute(&request, &NoProgress)
@@ -859,13 +857,7 @@ async fn a_run_that_fails_half_way_reports_what_it_committed() {
 async fn a_lost_lease_stops_the_run_without_further_writes() {
     let setup = Setup::new(base_tenant());
     setup.stored.lock().unwrap().fail_writes_after = Some((1, SyncStoreError::LeaseLost));
-    let request = SyncRequest {
-        integration: integration_id(),
-        trigger: RunTrigger::Manual,
-        dry_run: false,
-        confirm_removals: false,
-        rate_limits: None,
-    };
+    let request = request(false, false);
     let report = setup
         .use_case()
         .execute(&request, &NoProgress)
@@ -883,13 +875,7 @@ async fn a_lost_lease_stops_the_run_without_further_writes() {
 #[tokio::test]
 async fn a_cancelled_run_is_recorded_releases_its_lease_and_writes_nothing() {
     let setup = Setup::new(base_tenant());
-    let request = SyncRequest {
-        integration: integration_id(),
-        trigger: RunTrigger::Manual,
-        dry_run: false,
-        confirm_removals: false,
-        rate_limits: None,
-    };
+    let request = request(false, false);
     let report = setup
         .use_case()
         .execute_until(&request, &NoProgress, std::future::ready(()))
