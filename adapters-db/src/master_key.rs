@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 
 /// Name of the key file inside the data directory.
 pub const MASTER_KEY_FILE: &str = "master.key";
+/// Folder of the data directory that holds the new key while a rotation is under way, so an
+/// interruption never loses the key the secrets are encrypted with.
+pub const ROTATION_DIR: &str = "rotation";
 
 const KEY_LEN: usize = 32;
 
@@ -147,6 +150,52 @@ impl MasterKey {
             }
         })?;
         Ok(path)
+    }
+
+    /// Keeps this key in the data directory's rotation folder until the database uses it.
+    ///
+    /// # Errors
+    /// [`MasterKeyError::Io`] when the file cannot be written.
+    pub fn stage_in(&self, dir: &Path) -> Result<PathBuf, MasterKeyError> {
+        self.store_in(&dir.join(ROTATION_DIR))
+    }
+
+    /// The key staged by a rotation that did not finish, if any.
+    ///
+    /// # Errors
+    /// [`MasterKeyError::BadKeyFile`] or [`MasterKeyError::Io`] when it cannot be read.
+    pub fn staged_in(dir: &Path) -> Result<Option<Self>, MasterKeyError> {
+        let path = dir.join(ROTATION_DIR).join(MASTER_KEY_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(contents) => Self::parse_file(&path, &contents).map(Some),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(MasterKeyError::Io { path, source }),
+        }
+    }
+
+    /// Makes the staged key the data directory's key (an atomic rename) and removes the
+    /// rotation folder.
+    ///
+    /// # Errors
+    /// [`MasterKeyError::Io`] when the file cannot be moved.
+    pub fn promote_staged(dir: &Path) -> Result<(), MasterKeyError> {
+        let staged = dir.join(ROTATION_DIR).join(MASTER_KEY_FILE);
+        let path = dir.join(MASTER_KEY_FILE);
+        std::fs::rename(&staged, &path).map_err(|source| MasterKeyError::Io { path, source })?;
+        let _ = std::fs::remove_dir(dir.join(ROTATION_DIR));
+        Ok(())
+    }
+
+    /// Forgets a staged key that the database never switched to.
+    ///
+    /// # Errors
+    /// [`MasterKeyError::Io`] when it cannot be removed.
+    pub fn discard_staged(dir: &Path) -> Result<(), MasterKeyError> {
+        let folder = dir.join(ROTATION_DIR);
+        std::fs::remove_dir_all(&folder).map_err(|source| MasterKeyError::Io {
+            path: folder,
+            source,
+        })
     }
 
     fn parse_file(path: &Path, contents: &str) -> Result<Self, MasterKeyError> {

@@ -1,11 +1,14 @@
 //! Composition root: connects the database and the Lark client and builds the use cases.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use aviary_adapters_db::{Database, MasterKey};
 use aviary_adapters_lark::LarkGateway;
-use aviary_domain::ports::{Clock, DirectoryGateway, IdSource, IntegrationRepository};
+use aviary_domain::ports::{
+    Clock, DirectoryGateway, IdSource, IntegrationRepository, IntegrationStoreError,
+};
 use aviary_domain::usecases::sync::SyncIntegration;
 use aviary_domain::usecases::{Queries, RegisterIntegration};
 use secrecy::ExposeSecret;
@@ -42,6 +45,45 @@ fn process_owner() -> String {
     format!("{host}:{}", std::process::id())
 }
 
+/// A key rotation that stopped between re-encrypting and replacing the key file leaves the new
+/// key staged: use whichever key decrypts the stored secrets, and make it the key file.
+async fn finish_interrupted_rotation(
+    database: Database,
+    url: &str,
+    dir: &Path,
+) -> anyhow::Result<Database> {
+    let Some(staged) = MasterKey::staged_in(dir).context("cannot read the staged master key")?
+    else {
+        return Ok(database);
+    };
+    match database.integrations().list().await {
+        Ok(_) => {
+            MasterKey::discard_staged(dir).context("cannot remove the staged master key")?;
+            tracing::warn!(
+                "a master-key rotation was interrupted before it switched keys; its staged key was discarded"
+            );
+            Ok(database)
+        }
+        Err(IntegrationStoreError::Undecryptable(_)) => {
+            let rotated = Database::connect(url, staged)
+                .await
+                .context("cannot open the database")?;
+            rotated
+                .integrations()
+                .list()
+                .await
+                .context("neither the master key nor the staged key of an interrupted rotation decrypts the secrets")?;
+            MasterKey::promote_staged(dir)
+                .context("cannot replace the master key file with the staged key")?;
+            tracing::warn!(
+                "finished an interrupted master-key rotation: the staged key is now the master key"
+            );
+            Ok(rotated)
+        }
+        Err(other) => Err(other).context("cannot read the integrations"),
+    }
+}
+
 impl Services {
     /// Opens (creating and migrating on first use) the database and wires the use cases.
     ///
@@ -65,6 +107,7 @@ impl Services {
                  sharing the database needs the same key"
             ),
         };
+        let key_in_file = settings.secrets.master_key.is_none();
         let database = Database::connect(&url, key)
             .await
             .context("cannot open the database")?;
@@ -72,6 +115,11 @@ impl Services {
             .migrate()
             .await
             .context("cannot migrate the database")?;
+        let database = if key_in_file {
+            finish_interrupted_rotation(database, &url, &settings.data.dir).await?
+        } else {
+            database
+        };
         let directory: Arc<dyn DirectoryGateway> = Arc::new(
             LarkGateway::new(settings.lark.client.clone())
                 .context("cannot set up the Lark client")?,

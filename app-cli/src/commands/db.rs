@@ -9,10 +9,6 @@ use aviary_adapters_db::{MASTER_KEY_FILE, MasterKey};
 use crate::cli::DbCommand;
 use crate::commands::Ctx;
 
-/// Where a rotation keeps the new key until the database uses it, so that an interruption
-/// never loses the key the secrets are encrypted with.
-const ROTATION_DIR: &str = "rotation";
-
 pub async fn run(ctx: &Ctx, command: DbCommand) -> anyhow::Result<ExitCode> {
     match command {
         DbCommand::Migrate => {
@@ -57,10 +53,10 @@ async fn rotate_key(ctx: &Ctx, new_key_stdin: bool) -> anyhow::Result<ExitCode> 
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let staging = settings.data.dir.join(ROTATION_DIR);
+    let dir = &settings.data.dir;
     let staged = new_key
-        .store_in(&staging)
-        .with_context(|| format!("cannot stage the new key in {}", staging.display()))?;
+        .stage_in(dir)
+        .context("cannot stage the new key in the data directory")?;
     let count = ctx
         .services
         .database
@@ -68,22 +64,16 @@ async fn rotate_key(ctx: &Ctx, new_key_stdin: bool) -> anyhow::Result<ExitCode> 
         .await
         .with_context(|| {
             format!(
-                "nothing was re-encrypted; the unused new key is in {}",
+                "nothing was re-encrypted; the unused new key in {} is discarded at the next start",
                 staged.display()
             )
         })?;
-    let key_file = settings.data.dir.join(MASTER_KEY_FILE);
-    std::fs::rename(&staged, &key_file).with_context(|| {
-        format!(
-            "the secrets are now encrypted with the key in {}: move it to {} before the next start",
-            staged.display(),
-            key_file.display()
-        )
-    })?;
-    let _ = std::fs::remove_dir(&staging);
+    // Should this fail, the next start finds the staged key and finishes the rotation.
+    MasterKey::promote_staged(dir)
+        .context("the secrets use the new key, but it could not replace the key file yet")?;
     eprintln!(
         "re-encrypted {count} secrets under master key {new_id} (was {old_id}); {} replaced",
-        key_file.display()
+        dir.join(MASTER_KEY_FILE).display()
     );
     Ok(ExitCode::SUCCESS)
 }

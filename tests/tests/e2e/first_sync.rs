@@ -214,3 +214,58 @@ async fn first_sync_then_unchanged_resync() {
     );
     sim.stop().await;
 }
+
+#[test]
+fn an_interrupted_key_rotation_is_finished_or_undone_at_the_next_start() {
+    let aviary = Installation::new();
+    aviary
+        .run_with_stdin(
+            &[
+                "integration",
+                "add",
+                "--label",
+                "acme",
+                "--app-id",
+                "cli_0123456789abcdef",
+                "--no-verify",
+                "--app-secret-stdin",
+            ],
+            "s3cret-canary\n",
+        )
+        .success();
+    let key_file = aviary.data_dir().join("master.key");
+    let staged_dir = aviary.data_dir().join("rotation");
+
+    // Stopped before the database switched keys: the staged key is discarded.
+    std::fs::create_dir_all(&staged_dir).unwrap();
+    std::fs::write(
+        staged_dir.join("master.key"),
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+    )
+    .unwrap();
+    let listed = aviary
+        .run(&["integration", "list", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(listed[0]["label"], "acme");
+    assert!(!staged_dir.exists(), "the unused staged key is discarded");
+
+    // Stopped after the database switched but before the key file was replaced: finished.
+    let old_key = std::fs::read_to_string(&key_file).unwrap();
+    aviary.run(&["db", "rotate-key"]).success();
+    let new_key = std::fs::read_to_string(&key_file).unwrap();
+    std::fs::create_dir_all(&staged_dir).unwrap();
+    std::fs::write(staged_dir.join("master.key"), &new_key).unwrap();
+    std::fs::write(&key_file, &old_key).unwrap();
+    let shown = aviary
+        .run(&["integration", "show", "acme", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(shown["label"], "acme");
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap(),
+        new_key,
+        "the staged key became the key file"
+    );
+    assert!(!staged_dir.exists());
+}
