@@ -3,9 +3,10 @@
 
 use aviary_domain::model::{RunStatus, SyncRun};
 use aviary_domain::ports::{Lease, SyncStoreError};
+use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::NotSet;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+use sea_orm::{ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _};
 
 use super::{foreign_integration, leases};
 use crate::connect::Shared;
@@ -17,13 +18,14 @@ use crate::mapping::{micros, run_active_model};
 pub const INTERRUPTED_RUN_ERROR: &str =
     "interrupted: the process running this sync stopped before it finished";
 
-/// Records `run` as running and marks the integration's other `running` runs failed as
-/// interrupted (their process died), in one fenced transaction.
-pub(super) async fn begin(
+/// A write transaction for `run`, after checking that it belongs to the lease's integration and
+/// that the lease is still ours at `at`.
+async fn fenced_transaction(
     shared: &Shared,
     lease: &Lease,
     run: &SyncRun,
-) -> Result<(), SyncStoreError> {
+    at: Option<DateTime<Utc>>,
+) -> Result<DatabaseTransaction, SyncStoreError> {
     if run.integration_id != lease.integration_id {
         return Err(foreign_integration("a run", lease));
     }
@@ -31,7 +33,18 @@ pub(super) async fn begin(
         .begin_write()
         .await
         .map_err(sync_err("starting a transaction"))?;
-    leases::check(shared, &txn, lease, Some(run.started_at)).await?;
+    leases::check(shared, &txn, lease, at).await?;
+    Ok(txn)
+}
+
+/// Records `run` as running and marks the integration's other `running` runs failed as
+/// interrupted (their process died), in one fenced transaction.
+pub(super) async fn begin(
+    shared: &Shared,
+    lease: &Lease,
+    run: &SyncRun,
+) -> Result<(), SyncStoreError> {
+    let txn = fenced_transaction(shared, lease, run, Some(run.started_at)).await?;
     sync_runs::Entity::update_many()
         .col_expr(
             sync_runs::Column::Status,
@@ -61,14 +74,7 @@ pub(super) async fn finish(
     lease: &Lease,
     run: &SyncRun,
 ) -> Result<(), SyncStoreError> {
-    if run.integration_id != lease.integration_id {
-        return Err(foreign_integration("a run", lease));
-    }
-    let txn = shared
-        .begin_write()
-        .await
-        .map_err(sync_err("starting a transaction"))?;
-    leases::check(shared, &txn, lease, run.finished_at).await?;
+    let txn = fenced_transaction(shared, lease, run, run.finished_at).await?;
     let mut update = run_active_model(run);
     update.id = NotSet;
     update.integration_id = NotSet;

@@ -76,7 +76,7 @@ impl<K: Hash + Eq + Clone + Ord> Tracker<K> {
 
 /// Field changes between stored and incoming versions; when only fields Aviary does not model
 /// changed, they are reported as `raw.<field>`.
-pub(super) fn diff(
+fn diff(
     old_state: &Value,
     old_raw: &Value,
     new_state: &Value,
