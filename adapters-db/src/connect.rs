@@ -18,7 +18,6 @@ use crate::master_key::MasterKey;
 use crate::read_model::SqlReadModel;
 use crate::sync_store::SqlSyncStore;
 
-/// How long a SQLite connection waits for another writer before giving up.
 /// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite); the pool
 /// has several connections, so this is multiplied in the worst case.
 const SQLITE_CACHE_KIB: i64 = -16 * 1024;
@@ -26,6 +25,7 @@ const SQLITE_CACHE_KIB: i64 = -16 * 1024;
 const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 16 * 1024;
 /// Prepared statements kept per connection.
 const SQLITE_STATEMENT_CACHE: usize = 16;
+/// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections in the SQLite pool (WAL: many readers, one writer at a time).
 const SQLITE_POOL_SIZE: u32 = 4;

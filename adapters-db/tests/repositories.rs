@@ -353,6 +353,65 @@ fn new_run(integration: &Integration, started_at: DateTime<Utc>) -> SyncRun {
     )
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_of_one_run_written_at_once_all_land() {
+    on_each_backend(|ctx: Ctx| async move {
+        let store = ctx.store();
+        let parallel = store.parallel_writes();
+        match ctx.backend() {
+            Backend::Sqlite => assert_eq!(parallel, 1, "SQLite takes one writer at a time"),
+            Backend::Postgres => assert!(parallel > 1, "PostgreSQL takes concurrent writers"),
+        }
+        let integration = registered(&ctx, "Parallel").await;
+        let (lease, run) = lease_and_run(&ctx, &integration).await;
+        // One more batch than the store asks for, to show extra writers wait rather than fail.
+        let batches: Vec<WriteBatch> = (0..=parallel)
+            .map(|b| {
+                let accounts: Vec<UserAccount> = (0..300)
+                    .map(|i| {
+                        account(&integration, &format!("ou_{b}_{i:03}"), |p| {
+                            p.department_ids = vec![did("od-all"), did(&format!("od-{b}"))];
+                        })
+                    })
+                    .collect();
+                let changes = accounts
+                    .iter()
+                    .map(|a| {
+                        change(
+                            &run,
+                            Subject::Account(a.state.open_id().as_str().to_owned()),
+                            ChangeKind::Added,
+                            at(20),
+                        )
+                    })
+                    .collect();
+                WriteBatch {
+                    accounts,
+                    changes,
+                    ..WriteBatch::default()
+                }
+            })
+            .collect();
+        let writes = batches
+            .iter()
+            .map(|batch| store.write_batch(&lease, batch, at(20)));
+        for result in futures::future::join_all(writes).await {
+            result.unwrap();
+        }
+        let total = 300 * (parallel + 1);
+        assert_eq!(
+            store.account_hashes(integration.id).await.unwrap().len(),
+            total
+        );
+        assert_eq!(
+            count_rows(&ctx, "account_departments", integration.id).await,
+            (total * 2) as i64
+        );
+        assert_eq!(ctx.reads().run_changes(run.id).await.unwrap().len(), total);
+    })
+    .await;
+}
+
 /// Takes the lease at `at(0)` and begins a run at `at(10)`.
 async fn lease_and_run(ctx: &Ctx, integration: &Integration) -> (Lease, SyncRun) {
     let store = ctx.store();

@@ -146,6 +146,10 @@ pub trait SyncStore: Send + Sync {
         ids: &[DepartmentId],
     ) -> Result<Vec<Department>, SyncStoreError>;
 
+    /// How many [`write_batch`](Self::write_batch) calls may usefully run at once, each in its
+    /// own transaction: 1 where the database takes one writer at a time.
+    fn parallel_writes(&self) -> usize;
+
     /// Writes the batch in one transaction after checking the lease; `now` stamps removals.
     ///
     /// # Errors

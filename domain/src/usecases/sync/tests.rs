@@ -158,6 +158,8 @@ struct Stored {
     departments: Vec<Department>,
     /// Fail `write_batch` calls after this many successful ones.
     fail_writes_after: Option<(usize, SyncStoreError)>,
+    /// `write_batch` calls, failed ones included.
+    write_attempts: usize,
     batches: Vec<WriteBatch>,
     finished: Option<SyncRun>,
     status: Option<IntegrationStatus>,
@@ -183,6 +185,7 @@ struct Setup {
     stored: Arc<Mutex<Stored>>,
     lease_held: bool,
     threshold: f64,
+    parallel_writes: usize,
 }
 
 impl Setup {
@@ -192,6 +195,7 @@ impl Setup {
             stored: Arc::default(),
             lease_held: false,
             threshold: 20.0,
+            parallel_writes: 1,
         }
     }
 
@@ -305,8 +309,12 @@ impl Setup {
             }
         });
         let recorder = Arc::clone(&self.stored);
+        store
+            .expect_parallel_writes()
+            .return_const(self.parallel_writes);
         store.expect_write_batch().returning(move |_, batch, _| {
             let mut stored = recorder.lock().unwrap();
+            stored.write_attempts += 1;
             if let Some((after, error)) = &stored.fail_writes_after
                 && stored.batches.len() >= *after
             {
@@ -851,6 +859,81 @@ async fn a_run_that_fails_half_way_reports_what_it_committed() {
     assert_eq!(report.run.counts.departments.added, 2);
     let finished = setup.stored.lock().unwrap().finished.clone().unwrap();
     assert_eq!(finished.counts, report.run.counts);
+}
+
+#[tokio::test]
+async fn parallel_writes_commit_the_same_rows_and_counts_as_serial_ones() {
+    let outcome = |parallel_writes| async move {
+        let mut setup = Setup::new(base_tenant());
+        setup.parallel_writes = parallel_writes;
+        let report = setup
+            .use_case()
+            .execute(&request(false, false), &NoProgress)
+            .await
+            .unwrap();
+        let written = setup.written();
+        let mut accounts: Vec<String> = written
+            .accounts
+            .iter()
+            .map(|a| a.state.profile.open_id.to_string())
+            .collect();
+        accounts.sort();
+        (
+            report.run.status,
+            report.run.counts,
+            accounts,
+            written.changes.len(),
+        )
+    };
+    let serial = outcome(1).await;
+    assert_eq!(serial.0, RunStatus::Succeeded);
+    assert!(serial.2.len() > 2, "several batches of two were written");
+    assert_eq!(outcome(4).await, serial);
+}
+
+#[tokio::test]
+async fn with_parallel_writes_a_failed_write_stops_the_run_and_counts_what_was_committed() {
+    let mut tenant = base_tenant();
+    let crowd: Vec<RemoteUser> = (0..40)
+        .map(|i| user(&format!("ou_crowd{i}"), &["0"]))
+        .collect();
+    tenant
+        .pages
+        .insert("0", crowd.chunks(5).map(<[_]>::to_vec).collect());
+    let mut setup = Setup::new(tenant);
+    setup.parallel_writes = 3;
+    setup.stored.lock().unwrap().fail_writes_after = Some((2, SyncStoreError::LeaseLost));
+    let report = setup
+        .use_case()
+        .execute(&request(false, false), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(report.run.status, RunStatus::Failed);
+    let (committed, attempts) = {
+        let stored = setup.stored.lock().unwrap();
+        (stored.batches.len(), stored.write_attempts)
+    };
+    assert_eq!(committed, 2);
+    assert!(
+        attempts <= committed + 3,
+        "only writes already under way follow the failed one (of 20+ batches): {attempts}"
+    );
+    let written = setup.written();
+    let added = |subject: fn(&Subject) -> bool| {
+        written
+            .changes
+            .iter()
+            .filter(|c| subject(&c.subject))
+            .count() as u64
+    };
+    assert_eq!(
+        report.run.counts.users.added,
+        added(|s| matches!(s, Subject::Account(_)))
+    );
+    assert_eq!(
+        report.run.counts.departments.added,
+        added(|s| matches!(s, Subject::Department(_)))
+    );
 }
 
 #[tokio::test]

@@ -1,13 +1,15 @@
 //! Writing a run's results: the `Writer` batches rows and change records and keeps the lease
 //! alive while the listing goes on; full batches go through a bounded queue to the
-//! `Committer`, which writes them in fenced transactions — so listing and writing overlap, and
-//! at most two batches wait in memory. In a dry run the committer keeps a preview instead.
+//! `Committer`, which writes them in fenced transactions — as many at once as the store can
+//! usefully take — so listing and writing overlap and few batches wait in memory. In a dry run
+//! the committer keeps a preview instead.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use futures::channel::mpsc;
+use futures::future::{self, Either};
+use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::model::{ChangeKind, ChangeRecord, Subject, SyncCounts};
 use crate::ports::{Clock, Lease, SyncStore, SyncStoreError, WriteBatch};
@@ -31,12 +33,15 @@ pub(super) struct Writer<'a> {
     queue: mpsc::Sender<WriteBatch>,
 }
 
-/// The writing side: commits batches in order and counts what was committed.
+/// The writing side: commits batches and counts what was committed.
 pub(super) struct Committer<'a> {
     store: &'a dyn SyncStore,
     clock: &'a dyn Clock,
     lease: Option<Lease>,
     queue: mpsc::Receiver<WriteBatch>,
+    /// Batches written at once. Their rows are disjoint (each account and department is
+    /// resolved once per run), so the order in which they commit does not matter.
+    parallel: usize,
     /// What has been committed (or, in a dry run, would have been): the run's counts even
     /// when it fails half-way.
     pub(super) committed: SyncCounts,
@@ -62,11 +67,18 @@ pub(super) fn pipeline<'a>(
         batch: WriteBatch::default(),
         queue: sender,
     };
+    // A dry run writes nothing, and keeps its preview in listing order.
+    let parallel = if lease.is_some() {
+        store.parallel_writes().max(1)
+    } else {
+        1
+    };
     let committer = Committer {
         store,
         clock,
         lease,
         queue: receiver,
+        parallel,
         committed: SyncCounts::default(),
         preview: Vec::new(),
     };
@@ -143,25 +155,66 @@ impl Writer<'_> {
 }
 
 impl Committer<'_> {
-    /// Commits batches until the writer finishes; stops at the first failed write, which
-    /// makes the writer's next hand-over fail.
+    /// Commits batches until the writer finishes. After the first failed write it takes no
+    /// more batches (the writer's next hand-over fails) but lets the writes already under way
+    /// finish, so the counts are exactly what was committed; the first error is returned.
     pub(super) async fn run(&mut self) -> Result<(), SyncStoreError> {
-        while let Some(batch) = self.queue.next().await {
-            if let Some(lease) = &self.lease
-                && let Err(error) = self
-                    .store
-                    .write_batch(lease, &batch, self.clock.now())
-                    .await
-            {
-                self.queue.close();
-                return Err(error);
-            }
-            tally(&mut self.committed, &batch.changes);
-            if self.lease.is_none() {
-                let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
-                self.preview.extend(batch.changes.into_iter().take(room));
+        let mut writing = FuturesUnordered::new();
+        let mut failure = None;
+        let mut open = true;
+        loop {
+            let take_more = open && failure.is_none() && writing.len() < self.parallel;
+            let event = if take_more && writing.is_empty() {
+                Either::Left(self.queue.next().await)
+            } else if take_more {
+                match future::select(self.queue.next(), writing.next()).await {
+                    Either::Left((batch, _)) => Either::Left(batch),
+                    Either::Right((Some(written), _)) => Either::Right(written),
+                    // `writing` is not empty, so it always yields a write.
+                    Either::Right((None, _)) => continue,
+                }
+            } else {
+                match writing.next().await {
+                    Some(written) => Either::Right(written),
+                    None => break,
+                }
+            };
+            match event {
+                Either::Left(Some(batch)) => writing.push(commit(
+                    self.store,
+                    self.lease.clone(),
+                    self.clock.now(),
+                    batch,
+                )),
+                Either::Left(None) => open = false,
+                Either::Right(Ok(batch)) => self.record(batch),
+                Either::Right(Err(error)) => {
+                    self.queue.close();
+                    failure.get_or_insert(error);
+                }
             }
         }
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
+
+    fn record(&mut self, batch: WriteBatch) {
+        tally(&mut self.committed, &batch.changes);
+        if self.lease.is_none() {
+            let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
+            self.preview.extend(batch.changes.into_iter().take(room));
+        }
+    }
+}
+
+/// Writes one batch (nothing in a dry run) and hands it back to be counted.
+async fn commit(
+    store: &dyn SyncStore,
+    lease: Option<Lease>,
+    now: DateTime<Utc>,
+    batch: WriteBatch,
+) -> Result<WriteBatch, SyncStoreError> {
+    if let Some(lease) = &lease {
+        store.write_batch(lease, &batch, now).await?;
+    }
+    Ok(batch)
 }
