@@ -20,6 +20,7 @@ mod integrations;
 mod mapping;
 mod master_key;
 mod migrations;
+mod own_task;
 mod read_model;
 mod sync_store;
 

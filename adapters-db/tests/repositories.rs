@@ -394,7 +394,7 @@ async fn batches_of_one_run_written_at_once_all_land() {
             .collect();
         let writes = batches
             .iter()
-            .map(|batch| store.write_batch(&lease, batch, at(20)));
+            .map(|batch| store.write_batch(&lease, batch.clone(), at(20)));
         for result in futures::future::join_all(writes).await {
             result.unwrap();
         }
@@ -425,7 +425,7 @@ async fn lease_and_run(ctx: &Ctx, integration: &Integration) -> (Lease, SyncRun)
 }
 
 async fn write(ctx: &Ctx, lease: &Lease, batch: WriteBatch, now: DateTime<Utc>) {
-    ctx.store().write_batch(lease, &batch, now).await.unwrap();
+    ctx.store().write_batch(lease, batch, now).await.unwrap();
 }
 
 fn ids(accounts: &[UserAccount]) -> Vec<&str> {
@@ -911,7 +911,9 @@ async fn leases_are_exclusive_expire_renew_release_and_fence_writers() {
             ..WriteBatch::default()
         };
         assert_eq!(
-            store.write_batch(&renewed, &stale_batch, at(90_002)).await,
+            store
+                .write_batch(&renewed, stale_batch.clone(), at(90_002))
+                .await,
             Err(SyncStoreError::LeaseLost)
         );
         assert!(
@@ -926,7 +928,7 @@ async fn leases_are_exclusive_expire_renew_release_and_fence_writers() {
         // The current holder may write; once its lease expires (not taken over) it may not.
         store.begin_run(&second, &run).await.unwrap();
         store
-            .write_batch(&second, &stale_batch, at(90_003))
+            .write_batch(&second, stale_batch.clone(), at(90_003))
             .await
             .unwrap();
         assert_eq!(store.account_hashes(integration.id).await.unwrap().len(), 1);
@@ -935,7 +937,7 @@ async fn leases_are_exclusive_expire_renew_release_and_fence_writers() {
             ..WriteBatch::default()
         };
         assert_eq!(
-            store.write_batch(&second, &late, at(150_000)).await,
+            store.write_batch(&second, late.clone(), at(150_000)).await,
             Err(SyncStoreError::LeaseLost)
         );
         assert_eq!(
@@ -965,7 +967,7 @@ async fn leases_are_exclusive_expire_renew_release_and_fence_writers() {
             .unwrap();
         assert!(fourth.token > third.token);
         assert_eq!(
-            store.write_batch(&third, &late, at(150_003)).await,
+            store.write_batch(&third, late.clone(), at(150_003)).await,
             Err(SyncStoreError::LeaseLost)
         );
 
@@ -1255,7 +1257,7 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
             ..WriteBatch::default()
         };
         assert!(matches!(
-            store.write_batch(&lease, &failing, at(70)).await,
+            store.write_batch(&lease, failing.clone(), at(70)).await,
             Err(SyncStoreError::Backend(_))
         ));
         let hashes = store.account_hashes(integration.id).await.unwrap();
@@ -1270,7 +1272,7 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
             ..WriteBatch::default()
         };
         assert!(matches!(
-            store.write_batch(&lease, &foreign, at(80)).await,
+            store.write_batch(&lease, foreign.clone(), at(80)).await,
             Err(SyncStoreError::Backend(_))
         ));
         assert!(store.account_hashes(other.id).await.unwrap().is_empty());
@@ -1738,7 +1740,7 @@ async fn ten_thousand_accounts_in_one_batch_write_and_read_back() {
         let batch = WriteBatch { accounts: accounts.clone(), changes, ..WriteBatch::default() };
 
         let started = Instant::now();
-        store.write_batch(&lease, &batch, at(20)).await.unwrap();
+        store.write_batch(&lease, batch, at(20)).await.unwrap();
         let elapsed = started.elapsed();
         eprintln!(
             "[{:?}] wrote {COUNT} accounts (+{} memberships, {COUNT} changes) in one batch in {:.0} ms: {:.0} accounts/s",
@@ -1751,7 +1753,7 @@ async fn ten_thousand_accounts_in_one_batch_write_and_read_back() {
         // The same batch again takes the ON CONFLICT path.
         let again = WriteBatch { accounts: accounts.clone(), ..WriteBatch::default() };
         let started = Instant::now();
-        store.write_batch(&lease, &again, at(21)).await.unwrap();
+        store.write_batch(&lease, again, at(21)).await.unwrap();
         eprintln!(
             "[{:?}] re-upserted {COUNT} accounts in {:.0} ms",
             ctx.backend(),

@@ -20,6 +20,7 @@ pub use runs::INTERRUPTED_RUN_ERROR;
 use crate::batch::BatchError;
 use crate::connect::{Backend, Shared};
 use crate::error::describe;
+use crate::own_task;
 
 /// SQL implementation of [`SyncStore`].
 #[derive(Debug, Clone)]
@@ -126,9 +127,10 @@ impl SyncStore for SqlSyncStore {
     async fn write_batch(
         &self,
         lease: &Lease,
-        batch: &WriteBatch,
+        batch: WriteBatch,
         now: DateTime<Utc>,
     ) -> Result<(), SyncStoreError> {
-        writes::write(&self.shared, lease, batch, now).await
+        let (shared, lease) = (self.shared.clone(), lease.clone());
+        own_task::run(async move { writes::write(&shared, &lease, &batch, now).await }).await
     }
 }

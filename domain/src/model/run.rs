@@ -38,11 +38,28 @@ impl EntityCounts {
     }
 }
 
+impl std::ops::AddAssign for EntityCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.added += other.added;
+        self.changed += other.changed;
+        self.removed += other.removed;
+        self.restored += other.restored;
+        self.unchanged += other.unchanged;
+    }
+}
+
 /// Counts for users and departments.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncCounts {
     pub users: EntityCounts,
     pub departments: EntityCounts,
+}
+
+impl std::ops::AddAssign for SyncCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.users += other.users;
+        self.departments += other.departments;
+    }
 }
 
 /// How hard a run worked the Lark API.

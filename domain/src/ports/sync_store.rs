@@ -151,13 +151,14 @@ pub trait SyncStore: Send + Sync {
     fn parallel_writes(&self) -> usize;
 
     /// Writes the batch in one transaction after checking the lease; `now` stamps removals.
+    /// The batch is handed over, so a store may encode and write it off the caller's thread.
     ///
     /// # Errors
     /// `LeaseLost` (nothing written), `Backend` (nothing written).
     async fn write_batch(
         &self,
         lease: &Lease,
-        batch: &WriteBatch,
+        batch: WriteBatch,
         now: DateTime<Utc>,
     ) -> Result<(), SyncStoreError>;
 }

@@ -320,7 +320,7 @@ impl Setup {
             {
                 return Err(error.clone());
             }
-            stored.batches.push(batch.clone());
+            stored.batches.push(batch);
             Ok(())
         });
 

@@ -187,7 +187,7 @@ impl Committer<'_> {
                     batch,
                 )),
                 Either::Left(None) => open = false,
-                Either::Right(Ok(batch)) => self.record(batch),
+                Either::Right(Ok(committed)) => self.record(committed),
                 Either::Right(Err(error)) => {
                     self.queue.close();
                     failure.get_or_insert(error);
@@ -197,24 +197,35 @@ impl Committer<'_> {
         failure.map_or(Ok(()), Err)
     }
 
-    fn record(&mut self, batch: WriteBatch) {
-        tally(&mut self.committed, &batch.changes);
-        if self.lease.is_none() {
-            let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
-            self.preview.extend(batch.changes.into_iter().take(room));
-        }
+    fn record(&mut self, committed: Committed) {
+        self.committed += committed.counts;
+        let room = PREVIEW_LIMIT.saturating_sub(self.preview.len());
+        self.preview
+            .extend(committed.preview.into_iter().take(room));
     }
 }
 
-/// Writes one batch (nothing in a dry run) and hands it back to be counted.
+/// What one batch added to the counts, and in a dry run its changes for the preview.
+struct Committed {
+    counts: SyncCounts,
+    preview: Vec<ChangeRecord>,
+}
+
+/// Writes one batch (nothing in a dry run) and reports what it counted.
 async fn commit(
     store: &dyn SyncStore,
     lease: Option<Lease>,
     now: DateTime<Utc>,
     batch: WriteBatch,
-) -> Result<WriteBatch, SyncStoreError> {
-    if let Some(lease) = &lease {
-        store.write_batch(lease, &batch, now).await?;
-    }
-    Ok(batch)
+) -> Result<Committed, SyncStoreError> {
+    let mut counts = SyncCounts::default();
+    tally(&mut counts, &batch.changes);
+    let preview = match &lease {
+        Some(lease) => {
+            store.write_batch(lease, batch, now).await?;
+            Vec::new()
+        }
+        None => batch.changes,
+    };
+    Ok(Committed { counts, preview })
 }
