@@ -5,7 +5,7 @@ use std::str::FromStr as _;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use aviary_domain::ports::{IntegrationRepository, ReadModel, SyncStore};
+use aviary_domain::ports::{GrantStore, IntegrationRepository, ReadModel, SyncStore};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use crate::error::DbError;
+use crate::grants::SqlGrants;
 use crate::integrations::SqlIntegrations;
 use crate::master_key::MasterKey;
 use crate::read_model::SqlReadModel;
@@ -223,6 +224,11 @@ impl Database {
     /// The read model (queries for the CLI, API and UI).
     pub fn read_model(&self) -> Arc<dyn ReadModel> {
         Arc::new(SqlReadModel::new(self.shared.clone()))
+    }
+
+    /// Logins in progress and OAuth grants (tokens encrypted with the master key).
+    pub fn grants(&self) -> Arc<dyn GrantStore> {
+        Arc::new(SqlGrants::new(self.shared.clone()))
     }
 
     pub fn backend(&self) -> Backend {

@@ -44,6 +44,16 @@ pub(crate) fn app_secret_aad(id: uuid::Uuid) -> String {
     format!("aviary:v1:integrations.app_secret:{id}")
 }
 
+/// Associated data for the PKCE verifier of the login with this `state`.
+pub(crate) fn login_verifier_aad(state: &str) -> String {
+    format!("aviary:v1:oauth_logins.verifier:{state}")
+}
+
+/// Associated data for the tokens of integration `id`'s grant.
+pub(crate) fn grant_tokens_aad(id: uuid::Uuid) -> String {
+    format!("aviary:v1:grants.tokens:{id}")
+}
+
 fn cipher(key: &MasterKey) -> Aes256Gcm {
     Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.bytes()))
 }

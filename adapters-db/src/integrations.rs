@@ -126,6 +126,32 @@ impl IntegrationRepository for SqlIntegrations {
         Ok(())
     }
 
+    async fn record_authorization(
+        &self,
+        id: IntegrationId,
+        tenant: TenantInfo,
+        authorized_by: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), IntegrationStoreError> {
+        let result = Entity::update_many()
+            .col_expr(
+                Column::Status,
+                Expr::val(IntegrationStatus::Active.as_str()),
+            )
+            .col_expr(Column::TenantName, Expr::val(tenant.name))
+            .col_expr(Column::TenantKey, Expr::val(tenant.tenant_key))
+            .col_expr(Column::AuthorizedBy, Expr::val(authorized_by))
+            .col_expr(Column::UpdatedAt, Expr::val(micros(now)))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .exec(&self.shared.conn)
+            .await
+            .map_err(store_err("recording an integration's authorisation"))?;
+        if result.rows_affected == 0 {
+            return Err(IntegrationStoreError::NotFound(id));
+        }
+        Ok(())
+    }
+
     async fn delete(&self, id: IntegrationId) -> Result<(), IntegrationStoreError> {
         // One transaction: the bulk tables by hand (they have no foreign keys, see the
         // migration), then the integration, whose lease and runs go by ON DELETE CASCADE.
@@ -218,6 +244,7 @@ pub(crate) async fn rotate_secrets(shared: &Shared, new: MasterKey) -> Result<u6
             .await?;
         rotated += 1;
     }
+    rotated += crate::grants::rotate(&txn, &old, &new).await?;
     txn.commit().await?;
     tracing::info!(
         old_key = old.id(),

@@ -16,6 +16,7 @@ mod connect;
 mod crypto;
 mod entities;
 mod error;
+mod grants;
 mod integrations;
 mod mapping;
 mod master_key;

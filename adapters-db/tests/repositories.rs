@@ -14,16 +14,18 @@ use std::time::{Duration, Instant};
 
 use aviary_adapters_db::{Backend, Database, MasterKey};
 use aviary_domain::model::{
-    AccountState, AccountStatus, ApiCounters, ChangeKind, ChangeRecord, Department,
-    DepartmentState, EntityCounts, FieldChange, Integration, IntegrationStatus, Region, Role,
-    RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo, UserAccount, UserProfile,
+    AccountState, AccountStatus, ApiCounters, AuthorizedUser, ChangeKind, ChangeRecord, Department,
+    DepartmentState, EntityCounts, FieldChange, Grant, Integration, IntegrationStatus,
+    PendingLogin, Region, Role, RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo,
+    TokenSet, UserAccount, UserProfile,
 };
 use aviary_domain::ports::{
-    AccountQuery, IntegrationRepository, IntegrationStoreError, Lease, QueryError, ReadModel,
-    SyncStore, SyncStoreError, WriteBatch,
+    AccountQuery, GrantStore, GrantStoreError, IntegrationRepository, IntegrationStoreError, Lease,
+    QueryError, ReadModel, SyncStore, SyncStoreError, WriteBatch,
 };
 use aviary_domain::values::{
-    AppId, ContentHash, DepartmentId, IntegrationId, IntegrationLabel, OpenId, RunId,
+    AppId, ContentHash, DepartmentId, IntegrationId, IntegrationLabel, OAuthState, OpenId,
+    PkceVerifier, RunId,
 };
 use chrono::{DateTime, TimeZone as _, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
@@ -63,6 +65,10 @@ impl Ctx {
 
     fn reads(&self) -> Arc<dyn ReadModel> {
         self.db.read_model()
+    }
+
+    fn grants(&self) -> Arc<dyn GrantStore> {
+        self.db.grants()
     }
 }
 
@@ -514,7 +520,11 @@ async fn migrations_are_idempotent_and_safe_to_run_concurrently() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 1);
+        assert_eq!(
+            row.try_get_by_index::<i64>(0).unwrap(),
+            2,
+            "each migration applied once"
+        );
         let found = ctx
             .integrations()
             .get(integration.id)
@@ -847,6 +857,189 @@ async fn rotating_the_master_key_re_encrypts_every_secret() {
         );
         with_old.close().await.unwrap();
         assert_same_integration(&ctx.integrations().get(b.id).await.unwrap().unwrap(), &b);
+    })
+    .await;
+}
+
+// ---- OAuth logins and grants ---------------------------------------------------------------------
+
+fn pending_login(integration: &Integration, seed: u8) -> PendingLogin {
+    PendingLogin {
+        state: OAuthState::from_random([seed; 32]),
+        integration_id: integration.id,
+        started_by: "session-hash".to_owned(),
+        verifier: PkceVerifier::from_random([seed.wrapping_add(100); 32]),
+        redirect_uri: "https://aviary.example/admin/integrations/callback/feishu".to_owned(),
+        expires_at: at(600_000),
+    }
+}
+
+fn grant_of(integration: &Integration, access: &str, refresh: &str) -> Grant {
+    Grant {
+        integration_id: integration.id,
+        tokens: TokenSet {
+            access_token: SecretString::from(access.to_owned()),
+            access_expires_at: at(7_200_000),
+            refresh_token: Some(SecretString::from(refresh.to_owned())),
+            refresh_expires_at: Some(at(604_800_000)),
+            scopes: vec![
+                "offline_access".to_owned(),
+                "contact:user.base:readonly".to_owned(),
+            ],
+        },
+        authorized_by: AuthorizedUser {
+            open_id: oid("ou_admin"),
+            name: "Ada Admin".to_owned(),
+            email: Some("ada@acme.example".to_owned()),
+            tenant_key: "tenant-acme".to_owned(),
+        },
+        granted_at: at(5),
+        generation: 0,
+    }
+}
+
+/// Every byte of the SQLite database (file and WAL) after a checkpoint; empty on PostgreSQL.
+async fn sqlite_bytes(ctx: &Ctx) -> Vec<u8> {
+    let Some(file) = &ctx.sqlite_file else {
+        return Vec::new();
+    };
+    ctx.db
+        .connection()
+        .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .unwrap();
+    let mut bytes = std::fs::read(file).unwrap();
+    let wal = file.with_extension("db-wal");
+    if wal.exists() {
+        bytes.extend(std::fs::read(wal).unwrap());
+    }
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_are_single_use_and_grants_are_encrypted_and_swapped_by_generation() {
+    on_each_backend(|ctx: Ctx| async move {
+        let grants = ctx.grants();
+        let integration = registered(&ctx, "OAuth").await;
+        let login = pending_login(&integration, 1);
+        grants.save_login(&login).await.unwrap();
+        let taken = grants.take_login(&login.state).await.unwrap().unwrap();
+        assert_eq!(taken.integration_id, integration.id);
+        assert_eq!(taken.started_by, "session-hash");
+        assert_eq!(taken.redirect_uri, login.redirect_uri);
+        assert_eq!(taken.expires_at, login.expires_at);
+        assert_eq!(
+            taken.verifier.challenge_s256(),
+            login.verifier.challenge_s256()
+        );
+        assert!(
+            grants.take_login(&login.state).await.unwrap().is_none(),
+            "single use"
+        );
+        let ghost = new_integration("Ghost", "s");
+        assert_eq!(
+            grants
+                .save_login(&pending_login(&ghost, 2))
+                .await
+                .unwrap_err(),
+            GrantStoreError::NoIntegration(ghost.id)
+        );
+
+        let access = "CANARY-access-token-0a1b2c";
+        let refresh = "CANARY-refresh-token-3d4e5f";
+        let saved = grants
+            .save_grant(&grant_of(&integration, access, refresh))
+            .await
+            .unwrap();
+        assert_eq!(saved.generation, 1);
+        let read = grants.grant(integration.id).await.unwrap().unwrap();
+        assert_eq!(read.tokens.access_token.expose_secret(), access);
+        assert_eq!(
+            read.tokens.refresh_token.as_ref().unwrap().expose_secret(),
+            refresh
+        );
+        assert_eq!(read.tokens.access_expires_at, at(7_200_000));
+        assert_eq!(read.tokens.refresh_expires_at, Some(at(604_800_000)));
+        assert_eq!(read.tokens.scopes, saved.tokens.scopes);
+        assert_eq!(read.authorized_by, saved.authorized_by);
+        assert_eq!((read.granted_at, read.generation), (at(5), 1));
+        let verifier_canary = pending_login(&integration, 3);
+        grants.save_login(&verifier_canary).await.unwrap();
+        let bytes = sqlite_bytes(&ctx).await;
+        if ctx.sqlite_file.is_some() {
+            let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+            assert!(
+                contains(b"Ada Admin"),
+                "the test must read the file the grant is in"
+            );
+            for secret in [
+                access,
+                refresh,
+                verifier_canary.verifier.secret().expose_secret(),
+            ] {
+                assert!(
+                    !contains(secret.as_bytes()),
+                    "a secret is readable in the SQLite file"
+                );
+            }
+        }
+
+        // A refresh is kept only over the generation it started from.
+        let refreshed = Grant {
+            tokens: grant_of(&integration, "access-2", "refresh-2").tokens,
+            ..read.clone()
+        };
+        let stored = grants.replace_refreshed(&refreshed).await.unwrap().unwrap();
+        assert_eq!(stored.generation, 2);
+        assert!(
+            grants
+                .replace_refreshed(&refreshed)
+                .await
+                .unwrap()
+                .is_none(),
+            "stale generation"
+        );
+        let now = grants.grant(integration.id).await.unwrap().unwrap();
+        assert_eq!(now.tokens.access_token.expose_secret(), "access-2");
+        assert_eq!(now.generation, 2);
+        // A new login replaces the grant and moves the generation on.
+        let again = grants
+            .save_grant(&grant_of(&integration, "access-3", "refresh-3"))
+            .await
+            .unwrap();
+        assert_eq!(again.generation, 3);
+        assert!(grants.replace_refreshed(&stored).await.unwrap().is_none());
+
+        // Rotation re-encrypts tokens and verifiers: 1 app secret + 1 grant + 1 login.
+        let new = MasterKey::generate();
+        assert_eq!(ctx.db.rotate_master_key(new.clone()).await.unwrap(), 3);
+        let with_new = Database::connect(&ctx.url, new).await.unwrap();
+        let rotated = with_new
+            .grants()
+            .grant(integration.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rotated.tokens.access_token.expose_secret(), "access-3");
+        assert!(
+            with_new
+                .grants()
+                .take_login(&verifier_canary.state)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        with_new.close().await.unwrap();
+
+        // Deleting the integration takes its grant and logins with it.
+        grants
+            .save_login(&pending_login(&integration, 4))
+            .await
+            .unwrap();
+        ctx.integrations().delete(integration.id).await.unwrap();
+        assert!(grants.grant(integration.id).await.unwrap().is_none());
+        let orphan = pending_login(&integration, 4);
+        assert!(grants.take_login(&orphan.state).await.unwrap().is_none());
     })
     .await;
 }

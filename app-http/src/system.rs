@@ -22,4 +22,9 @@ impl IdSource for RandomIds {
     fn new_uuid(&self) -> Uuid {
         Uuid::new_v4()
     }
+
+    fn random_256(&self) -> [u8; 32] {
+        // The OS generator behind `rand`'s thread RNG (ChaCha, reseeded): fit for secrets.
+        rand::random()
+    }
 }

@@ -7,6 +7,8 @@ pub mod account_departments;
 pub mod accounts;
 pub mod changes;
 pub mod departments;
+pub mod grants;
 pub mod integrations;
+pub mod oauth_logins;
 pub mod sync_leases;
 pub mod sync_runs;

@@ -7,6 +7,7 @@ use crate::connect::{Backend, Shared};
 use crate::error::DbError;
 
 mod m20250601_000001_initial_schema;
+mod m20251125_000002_oauth_grants;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -18,7 +19,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250601_000001_initial_schema::Migration)]
+        vec![
+            Box::new(m20250601_000001_initial_schema::Migration),
+            Box::new(m20251125_000002_oauth_grants::Migration),
+        ]
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::model::{ApiCounters, DepartmentState, Region, TenantInfo, UserProfile};
+use crate::model::{ApiCounters, DepartmentState, Integration, Region, TenantInfo, UserProfile};
 use crate::values::{AppId, DepartmentId, OpenId};
 
 /// Client-side pacing: requests per second and per minute, per API (Lark's tier 4 is 50/s and
@@ -35,6 +35,19 @@ pub struct DirectoryConnection {
     pub app_id: AppId,
     pub app_secret: SecretString,
     pub rate_limits: Option<RateLimits>,
+}
+
+impl DirectoryConnection {
+    /// How to reach a registered integration's tenant.
+    pub fn of(integration: &Integration, rate_limits: Option<RateLimits>) -> Self {
+        Self {
+            region: integration.region,
+            base_url: integration.base_url.clone(),
+            app_id: integration.app_id.clone(),
+            app_secret: integration.app_secret.clone(),
+            rate_limits,
+        }
+    }
 }
 
 /// The app's contact scope: the departments and users it was granted.

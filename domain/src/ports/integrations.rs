@@ -57,6 +57,18 @@ pub trait IntegrationRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), IntegrationStoreError>;
 
+    /// Records a completed login: the tenant, who authorised it, and status `active`.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist, `Backend` otherwise.
+    async fn record_authorization(
+        &self,
+        id: IntegrationId,
+        tenant: TenantInfo,
+        authorized_by: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), IntegrationStoreError>;
+
     /// Deletes the integration with its accounts, departments, runs and changes.
     ///
     /// # Errors

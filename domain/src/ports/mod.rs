@@ -2,7 +2,9 @@
 
 mod clock;
 mod directory;
+mod grants;
 mod integrations;
+mod oauth;
 mod progress;
 mod read_model;
 mod sync_store;
@@ -12,7 +14,9 @@ pub use directory::{
     ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
     RateLimits, RemoteDepartment, RemoteUser, UserPage,
 };
+pub use grants::{GrantStore, GrantStoreError};
 pub use integrations::{IntegrationRepository, IntegrationStoreError};
+pub use oauth::{AuthorizeRequest, OAuthError, OAuthGateway};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
 pub use read_model::{AccountQuery, QueryError, ReadModel};
 pub use sync_store::{Lease, StoredHash, SyncStore, SyncStoreError, WriteBatch};
@@ -22,7 +26,11 @@ pub use clock::{MockClock, MockIdSource};
 #[cfg(any(test, feature = "mock"))]
 pub use directory::{MockDirectoryGateway, MockDirectorySession};
 #[cfg(any(test, feature = "mock"))]
+pub use grants::MockGrantStore;
+#[cfg(any(test, feature = "mock"))]
 pub use integrations::MockIntegrationRepository;
+#[cfg(any(test, feature = "mock"))]
+pub use oauth::MockOAuthGateway;
 #[cfg(any(test, feature = "mock"))]
 pub use read_model::MockReadModel;
 #[cfg(any(test, feature = "mock"))]

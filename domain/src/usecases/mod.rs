@@ -1,5 +1,6 @@
 //! Use cases: what users do with Aviary, expressed over the ports.
 
+pub mod connect;
 mod lookup;
 mod queries;
 mod register_integration;

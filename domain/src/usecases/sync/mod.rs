@@ -315,13 +315,7 @@ impl SyncIntegration {
         progress: &dyn SyncProgress,
     ) -> Result<Outcome, RunFailure> {
         progress.phase(SyncPhase::Connecting);
-        let connection = DirectoryConnection {
-            region: integration.region,
-            base_url: integration.base_url.clone(),
-            app_id: integration.app_id.clone(),
-            app_secret: integration.app_secret.clone(),
-            rate_limits: request.rate_limits,
-        };
+        let connection = DirectoryConnection::of(integration, request.rate_limits);
         let session = self.directory.open(&connection).await?;
         *session_slot = Some(Arc::clone(&session));
         let scope = session.contact_scope().await?;

@@ -1,0 +1,368 @@
+//! SQL implementation of [`GrantStore`]: logins in progress and OAuth grants, every secret
+//! sealed with the master key and bound to its row. Taking a login deletes it in the same
+//! statement that reads it (`DELETE … RETURNING`), so a `state` works once even across
+//! processes; refreshed grants are compare-and-swapped on their generation.
+
+use async_trait::async_trait;
+use aviary_domain::model::{AuthorizedUser, Grant, PendingLogin, TokenSet};
+use aviary_domain::ports::{GrantStore, GrantStoreError};
+use aviary_domain::values::{IntegrationId, OAuthState, OpenId, PkceVerifier};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _,
+    IntoActiveModel as _, QueryFilter as _, Set, SqlErr,
+};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::connect::Shared;
+use crate::crypto::{self, Sealed, grant_tokens_aad, login_verifier_aad};
+use crate::entities::{grants, oauth_logins};
+use crate::error::{DbError, describe};
+use crate::mapping::{MappingError, from_micros, micros};
+use crate::master_key::MasterKey;
+
+/// SQL implementation of [`GrantStore`].
+#[derive(Debug, Clone)]
+pub(crate) struct SqlGrants {
+    shared: Shared,
+}
+
+impl SqlGrants {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+/// The two tokens as sealed together (JSON inside the ciphertext only).
+#[derive(Serialize, Deserialize)]
+struct TokenPair {
+    access: String,
+    refresh: Option<String>,
+}
+
+fn backend(context: &'static str) -> impl FnOnce(DbErr) -> GrantStoreError {
+    move |err| GrantStoreError::Backend(describe(context, &err))
+}
+
+fn mapping(err: MappingError) -> GrantStoreError {
+    GrantStoreError::Backend(err.0)
+}
+
+/// A write that names a missing integration fails its foreign key.
+fn write_err(
+    integration: IntegrationId,
+    context: &'static str,
+) -> impl FnOnce(DbErr) -> GrantStoreError {
+    move |err| match err.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            GrantStoreError::NoIntegration(integration)
+        }
+        _ => GrantStoreError::Backend(describe(context, &err)),
+    }
+}
+
+impl SqlGrants {
+    fn seal(&self, secret: &SecretString, aad: &str) -> Result<Sealed, GrantStoreError> {
+        crypto::seal(&self.shared.keys.current(), secret, aad)
+            .map_err(|err| GrantStoreError::Backend(format!("cannot encrypt a token: {err}")))
+    }
+
+    fn open(&self, sealed: &Sealed, aad: &str) -> Result<SecretString, GrantStoreError> {
+        crypto::open(&self.shared.keys.current(), sealed, aad)
+            .map_err(|err| GrantStoreError::Undecryptable(err.to_string()))
+    }
+
+    fn grant_row(&self, grant: &Grant, generation: i64) -> Result<grants::Model, GrantStoreError> {
+        let tokens = &grant.tokens;
+        let pair = TokenPair {
+            access: tokens.access_token.expose_secret().to_owned(),
+            refresh: tokens
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
+        };
+        let plain = serde_json::to_string(&pair)
+            .map_err(|err| GrantStoreError::Backend(format!("cannot encode tokens: {err}")))?;
+        let id = grant.integration_id.as_uuid();
+        let sealed = self.seal(&SecretString::from(plain), &grant_tokens_aad(id))?;
+        let user = &grant.authorized_by;
+        Ok(grants::Model {
+            integration_id: id,
+            tokens_ciphertext: sealed.ciphertext,
+            tokens_nonce: sealed.nonce,
+            tokens_key_id: sealed.key_id,
+            access_expires_at: micros(tokens.access_expires_at),
+            refresh_expires_at: tokens.refresh_expires_at.map(micros),
+            scopes: tokens.scopes.join(" "),
+            authorized_open_id: user.open_id.as_str().to_owned(),
+            authorized_name: user.name.clone(),
+            authorized_email: user.email.clone(),
+            tenant_key: user.tenant_key.clone(),
+            granted_at: micros(grant.granted_at),
+            generation,
+        })
+    }
+
+    fn grant_from_row(&self, row: grants::Model) -> Result<Grant, GrantStoreError> {
+        let sealed = Sealed {
+            ciphertext: row.tokens_ciphertext,
+            nonce: row.tokens_nonce,
+            key_id: row.tokens_key_id,
+        };
+        let plain = self.open(&sealed, &grant_tokens_aad(row.integration_id))?;
+        let pair: TokenPair = serde_json::from_str(plain.expose_secret()).map_err(|err| {
+            GrantStoreError::Undecryptable(format!("the stored tokens are not readable: {err}"))
+        })?;
+        let open_id = OpenId::parse(&row.authorized_open_id).map_err(|err| {
+            GrantStoreError::Backend(format!("stored grant has a bad open_id: {err}"))
+        })?;
+        Ok(Grant {
+            integration_id: IntegrationId::from_uuid(row.integration_id),
+            tokens: TokenSet {
+                access_token: SecretString::from(pair.access),
+                access_expires_at: from_micros(row.access_expires_at).map_err(mapping)?,
+                refresh_token: pair.refresh.map(SecretString::from),
+                refresh_expires_at: row
+                    .refresh_expires_at
+                    .map(from_micros)
+                    .transpose()
+                    .map_err(mapping)?,
+                scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
+            },
+            authorized_by: AuthorizedUser {
+                open_id,
+                name: row.authorized_name,
+                email: row.authorized_email,
+                tenant_key: row.tenant_key,
+            },
+            granted_at: from_micros(row.granted_at).map_err(mapping)?,
+            generation: row.generation,
+        })
+    }
+}
+
+#[async_trait]
+impl GrantStore for SqlGrants {
+    async fn save_login(&self, login: &PendingLogin) -> Result<(), GrantStoreError> {
+        let state = login.state.as_str();
+        let sealed = self.seal(login.verifier.secret(), &login_verifier_aad(state))?;
+        let row = oauth_logins::ActiveModel {
+            state: Set(state.to_owned()),
+            integration_id: Set(login.integration_id.as_uuid()),
+            started_by: Set(login.started_by.clone()),
+            verifier_ciphertext: Set(sealed.ciphertext),
+            verifier_nonce: Set(sealed.nonce),
+            verifier_key_id: Set(sealed.key_id),
+            redirect_uri: Set(login.redirect_uri.clone()),
+            expires_at: Set(micros(login.expires_at)),
+        };
+        // Logins abandoned long ago go at the same time (their states can no longer be used).
+        oauth_logins::Entity::delete_many()
+            .filter(oauth_logins::Column::ExpiresAt.lt(micros(login.expires_at) - DAY_MICROS))
+            .exec(&self.shared.conn)
+            .await
+            .map_err(backend("clearing abandoned logins"))?;
+        oauth_logins::Entity::insert(row)
+            .exec(&self.shared.conn)
+            .await
+            .map_err(write_err(login.integration_id, "remembering a login"))?;
+        Ok(())
+    }
+
+    async fn take_login(
+        &self,
+        state: &OAuthState,
+    ) -> Result<Option<PendingLogin>, GrantStoreError> {
+        let taken = oauth_logins::Entity::delete_many()
+            .filter(oauth_logins::Column::State.eq(state.as_str()))
+            .exec_with_returning(&self.shared.conn)
+            .await
+            .map_err(backend("taking a login"))?;
+        let Some(row) = taken.into_iter().next() else {
+            return Ok(None);
+        };
+        let sealed = Sealed {
+            ciphertext: row.verifier_ciphertext,
+            nonce: row.verifier_nonce,
+            key_id: row.verifier_key_id,
+        };
+        let verifier = self.open(&sealed, &login_verifier_aad(&row.state))?;
+        Ok(Some(PendingLogin {
+            state: state.clone(),
+            integration_id: IntegrationId::from_uuid(row.integration_id),
+            started_by: row.started_by,
+            verifier: PkceVerifier::from_stored(verifier),
+            redirect_uri: row.redirect_uri,
+            expires_at: from_micros(row.expires_at).map_err(mapping)?,
+        }))
+    }
+
+    async fn grant(&self, integration: IntegrationId) -> Result<Option<Grant>, GrantStoreError> {
+        grants::Entity::find_by_id(integration.as_uuid())
+            .one(&self.shared.conn)
+            .await
+            .map_err(backend("reading a grant"))?
+            .map(|row| self.grant_from_row(row))
+            .transpose()
+    }
+
+    async fn save_grant(&self, grant: &Grant) -> Result<Grant, GrantStoreError> {
+        // A new login starts a new line of refresh tokens: any generation above the old one
+        // makes refreshes still in flight from the old grant lose their compare-and-swap.
+        let generation = match self.grant(grant.integration_id).await {
+            Ok(Some(old)) => old.generation + 1,
+            Ok(None) | Err(GrantStoreError::Undecryptable(_)) => 1,
+            Err(other) => return Err(other),
+        };
+        let row = self
+            .grant_row(grant, generation)?
+            .into_active_model()
+            .reset_all();
+        let conflict = OnConflict::column(grants::Column::IntegrationId)
+            .update_columns([
+                grants::Column::TokensCiphertext,
+                grants::Column::TokensNonce,
+                grants::Column::TokensKeyId,
+                grants::Column::AccessExpiresAt,
+                grants::Column::RefreshExpiresAt,
+                grants::Column::Scopes,
+                grants::Column::AuthorizedOpenId,
+                grants::Column::AuthorizedName,
+                grants::Column::AuthorizedEmail,
+                grants::Column::TenantKey,
+                grants::Column::GrantedAt,
+                grants::Column::Generation,
+            ])
+            .to_owned();
+        grants::Entity::insert(row)
+            .on_conflict(conflict)
+            .exec(&self.shared.conn)
+            .await
+            .map_err(write_err(grant.integration_id, "storing a grant"))?;
+        Ok(Grant {
+            generation,
+            ..grant.clone()
+        })
+    }
+
+    async fn replace_refreshed(&self, grant: &Grant) -> Result<Option<Grant>, GrantStoreError> {
+        let next = grant.generation + 1;
+        let row = self.grant_row(grant, next)?;
+        let result = grants::Entity::update_many()
+            .col_expr(
+                grants::Column::TokensCiphertext,
+                Expr::val(row.tokens_ciphertext),
+            )
+            .col_expr(grants::Column::TokensNonce, Expr::val(row.tokens_nonce))
+            .col_expr(grants::Column::TokensKeyId, Expr::val(row.tokens_key_id))
+            .col_expr(
+                grants::Column::AccessExpiresAt,
+                Expr::val(row.access_expires_at),
+            )
+            .col_expr(
+                grants::Column::RefreshExpiresAt,
+                Expr::val(row.refresh_expires_at),
+            )
+            .col_expr(grants::Column::Scopes, Expr::val(row.scopes))
+            .col_expr(grants::Column::Generation, Expr::val(next))
+            .filter(grants::Column::IntegrationId.eq(grant.integration_id.as_uuid()))
+            .filter(grants::Column::Generation.eq(grant.generation))
+            .exec(&self.shared.conn)
+            .await
+            .map_err(backend("storing a refreshed grant"))?;
+        Ok((result.rows_affected == 1).then(|| Grant {
+            generation: next,
+            ..grant.clone()
+        }))
+    }
+}
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
+
+/// Re-encrypts every stored token and PKCE verifier under `new` inside the caller's
+/// transaction (part of a master-key rotation). Values already under `new` are skipped.
+///
+/// # Errors
+/// `Undecryptable` when a value opens under neither key; nothing is then changed.
+pub(crate) async fn rotate(
+    txn: &impl ConnectionTrait,
+    old: &MasterKey,
+    new: &MasterKey,
+) -> Result<u64, DbError> {
+    let mut rotated = 0u64;
+    for row in grants::Entity::find().all(txn).await? {
+        let aad = grant_tokens_aad(row.integration_id);
+        let sealed = Sealed {
+            ciphertext: row.tokens_ciphertext,
+            nonce: row.tokens_nonce,
+            key_id: row.tokens_key_id,
+        };
+        if let Some(resealed) = reseal(old, new, &sealed, &aad, "a grant's tokens")? {
+            grants::Entity::update_many()
+                .col_expr(
+                    grants::Column::TokensCiphertext,
+                    Expr::val(resealed.ciphertext),
+                )
+                .col_expr(grants::Column::TokensNonce, Expr::val(resealed.nonce))
+                .col_expr(grants::Column::TokensKeyId, Expr::val(resealed.key_id))
+                .filter(grants::Column::IntegrationId.eq(row.integration_id))
+                .exec(txn)
+                .await?;
+            rotated += 1;
+        }
+    }
+    for row in oauth_logins::Entity::find().all(txn).await? {
+        let aad = login_verifier_aad(&row.state);
+        let sealed = Sealed {
+            ciphertext: row.verifier_ciphertext,
+            nonce: row.verifier_nonce,
+            key_id: row.verifier_key_id,
+        };
+        if let Some(resealed) = reseal(old, new, &sealed, &aad, "a login's PKCE verifier")? {
+            oauth_logins::Entity::update_many()
+                .col_expr(
+                    oauth_logins::Column::VerifierCiphertext,
+                    Expr::val(resealed.ciphertext),
+                )
+                .col_expr(
+                    oauth_logins::Column::VerifierNonce,
+                    Expr::val(resealed.nonce),
+                )
+                .col_expr(
+                    oauth_logins::Column::VerifierKeyId,
+                    Expr::val(resealed.key_id),
+                )
+                .filter(oauth_logins::Column::State.eq(row.state))
+                .exec(txn)
+                .await?;
+            rotated += 1;
+        }
+    }
+    Ok(rotated)
+}
+
+/// The value sealed under `new`, or `None` when it already is.
+fn reseal(
+    old: &MasterKey,
+    new: &MasterKey,
+    sealed: &Sealed,
+    aad: &str,
+    what: &str,
+) -> Result<Option<Sealed>, DbError> {
+    let secret = match crypto::open(old, sealed, aad) {
+        Ok(secret) => secret,
+        Err(_) if sealed.key_id == new.id() && crypto::open(new, sealed, aad).is_ok() => {
+            return Ok(None);
+        }
+        Err(err) => {
+            return Err(DbError::Undecryptable(format!(
+                "{what}: {err}; nothing was re-encrypted"
+            )));
+        }
+    };
+    crypto::seal(new, &secret, aad)
+        .map(Some)
+        .map_err(|err| DbError::Backend(format!("cannot encrypt {what}: {err}")))
+}

@@ -1,0 +1,89 @@
+//! OAuth port: the admin's login with Lark (authorize URL on the accounts host, code exchange
+//! and refresh at `/open-apis/authen/v2/oauth/token`, `/authen/v1/user_info`).
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+
+use crate::model::{AuthorizedUser, TokenSet};
+use crate::ports::DirectoryConnection;
+use crate::values::{OAuthState, PkceVerifier};
+
+/// What goes into the authorize URL.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    pub redirect_uri: String,
+    pub state: OAuthState,
+    /// S256 challenge of the login's PKCE verifier.
+    pub code_challenge: String,
+    /// Space-joined into `scope`; includes `offline_access` to get a refresh token.
+    pub scopes: Vec<String>,
+}
+
+/// Why Lark refused or failed a token or user-info request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthError {
+    /// The app's ID or secret was rejected (20002, 20024, 20048, …).
+    #[error("Lark rejected the app credentials: {detail}")]
+    InvalidClient { detail: String },
+    /// The authorization code is unknown, used, expired or failed the PKCE or redirect check
+    /// (20003, 20004, 20049, 20065, 20071): the admin must sign in again.
+    #[error("Lark refused the sign-in code: {detail}")]
+    InvalidCode { detail: String },
+    /// The refresh token is expired, revoked or already used (20026, 20037, 20064, 20073), or
+    /// the app may not refresh (20074): the admin must authorise again.
+    #[error("Lark refused to renew the sign-in: {detail}")]
+    RefreshRejected { detail: String },
+    /// The user token was refused by an API (99991668, 99991677).
+    #[error("Lark refused the user's access token: {detail}")]
+    AccessTokenRejected { detail: String },
+    /// The user may not use the app (20010) or is blocked (20008, 20066).
+    #[error("the Lark user may not use this app: {detail}")]
+    UserNotAllowed { detail: String },
+    /// Lark or the network kept failing after bounded retries.
+    #[error("Lark is unavailable: {detail}")]
+    Unavailable { detail: String },
+    /// Anything else, with Lark's code and description.
+    #[error("Lark OAuth error {code}: {detail}")]
+    Other { code: i64, detail: String },
+}
+
+/// Talks OAuth with one integration's app.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait OAuthGateway: Send + Sync {
+    /// The accounts-host URL to send the admin's browser to.
+    fn authorize_url(&self, connection: &DirectoryConnection, request: &AuthorizeRequest)
+    -> String;
+
+    /// Exchanges the callback's code (with the PKCE verifier and the same redirect URI).
+    ///
+    /// # Errors
+    /// `InvalidCode`, `InvalidClient`, `UserNotAllowed`, `Unavailable`, `Other`.
+    async fn exchange_code(
+        &self,
+        connection: &DirectoryConnection,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &PkceVerifier,
+    ) -> Result<TokenSet, OAuthError>;
+
+    /// Spends the (single-use) refresh token for a new pair.
+    ///
+    /// # Errors
+    /// `RefreshRejected`, `InvalidClient`, `Unavailable`, `Other`.
+    async fn refresh(
+        &self,
+        connection: &DirectoryConnection,
+        refresh_token: &SecretString,
+    ) -> Result<TokenSet, OAuthError>;
+
+    /// Who the access token belongs to.
+    ///
+    /// # Errors
+    /// `AccessTokenRejected`, `Unavailable`, `Other`.
+    async fn user_info(
+        &self,
+        connection: &DirectoryConnection,
+        access_token: &SecretString,
+    ) -> Result<AuthorizedUser, OAuthError>;
+}

@@ -1,0 +1,163 @@
+//! Completing a login from Lark's callback. The `state` is spent first (single use), then every
+//! check runs before anything is stored: same session, not expired, the callback path of the
+//! integration's region, consent given, code exchanged, the signer-in belongs to the app's
+//! tenant. Only then are the grant and the integration's new status written.
+
+use crate::model::{AuthorizedUser, Grant, Region, TenantInfo};
+use crate::ports::{DirectoryConnection, DirectoryError, IntegrationStoreError, OAuthError};
+use crate::values::{IntegrationId, OAuthState};
+
+use super::Connect;
+
+/// What came back on the callback URL.
+#[derive(Debug, Clone, Default)]
+pub struct Callback {
+    /// The region whose callback path was hit.
+    pub region: Option<Region>,
+    pub state: Option<String>,
+    pub code: Option<String>,
+    /// Lark's `error` parameter (`access_denied` when the admin declined).
+    pub error: Option<String>,
+}
+
+/// A completed login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    pub integration_id: IntegrationId,
+    pub tenant: TenantInfo,
+    pub authorized_by: AuthorizedUser,
+}
+
+/// Why a callback was refused; in every case nothing was stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    /// Missing, malformed, unknown or already used `state`.
+    #[error("this sign-in link is not valid or was already used; start the connection again")]
+    InvalidState,
+    #[error("this sign-in took longer than 10 minutes; start the connection again")]
+    ExpiredState,
+    /// The callback reached a different browser session than the one that started it.
+    #[error("this sign-in was started from another session; start the connection again here")]
+    ForeignSession,
+    /// A Lark callback arrived on the Feishu path or the other way round (mix-up defence).
+    #[error("this sign-in came back on the {got} callback, but the integration is on {expected}")]
+    WrongRegion { expected: Region, got: Region },
+    #[error("the sign-in was declined on Lark's page; nothing was connected")]
+    Denied,
+    #[error("Lark reported an error instead of a sign-in: {0}")]
+    Lark(String),
+    #[error("Lark's callback carried no authorization code")]
+    MissingCode,
+    #[error("the integration no longer exists")]
+    UnknownIntegration(IntegrationId),
+    #[error("{0}")]
+    OAuth(OAuthError),
+    #[error("cannot read the tenant with the app's credentials: {0}")]
+    Tenant(DirectoryError),
+    /// The person who signed in belongs to another tenant than the app.
+    #[error("the Lark user who signed in belongs to another tenant than this app's")]
+    TenantMismatch,
+    #[error("{0}")]
+    Store(String),
+}
+
+impl Connect {
+    /// Handles the callback for the admin session `started_by`.
+    ///
+    /// # Errors
+    /// [`CallbackError`]; nothing is stored on any error (the `state` is spent regardless).
+    pub async fn complete(
+        &self,
+        callback: &Callback,
+        started_by: &str,
+    ) -> Result<Connected, CallbackError> {
+        let state = callback
+            .state
+            .as_deref()
+            .and_then(|raw| OAuthState::parse(raw).ok())
+            .ok_or(CallbackError::InvalidState)?;
+        let login = self
+            .grants
+            .take_login(&state)
+            .await
+            .map_err(|err| CallbackError::Store(err.to_string()))?
+            .ok_or(CallbackError::InvalidState)?;
+        if login.started_by != started_by {
+            return Err(CallbackError::ForeignSession);
+        }
+        let now = self.clock.now();
+        if login.expires_at <= now {
+            return Err(CallbackError::ExpiredState);
+        }
+        let integration = self
+            .integrations
+            .get(login.integration_id)
+            .await
+            .map_err(|err| match err {
+                IntegrationStoreError::NotFound(id) => CallbackError::UnknownIntegration(id),
+                other => CallbackError::Store(other.to_string()),
+            })?
+            .ok_or(CallbackError::UnknownIntegration(login.integration_id))?;
+        match callback.region {
+            Some(got) if got == integration.region => {}
+            got => {
+                return Err(CallbackError::WrongRegion {
+                    expected: integration.region,
+                    got: got.unwrap_or(integration.region),
+                });
+            }
+        }
+        match callback.error.as_deref() {
+            Some("access_denied") => return Err(CallbackError::Denied),
+            Some(other) => return Err(CallbackError::Lark(other.to_owned())),
+            None => {}
+        }
+        let code = callback
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or(CallbackError::MissingCode)?;
+
+        let connection = DirectoryConnection::of(&integration, None);
+        let tokens = self
+            .oauth
+            .exchange_code(&connection, code, &login.redirect_uri, &login.verifier)
+            .await
+            .map_err(CallbackError::OAuth)?;
+        let user = self
+            .oauth
+            .user_info(&connection, &tokens.access_token)
+            .await
+            .map_err(CallbackError::OAuth)?;
+        let session = self
+            .directory
+            .open(&connection)
+            .await
+            .map_err(CallbackError::Tenant)?;
+        let tenant = session.tenant().await.map_err(CallbackError::Tenant)?;
+        if tenant.tenant_key != user.tenant_key {
+            return Err(CallbackError::TenantMismatch);
+        }
+
+        let grant = Grant {
+            integration_id: integration.id,
+            tokens,
+            authorized_by: user.clone(),
+            granted_at: now,
+            generation: 0,
+        };
+        self.grants
+            .save_grant(&grant)
+            .await
+            .map_err(|err| CallbackError::Store(err.to_string()))?;
+        self.integrations
+            .record_authorization(integration.id, tenant.clone(), user.display(), now)
+            .await
+            .map_err(|err| CallbackError::Store(err.to_string()))?;
+        Ok(Connected {
+            integration_id: integration.id,
+            tenant,
+            authorized_by: user,
+        })
+    }
+}
