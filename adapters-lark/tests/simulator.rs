@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use aviary_adapters_lark::simulator::{
-    NewUser, SimError, Simulator, SimulatorConfig, SimulatorHandle, endpoints,
+    ConsentMode, NewUser, SimError, SimUser, Simulator, SimulatorConfig, SimulatorHandle, endpoints,
 };
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -61,10 +61,12 @@ impl Sim {
         let handle = Simulator::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .expect("simulator starts");
-        Self {
-            handle,
-            http: reqwest::Client::new(),
-        }
+        // Redirects are observed, never followed (the OAuth authorize flow answers 302s).
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { handle, http }
     }
 
     fn url(&self, path: &str) -> String {
@@ -1299,6 +1301,1061 @@ async fn a_hundred_thousand_users_start_and_page() {
     assert!(
         startup < Duration::from_secs(20),
         "startup took {startup:?}"
+    );
+    sim.handle.stop().await;
+}
+
+// ----- user OAuth -----
+
+const CALLBACK: &str = "https://app.example/admin/callback";
+/// RFC 7636 appendix B: verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const SCOPES: &str = "contact:user.base:readonly offline_access";
+
+impl Reply {
+    /// The `code` of an OAuth token response: a string, like on Lark's page.
+    fn oauth_code(&self) -> i64 {
+        let code = &self.json()["code"];
+        code.as_str()
+            .unwrap_or_else(|| panic!("code is not a string: {}", self.text))
+            .parse()
+            .unwrap()
+    }
+
+    /// A flat OAuth error: HTTP status, code, `error` string, a description, no `data`.
+    fn assert_oauth_error(&self, status: u16, code: i64, error: &str) {
+        assert_eq!(
+            (self.status, self.oauth_code()),
+            (status, code),
+            "{}",
+            self.text
+        );
+        let body = self.json();
+        assert_eq!(body["error"], json!(error), "{}", self.text);
+        assert!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
+        assert!(body.get("access_token").is_none() && body.get("data").is_none());
+    }
+
+    /// An authorize-flow error page: HTTP 400, HTML naming the code, never a redirect.
+    fn assert_error_page(&self, code: i64) {
+        assert_eq!(self.status, 400, "{}", self.text);
+        assert!(self.header("location").is_none());
+        assert!(
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html"))
+        );
+        assert!(
+            self.text.contains(&format!("<strong>{code}</strong>")),
+            "{}",
+            self.text
+        );
+    }
+
+    fn location(&self) -> String {
+        assert_eq!(self.status, 302, "{}", self.text);
+        self.header("location").unwrap().to_owned()
+    }
+
+    /// Query parameters of the 302's `Location`.
+    fn callback(&self) -> HashMap<String, String> {
+        let url = url::Url::parse(&self.location()).unwrap();
+        url.query_pairs().into_owned().collect()
+    }
+
+    /// The opaque pending-request id the consent form carries.
+    fn request_id(&self) -> String {
+        let marker = "name=\"request_id\" value=\"";
+        let start = self.text.find(marker).expect("request_id field") + marker.len();
+        let len = self.text[start..].find('"').unwrap();
+        self.text[start..start + len].to_owned()
+    }
+}
+
+fn working(u: &SimUser) -> bool {
+    let s = u.status;
+    s.is_activated && !s.is_frozen && !s.is_resigned && !s.is_exited && !s.is_unjoin
+}
+
+impl Sim {
+    async fn authorize(&self, query: &[(&str, &str)]) -> Reply {
+        let request = self.http.get(self.url(endpoints::AUTHORIZE)).query(query);
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    /// A complete authorize query (PKCE S256, state), `scope` as given.
+    async fn authorize_with(&self, scope: &str) -> Reply {
+        let app_id = self.handle.app_id();
+        self.authorize(&[
+            ("client_id", &app_id),
+            ("response_type", "code"),
+            ("redirect_uri", CALLBACK),
+            ("scope", scope),
+            ("state", "st-1"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .await
+    }
+
+    async fn decide(&self, form: &[(&str, &str)]) -> Reply {
+        let request = self
+            .http
+            .post(self.url(endpoints::AUTHORIZE_DECISION))
+            .form(form);
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    async fn oauth_token(&self, body: &Value) -> Reply {
+        let request = self.http.post(self.url(endpoints::OAUTH_TOKEN)).json(body);
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    async fn oauth_form(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
+        let mut request = self.http.post(self.url(endpoints::OAUTH_TOKEN)).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    /// A code from the auto-approving authorize endpoint (PKCE S256).
+    async fn code(&self, scope: &str) -> String {
+        self.handle
+            .tenant()
+            .set_consent_mode(ConsentMode::AutoApprove);
+        self.authorize_with(scope).await.callback()["code"].clone()
+    }
+
+    async fn exchange(&self, code: &str, verifier: &str) -> Reply {
+        self.oauth_token(&json!({
+            "grant_type": "authorization_code",
+            "client_id": self.handle.app_id(),
+            "client_secret": self.handle.app_secret(),
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+        }))
+        .await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.oauth_token(&json!({
+            "grant_type": "refresh_token",
+            "client_id": self.handle.app_id(),
+            "client_secret": self.handle.app_secret(),
+            "refresh_token": refresh_token,
+        }))
+        .await
+    }
+
+    /// Authorize (auto-approve) and exchange: the token response.
+    async fn login(&self, scope: &str) -> Value {
+        let code = self.code(scope).await;
+        let reply = self.exchange(&code, VERIFIER).await;
+        assert_eq!(
+            (reply.status, reply.oauth_code()),
+            (200, 0),
+            "{}",
+            reply.text
+        );
+        reply.json()
+    }
+
+    async fn user_info(&self, token: Option<&str>) -> Reply {
+        self.get(endpoints::USER_INFO, &[], token).await
+    }
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing: {value}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_authorize_validation_error_pages() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    tenant.set_consent_mode(ConsentMode::AutoApprove);
+    let app_id = sim.handle.app_id();
+    let id = app_id.as_str();
+    let base = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
+        let mut q = vec![
+            ("client_id", id.to_owned()),
+            ("response_type", "code".to_owned()),
+            ("redirect_uri", CALLBACK.to_owned()),
+        ];
+        for (k, v) in extra {
+            q.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                q.push((k, (*v).to_owned()));
+            }
+        }
+        q
+    };
+    type Case<'a> = (&'a [(&'a str, &'a str)], i64, &'a str);
+    let cases: [Case<'_>; 11] = [
+        (&[("client_id", "")], 20_001, "client_id"),
+        (
+            &[("client_id", "cli_0000000000000000")],
+            20_048,
+            "does not exist",
+        ),
+        (&[("redirect_uri", "")], 20_001, "redirect_uri"),
+        (
+            &[("redirect_uri", "javascript:alert(1)")],
+            20_029,
+            "http or https",
+        ),
+        (
+            &[("redirect_uri", "/relative/callback")],
+            20_029,
+            "absolute",
+        ),
+        (&[("response_type", "token")], 20_063, "response_type"),
+        (
+            &[("scope", "offline_access calendar:calendar")],
+            20_027,
+            "calendar:calendar",
+        ),
+        (
+            &[
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S512"),
+            ],
+            20_063,
+            "code_challenge_method",
+        ),
+        (&[("code_challenge", "too-short")], 20_063, "code_challenge"),
+        (
+            &[("redirect_uri", "https://evil.example/a b")],
+            20_029,
+            "encoded",
+        ),
+        (&[("scope", "offline_access <x>")], 20_027, "&lt;x&gt;"),
+    ];
+    for (extra, code, needle) in cases {
+        let query = base(extra);
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = sim.authorize(&query).await;
+        reply.assert_error_page(code);
+        assert!(reply.text.contains(needle), "{needle}: {}", reply.text);
+        assert!(!reply.text.contains("<x>"), "escaped");
+    }
+    let fifty_one: String = (0..51)
+        .map(|i| format!("s{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut query = base(&[]);
+    query.push(("scope", fifty_one));
+    let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    sim.authorize(&query).await.assert_error_page(20_063);
+
+    // Registered redirect URLs: exact match only.
+    tenant.set_redirect_urls([CALLBACK]).unwrap();
+    let elsewhere = base(&[("redirect_uri", "https://app.example/other")]);
+    let elsewhere: Vec<(&str, &str)> = elsewhere.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reply = sim.authorize(&elsewhere).await;
+    reply.assert_error_page(20_029);
+    assert!(reply.text.contains("registered"));
+    assert_eq!(sim.authorize_with(SCOPES).await.status, 302);
+    assert!(matches!(
+        tenant.set_redirect_urls(["ftp://x"]),
+        Err(SimError::Invalid(_))
+    ));
+    tenant.set_redirect_urls(Vec::<String>::new()).unwrap();
+    assert_eq!(
+        sim.authorize(&elsewhere).await.status,
+        302,
+        "empty list accepts any http(s) URL"
+    );
+
+    // Enabled scopes are a setting too.
+    tenant
+        .set_enabled_scopes(["offline_access", "calendar:calendar"])
+        .unwrap();
+    assert_eq!(sim.authorize_with("calendar:calendar").await.status, 302);
+    sim.authorize_with(SCOPES).await.assert_error_page(20_027);
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.requests_to(endpoints::AUTHORIZE), 17);
+    assert_eq!(stats.errors_with_code(20_029), 4);
+    assert_eq!(stats.errors_with_code(20_027), 3);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_consent_page_approve_and_deny() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    assert_eq!(tenant.oauth_settings().consent, ConsentMode::Page);
+    let users = tenant.users();
+    let admin = users
+        .iter()
+        .find(|u| u.is_tenant_manager && working(u))
+        .unwrap();
+    let chosen = users
+        .iter()
+        .find(|u| !u.is_tenant_manager && working(u))
+        .unwrap();
+
+    let page = sim.authorize_with(SCOPES).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    for needle in [
+        ">Authorize</button>",
+        ">Deny</button>",
+        "<form method=\"post\" action=\"/open-apis/authen/v1/authorize/decision\">",
+        "contact:user.base:readonly",
+        "offline_access",
+        &sim.handle.app_id(),
+        &format!("<option value=\"{}\" selected>", admin.open_id),
+        &format!("<option value=\"{}\">", chosen.open_id),
+    ] {
+        assert!(page.text.contains(needle), "{needle}: {}", page.text);
+    }
+    assert!(
+        !page.text.contains(CALLBACK),
+        "the form never carries redirect_uri"
+    );
+    let request_id = page.request_id();
+    assert!(request_id.len() >= 32);
+
+    // Invalid decisions keep the request pending.
+    sim.decide(&[
+        ("request_id", &request_id),
+        ("decision", "approve"),
+        ("open_id", "ou_nobody"),
+    ])
+    .await
+    .assert_error_page(20_008);
+    let frozen = users
+        .iter()
+        .filter(|u| working(u) && u.open_id != chosen.open_id && u.open_id != admin.open_id)
+        .nth(1)
+        .unwrap();
+    tenant.freeze_user(&frozen.open_id).unwrap();
+    sim.decide(&[
+        ("request_id", &request_id),
+        ("decision", "approve"),
+        ("open_id", &frozen.open_id),
+    ])
+    .await
+    .assert_error_page(20_066);
+    sim.decide(&[("request_id", &request_id), ("decision", "maybe")])
+        .await
+        .assert_error_page(20_063);
+    sim.decide(&[("request_id", "forged"), ("decision", "deny")])
+        .await
+        .assert_error_page(20_063);
+
+    let approved = sim
+        .decide(&[
+            ("request_id", &request_id),
+            ("decision", "approve"),
+            ("open_id", &chosen.open_id),
+        ])
+        .await;
+    assert!(
+        approved
+            .location()
+            .starts_with(&format!("{CALLBACK}?code="))
+    );
+    let callback = approved.callback();
+    assert_eq!(callback["state"], "st-1");
+    let code = callback["code"].clone();
+    assert!(code.len() >= 64);
+    assert!(
+        code.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    // Single use: the same request cannot be answered twice.
+    sim.decide(&[("request_id", &request_id), ("decision", "deny")])
+        .await
+        .assert_error_page(20_063);
+
+    let tokens = sim.exchange(&code, VERIFIER).await.json();
+    let info = sim.user_info(Some(&text(&tokens, "access_token"))).await;
+    assert_eq!(info.json()["data"]["open_id"], json!(chosen.open_id));
+
+    let denied_page = sim.authorize_with("").await;
+    let denied = sim
+        .decide(&[
+            ("request_id", &denied_page.request_id()),
+            ("decision", "deny"),
+        ])
+        .await;
+    assert_eq!(
+        denied.location(),
+        format!("{CALLBACK}?error=access_denied&state=st-1")
+    );
+
+    // Pending requests expire after 10 minutes on the simulated clock.
+    let stale = sim.authorize_with("").await.request_id();
+    tenant.advance_token_clock(Duration::from_secs(601));
+    sim.decide(&[("request_id", &stale), ("decision", "deny")])
+        .await
+        .assert_error_page(20_063);
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.requests_to(endpoints::AUTHORIZE_DECISION), 8);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_auto_modes_and_callback_urls() {
+    let sim = Sim::start(SimulatorConfig {
+        consent: ConsentMode::AutoApprove,
+        ..config()
+    })
+    .await;
+    let tenant = sim.handle.tenant();
+    let app_id = sim.handle.app_id();
+    let admin = tenant
+        .users()
+        .into_iter()
+        .find(|u| u.is_tenant_manager && working(u))
+        .unwrap();
+
+    let reply = sim.authorize_with(SCOPES).await;
+    let callback = reply.callback();
+    assert_eq!(callback["state"], "st-1");
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let tokens = sim.exchange(&callback["code"], VERIFIER).await.json();
+    let info = sim.user_info(Some(&text(&tokens, "access_token"))).await;
+    assert_eq!(
+        info.json()["data"]["open_id"],
+        json!(admin.open_id),
+        "signed in as the admin"
+    );
+
+    // No state sent, none returned; an existing query and a fragment are kept.
+    let with_query = "https://app.example/cb?tenant=a%2Fb&x#/done";
+    let reply = sim
+        .authorize(&[("client_id", &app_id), ("redirect_uri", with_query)])
+        .await;
+    let location = reply.location();
+    assert!(
+        location.starts_with("https://app.example/cb?tenant=a%2Fb&x&code="),
+        "{location}"
+    );
+    assert!(
+        location.ends_with("#/done") && !location.contains("state="),
+        "{location}"
+    );
+    let code = reply.callback()["code"].clone();
+    // response_type may be omitted (older Lark docs); a no-PKCE code needs no verifier.
+    let exchanged = sim
+        .oauth_token(&json!({
+            "grant_type": "authorization_code",
+            "client_id": app_id,
+            "client_secret": sim.handle.app_secret(),
+            "code": code,
+            "redirect_uri": with_query,
+        }))
+        .await;
+    assert_eq!(
+        (exchanged.status, exchanged.oauth_code()),
+        (200, 0),
+        "{}",
+        exchanged.text
+    );
+    // No scope asked for, but grants are cumulative: the admin's earlier grant still applies.
+    assert_eq!(
+        exchanged.json()["scope"],
+        json!("contact:user.base:readonly offline_access")
+    );
+
+    tenant.set_consent_mode(ConsentMode::AutoDeny);
+    let denied = sim.authorize_with(SCOPES).await;
+    assert_eq!(
+        denied.location(),
+        format!("{CALLBACK}?error=access_denied&state=st-1")
+    );
+    // Invalid requests still get the error page, whatever the mode.
+    sim.authorize(&[("client_id", &app_id), ("redirect_uri", "nope")])
+        .await
+        .assert_error_page(20_029);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_code_exchange_with_pkce_s256_plain_and_basic_auth() {
+    let sim = Sim::start(config()).await;
+    let app_id = sim.handle.app_id();
+    let secret = sim.handle.app_secret();
+
+    let code = sim.code(SCOPES).await;
+    let reply = sim.exchange(&code, VERIFIER).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let body = reply.json();
+    assert_eq!(body["code"], json!("0"), "code served as a string");
+    assert!(body.get("data").is_none(), "token responses are flat");
+    let access = text(&body, "access_token");
+    assert!(access.starts_with("eyJ") && access.len() >= 100, "{access}");
+    assert_eq!(body["expires_in"], json!(7200));
+    assert_eq!(body["token_type"], json!("Bearer"));
+    assert_eq!(
+        body["scope"],
+        json!("contact:user.base:readonly offline_access")
+    );
+    let refresh = text(&body, "refresh_token");
+    assert!(refresh.starts_with("eyJ") && refresh != access);
+    assert_eq!(body["refresh_token_expires_in"], json!(604_800));
+
+    // PKCE plain (the default method), form body, HTTP Basic client auth.
+    let plain_verifier = "plain-verifier-0123456789-0123456789-abcdefghij";
+    let reply = sim
+        .authorize(&[
+            ("client_id", &app_id),
+            ("response_type", "code"),
+            ("redirect_uri", CALLBACK),
+            ("scope", "contact:user.base:readonly"),
+            ("code_challenge", plain_verifier),
+        ])
+        .await;
+    let code = reply.callback()["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", plain_verifier),
+    ];
+    let reply = sim.oauth_form(&form, Some((&app_id, &secret))).await;
+    assert_eq!(
+        (reply.status, reply.oauth_code()),
+        (200, 0),
+        "{}",
+        reply.text
+    );
+    let body = reply.json();
+    assert_eq!(
+        body["scope"],
+        json!("contact:user.base:readonly offline_access"),
+        "grants are cumulative"
+    );
+    assert!(body.get("refresh_token").is_some());
+
+    // A user token carries exactly the scopes asked for when narrowed.
+    let code = sim.code(SCOPES).await;
+    let narrowed = sim
+        .oauth_token(&json!({
+            "grant_type": "authorization_code", "client_id": app_id, "client_secret": secret,
+            "code": code, "redirect_uri": CALLBACK, "code_verifier": VERIFIER,
+            "scope": "contact:user.base:readonly",
+        }))
+        .await
+        .json();
+    assert_eq!(narrowed["scope"], json!("contact:user.base:readonly"));
+    assert!(narrowed.get("refresh_token").is_none());
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.oauth_code_exchanges, 3);
+    assert_eq!(stats.oauth_refreshes, 0);
+    assert_eq!(stats.requests_to(endpoints::OAUTH_TOKEN), 3);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_code_exchange_error_codes() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let app_id = sim.handle.app_id();
+    let secret = sim.handle.app_secret();
+    let code = sim.code(SCOPES).await;
+    let request = |changes: Value| {
+        let mut body = json!({
+            "grant_type": "authorization_code", "client_id": app_id, "client_secret": secret,
+            "code": code, "redirect_uri": CALLBACK, "code_verifier": VERIFIER,
+        });
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        body
+    };
+    let cases = [
+        (json!({"code": null}), 20_001, "invalid_request"),
+        (json!({"client_secret": null}), 20_001, "invalid_request"),
+        (json!({"grant_type": null}), 20_001, "invalid_request"),
+        (json!({"redirect_uri": null}), 20_001, "invalid_request"),
+        (
+            json!({"client_secret": "x".repeat(32)}),
+            20_002,
+            "invalid_client",
+        ),
+        (
+            json!({"client_id": "cli_0000000000000000"}),
+            20_048,
+            "invalid_client",
+        ),
+        (json!({"code": "A".repeat(64)}), 20_003, "invalid_grant"),
+        (
+            json!({"grant_type": "password"}),
+            20_036,
+            "unsupported_grant_type",
+        ),
+        (json!({"code_verifier": null}), 20_049, "invalid_grant"),
+        (
+            json!({"code_verifier": "x".repeat(43)}),
+            20_049,
+            "invalid_grant",
+        ),
+        (json!({"code_verifier": CHALLENGE}), 20_049, "invalid_grant"),
+        (
+            json!({"redirect_uri": "https://app.example/other"}),
+            20_071,
+            "invalid_grant",
+        ),
+        (json!({"code": 42}), 20_063, "invalid_request"),
+        (
+            json!({"scope": "offline_access offline_access"}),
+            20_067,
+            "invalid_scope",
+        ),
+        (
+            json!({"scope": "tenant:tenant:readonly"}),
+            20_068,
+            "invalid_scope",
+        ),
+    ];
+    for (changes, code, error) in cases {
+        let reply = sim.oauth_token(&request(changes.clone())).await;
+        reply.assert_oauth_error(400, code, error);
+        assert!(!reply.text.contains(&secret), "{changes}");
+    }
+    let malformed = sim
+        .http
+        .post(sim.url(endpoints::OAUTH_TOKEN))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    Sim::reply(malformed)
+        .await
+        .assert_oauth_error(400, 20_063, "invalid_request");
+    // Basic auth and client_secret together.
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_secret", secret.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", VERIFIER),
+    ];
+    sim.oauth_form(&form, Some((&app_id, &secret)))
+        .await
+        .assert_oauth_error(400, 20_070, "invalid_client");
+
+    // Injected faults: 20050 (HTTP 500), 20072 (HTTP 503), one-off; data-API faults do not apply.
+    tenant.fail_always(500);
+    tenant.fail_oauth_next(1, 500);
+    sim.oauth_token(&request(json!({})))
+        .await
+        .assert_oauth_error(500, 20_050, "server_error");
+    tenant.fail_oauth_next(1, 503);
+    sim.oauth_token(&request(json!({})))
+        .await
+        .assert_oauth_error(503, 20_072, "temporarily_unavailable");
+    // None of the failures above consumed the code.
+    let ok = sim.oauth_token(&request(json!({}))).await;
+    assert_eq!((ok.status, ok.oauth_code()), (200, 0), "{}", ok.text);
+    tenant.clear_faults();
+    sim.oauth_token(&request(json!({})))
+        .await
+        .assert_oauth_error(400, 20_065, "invalid_grant");
+
+    // Expired after 5 minutes on the simulated clock.
+    let late = sim.code(SCOPES).await;
+    tenant.advance_token_clock(Duration::from_secs(300));
+    sim.exchange(&late, VERIFIER)
+        .await
+        .assert_oauth_error(400, 20_004, "invalid_grant");
+
+    // A code issued to another client.
+    tenant
+        .add_oauth_client("cli_other000000000", "other-secret")
+        .unwrap();
+    let reply = sim
+        .authorize(&[
+            ("client_id", "cli_other000000000"),
+            ("redirect_uri", CALLBACK),
+            ("scope", SCOPES),
+        ])
+        .await;
+    let foreign = reply.callback()["code"].clone();
+    sim.oauth_token(&request(json!({"code": foreign, "code_verifier": null})))
+        .await
+        .assert_oauth_error(400, 20_024, "invalid_grant");
+    let theirs = sim
+        .oauth_token(&json!({
+            "grant_type": "authorization_code", "client_id": "cli_other000000000",
+            "client_secret": "other-secret", "code": foreign, "redirect_uri": CALLBACK,
+        }))
+        .await;
+    assert_eq!(theirs.status, 200, "{}", theirs.text);
+
+    // The signing-in user resigned before the exchange.
+    let admin = tenant
+        .users()
+        .into_iter()
+        .find(|u| u.is_tenant_manager && working(u))
+        .unwrap();
+    let code = sim.code(SCOPES).await;
+    tenant.resign_user(&admin.open_id).unwrap();
+    sim.exchange(&code, VERIFIER)
+        .await
+        .assert_oauth_error(400, 20_066, "invalid_grant");
+
+    let stats = sim.handle.stats();
+    // Requests whose grant_type could be read as authorization_code (not the JSON-less ones).
+    assert_eq!(stats.oauth_code_exchanges, 21);
+    assert_eq!(stats.server_errors, 2);
+    assert_eq!(stats.errors_with_code(20_001), 4);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_refresh_rotation_grace_and_errors() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let first = sim.login(SCOPES).await;
+    let (access1, refresh1) = (text(&first, "access_token"), text(&first, "refresh_token"));
+
+    let reply = sim.refresh(&refresh1).await;
+    assert_eq!(
+        (reply.status, reply.oauth_code()),
+        (200, 0),
+        "{}",
+        reply.text
+    );
+    let second = reply.json();
+    let (access2, refresh2) = (
+        text(&second, "access_token"),
+        text(&second, "refresh_token"),
+    );
+    assert!(access2 != access1 && refresh2 != refresh1);
+    assert_eq!(second["scope"], first["scope"]);
+    assert_eq!(second["refresh_token_expires_in"], json!(604_800));
+    assert_eq!(second["expires_in"], json!(7200));
+
+    // Single use: reusing the old refresh token fails at once.
+    sim.refresh(&refresh1)
+        .await
+        .assert_oauth_error(400, 20_073, "invalid_grant");
+    // The previous access token keeps a 1-minute grace on the simulated clock.
+    assert_eq!(sim.user_info(Some(&access1)).await.code(), 0);
+    tenant.advance_token_clock(Duration::from_secs(55));
+    assert_eq!(sim.user_info(Some(&access1)).await.code(), 0);
+    tenant.advance_token_clock(Duration::from_secs(6));
+    sim.user_info(Some(&access1))
+        .await
+        .assert_error(400, 99_991_668);
+    assert_eq!(sim.user_info(Some(&access2)).await.code(), 0);
+
+    // Form body and HTTP Basic work for refreshes too.
+    let app_id = sim.handle.app_id();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh2.as_str()),
+    ];
+    let reply = sim
+        .oauth_form(&form, Some((&app_id, &sim.handle.app_secret())))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let refresh3 = text(&reply.json(), "refresh_token");
+
+    sim.refresh("eyJunknown")
+        .await
+        .assert_oauth_error(400, 20_026, "invalid_grant");
+    let other_client = json!({
+        "grant_type": "refresh_token", "client_id": "cli_other000000000",
+        "client_secret": "other-secret", "refresh_token": refresh3,
+    });
+    tenant
+        .add_oauth_client("cli_other000000000", "other-secret")
+        .unwrap();
+    sim.oauth_token(&other_client)
+        .await
+        .assert_oauth_error(400, 20_024, "invalid_grant");
+    let without_token = json!({
+        "grant_type": "refresh_token", "client_id": app_id,
+        "client_secret": sim.handle.app_secret(),
+    });
+    sim.oauth_token(&without_token)
+        .await
+        .assert_oauth_error(400, 20_001, "invalid_request");
+
+    // Expired after refresh_token_expires_in.
+    tenant.advance_token_clock(Duration::from_secs(604_800));
+    sim.refresh(&refresh3)
+        .await
+        .assert_oauth_error(400, 20_037, "invalid_grant");
+
+    // Revoked from the control surface.
+    let fresh = sim.login(SCOPES).await;
+    let admin = tenant
+        .users()
+        .into_iter()
+        .find(|u| u.is_tenant_manager && working(u))
+        .unwrap();
+    tenant.revoke_user_grant(&admin.open_id).unwrap();
+    sim.refresh(&text(&fresh, "refresh_token"))
+        .await
+        .assert_oauth_error(400, 20_064, "invalid_grant");
+    sim.user_info(Some(&text(&fresh, "access_token")))
+        .await
+        .assert_error(400, 99_991_668);
+    assert!(matches!(
+        tenant.revoke_user_grant("ou_missing"),
+        Err(SimError::UnknownUser(_))
+    ));
+    // After revocation, authorizing again starts from the requested scopes only.
+    let again = sim.login("contact:user.base:readonly").await;
+    assert_eq!(again["scope"], json!("contact:user.base:readonly"));
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.oauth_refreshes, 8);
+    assert_eq!(stats.oauth_code_exchanges, 3);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_user_info_and_invalid_user_tokens() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let tokens = sim.login(SCOPES).await;
+    let access = text(&tokens, "access_token");
+    let admin = tenant
+        .users()
+        .into_iter()
+        .find(|u| u.is_tenant_manager && working(u))
+        .unwrap();
+
+    let reply = sim.user_info(Some(&access)).await;
+    assert_eq!((reply.status, reply.code()), (200, 0), "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["msg"], json!("success"));
+    let data = &body["data"];
+    for (field, expected) in [
+        ("name", &admin.name),
+        ("en_name", &admin.en_name),
+        ("open_id", &admin.open_id),
+        ("union_id", &admin.union_id),
+        ("user_id", &admin.user_id),
+        ("email", &admin.email),
+        ("mobile", &admin.mobile),
+        ("employee_no", &admin.employee_no),
+        ("tenant_key", &tenant.tenant_info().tenant_key),
+    ] {
+        assert_eq!(data[field], json!(expected), "{field}");
+    }
+    for field in ["avatar_url", "avatar_thumb", "avatar_middle", "avatar_big"] {
+        assert!(text(data, field).starts_with("https://"), "{field}");
+    }
+
+    sim.user_info(None).await.assert_error(400, 99_991_661);
+    sim.user_info(Some("eyJnot-a-token"))
+        .await
+        .assert_error(400, 99_991_668);
+    // A tenant token is not a user token, and a user token is not a tenant token.
+    let tenant_token = sim.token().await;
+    let reply = sim.user_info(Some(&tenant_token)).await;
+    reply.assert_error(400, 99_991_663);
+    assert!(reply.text.contains("tenant access token not support"));
+    sim.get(endpoints::TENANT_QUERY, &[], Some(&access))
+        .await
+        .assert_error(400, 99_991_663);
+    sim.data(endpoints::TENANT_QUERY, &[], &tenant_token).await;
+
+    // Expired on the simulated clock, then refreshed.
+    tenant.advance_token_clock(Duration::from_secs(7200));
+    sim.user_info(Some(&access))
+        .await
+        .assert_error(400, 99_991_677);
+    let refreshed = sim.refresh(&text(&tokens, "refresh_token")).await.json();
+    let access2 = text(&refreshed, "access_token");
+    assert_eq!(sim.user_info(Some(&access2)).await.code(), 0);
+    // Expired by the control surface: the next call fails, a refresh recovers.
+    tenant.expire_user_tokens();
+    sim.user_info(Some(&access2))
+        .await
+        .assert_error(400, 99_991_677);
+    let refreshed = sim.refresh(&text(&refreshed, "refresh_token")).await.json();
+    assert_eq!(
+        sim.user_info(Some(&text(&refreshed, "access_token")))
+            .await
+            .code(),
+        0
+    );
+
+    // user_info is a data API: the fault switches and per-API counts apply.
+    tenant.fail_next(1, 500);
+    sim.user_info(Some(&text(&refreshed, "access_token")))
+        .await
+        .assert_error(500, 40_003);
+    // A user resigned since the login no longer has a working token.
+    tenant.resign_user(&admin.open_id).unwrap();
+    sim.user_info(Some(&text(&refreshed, "access_token")))
+        .await
+        .assert_error(400, 99_991_668);
+
+    let stats = sim.handle.stats();
+    assert_eq!(stats.requests_to(endpoints::USER_INFO), 10);
+    assert_eq!(stats.auth_failures, 7);
+    assert_eq!(stats.oauth_refreshes, 2);
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_control_routes_and_stats() {
+    use reqwest::Method;
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+
+    let settings = sim.control(Method::GET, "/oauth", None).await.json();
+    assert_eq!(settings["consent"], json!("page"));
+    assert_eq!(settings["redirect_urls"], json!([]));
+    assert!(
+        settings["enabled_scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("offline_access"))
+    );
+
+    let patched = sim
+        .control(
+            Method::PATCH,
+            "/oauth",
+            Some(json!({"consent": "approve", "redirect_urls": [CALLBACK]})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.json()["consent"], json!("approve"));
+    assert_eq!(
+        tenant.oauth_settings().redirect_urls,
+        vec![CALLBACK.to_owned()]
+    );
+    let tokens = {
+        let code = sim.authorize_with(SCOPES).await.callback()["code"].clone();
+        sim.exchange(&code, VERIFIER).await.json()
+    };
+    for bad in [
+        json!({"redirect_urls": ["not a url"], "enabled_scopes": ["a"]}),
+        json!({"enabled_scopes": ["two words"]}),
+        json!({"consent": "sometimes"}),
+        json!({"bogus": true}),
+    ] {
+        let reply = sim
+            .control(Method::PATCH, "/oauth", Some(bad.clone()))
+            .await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
+    }
+    assert_eq!(
+        tenant.oauth_settings().redirect_urls,
+        vec![CALLBACK.to_owned()],
+        "unchanged"
+    );
+    sim.control(Method::PATCH, "/oauth", Some(json!({"consent": "deny"})))
+        .await;
+    assert!(
+        sim.authorize_with(SCOPES)
+            .await
+            .location()
+            .contains("error=access_denied")
+    );
+
+    let created = sim
+        .control(
+            Method::POST,
+            "/oauth/clients",
+            Some(json!({"client_id": "cli_second00000000", "client_secret": "s3cret"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert!(!created.text.contains("s3cret"));
+    let duplicate_main = sim
+        .control(
+            Method::POST,
+            "/oauth/clients",
+            Some(json!({"client_id": sim.handle.app_id(), "client_secret": "x"})),
+        )
+        .await;
+    assert_eq!(duplicate_main.status, 400);
+
+    // Faults: expire user tokens, fail the token endpoint once.
+    let access = text(&tokens, "access_token");
+    let faults = sim
+        .control(
+            Method::POST,
+            "/faults",
+            Some(
+                json!({"expire_user_tokens": true, "oauth_fail_next": 1, "oauth_fail_status": 503}),
+            ),
+        )
+        .await;
+    assert_eq!(faults.json()["oauth_fail_next"], json!(1));
+    sim.user_info(Some(&access))
+        .await
+        .assert_error(400, 99_991_677);
+    let refresh = text(&tokens, "refresh_token");
+    sim.refresh(&refresh)
+        .await
+        .assert_oauth_error(503, 20_072, "temporarily_unavailable");
+    let rotated = sim.refresh(&refresh).await.json();
+    assert_eq!(rotated["code"], json!("0"));
+
+    let admin = tenant
+        .users()
+        .into_iter()
+        .find(|u| u.is_tenant_manager && working(u))
+        .unwrap();
+    let revoked = sim
+        .control(
+            Method::DELETE,
+            &format!("/oauth/grants/{}", admin.open_id),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    sim.refresh(&text(&rotated, "refresh_token"))
+        .await
+        .assert_oauth_error(400, 20_064, "invalid_grant");
+    assert_eq!(
+        sim.control(Method::DELETE, "/oauth/grants/ou_missing", None)
+            .await
+            .status,
+        404
+    );
+
+    let stats = sim.control(Method::GET, "/stats", None).await.json();
+    assert_eq!(stats["oauth_code_exchanges"], json!(1));
+    assert_eq!(stats["oauth_refreshes"], json!(3));
+    let by_endpoint = &stats["requests_by_endpoint"];
+    assert_eq!(by_endpoint[endpoints::AUTHORIZE], json!(2));
+    assert_eq!(by_endpoint[endpoints::OAUTH_TOKEN], json!(4));
+    assert_eq!(by_endpoint[endpoints::USER_INFO], json!(1));
+    assert!(
+        stats["requests_by_endpoint"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| !k.starts_with("/_simulator"))
     );
     sim.handle.stop().await;
 }

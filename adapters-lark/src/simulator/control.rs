@@ -14,7 +14,7 @@ use super::tenant::{DeptIdType, ROOT};
 /// Handle on a running simulator's tenant, faults and stats.
 #[derive(Clone)]
 pub struct TenantControl {
-    state: Arc<SimState>,
+    pub(super) state: Arc<SimState>,
 }
 
 impl std::fmt::Debug for TenantControl {
@@ -403,7 +403,8 @@ impl TenantControl {
         self.state.app_tokens.revoke_all();
     }
 
-    /// Fast-forwards the token clock (expiry and the 30-minute reuse rule), not rate-limit windows.
+    /// Fast-forwards the token clock — tenant/app token expiry and the 30-minute reuse rule, OAuth
+    /// codes, pending consent pages and user tokens — not rate-limit windows.
     pub fn advance_token_clock(&self, by: Duration) {
         self.state.clock.advance(by);
     }

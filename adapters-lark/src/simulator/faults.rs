@@ -1,6 +1,7 @@
 //! Fault switches tests flip to reproduce Lark's bad days: forced rate limiting, 5xx (one-off or
 //! persistent), malformed bodies and latency. They apply to every data API (not the token
-//! endpoints), and each served fault is counted in the stats.
+//! endpoints), and each served fault is counted in the stats. The OAuth token endpoint has its own
+//! one-off switch (20050 / 20072), so data-API faults never break a login.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -23,6 +24,10 @@ pub struct FaultSettings {
     pub malformed_next: u32,
     /// Latency added to every Lark API request, in milliseconds.
     pub delay_ms: u64,
+    /// The next `n` requests to the OAuth token endpoint fail: 20050 (HTTP 500), or 20072 when
+    /// `oauth_fail_status` is 503.
+    pub oauth_fail_next: u32,
+    pub oauth_fail_status: u16,
 }
 
 impl Default for FaultSettings {
@@ -35,6 +40,8 @@ impl Default for FaultSettings {
             fail_always: None,
             malformed_next: 0,
             delay_ms: 0,
+            oauth_fail_next: 0,
+            oauth_fail_status: 500,
         }
     }
 }
@@ -97,6 +104,16 @@ impl Faults {
             } else {
                 s.fail_always
             }
+        })
+    }
+
+    /// HTTP status of a forced OAuth token-endpoint failure, consuming one if armed.
+    pub(crate) fn take_oauth_failure(&self) -> Option<u16> {
+        self.with(|s| {
+            (s.oauth_fail_next > 0).then(|| {
+                s.oauth_fail_next -= 1;
+                s.oauth_fail_status
+            })
         })
     }
 

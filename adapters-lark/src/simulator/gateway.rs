@@ -1,6 +1,7 @@
 //! The request pipeline every Lark endpoint goes through, in the order Lark's gateway applies it:
-//! stats and latency, then (data APIs only) bearer-token check, injected rate limiting, the real
-//! per-API limits, injected 5xx, the handler, and injected malformed bodies. Also the error type
+//! stats and latency, then (data APIs only) bearer-token check (tenant or user token, per API),
+//! injected rate limiting, the real per-API limits, injected 5xx, the handler, and injected
+//! malformed bodies. Also the error type
 //! handlers return and how errors are rendered (`{code, msg, error{log_id,…}}`).
 
 use actix_web::http::StatusCode;
@@ -8,6 +9,7 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderVal
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use super::oauth_grants::AccessError;
 use super::params::Params;
 use super::rate_limit::PER_SECOND;
 use super::state::SimState;
@@ -105,6 +107,25 @@ impl LarkError {
         }
     }
 
+    /// 99991668: not a user access token this tenant knows, or one revoked or superseded.
+    pub(crate) fn user_token_invalid() -> Self {
+        Self::new(
+            400,
+            99_991_668,
+            "Invalid access token for authorization. Please make a request with token attached.",
+        )
+    }
+
+    /// 99991677: the user access token is past its lifetime; refresh it.
+    pub(crate) fn user_token_expired() -> Self {
+        Self::new(400, 99_991_677, "token expire")
+    }
+
+    /// 99991663 on an API that needs a user token when a tenant token was sent.
+    pub(crate) fn tenant_token_not_supported() -> Self {
+        Self::new(400, 99_991_663, "tenant access token not support")
+    }
+
     pub(crate) fn rate_limited(status: u16) -> Self {
         Self::new(status, 99_991_400, "request trigger frequency limit")
     }
@@ -143,9 +164,11 @@ pub(crate) enum Kind {
     Auth,
     /// Everything that needs a tenant token.
     Data,
+    /// Data APIs that need a user access token (`authen/v1/user_info`).
+    UserData,
 }
 
-const JSON: &str = "application/json; charset=utf-8";
+pub(crate) const JSON: &str = "application/json; charset=utf-8";
 
 /// Runs the pipeline around `handler`, which returns the full success body.
 pub(crate) async fn serve(
@@ -160,8 +183,8 @@ pub(crate) async fn serve(
     if let Some(delay) = state.faults.delay() {
         tokio::time::sleep(delay).await;
     }
-    if kind == Kind::Data {
-        if let Err(err) = authorize(state, req) {
+    if kind != Kind::Auth {
+        if let Err(err) = authorize(state, req, kind) {
             return error(state, &log_id, &err, &[]);
         }
         if let Some(status) = state.faults.take_rate_limit() {
@@ -181,7 +204,7 @@ pub(crate) async fn serve(
     let params = Params::parse(req.query_string());
     match handler(state, &params) {
         Ok(mut body) => {
-            if kind == Kind::Data && state.faults.take_malformed() {
+            if kind != Kind::Auth && state.faults.take_malformed() {
                 // Cut mid-document: a proxy or a dropped connection, not a Lark answer.
                 body.truncate((body.len() / 2).max(1));
                 state.stats.malformed();
@@ -195,9 +218,9 @@ pub(crate) async fn serve(
     }
 }
 
-fn authorize(state: &SimState, req: &HttpRequest) -> Result<(), LarkError> {
-    let token = req
-        .headers()
+/// The token of an `Authorization: Bearer …` header.
+pub(crate) fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -205,11 +228,31 @@ fn authorize(state: &SimState, req: &HttpRequest) -> Result<(), LarkError> {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         })
         .filter(|t| !t.is_empty())
-        .ok_or_else(LarkError::token_missing)?;
-    if state.tenant_tokens.is_valid(token, state.clock.now()) {
+}
+
+fn authorize(state: &SimState, req: &HttpRequest, kind: Kind) -> Result<(), LarkError> {
+    let token = bearer(req).ok_or_else(LarkError::token_missing)?;
+    let now = state.clock.now();
+    if kind == Kind::UserData {
+        return user_token_owner(state, token).map(drop);
+    }
+    if state.tenant_tokens.is_valid(token, now) {
         Ok(())
     } else {
         Err(LarkError::token_invalid())
+    }
+}
+
+/// The `open_id` behind a user access token, or the error an API needing one answers.
+pub(crate) fn user_token_owner(state: &SimState, token: &str) -> Result<String, LarkError> {
+    let now = state.clock.now();
+    match state.oauth.access(token, now) {
+        Ok(open_id) => Ok(open_id),
+        Err(AccessError::Expired) => Err(LarkError::user_token_expired()),
+        Err(AccessError::Invalid) if state.tenant_tokens.is_valid(token, now) => {
+            Err(LarkError::tenant_token_not_supported())
+        }
+        Err(AccessError::Invalid) => Err(LarkError::user_token_invalid()),
     }
 }
 
@@ -274,7 +317,7 @@ pub(crate) fn error(
     respond(err.status, log_id, JSON, bytes, headers)
 }
 
-fn respond(
+pub(crate) fn respond(
     status: u16,
     log_id: &str,
     content_type: &'static str,

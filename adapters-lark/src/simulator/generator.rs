@@ -472,7 +472,8 @@ fn assign_leaders(tenant: &mut Tenant, rng: &mut StdRng) {
     }
 }
 
-fn is_working(user: &SimUser) -> bool {
+/// Active and able to sign in: activated, not frozen, exited, resigned or still invited.
+pub(crate) fn is_working(user: &SimUser) -> bool {
     let s = user.status;
     s.is_activated && !s.is_frozen && !s.is_exited && !s.is_resigned && !s.is_unjoin
 }

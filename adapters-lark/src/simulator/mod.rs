@@ -7,6 +7,12 @@
 //! change the tenant between syncs ([`TenantControl`]). Its JSON is rendered from its own model, never
 //! from the client's wire structs, so the two can disagree and tests notice.
 //!
+//! It also serves the admin's user OAuth on its one base URL: the authorize page (accounts host in
+//! production) with a consent page or automatic approval/denial ([`ConsentMode`]), the v2 token
+//! endpoint (code exchange with PKCE, single-use refresh tokens whose rotation leaves the previous
+//! access token a 1-minute grace) and `authen/v1/user_info`. Codes last 5 minutes and tokens expire
+//! on the same simulated clock as tenant tokens.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig};
@@ -27,23 +33,51 @@
 //! 40011 (400); bad page token 40012 (400); department outside the contact scope 40004 (403);
 //! unknown department 40015 (400); unknown user 41012 (400); user outside the scope 41050 (400);
 //! subtree above the recursion limit 43010 (400); unknown path 404 (404).
+//!
+//! User OAuth. Authorize page — HTML error page (400), never a redirect: missing `client_id` or
+//! `redirect_uri` 20001, unknown `client_id` 20048, malformed or unregistered `redirect_uri` 20029,
+//! `response_type` other than `code`, more than 50 scopes or a bad PKCE challenge 20063, scope not
+//! enabled 20027; consent form: unknown/expired/answered request 20063, unknown user 20008, user
+//! who cannot sign in 20066. Token endpoint — flat `{code, error, error_description}` with `code` a
+//! string (400 unless noted): missing parameter 20001 (`invalid_request`), wrong secret 20002
+//! (`invalid_client`), unknown code 20003, expired code 20004, user gone 20008, code or refresh token
+//! of another client 20024, unknown refresh token 20026 (`invalid_grant`), unsupported grant type
+//! 20036 (`unsupported_grant_type`), expired refresh token or 365 days since the authorization 20037,
+//! unknown client 20048 (`invalid_client`), PKCE failure 20049, injected 20050 (500,
+//! `server_error`), malformed body 20063 (`invalid_request`), revoked refresh token 20064, used code
+//! 20065, user cannot sign in 20066, duplicate or ungranted `scope` 20067/20068 (`invalid_scope`),
+//! Basic auth and `client_secret` together 20070 (`invalid_client`), `redirect_uri` mismatch 20071,
+//! injected 20072 (503, `temporarily_unavailable`), used refresh token 20073 (`invalid_grant`
+//! unless noted). `user_info` — no token 99991661, invalid, revoked or superseded user token
+//! 99991668, expired user token 99991677, a tenant token 99991663 (all 400).
 
+mod consent_page;
 mod control;
+mod control_oauth;
 mod edit;
 mod faults;
 mod gateway;
 mod generator;
 mod ids;
 mod model;
+mod oauth_error;
+mod oauth_grants;
+mod oauth_secrets;
+mod oauth_settings;
 mod page_token;
 mod params;
 mod rate_limit;
+mod redirect_uri;
 mod render;
 mod routes_auth;
+mod routes_authorize;
 mod routes_control;
+mod routes_control_oauth;
 mod routes_departments;
+mod routes_oauth_token;
 mod routes_scopes;
 mod routes_tenant;
+mod routes_user_info;
 mod routes_users;
 mod server;
 mod state;
@@ -66,8 +100,10 @@ pub use model::{
     NewUser, ROOT_DEPARTMENT_ID, SimCustomAttr, SimDepartment, SimError, SimI18nName,
     SimTenantInfo, SimUser, SimUserStatus,
 };
+pub use oauth_settings::{ConsentMode, DEFAULT_OAUTH_SCOPES, OAuthSettings};
 pub use stats::{SimulatorStats, endpoints};
 
+use oauth_grants::Lifetimes;
 use state::{Settings, SimState};
 
 /// How to build and run a simulated tenant.
@@ -92,6 +128,17 @@ pub struct SimulatorConfig {
     pub recursion_limit: usize,
     /// HTTP worker threads. Default 2.
     pub workers: usize,
+    /// Lifetime of user access tokens (`expires_in`). Default 7200 s.
+    pub user_token_ttl: Duration,
+    /// Lifetime of refresh tokens (`refresh_token_expires_in`). Default 604800 s (7 days).
+    pub refresh_token_ttl: Duration,
+    /// What the OAuth authorize endpoint does with a valid request. Default [`ConsentMode::Page`].
+    pub consent: ConsentMode,
+    /// Redirect URLs "registered in the console" (exact match). Empty, the default, accepts any
+    /// http(s) URL — a convenience no real app has.
+    pub redirect_urls: Vec<String>,
+    /// Scopes the app has enabled. Default [`DEFAULT_OAUTH_SCOPES`].
+    pub oauth_scopes: Vec<String>,
 }
 
 impl Default for SimulatorConfig {
@@ -106,6 +153,11 @@ impl Default for SimulatorConfig {
             token_ttl: Duration::from_secs(7200),
             recursion_limit: 1000,
             workers: 2,
+            user_token_ttl: Duration::from_secs(7200),
+            refresh_token_ttl: Duration::from_secs(604_800),
+            consent: ConsentMode::Page,
+            redirect_urls: Vec::new(),
+            oauth_scopes: OAuthSettings::default().enabled_scopes,
         }
     }
 }
@@ -131,8 +183,19 @@ pub struct Simulator;
 impl Simulator {
     /// Generates the tenant and serves it on `addr` (port 0 picks a free port). Must be called
     /// inside a Tokio runtime; the server runs on its own worker threads until
-    /// [`SimulatorHandle::stop`] (or until the handle is dropped).
+    /// [`SimulatorHandle::stop`] (or until the handle is dropped). A `redirect_urls` entry that is
+    /// not an absolute http(s) URL is an `InvalidInput` error.
     pub async fn start(config: SimulatorConfig, addr: SocketAddr) -> io::Result<SimulatorHandle> {
+        if let Some(bad) = config
+            .redirect_urls
+            .iter()
+            .find(|u| redirect_uri::problem(u).is_some())
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("redirect URL {bad:?} is not an absolute http(s) URL"),
+            ));
+        }
         let (derived_id, derived_secret) = generator::credentials(config.seed);
         let app_id = non_empty_or(config.app_id, derived_id);
         let app_secret = non_empty_or(config.app_secret, derived_secret);
@@ -149,6 +212,15 @@ impl Simulator {
                 token_ttl: config.token_ttl,
                 rate_limits: config.rate_limits,
                 recursion_limit: config.recursion_limit,
+                user_token_lifetimes: Lifetimes {
+                    access: config.user_token_ttl,
+                    refresh: config.refresh_token_ttl,
+                },
+                oauth: OAuthSettings {
+                    consent: config.consent,
+                    redirect_urls: config.redirect_urls,
+                    enabled_scopes: config.oauth_scopes,
+                },
             },
         ));
         let data = web::Data::from(Arc::clone(&state));

@@ -13,7 +13,10 @@
 //! | `DELETE users/{open_id}` | | 204 |
 //! | `GET departments` | | every department |
 //! | `GET scope` / `PUT scope` | `{"department_ids": [...]}` (`null` = all members) | the scope |
-//! | `GET faults` / `POST faults` | `{"rate_limit_next":n,"rate_limit_status":429,"fail_next":n,"status":500,"fail_always":503,"malformed_next":n,"expire_tokens":true,"delay_ms":n,"rate_limits":false,"advance_token_clock_secs":n,"clear":true}` | the fault settings |
+//! | `GET faults` / `POST faults` | `{"rate_limit_next":n,"rate_limit_status":429,"fail_next":n,"status":500,"fail_always":503,"malformed_next":n,"expire_tokens":true,"expire_user_tokens":true,"oauth_fail_next":n,"oauth_fail_status":503,"delay_ms":n,"rate_limits":false,"advance_token_clock_secs":n,"clear":true}` | the fault settings |
+//! | `GET oauth` / `PATCH oauth` | `{"consent":"page"\|"approve"\|"deny","redirect_urls":[...],"enabled_scopes":[...]}` (absent = unchanged) | the OAuth settings |
+//! | `POST oauth/clients` | `{"client_id":…,"client_secret":…}` | 201 `{"client_id": …}` |
+//! | `DELETE oauth/grants/{open_id}` | | 204 (the user's grant revoked) |
 //!
 //! Errors: `{"error": "..."}` with 404 (unknown user/department), 409 (department not empty)
 //! or 400 (anything else invalid).
@@ -28,6 +31,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::control::TenantControl;
 use super::faults::FaultSettings;
 use super::model::{NewUser, SimError, SimUser};
+use super::routes_control_oauth;
 use super::state::SimState;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -45,11 +49,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/scope", web::get().to(get_scope))
             .route("/scope", web::put().to(put_scope))
             .route("/faults", web::get().to(get_faults))
-            .route("/faults", web::post().to(post_faults)),
+            .route("/faults", web::post().to(post_faults))
+            .configure(routes_control_oauth::configure),
     );
 }
 
-fn control(state: Data<SimState>) -> TenantControl {
+pub(super) fn control(state: Data<SimState>) -> TenantControl {
     TenantControl::new(state.into_inner())
 }
 
@@ -64,7 +69,7 @@ fn fail(status: actix_web::http::StatusCode, message: impl Into<String>) -> Http
     })
 }
 
-fn sim_error(err: &SimError) -> HttpResponse {
+pub(super) fn sim_error(err: &SimError) -> HttpResponse {
     use actix_web::http::StatusCode;
     let status = match err {
         SimError::UnknownUser(_) | SimError::UnknownDepartment(_) => StatusCode::NOT_FOUND,
@@ -75,7 +80,7 @@ fn sim_error(err: &SimError) -> HttpResponse {
 }
 
 /// Parses a JSON body; an empty body reads as `{}`.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+pub(super) fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -84,11 +89,11 @@ fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
-fn bad_request(message: String) -> HttpResponse {
+pub(super) fn bad_request(message: String) -> HttpResponse {
     fail(actix_web::http::StatusCode::BAD_REQUEST, message)
 }
 
-fn path_open_id(req: &HttpRequest) -> String {
+pub(super) fn path_open_id(req: &HttpRequest) -> String {
     req.match_info()
         .get("open_id")
         .unwrap_or_default()
@@ -306,6 +311,9 @@ struct FaultsRequest {
     fail_always: Option<u16>,
     malformed_next: Option<u32>,
     expire_tokens: bool,
+    expire_user_tokens: bool,
+    oauth_fail_next: Option<u32>,
+    oauth_fail_status: Option<u16>,
     delay_ms: Option<u64>,
     rate_limits: Option<bool>,
     advance_token_clock_secs: Option<u64>,
@@ -361,6 +369,12 @@ async fn post_faults(state: Data<SimState>, bytes: Bytes) -> HttpResponse {
     }
     if req.expire_tokens {
         control.expire_tokens();
+    }
+    if let Some(n) = req.oauth_fail_next {
+        control.fail_oauth_next(n, req.oauth_fail_status.unwrap_or(500));
+    }
+    if req.expire_user_tokens {
+        control.expire_user_tokens();
     }
     HttpResponse::Ok().json(faults_view(&control))
 }

@@ -3,7 +3,8 @@
 use actix_web::web;
 
 use super::{
-    routes_auth, routes_control, routes_departments, routes_scopes, routes_tenant, routes_users,
+    routes_auth, routes_authorize, routes_control, routes_departments, routes_oauth_token,
+    routes_scopes, routes_tenant, routes_user_info, routes_users,
 };
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -47,6 +48,23 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/open-apis/tenant/v2/tenant/query",
         web::get().to(routes_tenant::query),
+    )
+    // User OAuth: the accounts-host pages and the open-host APIs, all on the one base URL.
+    .route(
+        "/open-apis/authen/v1/authorize",
+        web::get().to(routes_authorize::authorize),
+    )
+    .route(
+        "/open-apis/authen/v1/authorize/decision",
+        web::post().to(routes_authorize::decision),
+    )
+    .route(
+        "/open-apis/authen/v2/oauth/token",
+        web::post().to(routes_oauth_token::token),
+    )
+    .route(
+        "/open-apis/authen/v1/user_info",
+        web::get().to(routes_user_info::user_info),
     );
     routes_control::configure(cfg);
 }

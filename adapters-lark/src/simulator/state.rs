@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use super::faults::Faults;
 use super::ids;
+use super::oauth_grants::{Lifetimes, OAuthStore};
+use super::oauth_settings::{OAuthConsole, OAuthSettings};
 use super::rate_limit::RateLimiter;
 use super::stats::StatsRecorder;
 use super::tenant::Tenant;
@@ -25,6 +27,9 @@ pub(crate) struct SimState {
     pub(crate) app_id: String,
     pub(crate) app_secret: String,
     pub(crate) token_ttl: Duration,
+    pub(crate) oauth: OAuthStore,
+    pub(crate) oauth_console: OAuthConsole,
+    pub(crate) user_token_lifetimes: Lifetimes,
     log_seq: AtomicU64,
 }
 
@@ -36,6 +41,8 @@ pub(crate) struct Settings {
     pub(crate) token_ttl: Duration,
     pub(crate) rate_limits: bool,
     pub(crate) recursion_limit: usize,
+    pub(crate) user_token_lifetimes: Lifetimes,
+    pub(crate) oauth: OAuthSettings,
 }
 
 impl SimState {
@@ -53,6 +60,9 @@ impl SimState {
             app_id: settings.app_id,
             app_secret: settings.app_secret,
             token_ttl: settings.token_ttl,
+            oauth: OAuthStore::default(),
+            oauth_console: OAuthConsole::new(settings.oauth),
+            user_token_lifetimes: settings.user_token_lifetimes,
             log_seq: AtomicU64::new(0),
         }
     }
@@ -81,5 +91,14 @@ impl SimState {
 
     pub(crate) fn recursion_limit(&self) -> usize {
         self.recursion_limit.load(Ordering::Relaxed)
+    }
+
+    /// The secret of an app that may run the OAuth flow: the simulated app or an extra client.
+    pub(crate) fn oauth_client_secret(&self, client_id: &str) -> Option<String> {
+        if client_id == self.app_id {
+            Some(self.app_secret.clone())
+        } else {
+            self.oauth_console.extra_client_secret(client_id)
+        }
     }
 }

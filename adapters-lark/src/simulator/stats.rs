@@ -20,6 +20,12 @@ pub mod endpoints {
     pub const USERS_BATCH: &str = "/open-apis/contact/v3/users/batch";
     pub const USER: &str = "/open-apis/contact/v3/users/:user_id";
     pub const TENANT_QUERY: &str = "/open-apis/tenant/v2/tenant/query";
+    /// The OAuth authorize page (on the accounts host in production).
+    pub const AUTHORIZE: &str = "/open-apis/authen/v1/authorize";
+    /// The simulator's consent form target (not a Lark API).
+    pub const AUTHORIZE_DECISION: &str = "/open-apis/authen/v1/authorize/decision";
+    pub const OAUTH_TOKEN: &str = "/open-apis/authen/v2/oauth/token";
+    pub const USER_INFO: &str = "/open-apis/authen/v1/user_info";
     /// Any path the simulator does not serve.
     pub const UNKNOWN: &str = "(unknown)";
 }
@@ -37,12 +43,17 @@ pub struct SimulatorStats {
     pub server_errors: u64,
     /// Injected malformed (truncated) bodies.
     pub malformed: u64,
-    /// Responses with 99991661 (no token) or 99991663 (unknown or expired token).
+    /// Responses with 99991661 (no token), 99991663 (unknown or expired tenant token), 99991668
+    /// (invalid user token) or 99991677 (expired user token).
     pub auth_failures: u64,
     /// Requests to the tenant_access_token endpoint.
     pub token_requests: u64,
     /// Distinct tenant tokens minted (a reused token is not counted again).
     pub tokens_issued: u64,
+    /// Requests to the OAuth token endpoint with `grant_type=authorization_code`, whatever the outcome.
+    pub oauth_code_exchanges: u64,
+    /// Requests to the OAuth token endpoint with `grant_type=refresh_token`, whatever the outcome.
+    pub oauth_refreshes: u64,
     /// Error responses per Lark `code`.
     pub errors_by_code: BTreeMap<i64, u64>,
 }
@@ -110,7 +121,7 @@ impl StatsRecorder {
                 *s.errors_by_code.entry(code).or_default() += 1;
                 match code {
                     99_991_400 => s.rate_limited += 1,
-                    99_991_661 | 99_991_663 => s.auth_failures += 1,
+                    99_991_661 | 99_991_663 | 99_991_668 | 99_991_677 => s.auth_failures += 1,
                     _ => {}
                 }
             }
@@ -119,6 +130,15 @@ impl StatsRecorder {
 
     pub(crate) fn malformed(&self) {
         self.with(|s| s.malformed += 1);
+    }
+
+    /// A token-endpoint request with this `grant_type`.
+    pub(crate) fn oauth_grant(&self, grant_type: &str) {
+        self.with(|s| match grant_type {
+            "authorization_code" => s.oauth_code_exchanges += 1,
+            "refresh_token" => s.oauth_refreshes += 1,
+            _ => {}
+        });
     }
 
     pub(crate) fn token_issued(&self) {

@@ -1,0 +1,158 @@
+//! What the developer console would hold for the app's user OAuth — registered redirect URLs,
+//! enabled scopes, extra OAuth clients — plus the simulator's consent mode. Changeable at runtime.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// What `GET /open-apis/authen/v1/authorize` does with a valid request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsentMode {
+    /// An HTML consent page: pick the signing-in user, then "Authorize" or "Deny".
+    #[default]
+    #[serde(rename = "page")]
+    Page,
+    /// 302 straight back with a code, signed in as the default tenant admin.
+    #[serde(rename = "approve", alias = "auto_approve")]
+    AutoApprove,
+    /// 302 straight back with `error=access_denied`.
+    #[serde(rename = "deny", alias = "auto_deny")]
+    AutoDeny,
+}
+
+impl std::str::FromStr for ConsentMode {
+    type Err = String;
+
+    /// `page`, `approve` or `deny`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "page" => Ok(Self::Page),
+            "approve" | "auto_approve" => Ok(Self::AutoApprove),
+            "deny" | "auto_deny" => Ok(Self::AutoDeny),
+            other => Err(format!(
+                "unknown consent mode {other:?} (page, approve or deny)"
+            )),
+        }
+    }
+}
+
+/// Scopes enabled for the simulated app unless configured otherwise: what Aviary asks for, plus
+/// `offline_access` (refresh tokens) and `auth:user.id:read`.
+pub const DEFAULT_OAUTH_SCOPES: &[&str] = &[
+    "admin:app.info:readonly",
+    "auth:user.id:read",
+    "contact:contact.base:readonly",
+    "contact:department.base:readonly",
+    "contact:department.organize:readonly",
+    "contact:group:readonly",
+    "contact:user.base:readonly",
+    "contact:user.department:readonly",
+    "contact:user.department_path:readonly",
+    "contact:user.email:readonly",
+    "contact:user.employee:readonly",
+    "contact:user.employee_id:readonly",
+    "contact:user.gender:readonly",
+    "contact:user.phone:readonly",
+    "offline_access",
+    "tenant:tenant:readonly",
+];
+
+/// The OAuth settings (also what `GET/PATCH /_simulator/oauth` show).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthSettings {
+    pub consent: ConsentMode,
+    /// Redirect URLs registered in the console; exact match. Empty accepts any http(s) URL.
+    pub redirect_urls: Vec<String>,
+    /// Scopes the app has enabled; requesting another one fails with 20027.
+    pub enabled_scopes: Vec<String>,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self {
+            consent: ConsentMode::Page,
+            redirect_urls: Vec::new(),
+            enabled_scopes: DEFAULT_OAUTH_SCOPES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The settings behind a lock, and the extra OAuth clients (`client_id` → secret).
+#[derive(Debug, Default)]
+pub(crate) struct OAuthConsole {
+    settings: Mutex<OAuthSettings>,
+    extra_clients: Mutex<HashMap<String, String>>,
+}
+
+impl OAuthConsole {
+    pub(crate) fn new(settings: OAuthSettings) -> Self {
+        Self {
+            settings: Mutex::new(settings),
+            extra_clients: Mutex::default(),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut OAuthSettings) -> T) -> T {
+        let mut guard = self
+            .settings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    pub(crate) fn snapshot(&self) -> OAuthSettings {
+        self.with(|s| s.clone())
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut OAuthSettings)) {
+        self.with(f);
+    }
+
+    pub(crate) fn consent(&self) -> ConsentMode {
+        self.with(|s| s.consent)
+    }
+
+    pub(crate) fn add_client(&self, client_id: String, secret: String) {
+        self.extra_clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(client_id, secret);
+    }
+
+    pub(crate) fn extra_client_secret(&self, client_id: &str) -> Option<String> {
+        self.extra_clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(client_id)
+            .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_mode_names() {
+        assert_eq!("approve".parse(), Ok(ConsentMode::AutoApprove));
+        assert_eq!("deny".parse(), Ok(ConsentMode::AutoDeny));
+        assert!("maybe".parse::<ConsentMode>().is_err());
+        assert_eq!(
+            serde_json::to_string(&ConsentMode::AutoApprove)
+                .ok()
+                .as_deref(),
+            Some("\"approve\"")
+        );
+        let mode: Result<ConsentMode, _> = serde_json::from_str("\"auto_deny\"");
+        assert_eq!(mode.ok(), Some(ConsentMode::AutoDeny));
+        assert!(
+            OAuthSettings::default()
+                .enabled_scopes
+                .contains(&"offline_access".to_owned())
+        );
+    }
+}
