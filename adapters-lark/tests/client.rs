@@ -1503,4 +1503,119 @@ mod simulated {
             "{err:?}"
         );
     }
+
+    #[tokio::test]
+    async fn an_oauth_login_round_trips_against_the_simulator() {
+        use aviary_adapters_lark::simulator::ConsentMode;
+        use aviary_domain::ports::{AuthorizeRequest, OAuthError, OAuthGateway};
+        use aviary_domain::values::{OAuthState, PkceVerifier};
+        use secrecy::ExposeSecret as _;
+
+        let sim = simulator(20, 3, false).await;
+        sim.tenant().set_consent_mode(ConsentMode::AutoApprove);
+        let gateway = LarkGateway::new(settings()).unwrap();
+        let connection = sim_connection(&sim, None);
+        let verifier = PkceVerifier::from_random([9; 32]);
+        let state = OAuthState::from_random([8; 32]);
+        let redirect = "http://127.0.0.1:9/admin/integrations/callback/feishu?x=1";
+        let url = gateway.authorize_url(
+            &connection,
+            &AuthorizeRequest {
+                redirect_uri: redirect.to_owned(),
+                state: state.clone(),
+                code_challenge: verifier.challenge_s256(),
+                scopes: vec!["contact:user.base:readonly".into(), "offline_access".into()],
+            },
+        );
+        assert!(url.starts_with(&format!(
+            "{}/open-apis/authen/v1/authorize?",
+            sim.base_url()
+        )));
+        assert!(
+            url.contains("scope=contact%3Auser.base%3Areadonly%20offline_access"),
+            "{url}"
+        );
+        assert!(url.contains("code_challenge_method=S256"));
+
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let answer = browser.get(&url).send().await.unwrap();
+        assert_eq!(answer.status(), 302);
+        let location = answer.headers()["location"].to_str().unwrap().to_owned();
+        let back = url::Url::parse(&location).unwrap();
+        let param = |name: &str| {
+            back.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        assert!(location.starts_with("http://127.0.0.1:9/admin/integrations/callback/feishu?x=1&"));
+        assert_eq!(param("state").as_deref(), Some(state.as_str()));
+        let code = param("code").unwrap();
+
+        let wrong = PkceVerifier::from_random([1; 32]);
+        let refused = gateway
+            .exchange_code(&connection, &code, redirect, &wrong)
+            .await;
+        assert!(
+            matches!(refused, Err(OAuthError::InvalidCode { .. })),
+            "{refused:?}"
+        );
+        // Lark does not say whether a failed PKCE check spends the code; sign in again for a
+        // fresh one.
+        let code = {
+            let answer = browser.get(&url).send().await.unwrap();
+            let location = answer.headers()["location"].to_str().unwrap().to_owned();
+            url::Url::parse(&location)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .unwrap()
+        };
+        let issued = gateway
+            .exchange_code(&connection, &code, redirect, &verifier)
+            .await
+            .unwrap();
+        assert!(issued.scopes.contains(&"offline_access".to_owned()));
+        assert!(issued.expires_in >= Duration::from_secs(3600));
+        let first_refresh = issued.refresh_token.clone().unwrap();
+        let reused = gateway
+            .exchange_code(&connection, &code, redirect, &verifier)
+            .await;
+        assert!(
+            matches!(reused, Err(OAuthError::InvalidCode { .. })),
+            "{reused:?}"
+        );
+
+        let user = gateway
+            .user_info(&connection, &issued.access_token)
+            .await
+            .unwrap();
+        let tenant = open_sim(&sim, None).await.tenant().await.unwrap();
+        assert_eq!(user.tenant_key, tenant.tenant_key);
+
+        let renewed = gateway.refresh(&connection, &first_refresh).await.unwrap();
+        let second_refresh = renewed.refresh_token.clone().unwrap();
+        assert_ne!(
+            second_refresh.expose_secret(),
+            first_refresh.expose_secret()
+        );
+        let spent = gateway.refresh(&connection, &first_refresh).await;
+        assert!(
+            matches!(spent, Err(OAuthError::RefreshRejected { .. })),
+            "{spent:?}"
+        );
+
+        sim.tenant().expire_user_tokens();
+        let expired = gateway.user_info(&connection, &renewed.access_token).await;
+        assert!(
+            matches!(expired, Err(OAuthError::AccessTokenRejected { .. })),
+            "{expired:?}"
+        );
+        let stats = sim.stats();
+        assert_eq!((stats.oauth_code_exchanges, stats.oauth_refreshes), (3, 2));
+        sim.stop().await;
+    }
 }

@@ -4,6 +4,7 @@
 
 mod errors;
 mod mapping;
+mod oauth;
 mod pacing;
 mod retry;
 mod session;

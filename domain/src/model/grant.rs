@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use secrecy::SecretString;
 
+use crate::ports::IssuedTokens;
 use crate::values::{IntegrationId, OAuthState, OpenId, PkceVerifier};
 
 /// How long a started login may take before its `state` is refused (DESIGN §6).
@@ -19,6 +20,25 @@ pub struct TokenSet {
     pub refresh_expires_at: Option<DateTime<Utc>>,
     /// Scopes granted, as Lark lists them.
     pub scopes: Vec<String>,
+}
+
+impl TokenSet {
+    /// Tokens issued at `now`, with lifetimes turned into instants (saturating far out).
+    pub fn issued_at(now: DateTime<Utc>, issued: IssuedTokens) -> Self {
+        let after = |lifetime: std::time::Duration| {
+            Duration::from_std(lifetime)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        Self {
+            access_expires_at: after(issued.expires_in),
+            refresh_expires_at: issued.refresh_expires_in.map(after),
+            access_token: issued.access_token,
+            refresh_token: issued.refresh_token,
+            scopes: issued.scopes,
+        }
+    }
 }
 
 /// The Lark user who approved the login (`/authen/v1/user_info`).

@@ -16,7 +16,7 @@ pub use directory::{
 };
 pub use grants::{GrantStore, GrantStoreError};
 pub use integrations::{IntegrationRepository, IntegrationStoreError};
-pub use oauth::{AuthorizeRequest, OAuthError, OAuthGateway};
+pub use oauth::{AuthorizeRequest, IssuedTokens, OAuthError, OAuthGateway};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
 pub use read_model::{AccountQuery, QueryError, ReadModel};
 pub use sync_store::{Lease, StoredHash, SyncStore, SyncStoreError, WriteBatch};

@@ -1,10 +1,12 @@
 //! OAuth port: the admin's login with Lark (authorize URL on the accounts host, code exchange
 //! and refresh at `/open-apis/authen/v2/oauth/token`, `/authen/v1/user_info`).
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::model::{AuthorizedUser, TokenSet};
+use crate::model::AuthorizedUser;
 use crate::ports::DirectoryConnection;
 use crate::values::{OAuthState, PkceVerifier};
 
@@ -16,6 +18,18 @@ pub struct AuthorizeRequest {
     /// S256 challenge of the login's PKCE verifier.
     pub code_challenge: String,
     /// Space-joined into `scope`; includes `offline_access` to get a refresh token.
+    pub scopes: Vec<String>,
+}
+
+/// Tokens as a token endpoint issues them: lifetimes in seconds from now (the use case turns
+/// them into instants with its clock).
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: SecretString,
+    pub expires_in: Duration,
+    /// Only when `offline_access` was granted.
+    pub refresh_token: Option<SecretString>,
+    pub refresh_expires_in: Option<Duration>,
     pub scopes: Vec<String>,
 }
 
@@ -65,7 +79,7 @@ pub trait OAuthGateway: Send + Sync {
         code: &str,
         redirect_uri: &str,
         verifier: &PkceVerifier,
-    ) -> Result<TokenSet, OAuthError>;
+    ) -> Result<IssuedTokens, OAuthError>;
 
     /// Spends the (single-use) refresh token for a new pair.
     ///
@@ -75,7 +89,7 @@ pub trait OAuthGateway: Send + Sync {
         &self,
         connection: &DirectoryConnection,
         refresh_token: &SecretString,
-    ) -> Result<TokenSet, OAuthError>;
+    ) -> Result<IssuedTokens, OAuthError>;
 
     /// Who the access token belongs to.
     ///

@@ -3,7 +3,7 @@
 //! integration's region, consent given, code exchanged, the signer-in belongs to the app's
 //! tenant. Only then are the grant and the integration's new status written.
 
-use crate::model::{AuthorizedUser, Grant, Region, TenantInfo};
+use crate::model::{AuthorizedUser, Grant, Region, TenantInfo, TokenSet};
 use crate::ports::{DirectoryConnection, DirectoryError, IntegrationStoreError, OAuthError};
 use crate::values::{IntegrationId, OAuthState};
 
@@ -119,11 +119,12 @@ impl Connect {
             .ok_or(CallbackError::MissingCode)?;
 
         let connection = DirectoryConnection::of(&integration, None);
-        let tokens = self
+        let issued = self
             .oauth
             .exchange_code(&connection, code, &login.redirect_uri, &login.verifier)
             .await
             .map_err(CallbackError::OAuth)?;
+        let tokens = TokenSet::issued_at(now, issued);
         let user = self
             .oauth
             .user_info(&connection, &tokens.access_token)

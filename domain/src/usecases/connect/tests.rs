@@ -14,9 +14,9 @@ use crate::model::{
     TokenSet,
 };
 use crate::ports::{
-    AuthorizeRequest, DirectoryConnection, DirectorySession, MockClock, MockDirectoryGateway,
-    MockDirectorySession, MockGrantStore, MockIdSource, MockIntegrationRepository,
-    MockOAuthGateway, OAuthError,
+    AuthorizeRequest, DirectoryConnection, DirectorySession, IssuedTokens, MockClock,
+    MockDirectoryGateway, MockDirectorySession, MockGrantStore, MockIdSource,
+    MockIntegrationRepository, MockOAuthGateway, OAuthError,
 };
 use crate::values::{AppId, IntegrationId, IntegrationLabel, OAuthState, OpenId, PkceVerifier};
 
@@ -70,6 +70,17 @@ fn tokens(access: &str, refresh: &str, access_expires_at: DateTime<Utc>) -> Toke
     }
 }
 
+/// What Lark's token endpoint returns: lifetimes from now (the tests' clock is at `at(0)`).
+fn issued(access: &str, refresh: &str, minutes: u64) -> IssuedTokens {
+    IssuedTokens {
+        access_token: access.into(),
+        expires_in: std::time::Duration::from_secs(minutes * 60),
+        refresh_token: Some(refresh.into()),
+        refresh_expires_in: Some(std::time::Duration::from_secs(7 * 24 * 3600)),
+        scopes: vec!["offline_access".into()],
+    }
+}
+
 fn admin(tenant_key: &str) -> AuthorizedUser {
     AuthorizedUser {
         open_id: OpenId::parse("ou_admin").unwrap(),
@@ -107,7 +118,7 @@ struct Written {
 
 struct CallbackSetup {
     login: Option<PendingLogin>,
-    exchange: Result<TokenSet, OAuthError>,
+    exchange: Result<IssuedTokens, OAuthError>,
     user_tenant: &'static str,
     app_tenant: &'static str,
     written: Arc<Mutex<Written>>,
@@ -117,7 +128,7 @@ impl CallbackSetup {
     fn ok() -> Self {
         Self {
             login: Some(login(at(5))),
-            exchange: Ok(tokens("access-1", "refresh-1", at(120))),
+            exchange: Ok(issued("access-1", "refresh-1", 120)),
             user_tenant: "tenant-acme",
             app_tenant: "tenant-acme",
             written: Arc::default(),
@@ -274,6 +285,12 @@ async fn a_completed_login_stores_the_grant_and_activates_the_integration() {
     let grant = &written.grants[0];
     assert_eq!(grant.tokens.access_token.expose_secret(), "access-1");
     assert_eq!(grant.granted_at, at(0));
+    assert_eq!(
+        grant.tokens.access_expires_at,
+        at(120),
+        "lifetimes count from the clock"
+    );
+    assert_eq!(grant.tokens.refresh_expires_at, Some(at(7 * 24 * 60)));
     assert_eq!(
         written.authorizations,
         vec![(
@@ -479,14 +496,14 @@ impl OAuthGateway for Lark {
         _: &str,
         _: &str,
         _: &PkceVerifier,
-    ) -> Result<TokenSet, OAuthError> {
+    ) -> Result<IssuedTokens, OAuthError> {
         unreachable!("not used by UserTokens")
     }
     async fn refresh(
         &self,
         _: &DirectoryConnection,
         refresh_token: &SecretString,
-    ) -> Result<TokenSet, OAuthError> {
+    ) -> Result<IssuedTokens, OAuthError> {
         let n = self.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::task::yield_now().await;
         let mut live = self.live_refresh_token.lock().unwrap();
@@ -496,7 +513,7 @@ impl OAuthGateway for Lark {
             });
         }
         *live = format!("refresh-{}", n + 1);
-        Ok(tokens(&format!("access-{}", n + 1), &live, at(120)))
+        Ok(issued(&format!("access-{}", n + 1), &live, 120))
     }
     async fn user_info(
         &self,

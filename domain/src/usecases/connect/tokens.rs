@@ -10,7 +10,7 @@ use chrono::Duration;
 use futures::lock::Mutex as AsyncMutex;
 use secrecy::SecretString;
 
-use crate::model::{Grant, IntegrationStatus};
+use crate::model::{Grant, IntegrationStatus, TokenSet};
 use crate::ports::{
     Clock, DirectoryConnection, GrantStore, IntegrationRepository, OAuthError, OAuthGateway,
 };
@@ -90,7 +90,8 @@ impl UserTokens {
             .ok_or(TokenError::UnknownIntegration(id))?;
         let connection = DirectoryConnection::of(&integration, None);
         match self.oauth.refresh(&connection, &refresh_token).await {
-            Ok(tokens) => {
+            Ok(issued) => {
+                let tokens = TokenSet::issued_at(self.clock.now(), issued);
                 let refreshed = Grant { tokens, ..grant };
                 match self
                     .grants
