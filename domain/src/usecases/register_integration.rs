@@ -28,10 +28,11 @@ pub struct NewIntegration {
 /// Why an integration was not registered. Nothing is stored in any of these cases.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterError {
+    // The cause is in the message, not a `source`: error chains would otherwise print it twice.
     #[error("invalid label: {0}")]
-    Label(#[from] LabelError),
+    Label(LabelError),
     #[error("invalid App ID: {0}")]
-    AppId(#[from] AppIdError),
+    AppId(AppIdError),
     #[error("the App Secret is empty")]
     EmptySecret,
     #[error(
@@ -99,8 +100,8 @@ impl RegisterIntegration {
     /// # Errors
     /// [`RegisterError`]; nothing is stored when an error is returned.
     pub async fn execute(&self, new: NewIntegration) -> Result<Integration, RegisterError> {
-        let label = IntegrationLabel::parse(&new.label)?;
-        let app_id = AppId::parse(&new.app_id)?;
+        let label = IntegrationLabel::parse(&new.label).map_err(RegisterError::Label)?;
+        let app_id = AppId::parse(&new.app_id).map_err(RegisterError::AppId)?;
         if new.app_secret.expose_secret().trim().is_empty() {
             return Err(RegisterError::EmptySecret);
         }

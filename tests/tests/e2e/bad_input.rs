@@ -49,6 +49,28 @@ async fn bad_input_is_refused_cleanly_and_changes_nothing() {
         wrong_secret.stderr
     );
 
+    let bad_app_id = aviary.run_with_stdin(
+        &[
+            "integration",
+            "add",
+            "--label",
+            "acme",
+            "--app-id",
+            "nope",
+            "--base-url",
+            &base_url,
+            "--app-secret-stdin",
+        ],
+        &app_secret,
+    );
+    bad_app_id.clean_failure(1);
+    assert_eq!(
+        bad_app_id.stderr.matches("cli_").count(),
+        1,
+        "the cause is said once: {}",
+        bad_app_id.stderr
+    );
+
     let unreachable = aviary.run_with_stdin(
         &[
             "integration",
