@@ -5,6 +5,8 @@ use std::str::FromStr as _;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use aviary_domain::ports::ApiKeyStore;
+use aviary_domain::ports::{AdminStore, SessionStore};
 use aviary_domain::ports::{GrantStore, IntegrationRepository, ReadModel, SyncStore};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -12,11 +14,14 @@ use sea_orm::{
     TransactionOptions, TransactionTrait as _,
 };
 
+use crate::admins::SqlAdmins;
+use crate::api_keys::SqlApiKeys;
 use crate::error::DbError;
 use crate::grants::SqlGrants;
 use crate::integrations::SqlIntegrations;
 use crate::master_key::MasterKey;
 use crate::read_model::SqlReadModel;
+use crate::sessions::SqlSessions;
 use crate::sync_store::SqlSyncStore;
 
 /// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite); the pool
@@ -229,6 +234,21 @@ impl Database {
     /// Logins in progress and OAuth grants (tokens encrypted with the master key).
     pub fn grants(&self) -> Arc<dyn GrantStore> {
         Arc::new(SqlGrants::new(self.shared.clone()))
+    }
+
+    /// API keys for automation (digests only, never the keys).
+    pub fn api_keys(&self) -> Arc<dyn ApiKeyStore> {
+        Arc::new(SqlApiKeys::new(self.shared.clone()))
+    }
+
+    /// Admin users (password hashes only) and their sign-in throttling state.
+    pub fn admins(&self) -> Arc<dyn AdminStore> {
+        Arc::new(SqlAdmins::new(self.shared.clone()))
+    }
+
+    /// Server-side admin sessions (token hashes only).
+    pub fn sessions(&self) -> Arc<dyn SessionStore> {
+        Arc::new(SqlSessions::new(self.shared.clone()))
     }
 
     pub fn backend(&self) -> Backend {

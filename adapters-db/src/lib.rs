@@ -11,6 +11,8 @@
 //! # let _ = integrations; Ok(()) }
 //! ```
 
+mod admins;
+mod api_keys;
 mod batch;
 mod connect;
 mod crypto;
@@ -23,6 +25,7 @@ mod master_key;
 mod migrations;
 mod own_task;
 mod read_model;
+mod sessions;
 mod sync_store;
 
 pub use connect::{Backend, Database};

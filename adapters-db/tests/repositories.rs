@@ -522,7 +522,7 @@ async fn migrations_are_idempotent_and_safe_to_run_concurrently() {
             .unwrap();
         assert_eq!(
             row.try_get_by_index::<i64>(0).unwrap(),
-            2,
+            i64::try_from(aviary_adapters_db::Migrator::count()).unwrap(),
             "each migration applied once"
         );
         let found = ctx
@@ -1902,6 +1902,368 @@ async fn history_departments_and_run_changes_come_back_in_order() {
         let unknown: Result<Vec<ChangeRecord>, QueryError> =
             reads.run_changes(RunId::from_uuid(Uuid::new_v4())).await;
         assert!(unknown.unwrap().is_empty());
+    })
+    .await;
+}
+
+// ---- API keys ------------------------------------------------------------------------------------
+
+fn api_key(
+    seed: u8,
+    name: &str,
+    created_at: DateTime<Utc>,
+) -> (aviary_domain::model::ApiKey, String) {
+    let generated = aviary_domain::values::GeneratedKey::from_random([seed; 32]);
+    let key = aviary_domain::model::ApiKey {
+        id: aviary_domain::values::ApiKeyId::from_uuid(Uuid::new_v4()),
+        name: aviary_domain::values::KeyName::parse(name).unwrap(),
+        prefix: generated.prefix,
+        secret_hash: generated.hash,
+        created_at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    (key, generated.secret.expose_secret().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_insert_list_find_touch_and_revoke_and_store_no_plaintext() {
+    on_each_backend(|ctx: Ctx| async move {
+        use aviary_domain::ports::ApiKeyStoreError;
+        use aviary_domain::values::{ApiKeyId, hash_presented_key};
+
+        let keys = ctx.db.api_keys();
+        let (ci, ci_plain) = api_key(1, "CI exporter", at(20));
+        let (audit, audit_plain) = api_key(2, "Audit bot", at(10));
+        keys.insert(&ci).await.unwrap();
+        keys.insert(&audit).await.unwrap();
+
+        // The same digest or id twice is refused.
+        let same_secret = aviary_domain::model::ApiKey {
+            id: ApiKeyId::from_uuid(Uuid::new_v4()),
+            ..ci.clone()
+        };
+        assert!(matches!(
+            keys.insert(&same_secret).await,
+            Err(ApiKeyStoreError::Duplicate(_))
+        ));
+        let (mut same_id, _) = api_key(3, "Other", at(30));
+        same_id.id = ci.id;
+        assert!(matches!(
+            keys.insert(&same_id).await,
+            Err(ApiKeyStoreError::Duplicate(_))
+        ));
+
+        assert_eq!(
+            keys.list().await.unwrap(),
+            vec![audit.clone(), ci.clone()],
+            "oldest first"
+        );
+        assert_eq!(keys.get(ci.id).await.unwrap(), Some(ci.clone()));
+        let unknown = ApiKeyId::from_uuid(Uuid::new_v4());
+        assert_eq!(keys.get(unknown).await.unwrap(), None);
+        let presented = hash_presented_key(&ci_plain).unwrap();
+        assert_eq!(
+            keys.find_by_hash(&presented).await.unwrap(),
+            Some(ci.clone())
+        );
+        let (_, never_stored) = api_key(4, "Never stored", at(0));
+        let never = hash_presented_key(&never_stored).unwrap();
+        assert_eq!(keys.find_by_hash(&never).await.unwrap(), None);
+
+        // last_used_at only moves forward.
+        keys.touch_last_used(ci.id, at(40)).await.unwrap();
+        keys.touch_last_used(ci.id, at(35)).await.unwrap();
+        assert_eq!(
+            keys.get(ci.id).await.unwrap().unwrap().last_used_at,
+            Some(at(40))
+        );
+        keys.touch_last_used(ci.id, at(41)).await.unwrap();
+        assert_eq!(
+            keys.get(ci.id).await.unwrap().unwrap().last_used_at,
+            Some(at(41))
+        );
+        assert_eq!(
+            keys.touch_last_used(unknown, at(41)).await,
+            Err(ApiKeyStoreError::NotFound(unknown))
+        );
+
+        // Revoking once returns true; again, false with the first time kept.
+        assert!(keys.revoke(ci.id, at(50)).await.unwrap());
+        assert!(!keys.revoke(ci.id, at(60)).await.unwrap());
+        assert_eq!(
+            keys.revoke(unknown, at(60)).await,
+            Err(ApiKeyStoreError::NotFound(unknown))
+        );
+        let revoked = keys.find_by_hash(&presented).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(at(50)));
+        assert_eq!(revoked.last_used_at, Some(at(41)));
+        let other = keys.get(audit.id).await.unwrap().unwrap();
+        assert_eq!(other, audit, "the other key is untouched");
+
+        let bytes = sqlite_bytes(&ctx).await;
+        if ctx.sqlite_file.is_some() {
+            let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+            assert!(
+                contains(b"CI exporter"),
+                "the test must read the file the keys are in"
+            );
+            assert!(
+                contains(ci.secret_hash.to_hex().as_bytes()),
+                "the digest is stored"
+            );
+            for plain in [&ci_plain, &audit_plain] {
+                assert!(
+                    !contains(plain.as_bytes()),
+                    "an API key is readable in the SQLite file"
+                );
+                // Past the display prefix, not even a fragment of the random part is stored.
+                assert!(
+                    !contains(&plain.as_bytes()[12..24]),
+                    "part of an API key is stored"
+                );
+            }
+        }
+    })
+    .await;
+}
+
+// ---- admins and sessions -------------------------------------------------------------------------
+
+const PHC: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$Q0FOQVJZLXNhbHQ$Q0FOQVJZLWhhc2gtb2YtdGhlLXBhc3N3b3Jk";
+
+fn new_admin(email: &str, created_at: DateTime<Utc>) -> aviary_domain::model::Admin {
+    aviary_domain::model::Admin::new(
+        aviary_domain::values::AdminId::from_uuid(Uuid::new_v4()),
+        aviary_domain::values::EmailAddress::parse(email).unwrap(),
+        aviary_domain::values::PasswordHash::from_phc(PHC.to_owned()),
+        created_at,
+    )
+}
+
+fn new_session(
+    admin: &aviary_domain::model::Admin,
+    seed: u8,
+    now: DateTime<Utc>,
+) -> (aviary_domain::model::Session, SecretString) {
+    let (token, id) = aviary_domain::values::SessionId::issue([seed; 32]);
+    let csrf = aviary_domain::values::CsrfToken::from_random([seed.wrapping_add(100); 32]);
+    (
+        aviary_domain::model::Session::start(id, admin.id, csrf, now),
+        token,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_insert_find_list_count_failures_lock_and_record_sign_ins() {
+    on_each_backend(|ctx: Ctx| async move {
+        use aviary_domain::ports::AdminStoreError;
+
+        let admins = ctx.db.admins();
+        let zoe = new_admin("zoe@example.com", at(10));
+        let ada = new_admin("ada@example.com", at(20));
+        admins.insert(&zoe).await.unwrap();
+        admins.insert(&ada).await.unwrap();
+        let same_email = new_admin("ada@example.com", at(30));
+        assert_eq!(
+            admins.insert(&same_email).await.unwrap_err(),
+            AdminStoreError::EmailTaken(ada.email.clone())
+        );
+        let same_id = aviary_domain::model::Admin {
+            email: aviary_domain::values::EmailAddress::parse("other@example.com").unwrap(),
+            ..ada.clone()
+        };
+        assert!(matches!(
+            admins.insert(&same_id).await,
+            Err(AdminStoreError::Backend(_))
+        ));
+
+        assert_eq!(
+            admins.list().await.unwrap(),
+            vec![ada.clone(), zoe.clone()],
+            "ordered by email"
+        );
+        assert_eq!(
+            admins.find_by_email(&ada.email).await.unwrap(),
+            Some(ada.clone())
+        );
+        assert_eq!(admins.get(zoe.id).await.unwrap(), Some(zoe.clone()));
+        let nobody = aviary_domain::values::EmailAddress::parse("nobody@example.com").unwrap();
+        assert_eq!(admins.find_by_email(&nobody).await.unwrap(), None);
+        let ghost = aviary_domain::values::AdminId::from_uuid(Uuid::new_v4());
+        assert_eq!(admins.get(ghost).await.unwrap(), None);
+
+        // Failures are counted atomically, also when they arrive together.
+        assert_eq!(admins.record_failed_attempt(ada.id).await.unwrap(), 1);
+        let together =
+            futures::future::join_all((0..4).map(|_| admins.record_failed_attempt(ada.id))).await;
+        let mut counts: Vec<u32> = together.into_iter().map(Result::unwrap).collect();
+        counts.sort_unstable();
+        assert_eq!(counts, vec![2, 3, 4, 5]);
+        assert_eq!(
+            admins.get(ada.id).await.unwrap().unwrap().failed_attempts,
+            5
+        );
+        assert_eq!(
+            admins.get(zoe.id).await.unwrap().unwrap().failed_attempts,
+            0,
+            "only that admin"
+        );
+
+        // A lock starts the count afresh; an unlock or a sign-in clears both.
+        admins.lock_until(ada.id, at(900_000)).await.unwrap();
+        let locked = admins.get(ada.id).await.unwrap().unwrap();
+        assert_eq!(
+            (locked.failed_attempts, locked.locked_until),
+            (0, Some(at(900_000)))
+        );
+        assert!(locked.is_locked_at(at(899_999)));
+        admins.record_failed_attempt(ada.id).await.unwrap();
+        admins.reset_failed_attempts(ada.id).await.unwrap();
+        let unlocked = admins.get(ada.id).await.unwrap().unwrap();
+        assert_eq!((unlocked.failed_attempts, unlocked.locked_until), (0, None));
+        admins.record_failed_attempt(ada.id).await.unwrap();
+        admins.lock_until(ada.id, at(900_000)).await.unwrap();
+        admins.record_sign_in(ada.id, at(1_000_000)).await.unwrap();
+        let signed_in = admins.get(ada.id).await.unwrap().unwrap();
+        assert_eq!(signed_in.last_sign_in_at, Some(at(1_000_000)));
+        assert_eq!(
+            (signed_in.failed_attempts, signed_in.locked_until),
+            (0, None)
+        );
+        assert_eq!(signed_in.password_hash, ada.password_hash);
+        assert_eq!(signed_in.created_at, at(20));
+
+        assert_eq!(
+            admins.record_failed_attempt(ghost).await.unwrap_err(),
+            AdminStoreError::NotFound(ghost)
+        );
+        assert_eq!(
+            admins.lock_until(ghost, at(1)).await.unwrap_err(),
+            AdminStoreError::NotFound(ghost)
+        );
+        assert_eq!(
+            admins.reset_failed_attempts(ghost).await.unwrap_err(),
+            AdminStoreError::NotFound(ghost)
+        );
+        assert_eq!(
+            admins.record_sign_in(ghost, at(1)).await.unwrap_err(),
+            AdminStoreError::NotFound(ghost)
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_found_by_token_hash_touched_expired_and_go_with_their_admin() {
+    on_each_backend(|ctx: Ctx| async move {
+        use aviary_domain::ports::SessionStoreError;
+        use aviary_domain::values::SessionId;
+
+        let admins = ctx.db.admins();
+        let sessions = ctx.db.sessions();
+        let ada = new_admin("ada@example.com", at(0));
+        let bob = new_admin("bob@example.com", at(0));
+        admins.insert(&ada).await.unwrap();
+        admins.insert(&bob).await.unwrap();
+        let (first, first_token) = new_session(&ada, 1, at(1_000));
+        let (second, _) = new_session(&ada, 2, at(2_000));
+        let (bobs, _) = new_session(&bob, 3, at(3_000));
+        for session in [&first, &second, &bobs] {
+            sessions.create(session).await.unwrap();
+        }
+        let ghost = new_admin("ghost@example.com", at(0));
+        let (orphan, _) = new_session(&ghost, 4, at(0));
+        assert_eq!(
+            sessions.create(&orphan).await.unwrap_err(),
+            SessionStoreError::NoAdmin(ghost.id)
+        );
+
+        let presented = SessionId::of_token(first_token.expose_secret()).unwrap();
+        assert_eq!(
+            sessions.find(&presented).await.unwrap(),
+            Some(first.clone())
+        );
+        let (_, never) = SessionId::issue([5; 32]);
+        assert_eq!(sessions.find(&never).await.unwrap(), None);
+
+        sessions
+            .touch(&first.id, at(60_000), at(43_260_000))
+            .await
+            .unwrap();
+        let touched = sessions.find(&first.id).await.unwrap().unwrap();
+        assert_eq!(
+            (touched.last_seen_at, touched.expires_at),
+            (at(60_000), at(43_260_000))
+        );
+        assert_eq!(
+            (touched.created_at, &touched.csrf_token),
+            (first.created_at, &first.csrf_token)
+        );
+        sessions.touch(&never, at(1), at(2)).await.unwrap();
+
+        // Expired: second (12 h after 2 s) and bob's (12 h after 3 s), not the touched first.
+        let later = second.expires_at + chrono::Duration::seconds(5);
+        assert_eq!(sessions.delete_expired(later).await.unwrap(), 2);
+        assert!(sessions.find(&second.id).await.unwrap().is_none());
+        assert!(sessions.find(&bobs.id).await.unwrap().is_none());
+        assert!(sessions.find(&first.id).await.unwrap().is_some());
+
+        sessions.delete(&first.id).await.unwrap();
+        sessions.delete(&first.id).await.unwrap();
+        assert!(sessions.find(&first.id).await.unwrap().is_none());
+
+        for seed in 6..9 {
+            sessions
+                .create(&new_session(&ada, seed, at(5_000)).0)
+                .await
+                .unwrap();
+        }
+        let (kept, _) = new_session(&bob, 9, at(5_000));
+        sessions.create(&kept).await.unwrap();
+        assert_eq!(sessions.delete_all_of(ada.id).await.unwrap(), 3);
+        assert!(sessions.find(&kept.id).await.unwrap().is_some());
+
+        // Deleting an admin takes their sessions with it.
+        let delete = Query::delete()
+            .from_table(Alias::new("admins"))
+            .and_where(Expr::col(Alias::new("id")).eq(bob.id.as_uuid()))
+            .to_owned();
+        ctx.db.connection().execute(&delete).await.unwrap();
+        assert!(sessions.find(&kept.id).await.unwrap().is_none());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_and_session_tokens_never_reach_the_database_file() {
+    on_each_backend(|ctx: Ctx| async move {
+        let password = "CANARY-admin-password-7g8h9i";
+        let admin = new_admin("ada@example.com", at(0));
+        ctx.db.admins().insert(&admin).await.unwrap();
+        let (session, token) = new_session(&admin, 11, at(0));
+        ctx.db.sessions().create(&session).await.unwrap();
+        let bytes = sqlite_bytes(&ctx).await;
+        if ctx.sqlite_file.is_some() {
+            let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+            assert!(
+                contains(PHC.as_bytes()),
+                "the test must read the file the admin is in"
+            );
+            assert!(
+                contains(session.id.as_str().as_bytes()),
+                "the session's hash is its key"
+            );
+            assert!(
+                !contains(password.as_bytes()),
+                "a password is readable in the SQLite file"
+            );
+            assert!(
+                !contains(token.expose_secret().as_bytes()),
+                "a session token is readable in the SQLite file"
+            );
+        }
     })
     .await;
 }

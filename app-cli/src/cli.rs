@@ -47,6 +47,12 @@ pub enum Command {
     /// List and inspect sync runs and their changes.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// Create, list and revoke API keys for automation (sent as `Authorization: Bearer`).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Create and list admin users of the web UI (there are no default credentials).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
@@ -189,6 +195,39 @@ pub enum RunsCommand {
         /// The run id.
         run_id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key. It is printed once and cannot be shown again.
+    Create {
+        /// What the key is for, e.g. "CI exporter" (1 to 100 characters).
+        #[arg(long)]
+        name: String,
+    },
+    /// List API keys (their display prefixes, never the keys).
+    List,
+    /// Revoke an API key: it stops working at once.
+    Revoke {
+        /// The key's id (see `aviary key list`).
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin user. The password is read from stdin (its first line); on a terminal
+    /// it is asked for twice, without echo. At least 12 characters.
+    Create {
+        /// The admin's email address: their sign-in name.
+        #[arg(long)]
+        email: String,
+    },
+    /// List admin users (never their passwords).
+    List,
 }
 
 #[derive(Debug, Subcommand)]

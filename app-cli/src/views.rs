@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use aviary_domain::model::ApiKey;
 use aviary_domain::model::{
     ApiCounters, ChangeRecord, Department, FieldChange, Integration, Subject, SyncCounts, SyncRun,
     UserAccount,
@@ -258,5 +259,53 @@ fn compact(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// `aviary key list|revoke`: an API key without its secret (only the display prefix).
+#[derive(Debug, Serialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<&ApiKey> for ApiKeyView {
+    fn from(k: &ApiKey) -> Self {
+        Self {
+            id: k.id.to_string(),
+            name: k.name.to_string(),
+            prefix: k.prefix.to_string(),
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// `aviary admin create|list`: an admin user without their password hash.
+#[derive(Debug, Serialize)]
+pub struct AdminView {
+    pub id: String,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub failed_attempts: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl From<&aviary_domain::model::Admin> for AdminView {
+    fn from(a: &aviary_domain::model::Admin) -> Self {
+        Self {
+            id: a.id.to_string(),
+            email: a.email.to_string(),
+            created_at: a.created_at,
+            last_sign_in_at: a.last_sign_in_at,
+            failed_attempts: a.failed_attempts,
+            locked_until: a.locked_until,
+        }
     }
 }

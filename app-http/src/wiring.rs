@@ -6,13 +6,17 @@ use std::sync::Arc;
 use anyhow::Context;
 use aviary_adapters_db::{Database, MasterKey};
 use aviary_adapters_lark::LarkGateway;
+use aviary_domain::ports::PasswordHasher;
 use aviary_domain::ports::{
     Clock, DirectoryGateway, IdSource, IntegrationRepository, IntegrationStoreError,
 };
+use aviary_domain::usecases::ApiKeys;
 use aviary_domain::usecases::sync::SyncIntegration;
+use aviary_domain::usecases::{AdminAccounts, SignIn};
 use aviary_domain::usecases::{Queries, RegisterIntegration};
 use secrecy::ExposeSecret;
 
+use crate::passwords::Argon2Hasher;
 use crate::settings::Settings;
 use crate::system::{RandomIds, SystemClock};
 
@@ -26,6 +30,12 @@ pub struct Services {
     pub register: RegisterIntegration,
     pub sync: SyncIntegration,
     pub queries: Queries,
+    /// Admin users: create (CLI) and list.
+    pub admins: AdminAccounts,
+    /// Admin sign-in, server-side sessions and CSRF checks (for the web UI).
+    pub sign_in: SignIn,
+    /// API keys for automation: create, list, revoke, authenticate.
+    pub api_keys: ApiKeys,
 }
 
 impl std::fmt::Debug for Services {
@@ -133,6 +143,22 @@ impl Services {
             Arc::clone(&clock),
             Arc::clone(&ids),
         );
+        let api_keys = ApiKeys::new(database.api_keys(), Arc::clone(&clock), Arc::clone(&ids));
+        let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::owasp());
+        let admin_store = database.admins();
+        let admins = AdminAccounts::new(
+            Arc::clone(&admin_store),
+            Arc::clone(&hasher),
+            Arc::clone(&clock),
+            Arc::clone(&ids),
+        );
+        let sign_in = SignIn::new(
+            admin_store,
+            database.sessions(),
+            hasher,
+            Arc::clone(&clock),
+            Arc::clone(&ids),
+        );
         let sync = SyncIntegration::new(
             Arc::clone(&integrations),
             database.sync_store(),
@@ -150,6 +176,9 @@ impl Services {
             register,
             sync,
             queries,
+            admins,
+            sign_in,
+            api_keys,
         })
     }
 }

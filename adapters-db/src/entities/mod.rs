@@ -5,10 +5,13 @@
 
 pub mod account_departments;
 pub mod accounts;
+pub mod admins;
+pub mod api_keys;
 pub mod changes;
 pub mod departments;
 pub mod grants;
 pub mod integrations;
 pub mod oauth_logins;
+pub mod sessions;
 pub mod sync_leases;
 pub mod sync_runs;

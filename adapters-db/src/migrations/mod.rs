@@ -8,6 +8,8 @@ use crate::error::DbError;
 
 mod m20250601_000001_initial_schema;
 mod m20251125_000002_oauth_grants;
+mod m20251125_000003_api_keys;
+mod m20251125_000004_admins_sessions;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -22,7 +24,16 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20250601_000001_initial_schema::Migration),
             Box::new(m20251125_000002_oauth_grants::Migration),
+            Box::new(m20251125_000003_api_keys::Migration),
+            Box::new(m20251125_000004_admins_sessions::Migration),
         ]
+    }
+}
+
+impl Migrator {
+    /// How many migrations the schema has (what a migrated database has applied).
+    pub fn count() -> usize {
+        <Self as MigratorTrait>::migrations().len()
     }
 }
 

@@ -2,10 +2,12 @@
 //! renders the result. Errors become one line on stderr and a non-zero exit.
 
 mod accounts;
+mod admin;
 mod db;
 mod demo;
 mod departments;
 mod integration;
+mod key;
 mod runs;
 mod simulator;
 mod sync;
@@ -34,6 +36,9 @@ impl Ctx {
 
 /// Exit codes beyond 0 (success) and 1 (error); clap uses 2 for usage errors.
 pub mod exit {
+    /// Bad usage, as clap reports it; also a confirmation that cannot be asked (no terminal)
+    /// and was not given with `--yes`.
+    pub const USAGE: u8 = 2;
     /// A sync run failed.
     pub const RUN_FAILED: u8 = 3;
     /// A sync run was held: removals above the threshold need confirmation.
@@ -60,6 +65,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Accounts(command) => accounts::run(&ctx, command).await,
         Command::Departments(command) => departments::run(&ctx, command).await,
         Command::Runs(command) => runs::run(&ctx, command).await,
+        Command::Key(command) => key::run(&ctx, command).await,
+        Command::Admin(command) => admin::run(&ctx, command).await,
         Command::Db(command) => db::run(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Simulator(_) => unreachable_simulator(),

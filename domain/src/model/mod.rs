@@ -1,15 +1,23 @@
 //! Entities of the domain: integrations, accounts, departments, sync runs and recorded changes.
 
 mod account;
+mod admin;
+mod api_key;
 mod change;
 mod department;
 mod grant;
 mod integration;
 mod run;
+mod session;
 
 pub use account::{AccountState, AccountStatus, Role, StatusFlags, UserAccount, UserProfile};
+pub use admin::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES};
+pub use api_key::ApiKey;
 pub use change::{ChangeKind, ChangeRecord, FieldChange, Subject, field_changes};
 pub use department::{Department, DepartmentState};
 pub use grant::{AuthorizedUser, Grant, LOGIN_TIMEOUT_MINUTES, PendingLogin, TokenSet};
 pub use integration::{Integration, IntegrationStatus, Region, TenantInfo, UnknownValue};
 pub use run::{ApiCounters, EntityCounts, RunStatus, RunTrigger, SyncCounts, SyncRun};
+pub use session::{
+    SESSION_ABSOLUTE_DAYS, SESSION_IDLE_HOURS, SESSION_TOUCH_INTERVAL_SECS, Session,
+};

@@ -1,14 +1,20 @@
 //! Ports: the contracts between the domain and the outside world (adapters implement them).
 
+mod admins;
+mod api_keys;
 mod clock;
 mod directory;
 mod grants;
 mod integrations;
 mod oauth;
+mod passwords;
 mod progress;
 mod read_model;
+mod sessions;
 mod sync_store;
 
+pub use admins::{AdminStore, AdminStoreError};
+pub use api_keys::{ApiKeyStore, ApiKeyStoreError};
 pub use clock::{Clock, IdSource};
 pub use directory::{
     ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
@@ -17,10 +23,16 @@ pub use directory::{
 pub use grants::{GrantStore, GrantStoreError};
 pub use integrations::{IntegrationRepository, IntegrationStoreError};
 pub use oauth::{AuthorizeRequest, IssuedTokens, OAuthError, OAuthGateway};
+pub use passwords::{PasswordHashError, PasswordHasher};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
 pub use read_model::{AccountQuery, QueryError, ReadModel};
+pub use sessions::{SessionStore, SessionStoreError};
 pub use sync_store::{Lease, StoredHash, SyncStore, SyncStoreError, WriteBatch};
 
+#[cfg(any(test, feature = "mock"))]
+pub use admins::MockAdminStore;
+#[cfg(any(test, feature = "mock"))]
+pub use api_keys::MockApiKeyStore;
 #[cfg(any(test, feature = "mock"))]
 pub use clock::{MockClock, MockIdSource};
 #[cfg(any(test, feature = "mock"))]
@@ -32,6 +44,10 @@ pub use integrations::MockIntegrationRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use oauth::MockOAuthGateway;
 #[cfg(any(test, feature = "mock"))]
+pub use passwords::MockPasswordHasher;
+#[cfg(any(test, feature = "mock"))]
 pub use read_model::MockReadModel;
+#[cfg(any(test, feature = "mock"))]
+pub use sessions::MockSessionStore;
 #[cfg(any(test, feature = "mock"))]
 pub use sync_store::MockSyncStore;

@@ -1,4 +1,4 @@
-//! Aviary's own identifiers (UUIDs) for integrations and sync runs.
+//! Aviary's own identifiers (UUIDs) for integrations, sync runs and API keys.
 
 use std::fmt;
 use std::str::FromStr;
@@ -50,4 +50,12 @@ uuid_id!(
 uuid_id!(
     /// Identifies one sync run.
     RunId
+);
+uuid_id!(
+    /// Identifies one admin user of the web UI.
+    AdminId
+);
+uuid_id!(
+    /// Identifies one API key (safe to show; the key itself is secret).
+    ApiKeyId
 );

@@ -1,5 +1,7 @@
 //! End-to-end tests: the real `aviary` binary against an in-process simulated Lark tenant.
 
+mod admins;
+mod api_keys;
 mod bad_input;
 mod faults;
 mod first_sync;

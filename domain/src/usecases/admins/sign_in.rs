@@ -1,0 +1,260 @@
+//! `SignIn`: password sign-in with throttling, session checks with a sliding idle expiry,
+//! CSRF checks, and sign-out. See the module docs for what the errors deliberately hide.
+
+use std::sync::{Arc, OnceLock};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::model::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES, Session};
+use crate::ports::{AdminStore, Clock, IdSource, PasswordHasher, SessionStore};
+use crate::values::{AdminId, CsrfToken, EmailAddress, Password, PasswordHash, SessionId};
+
+/// Why a sign-in failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown email, wrong password or locked account — deliberately indistinguishable.
+    #[error(
+        "wrong email or password (after {MAX_FAILED_SIGN_INS} failed attempts in a row an account is locked for {SIGN_IN_LOCK_MINUTES} minutes)"
+    )]
+    InvalidCredentials,
+    /// The store or the hasher failed; the credentials may be fine.
+    #[error("cannot sign in right now: {0}")]
+    Unavailable(String),
+}
+
+/// Why a session token was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// Malformed, unknown or expired — deliberately indistinguishable: sign in again.
+    #[error("not signed in, or the session has expired")]
+    Unauthenticated,
+    /// The store failed; the session may be fine.
+    #[error("cannot check the session: {0}")]
+    Unavailable(String),
+}
+
+/// A state-changing request did not carry its session's CSRF token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the form has expired or did not come from Aviary: reload the page and try again")]
+pub struct CsrfMismatch;
+
+fn sign_in_unavailable(err: impl std::fmt::Display) -> SignInError {
+    SignInError::Unavailable(err.to_string())
+}
+
+fn session_unavailable(err: impl std::fmt::Display) -> SessionError {
+    SessionError::Unavailable(err.to_string())
+}
+
+/// Signs admins in and out and checks their sessions.
+#[derive(Clone)]
+pub struct SignIn {
+    admins: Arc<dyn AdminStore>,
+    sessions: Arc<dyn SessionStore>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    /// Verified against when the email is unknown; made once per process with the hasher's
+    /// own parameters, so it costs exactly what a real verification costs.
+    dummy: Arc<OnceLock<PasswordHash>>,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn").finish_non_exhaustive()
+    }
+}
+
+impl SignIn {
+    pub fn new(
+        admins: Arc<dyn AdminStore>,
+        sessions: Arc<dyn SessionStore>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+    ) -> Self {
+        Self {
+            admins,
+            sessions,
+            hasher,
+            clock,
+            ids,
+            dummy: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Makes the dummy hash now (e.g. when a server starts), so that not even the first
+    /// sign-in with an unknown email takes longer than one with a known email.
+    ///
+    /// # Errors
+    /// `Unavailable` when the hasher fails.
+    pub async fn prepare(&self) -> Result<(), SignInError> {
+        self.dummy_hash().await.map(drop)
+    }
+
+    async fn dummy_hash(&self) -> Result<PasswordHash, SignInError> {
+        if let Some(hash) = self.dummy.get() {
+            return Ok(hash.clone());
+        }
+        let random = SecretString::from(URL_SAFE_NO_PAD.encode(self.ids.random_256()));
+        let password = Password::parse(random).map_err(sign_in_unavailable)?;
+        let hash = self
+            .hasher
+            .hash(&password)
+            .await
+            .map_err(sign_in_unavailable)?;
+        // Two first callers may both hash; either result serves.
+        Ok(self.dummy.get_or_init(|| hash).clone())
+    }
+
+    /// Checks the credentials and starts a session. Returns the session and its token (the
+    /// cookie value; only its hash is stored). After [`MAX_FAILED_SIGN_INS`] failures in a
+    /// row the account is locked for [`SIGN_IN_LOCK_MINUTES`] minutes; while locked, even the
+    /// right password is refused with the same error.
+    ///
+    /// # Errors
+    /// `InvalidCredentials` (see above) or `Unavailable`.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<(Session, SecretString), SignInError> {
+        let now = self.clock.now();
+        let admin = match EmailAddress::parse(email) {
+            Ok(email) => self
+                .admins
+                .find_by_email(&email)
+                .await
+                .map_err(sign_in_unavailable)?,
+            Err(_) => None,
+        };
+        let Some(admin) = admin else {
+            // The same work as for a known email: timing does not reveal which exist.
+            let dummy = self.dummy_hash().await?;
+            self.hasher
+                .verify(password, &dummy)
+                .await
+                .map_err(sign_in_unavailable)?;
+            return Err(SignInError::InvalidCredentials);
+        };
+        let right = self
+            .hasher
+            .verify(password, &admin.password_hash)
+            .await
+            .map_err(sign_in_unavailable)?;
+        if admin.is_locked_at(now) {
+            // Neither counted nor revealed: see the module docs.
+            return Err(SignInError::InvalidCredentials);
+        }
+        if !right {
+            let failures = self
+                .admins
+                .record_failed_attempt(admin.id)
+                .await
+                .map_err(sign_in_unavailable)?;
+            if failures >= MAX_FAILED_SIGN_INS {
+                self.admins
+                    .lock_until(admin.id, Admin::lock_ends(now))
+                    .await
+                    .map_err(sign_in_unavailable)?;
+            }
+            return Err(SignInError::InvalidCredentials);
+        }
+        self.admins
+            .record_sign_in(admin.id, now)
+            .await
+            .map_err(sign_in_unavailable)?;
+        // Housekeeping where it is cheap: sign-ins are rare, expired sessions pile up.
+        self.sessions
+            .delete_expired(now)
+            .await
+            .map_err(sign_in_unavailable)?;
+        let (token, id) = SessionId::issue(self.ids.random_256());
+        let csrf = CsrfToken::from_random(self.ids.random_256());
+        let session = Session::start(id, admin.id, csrf, now);
+        self.sessions
+            .create(&session)
+            .await
+            .map_err(sign_in_unavailable)?;
+        Ok((session, token))
+    }
+
+    /// The admin and session a token belongs to. Activity slides the idle expiry, at most
+    /// once a minute, never past the absolute one. An expired session is deleted.
+    ///
+    /// # Errors
+    /// `Unauthenticated` for a malformed, unknown or expired token, `Unavailable` otherwise.
+    pub async fn authenticate(
+        &self,
+        token: &SecretString,
+    ) -> Result<(Admin, Session), SessionError> {
+        let id = SessionId::of_token(token.expose_secret())
+            .map_err(|_| SessionError::Unauthenticated)?;
+        let mut session = self
+            .sessions
+            .find(&id)
+            .await
+            .map_err(session_unavailable)?
+            .ok_or(SessionError::Unauthenticated)?;
+        let now = self.clock.now();
+        if session.is_expired_at(now) {
+            self.sessions
+                .delete(&id)
+                .await
+                .map_err(session_unavailable)?;
+            return Err(SessionError::Unauthenticated);
+        }
+        let admin = self
+            .admins
+            .get(session.admin_id)
+            .await
+            .map_err(session_unavailable)?
+            .ok_or(SessionError::Unauthenticated)?;
+        if session.due_for_touch_at(now) {
+            let expires_at = session.deadline_after_activity_at(now);
+            self.sessions
+                .touch(&id, now, expires_at)
+                .await
+                .map_err(session_unavailable)?;
+            session.last_seen_at = now;
+            session.expires_at = expires_at;
+        }
+        Ok((admin, session))
+    }
+
+    /// Checks the CSRF token a state-changing request submitted, in constant time.
+    ///
+    /// # Errors
+    /// [`CsrfMismatch`] unless it is the session's token.
+    pub fn verify_csrf(&self, session: &Session, submitted: &str) -> Result<(), CsrfMismatch> {
+        if session.csrf_token.matches(submitted) {
+            Ok(())
+        } else {
+            Err(CsrfMismatch)
+        }
+    }
+
+    /// Ends the session of a token; a malformed or unknown token is already signed out.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store fails.
+    pub async fn sign_out(&self, token: &SecretString) -> Result<(), SessionError> {
+        let Ok(id) = SessionId::of_token(token.expose_secret()) else {
+            return Ok(());
+        };
+        self.sessions.delete(&id).await.map_err(session_unavailable)
+    }
+
+    /// Ends every session of an admin; returns how many there were.
+    ///
+    /// # Errors
+    /// `Unavailable` when the store fails.
+    pub async fn sign_out_everywhere(&self, admin: AdminId) -> Result<u64, SessionError> {
+        self.sessions
+            .delete_all_of(admin)
+            .await
+            .map_err(session_unavailable)
+    }
+}
