@@ -277,6 +277,14 @@ impl Database {
         &self.shared.conn
     }
 
+    /// Checks that the database answers (readiness probes).
+    ///
+    /// # Errors
+    /// [`DbError::Backend`] when it does not.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.shared.conn.ping().await.map_err(DbError::from)
+    }
+
     /// Closes the pool (SQLite: checkpoints the WAL).
     ///
     /// # Errors

@@ -56,6 +56,8 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Serve the JSON API (and health checks) until Ctrl-C.
+    Serve(ServeArgs),
     /// Run a simulated Lark tenant (for trying Aviary out and for tests).
     Simulator(SimulatorArgs),
     /// Start a simulated tenant, connect it as integration "demo", sync it and show the result.
@@ -242,6 +244,16 @@ pub enum DbCommand {
         #[arg(long)]
         new_key_stdin: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default: http.host, 127.0.0.1).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to listen on (default: http.port, 8080; 0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,8 @@ mod cli;
 mod commands;
 mod output;
 mod progress;
-mod views;
+
+use aviary_app_http::views;
 
 use std::process::ExitCode;
 

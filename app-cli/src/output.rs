@@ -34,34 +34,10 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
     writeln!(std::io::stdout().lock(), "{table}").context("cannot write to stdout")
 }
 
-/// Spreadsheet programs execute cells starting with these; prefix them so exported evidence
-/// cannot run formulas. `+`/`-` followed by a digit (phone numbers) stay as they are.
-fn defuse(cell: &str) -> String {
-    let mut chars = cell.chars();
-    let first = chars.next();
-    let second = chars.next();
-    let dangerous = match first {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !second.is_some_and(|c| c.is_ascii_digit()),
-        _ => false,
-    };
-    if dangerous {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
-}
-
 /// Prints CSV with a header row.
 pub fn csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
-    writer.write_record(header).context("cannot write CSV")?;
-    for row in rows {
-        writer
-            .write_record(row.iter().map(|cell| defuse(cell)))
-            .context("cannot write CSV")?;
-    }
-    writer.flush().context("cannot write CSV")
+    aviary_app_http::views::csv::write(std::io::stdout().lock(), header, rows)
+        .context("cannot write CSV")
 }
 
 /// Renders rows in the chosen format; JSON uses the serialisable views instead of the rows.
@@ -80,18 +56,4 @@ pub fn render<T: Serialize>(
 
 pub fn opt(value: Option<&str>) -> String {
     value.unwrap_or("").to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::defuse;
-
-    #[test]
-    fn formulas_are_defused_but_phone_numbers_are_not() {
-        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(defuse("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(defuse("+4144668180"), "+4144668180");
-        assert_eq!(defuse("-x"), "'-x");
-        assert_eq!(defuse("Ann"), "Ann");
-    }
 }

@@ -4,12 +4,14 @@ use std::process::ExitCode;
 
 use aviary_domain::model::{AccountStatus, Role};
 use aviary_domain::usecases::{AccountFilter, QueriesError};
-use serde::Serialize;
 
 use crate::cli::{AccountsCommand, AccountsListArgs, OutputFormat};
 use crate::commands::Ctx;
 use crate::output;
-use crate::views::{AccountView, ChangeView, department_names, describe_fields};
+use crate::views::csv::{ACCOUNT_HEADER, account_row};
+use crate::views::{
+    AccountView, AccountWithHistoryView, ChangeView, department_names, describe_fields,
+};
 
 pub async fn run(ctx: &Ctx, command: AccountsCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -21,27 +23,6 @@ pub async fn run(ctx: &Ctx, command: AccountsCommand) -> anyhow::Result<ExitCode
     }
 }
 
-const HEADER: &[&str] = &[
-    "open_id",
-    "union_id",
-    "user_id",
-    "name",
-    "en_name",
-    "email",
-    "enterprise_email",
-    "mobile",
-    "status",
-    "roles",
-    "departments",
-    "department_ids",
-    "primary_department_id",
-    "designation",
-    "employee_no",
-    "employee_type",
-    "leader_open_id",
-    "removed_at",
-];
-
 const TABLE_HEADER: &[&str] = &[
     "OPEN_ID",
     "NAME",
@@ -51,37 +32,6 @@ const TABLE_HEADER: &[&str] = &[
     "DEPARTMENTS",
     "DESIGNATION",
 ];
-
-fn csv_row(v: &AccountView) -> Vec<String> {
-    vec![
-        v.open_id.clone(),
-        output::opt(v.union_id.as_deref()),
-        output::opt(v.user_id.as_deref()),
-        output::opt(v.name.as_deref()),
-        output::opt(v.en_name.as_deref()),
-        output::opt(v.email.as_deref()),
-        output::opt(v.enterprise_email.as_deref()),
-        output::opt(v.mobile.as_deref()),
-        v.status.to_owned(),
-        v.roles.join(";"),
-        v.departments
-            .iter()
-            .map(|d| d.display())
-            .collect::<Vec<_>>()
-            .join(";"),
-        v.departments
-            .iter()
-            .map(|d| d.id.clone())
-            .collect::<Vec<_>>()
-            .join(";"),
-        output::opt(v.primary_department_id.as_deref()),
-        output::opt(v.designation.as_deref()),
-        output::opt(v.employee_no.as_deref()),
-        v.employee_type.map(|t| t.to_string()).unwrap_or_default(),
-        output::opt(v.leader_open_id.as_deref()),
-        v.removed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-    ]
-}
 
 pub fn table_row(v: &AccountView) -> Vec<String> {
     let removed = if v.removed_at.is_some() {
@@ -108,7 +58,7 @@ pub fn table_row(v: &AccountView) -> Vec<String> {
 pub fn print_accounts(format: OutputFormat, views: &[AccountView]) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => output::json(views),
-        OutputFormat::Csv => output::csv(HEADER, views.iter().map(csv_row).collect()),
+        OutputFormat::Csv => output::csv(ACCOUNT_HEADER, views.iter().map(account_row).collect()),
         OutputFormat::Table => output::table(TABLE_HEADER, views.iter().map(table_row).collect()),
     }
 }
@@ -146,14 +96,6 @@ async fn list(ctx: &Ctx, args: AccountsListArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{} accounts", views.len());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Serialize)]
-struct AccountWithHistoryView {
-    integration_id: String,
-    #[serde(flatten)]
-    account: AccountView,
-    history: Vec<ChangeView>,
 }
 
 async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -196,7 +138,7 @@ async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Re
     };
     match ctx.output {
         OutputFormat::Json => output::json(&view)?,
-        OutputFormat::Csv => output::csv(HEADER, vec![csv_row(&view.account)])?,
+        OutputFormat::Csv => output::csv(ACCOUNT_HEADER, vec![account_row(&view.account)])?,
         OutputFormat::Table => {
             output::table(TABLE_HEADER, vec![table_row(&view.account)])?;
             say!("history of {open_id} in \"{}\":", integration.label)?;

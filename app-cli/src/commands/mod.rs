@@ -9,6 +9,7 @@ mod departments;
 mod integration;
 mod key;
 mod runs;
+mod serve;
 mod simulator;
 mod sync;
 
@@ -51,7 +52,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Simulator(args) = cli.command {
         return simulator::run(args).await;
     }
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Command::Serve(args) = &cli.command {
+        serve::override_address(&mut settings, args);
+    }
     let services = Services::build(settings)
         .await
         .context("cannot start Aviary")?;
@@ -69,6 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(command) => admin::run(&ctx, command).await,
         Command::Db(command) => db::run(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
+        Command::Serve(_) => serve::run(ctx).await,
         Command::Simulator(_) => unreachable_simulator(),
     }
 }

@@ -4,12 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use aviary_domain::values::RunId;
-use serde::Serialize;
 
 use crate::cli::{OutputFormat, RunsCommand};
 use crate::commands::Ctx;
 use crate::output;
-use crate::views::{ChangeView, RunView, describe_fields};
+use crate::views::{ChangeView, RunView, RunWithChangesView, describe_fields};
 
 const HEADER: &[&str] = &[
     "id",
@@ -40,13 +39,6 @@ fn row(v: &RunView) -> Vec<String> {
     ]
 }
 
-#[derive(Serialize)]
-struct RunWithChanges {
-    #[serde(flatten)]
-    run: RunView,
-    changes: Vec<ChangeView>,
-}
-
 pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<ExitCode> {
     match command {
         RunsCommand::List { selector, limit } => {
@@ -62,7 +54,7 @@ pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<ExitCode> {
                 .parse()
                 .with_context(|| format!("\"{run_id}\" is not a run id"))?;
             let (run, changes) = ctx.services.queries.run(id).await?;
-            let view = RunWithChanges {
+            let view = RunWithChangesView {
                 run: RunView::from(&run),
                 changes: changes.iter().map(ChangeView::from).collect(),
             };

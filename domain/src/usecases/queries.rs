@@ -114,6 +114,21 @@ impl Queries {
         integration: IntegrationId,
         filter: &AccountFilter,
     ) -> Result<Vec<UserAccount>, QueriesError> {
+        self.accounts_page(integration, filter, None, None).await
+    }
+
+    /// One keyset page of [`Queries::accounts`]: at most `limit` accounts whose `open_id`
+    /// sorts after `after`, ordered by `open_id`.
+    ///
+    /// # Errors
+    /// As [`Queries::accounts`].
+    pub async fn accounts_page(
+        &self,
+        integration: IntegrationId,
+        filter: &AccountFilter,
+        after: Option<OpenId>,
+        limit: Option<u64>,
+    ) -> Result<Vec<UserAccount>, QueriesError> {
         let departments = match &filter.department {
             None => None,
             Some(key) => {
@@ -133,6 +148,8 @@ impl Queries {
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty()),
             include_removed: filter.include_removed,
+            after,
+            limit,
             ..AccountQuery::all(integration)
         };
         Ok(self.read.accounts(&query).await?)
@@ -251,6 +268,32 @@ mod tests {
         };
         Queries::new(Arc::new(read))
             .accounts(IntegrationId::from_uuid(uuid::Uuid::nil()), &filter)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_page_asks_the_store_for_accounts_after_the_cursor() {
+        let mut read = MockReadModel::new();
+        read.expect_accounts()
+            .withf(|q| {
+                q.after.as_ref().map(OpenId::as_str) == Some("ou_b")
+                    && q.limit == Some(3)
+                    && q.status == Some(AccountStatus::Active)
+            })
+            .times(1)
+            .returning(|_| Ok(Vec::new()));
+        let filter = AccountFilter {
+            status: Some(AccountStatus::Active),
+            ..Default::default()
+        };
+        Queries::new(Arc::new(read))
+            .accounts_page(
+                IntegrationId::from_uuid(uuid::Uuid::nil()),
+                &filter,
+                Some(OpenId::parse("ou_b").unwrap()),
+                Some(3),
+            )
             .await
             .unwrap();
     }

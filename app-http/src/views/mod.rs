@@ -1,5 +1,9 @@
-//! Stable output shapes of the CLI (`--output json` is a contract scripts rely on): plain
-//! serialisable views of the domain's entities. Secrets never appear here.
+//! Stable JSON shapes shared by the CLI (`--output json`) and the HTTP API, a contract
+//! scripts rely on: plain serialisable views of the domain's entities. Secrets never appear
+//! here.
+
+pub mod csv;
+pub mod tree;
 
 use std::collections::HashMap;
 
@@ -221,6 +225,23 @@ impl From<&SyncRun> for RunView {
             error: r.error.clone(),
         }
     }
+}
+
+/// `aviary accounts show`, `GET …/accounts/{open_id}`: an account with its change history.
+#[derive(Debug, Serialize)]
+pub struct AccountWithHistoryView {
+    pub integration_id: String,
+    #[serde(flatten)]
+    pub account: AccountView,
+    pub history: Vec<ChangeView>,
+}
+
+/// `aviary runs show`, `GET /api/v1/runs/{run_id}`: a run with the changes it recorded.
+#[derive(Debug, Serialize)]
+pub struct RunWithChangesView {
+    #[serde(flatten)]
+    pub run: RunView,
+    pub changes: Vec<ChangeView>,
 }
 
 /// `aviary sync --output json`: the run plus what only a live run knows.

@@ -1,0 +1,43 @@
+//! API-key authentication of every `/api/v1` route: `Authorization: Bearer avk_…` checked by
+//! `ApiKeys::authenticate`. Missing, malformed, unknown and revoked keys get the same 401.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
+
+use super::error::ApiError;
+use crate::wiring::Services;
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive), if well formed.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+async fn authenticate(req: &ServiceRequest) -> Result<(), ApiError> {
+    let services = req.app_data::<web::Data<Services>>().ok_or_else(|| {
+        tracing::error!("the API is mounted without its services");
+        ApiError::internal()
+    })?;
+    let token = bearer(req.headers()).ok_or_else(ApiError::unauthorized)?;
+    services.api_keys.authenticate(token).await?;
+    Ok(())
+}
+
+/// Middleware: answers the JSON error itself (so the outer middleware still adds its
+/// headers) unless the request carries an active API key.
+pub async fn require_api_key(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    match authenticate(&req).await {
+        Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
+        Err(err) => Ok(req
+            .into_response(err.error_response())
+            .map_into_right_body()),
+    }
+}

@@ -1,0 +1,136 @@
+//! The HTTP server: the actix `App` built from `Services` (health, readiness, the JSON API),
+//! security headers on every response, request logging without secrets, and running it on
+//! the configured address until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::api::{self, ApiError};
+use crate::wiring::Services;
+
+/// Logs method, path (never the query string, which may carry search terms), status and
+/// duration at debug level; headers (API keys) are never logged.
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+    let response = next.call(req).await;
+    let status = response.as_ref().map_or_else(
+        |err| err.as_response_error().status_code().as_u16(),
+        |res| res.status().as_u16(),
+    );
+    tracing::debug!(
+        %method,
+        %path,
+        status,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers a trivial query.
+async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
+    match services.database.ping().await {
+        Ok(()) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            Err(ApiError::database_unavailable())
+        }
+    }
+}
+
+/// The whole application over `services`.
+pub fn app(
+    services: Services,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (path_config, query_config) = api::extractor_config();
+    App::new()
+        .app_data(web::Data::new(services))
+        .app_data(path_config)
+        .app_data(query_config)
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .configure(api::configure)
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "no-referrer"))
+                .add(("Cache-Control", "no-store")),
+        )
+        .wrap(from_fn(log_request))
+}
+
+/// A server bound to its address, not yet running.
+pub struct Bound {
+    server: Server,
+    addrs: Vec<SocketAddr>,
+}
+
+/// Binds the server on `host:port` (port 0 picks a free port).
+///
+/// # Errors
+/// When the address cannot be bound.
+pub fn bind(services: Services, host: &str, port: u16) -> std::io::Result<Bound> {
+    let server = HttpServer::new(move || app(services.clone()))
+        .disable_signals()
+        .bind((host, port))?;
+    let addrs = server.addrs();
+    Ok(Bound {
+        server: server.run(),
+        addrs,
+    })
+}
+
+impl std::fmt::Debug for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bound")
+            .field("addrs", &self.addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bound {
+    /// The bound addresses.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight and returns.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            shutdown.await;
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}

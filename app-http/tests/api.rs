@@ -1,0 +1,630 @@
+//! The HTTP server and its JSON API through `actix_web::test`: every route, filter, page,
+//! export and error mapping, against real services on a temporary SQLite installation seeded
+//! through the real use cases from an in-process simulated Lark tenant.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test;
+use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+use aviary_app_http::server::app;
+use aviary_app_http::views::csv::ACCOUNT_HEADER;
+use aviary_app_http::{Services, Settings};
+use aviary_domain::model::{AccountStatus, Integration, Region, Role, RunTrigger};
+use aviary_domain::ports::NoProgress;
+use aviary_domain::usecases::sync::SyncRequest;
+use aviary_domain::usecases::{AccountFilter, NewIntegration};
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+/// A seeded installation: 40 users synced twice (one frozen and one deleted in between).
+struct Fixture {
+    _dir: tempfile::TempDir,
+    _simulator: SimulatorHandle,
+    services: Services,
+    integration: Integration,
+    /// A working API key (`Bearer` token).
+    key: String,
+    app_secret: String,
+    frozen: String,
+    deleted: String,
+}
+
+async fn sync(services: &Services, integration: &Integration) {
+    let request = SyncRequest {
+        integration: integration.id,
+        trigger: RunTrigger::Manual,
+        dry_run: false,
+        confirm_removals: false,
+        rate_limits: None,
+    };
+    let report = services.sync.execute(&request, &NoProgress).await.unwrap();
+    assert_eq!(report.run.status.as_str(), "succeeded", "{report:?}");
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::load(None).unwrap();
+    settings.data.dir = dir.path().join("aviary-data");
+    settings.database.url = SecretString::from(String::new());
+    settings.secrets.master_key = Some(SecretString::from(
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+    ));
+    settings.lark.pacing = false;
+    let services = Services::build(settings).await.unwrap();
+
+    let config = SimulatorConfig {
+        users: 40,
+        departments: 6,
+        seed: 11,
+        rate_limits: false,
+        ..SimulatorConfig::default()
+    };
+    let simulator = Simulator::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap();
+    let app_secret = simulator.app_secret();
+    let integration = services
+        .register
+        .execute(NewIntegration {
+            label: "acme".into(),
+            region: Region::Lark,
+            base_url: Some(simulator.base_url()),
+            app_id: simulator.app_id(),
+            app_secret: SecretString::from(app_secret.clone()),
+            verify: true,
+            rate_limits: None,
+        })
+        .await
+        .unwrap();
+    sync(&services, &integration).await;
+    let tenant = simulator.tenant();
+    let users = tenant.users();
+    let frozen = users[3].open_id.clone();
+    let deleted = users[5].open_id.clone();
+    tenant.freeze_user(&frozen).unwrap();
+    tenant.delete_user(&deleted).unwrap();
+    sync(&services, &integration).await;
+
+    let key = services.api_keys.create("api tests").await.unwrap();
+    Fixture {
+        _dir: dir,
+        _simulator: simulator,
+        services,
+        integration,
+        key: key.secret.expose_secret().to_owned(),
+        app_secret,
+        frozen,
+        deleted,
+    }
+}
+
+/// A response, read whole.
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    async fn read<B: MessageBody>(res: ServiceResponse<B>) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = test::read_body(res).await;
+        Self {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    #[track_caller]
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Panics unless this is the JSON error shape with `status` and `code`.
+    #[track_caller]
+    fn error(&self, status: StatusCode, code: &str) -> String {
+        assert_eq!(self.status, status, "{}", self.body);
+        let body = self.json();
+        assert_eq!(body["error"]["code"], code, "{}", self.body);
+        let message = body["error"]["message"].as_str().unwrap().to_owned();
+        assert!(!message.is_empty());
+        assert_eq!(body.as_object().unwrap().len(), 1);
+        assert_eq!(body["error"].as_object().unwrap().len(), 2);
+        message
+    }
+}
+
+/// Sends a request (`$req`: a `TestRequest`), checks that the body holds no secret and that
+/// the security headers are there, and reads it.
+macro_rules! send {
+    ($fx:expr, $app:expr, $req:expr) => {{
+        let res = Resp::read(test::call_service($app, $req.to_request()).await).await;
+        assert!(!res.body.contains(&$fx.app_secret), "app secret leaked");
+        assert!(!res.body.contains(&$fx.key), "API key leaked");
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(res.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(res.header("cache-control"), Some("no-store"));
+        res
+    }};
+}
+
+/// GET `$uri` with the fixture's API key.
+macro_rules! get {
+    ($fx:expr, $app:expr, $uri:expr) => {{
+        let uri: &str = &$uri;
+        send!(
+            $fx,
+            $app,
+            test::TestRequest::get()
+                .uri(uri)
+                .insert_header(("Authorization", format!("Bearer {}", $fx.key)))
+        )
+    }};
+}
+
+fn base(fx: &Fixture) -> String {
+    format!("/api/v1/integrations/{}", fx.integration.id)
+}
+
+fn open_ids(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["open_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn health_and_readiness_answer_without_a_key() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let health = send!(fx, &app, test::TestRequest::get().uri("/healthz"));
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json(), serde_json::json!({"status": "ok"}));
+    let ready = send!(fx, &app, test::TestRequest::get().uri("/readyz"));
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.json()["status"], "ready");
+}
+
+#[actix_web::test]
+async fn a_closed_database_is_503_for_readiness_and_the_api() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    fx.services.database.clone().close().await.unwrap();
+    send!(fx, &app, test::TestRequest::get().uri("/readyz"))
+        .error(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable");
+    get!(fx, &app, "/api/v1/integrations")
+        .error(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable");
+    // Liveness does not depend on the database.
+    let health = send!(fx, &app, test::TestRequest::get().uri("/healthz"));
+    assert_eq!(health.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn every_refused_key_gets_the_same_401() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let revoked = fx.services.api_keys.create("revoked").await.unwrap();
+    fx.services.api_keys.revoke(revoked.key.id).await.unwrap();
+    let revoked = format!("Bearer {}", revoked.secret.expose_secret());
+    let unknown = format!("Bearer avk_{}", "A".repeat(43));
+    let attempts: Vec<Option<String>> = vec![
+        None,
+        Some("Basic dXNlcjpwYXNz".into()),
+        Some("Bearer".into()),
+        Some("Bearer not-a-key".into()),
+        Some(fx.key.clone()),
+        Some(unknown),
+        Some(revoked),
+    ];
+    let mut bodies = Vec::new();
+    for attempt in attempts {
+        let mut req = test::TestRequest::get().uri("/api/v1/integrations");
+        if let Some(value) = &attempt {
+            req = req.insert_header(("Authorization", value.as_str()));
+        }
+        let res = send!(fx, &app, req);
+        res.error(StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_eq!(
+            res.header("www-authenticate"),
+            Some("Bearer"),
+            "{attempt:?}"
+        );
+        bodies.push(res.body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    // The same key with its scheme works.
+    assert_eq!(
+        get!(fx, &app, "/api/v1/integrations").status,
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn integrations_are_listed_and_found_by_id_or_label() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let list = get!(fx, &app, "/api/v1/integrations");
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let items = list.json()["items"].clone();
+    assert_eq!(items.as_array().unwrap().len(), 1);
+    assert_eq!(items[0]["id"], fx.integration.id.to_string());
+    assert_eq!(items[0]["label"], "acme");
+    for key in [fx.integration.id.to_string(), "acme".to_owned()] {
+        let one = get!(fx, &app, format!("/api/v1/integrations/{key}"));
+        assert_eq!(one.status, StatusCode::OK);
+        assert_eq!(one.json(), items[0]);
+    }
+    get!(fx, &app, "/api/v1/integrations/nope")
+        .error(StatusCode::NOT_FOUND, "integration_not_found");
+    get!(
+        fx,
+        &app,
+        "/api/v1/integrations/00000000-0000-0000-0000-000000000000/accounts"
+    )
+    .error(StatusCode::NOT_FOUND, "integration_not_found");
+}
+
+#[actix_web::test]
+async fn account_pages_follow_the_cursor_and_deep_pages_are_slices_of_the_full_list() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let full = get!(fx, &app, format!("{}/accounts?limit=500", base(&fx))).json();
+    assert!(full["next_cursor"].is_null());
+    let all = open_ids(&full["items"]);
+    assert_eq!(all.len(), 39, "40 users, one removed");
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(all, sorted, "ordered by open_id");
+    // The default page is 50: everything here.
+    assert_eq!(
+        open_ids(&get!(fx, &app, format!("{}/accounts", base(&fx))).json()["items"]),
+        all
+    );
+
+    let mut collected = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let uri = match &cursor {
+            None => format!("{}/accounts?limit=7", base(&fx)),
+            Some(c) => format!("{}/accounts?limit=7&cursor={c}", base(&fx)),
+        };
+        let page = get!(fx, &app, uri).json();
+        let ids = open_ids(&page["items"]);
+        assert_eq!(
+            ids[..],
+            all[pages * 7..(pages * 7 + ids.len())],
+            "page {pages}"
+        );
+        collected.extend(ids);
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                assert!(!next.contains("ou_"), "the cursor is opaque");
+                cursor = Some(next.to_owned());
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 6);
+    assert_eq!(collected, all);
+}
+
+#[actix_web::test]
+async fn account_filters_match_the_cli_use_case() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let departments = fx
+        .services
+        .queries
+        .departments(fx.integration.id, false)
+        .await
+        .unwrap();
+    let department = departments
+        .iter()
+        .find(|d| {
+            d.state
+                .parent_id
+                .as_ref()
+                .is_some_and(|p| p.as_str() == "0")
+        })
+        .unwrap();
+    let department_name = department.state.name.clone().unwrap();
+    let cases: Vec<(String, AccountFilter)> = vec![
+        (
+            "status=suspended".into(),
+            AccountFilter {
+                status: Some(AccountStatus::Suspended),
+                ..AccountFilter::default()
+            },
+        ),
+        (
+            "role=tenant_admin".into(),
+            AccountFilter {
+                role: Some(Role::TenantAdmin),
+                ..AccountFilter::default()
+            },
+        ),
+        (
+            format!("department={}", department.state.open_department_id),
+            AccountFilter {
+                department: Some(department.state.open_department_id.to_string()),
+                ..AccountFilter::default()
+            },
+        ),
+        (
+            format!("department={}", department_name.replace(' ', "%20")),
+            AccountFilter {
+                department: Some(department_name.clone()),
+                ..AccountFilter::default()
+            },
+        ),
+        (
+            format!("search={}", &fx.frozen[..6]),
+            AccountFilter {
+                search: Some(fx.frozen[..6].to_owned()),
+                ..AccountFilter::default()
+            },
+        ),
+        (
+            "include_removed=true".into(),
+            AccountFilter {
+                include_removed: true,
+                ..AccountFilter::default()
+            },
+        ),
+    ];
+    for (query, filter) in cases {
+        let expected: Vec<String> = fx
+            .services
+            .queries
+            .accounts(fx.integration.id, &filter)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.state.profile.open_id.to_string())
+            .collect();
+        let res = get!(
+            fx,
+            &app,
+            format!("{}/accounts?{query}&limit=500", base(&fx))
+        );
+        assert_eq!(res.status, StatusCode::OK, "{query}: {}", res.body);
+        assert_eq!(open_ids(&res.json()["items"]), expected, "{query}");
+    }
+    let suspended = get!(fx, &app, format!("{}/accounts?status=suspended", base(&fx))).json();
+    assert!(open_ids(&suspended["items"]).contains(&fx.frozen));
+    let with_removed = get!(
+        fx,
+        &app,
+        format!("{}/accounts?include_removed=true&limit=500", base(&fx))
+    )
+    .json();
+    let removed: Vec<&Value> = with_removed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a["removed_at"].is_null())
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["open_id"], fx.deleted.as_str());
+}
+
+#[actix_web::test]
+async fn accounts_export_as_csv_with_the_cli_columns() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let res = get!(
+        fx,
+        &app,
+        format!("{}/accounts?format=csv&limit=500", base(&fx))
+    );
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.header("content-type").unwrap().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(res.body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header, ACCOUNT_HEADER);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 39);
+    let json = get!(fx, &app, format!("{}/accounts?limit=500", base(&fx))).json();
+    let ids: Vec<String> = rows.iter().map(|r| r[0].to_owned()).collect();
+    assert_eq!(ids, open_ids(&json["items"]));
+    // A CSV page says where the next one starts in a header.
+    let page = get!(
+        fx,
+        &app,
+        format!("{}/accounts?format=csv&limit=10", base(&fx))
+    );
+    let cursor = page.header("x-next-cursor").unwrap().to_owned();
+    let next = get!(
+        fx,
+        &app,
+        format!("{}/accounts?limit=1&cursor={cursor}", base(&fx))
+    )
+    .json();
+    assert_eq!(open_ids(&next["items"]), ids[10..11]);
+}
+
+#[actix_web::test]
+async fn an_account_comes_with_its_history() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let res = get!(fx, &app, format!("{}/accounts/{}", base(&fx), fx.frozen));
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let account = res.json();
+    assert_eq!(account["open_id"], fx.frozen.as_str());
+    assert_eq!(account["integration_id"], fx.integration.id.to_string());
+    assert_eq!(account["status"], "suspended");
+    let kinds: Vec<&str> = account["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["added", "changed"]);
+    // Removed accounts are still shown, by label as well as id.
+    let removed = get!(
+        fx,
+        &app,
+        format!("/api/v1/integrations/acme/accounts/{}", fx.deleted)
+    );
+    assert!(!removed.json()["removed_at"].is_null());
+    get!(fx, &app, format!("{}/accounts/ou_nobody", base(&fx)))
+        .error(StatusCode::NOT_FOUND, "account_not_found");
+}
+
+#[actix_web::test]
+async fn departments_come_flat_or_as_a_tree() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let flat = get!(fx, &app, format!("{}/departments", base(&fx))).json()["items"].clone();
+    let flat = flat.as_array().unwrap();
+    assert_eq!(flat.len(), 6);
+    assert!(flat.iter().all(|d| d.get("member_count").is_some()));
+    let tree = get!(fx, &app, format!("{}/departments?shape=tree", base(&fx))).json();
+    fn walk(node: &Value, parent: Option<&str>, seen: &mut Vec<String>) {
+        if let Some(parent) = parent {
+            assert_eq!(node["parent_id"], parent);
+        }
+        assert!(node.get("member_count").is_some());
+        seen.push(node["id"].as_str().unwrap().to_owned());
+        for child in node["children"].as_array().unwrap() {
+            walk(child, node["id"].as_str(), seen);
+        }
+    }
+    let mut seen = Vec::new();
+    for root in tree["items"].as_array().unwrap() {
+        walk(root, None, &mut seen);
+    }
+    let mut expected: Vec<String> = flat
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    seen.sort();
+    assert_eq!(seen, expected, "every department exactly once");
+    let explicit = get!(fx, &app, format!("{}/departments?shape=flat", base(&fx))).json();
+    assert_eq!(explicit["items"].as_array().unwrap().len(), 6);
+}
+
+#[actix_web::test]
+async fn runs_are_listed_and_shown_with_their_changes() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let runs = get!(fx, &app, format!("{}/runs", base(&fx))).json()["items"].clone();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["counts"]["users"]["removed"], 1, "newest first");
+    let one = get!(fx, &app, format!("{}/runs?limit=1", base(&fx))).json();
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    let id = runs[0]["id"].as_str().unwrap();
+    let run = get!(fx, &app, format!("/api/v1/runs/{id}")).json();
+    assert_eq!(run["id"], id);
+    let changes = run["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "removed" && c["subject_id"] == fx.deleted.as_str())
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "changed" && c["subject_id"] == fx.frozen.as_str())
+    );
+    get!(
+        fx,
+        &app,
+        "/api/v1/runs/00000000-0000-0000-0000-000000000000"
+    )
+    .error(StatusCode::NOT_FOUND, "run_not_found");
+    let message = get!(fx, &app, "/api/v1/runs/not-a-uuid")
+        .error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    assert!(message.contains("run_id"), "{message}");
+}
+
+#[actix_web::test]
+async fn bad_parameters_are_a_json_400_naming_the_parameter() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let accounts = format!("{}/accounts", base(&fx));
+    let cases = [
+        (format!("{accounts}?limit=0"), "limit"),
+        (format!("{accounts}?limit=501"), "limit"),
+        (format!("{accounts}?limit=ten"), "limit"),
+        (format!("{accounts}?status=happy"), "status"),
+        (format!("{accounts}?role=king"), "role"),
+        (
+            format!("{accounts}?include_removed=maybe"),
+            "include_removed",
+        ),
+        (format!("{accounts}?cursor=%21%21%21"), "cursor"),
+        (format!("{accounts}?cursor=AAAA"), "cursor"),
+        (format!("{accounts}?format=xml"), "format"),
+        (format!("{accounts}?limit=1&limit=2"), "query"),
+        (format!("{}/departments?shape=round", base(&fx)), "shape"),
+        (
+            format!("{}/departments?include_removed=1", base(&fx)),
+            "include_removed",
+        ),
+        (format!("{}/runs?limit=-1", base(&fx)), "limit"),
+    ];
+    for (uri, parameter) in cases {
+        let message = get!(fx, &app, uri).error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        assert!(
+            message.contains(&format!("`{parameter}`")),
+            "{uri}: {message}"
+        );
+    }
+    let message = get!(fx, &app, format!("{accounts}?department=Nowhere"))
+        .error(StatusCode::BAD_REQUEST, "unknown_department");
+    assert!(message.contains("Nowhere"));
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_methods_answer_json() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    get!(fx, &app, "/api/v1/nothing-here").error(StatusCode::NOT_FOUND, "not_found");
+    get!(fx, &app, "/api/v2/integrations").error(StatusCode::NOT_FOUND, "not_found");
+    get!(fx, &app, "/api").error(StatusCode::NOT_FOUND, "not_found");
+    // Under /api/v1 the key comes first: nothing is revealed to anonymous callers.
+    send!(
+        fx,
+        &app,
+        test::TestRequest::get().uri("/api/v1/nothing-here")
+    )
+    .error(StatusCode::UNAUTHORIZED, "unauthorized");
+    send!(
+        fx,
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v1/integrations")
+            .insert_header(("Authorization", format!("Bearer {}", fx.key)))
+    )
+    .error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+}
