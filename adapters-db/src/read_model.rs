@@ -2,7 +2,9 @@
 //! `open_id`), account history, departments, runs and a run's changes.
 
 use async_trait::async_trait;
-use aviary_domain::model::{ChangeRecord, Department, Role, SyncRun, UserAccount};
+use aviary_domain::model::{
+    AccountStatus, ChangeRecord, Department, Role, RunStatus, SyncRun, UserAccount,
+};
 use aviary_domain::ports::{AccountQuery, QueryError, ReadModel};
 use aviary_domain::values::{IntegrationId, OpenId, RunId};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query};
@@ -232,6 +234,49 @@ impl ReadModel for SqlReadModel {
             .map_err(query_err("listing runs"))?;
         rows.into_iter()
             .map(|row| run_from_row(row).map_err(QueryError::from))
+            .collect()
+    }
+
+    async fn last_succeeded_run(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Option<SyncRun>, QueryError> {
+        let row = sync_runs::Entity::find()
+            .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(sync_runs::Column::Status.eq(RunStatus::Succeeded.as_str()))
+            .order_by_desc(sync_runs::Column::StartedAt)
+            .order_by_desc(sync_runs::Column::Id)
+            .one(&self.shared.conn)
+            .await
+            .map_err(query_err("reading the last good run"))?;
+        Ok(row.map(run_from_row).transpose()?)
+    }
+
+    async fn account_status_counts(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Vec<(AccountStatus, u64)>, QueryError> {
+        let rows: Vec<(String, i64)> = accounts::Entity::find()
+            .select_only()
+            .column(accounts::Column::Status)
+            .column_as(accounts::Column::OpenId.count(), "n")
+            .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(accounts::Column::RemovedAt.is_null())
+            .group_by(accounts::Column::Status)
+            .order_by_asc(accounts::Column::Status)
+            .into_tuple()
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("counting accounts"))?;
+        rows.into_iter()
+            .map(|(status, n)| {
+                let status = status
+                    .parse::<AccountStatus>()
+                    .map_err(|err| QueryError::Backend(format!("stored account status: {err}")))?;
+                let n = u64::try_from(n)
+                    .map_err(|_| QueryError::Backend(format!("negative account count {n}")))?;
+                Ok((status, n))
+            })
             .collect()
     }
 

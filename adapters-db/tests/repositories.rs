@@ -1232,6 +1232,11 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
         };
         store.finish_run(&lease, &run).await.unwrap();
         assert_eq!(reads.run(run.id).await.unwrap().unwrap(), run);
+        assert_eq!(
+            reads.last_succeeded_run(integration.id).await.unwrap(),
+            Some(run.clone())
+        );
+        assert_eq!(reads.last_succeeded_run(other.id).await.unwrap(), None);
 
         let mut held = run.clone();
         held.status = RunStatus::Held;
@@ -1559,6 +1564,11 @@ async fn account_listing_filters_one_by_one_and_together() {
         .await;
         assert_eq!(everything.len(), 5);
         assert_eq!(everything[4].removed_at, Some(at(30)));
+        assert_eq!(
+            reads.account_status_counts(integration.id).await.unwrap(),
+            [(AccountStatus::Active, 3), (AccountStatus::Suspended, 1)],
+            "current accounts per status, removed ones left out, other integrations too"
+        );
 
         let suspended = list(AccountQuery {
             status: Some(AccountStatus::Suspended),

@@ -1,5 +1,5 @@
-//! The HTTP server: the actix `App` built from `Services` (health, readiness, the JSON API),
-//! security headers on every response, request logging without secrets, and running it on
+//! The HTTP server: the actix `App` built from `Services` (health, readiness, the JSON API,
+//! the web UI), security headers on every response, request logging without secrets, and running it on
 //! the configured address until a shutdown signal.
 
 use std::future::Future;
@@ -12,6 +12,7 @@ use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::api::{self, ApiError};
+use crate::ui;
 use crate::wiring::Services;
 
 /// Logs method, path (never the query string, which may carry search terms), status and
@@ -74,13 +75,33 @@ pub fn app(
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .configure(api::configure)
+        .configure(ui::configure)
         .wrap(
+            // Only added where a response has not set its own (the stylesheet's cache).
             DefaultHeaders::new()
+                .add((
+                    "Content-Security-Policy",
+                    "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
+                ))
+                .add(("X-Frame-Options", "DENY"))
                 .add(("X-Content-Type-Options", "nosniff"))
                 .add(("Referrer-Policy", "no-referrer"))
                 .add(("Cache-Control", "no-store")),
         )
         .wrap(from_fn(log_request))
+}
+
+/// Work done once before serving: the dummy password hash that makes sign-ins with unknown
+/// emails cost what the others do, from the first one on.
+///
+/// # Errors
+/// When the password hasher fails.
+pub async fn prepare(services: &Services) -> anyhow::Result<()> {
+    services
+        .sign_in
+        .prepare()
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot prepare sign-ins: {err}"))
 }
 
 /// A server bound to its address, not yet running.
@@ -89,7 +110,7 @@ pub struct Bound {
     addrs: Vec<SocketAddr>,
 }
 
-/// Binds the server on `host:port` (port 0 picks a free port).
+/// Binds the server on `host:port` (port 0 picks a free port). Call [`prepare`] first.
 ///
 /// # Errors
 /// When the address cannot be bound.

@@ -19,6 +19,7 @@ use secrecy::ExposeSecret;
 use crate::passwords::Argon2Hasher;
 use crate::settings::Settings;
 use crate::system::{RandomIds, SystemClock};
+use crate::ui::throttle::SignInThrottle;
 
 /// Everything the apps call into.
 #[derive(Clone)]
@@ -34,6 +35,8 @@ pub struct Services {
     pub admins: AdminAccounts,
     /// Admin sign-in, server-side sessions and CSRF checks (for the web UI).
     pub sign_in: SignIn,
+    /// Failed web sign-ins per client address (shared by the server's workers).
+    pub sign_in_throttle: SignInThrottle,
     /// API keys for automation: create, list, revoke, authenticate.
     pub api_keys: ApiKeys,
 }
@@ -159,6 +162,7 @@ impl Services {
             Arc::clone(&clock),
             Arc::clone(&ids),
         );
+        let sign_in_throttle = SignInThrottle::new(Arc::clone(&clock));
         let sync = SyncIntegration::new(
             Arc::clone(&integrations),
             database.sync_store(),
@@ -178,6 +182,7 @@ impl Services {
             queries,
             admins,
             sign_in,
+            sign_in_throttle,
             api_keys,
         })
     }

@@ -4,148 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{Ipv4Addr, SocketAddr};
+mod common;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::HeaderMap;
 use actix_web::test;
-use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use aviary_app_http::server::app;
 use aviary_app_http::views::csv::ACCOUNT_HEADER;
-use aviary_app_http::{Services, Settings};
-use aviary_domain::model::{AccountStatus, Integration, Region, Role, RunTrigger};
-use aviary_domain::ports::NoProgress;
-use aviary_domain::usecases::sync::SyncRequest;
-use aviary_domain::usecases::{AccountFilter, NewIntegration};
-use base64::Engine;
-use secrecy::{ExposeSecret, SecretString};
+use aviary_domain::model::{AccountStatus, Role};
+use aviary_domain::usecases::AccountFilter;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
-/// A seeded installation: 40 users synced twice (one frozen and one deleted in between).
-struct Fixture {
-    _dir: tempfile::TempDir,
-    _simulator: SimulatorHandle,
-    services: Services,
-    integration: Integration,
-    /// A working API key (`Bearer` token).
-    key: String,
-    app_secret: String,
-    frozen: String,
-    deleted: String,
-}
-
-async fn sync(services: &Services, integration: &Integration) {
-    let request = SyncRequest {
-        integration: integration.id,
-        trigger: RunTrigger::Manual,
-        dry_run: false,
-        confirm_removals: false,
-        rate_limits: None,
-    };
-    let report = services.sync.execute(&request, &NoProgress).await.unwrap();
-    assert_eq!(report.run.status.as_str(), "succeeded", "{report:?}");
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::load(None).unwrap();
-    settings.data.dir = dir.path().join("aviary-data");
-    settings.database.url = SecretString::from(String::new());
-    settings.secrets.master_key = Some(SecretString::from(
-        base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
-    ));
-    settings.lark.pacing = false;
-    let services = Services::build(settings).await.unwrap();
-
-    let config = SimulatorConfig {
-        users: 40,
-        departments: 6,
-        seed: 11,
-        rate_limits: false,
-        ..SimulatorConfig::default()
-    };
-    let simulator = Simulator::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .await
-        .unwrap();
-    let app_secret = simulator.app_secret();
-    let integration = services
-        .register
-        .execute(NewIntegration {
-            label: "acme".into(),
-            region: Region::Lark,
-            base_url: Some(simulator.base_url()),
-            app_id: simulator.app_id(),
-            app_secret: SecretString::from(app_secret.clone()),
-            verify: true,
-            rate_limits: None,
-        })
-        .await
-        .unwrap();
-    sync(&services, &integration).await;
-    let tenant = simulator.tenant();
-    let users = tenant.users();
-    let frozen = users[3].open_id.clone();
-    let deleted = users[5].open_id.clone();
-    tenant.freeze_user(&frozen).unwrap();
-    tenant.delete_user(&deleted).unwrap();
-    sync(&services, &integration).await;
-
-    let key = services.api_keys.create("api tests").await.unwrap();
-    Fixture {
-        _dir: dir,
-        _simulator: simulator,
-        services,
-        integration,
-        key: key.secret.expose_secret().to_owned(),
-        app_secret,
-        frozen,
-        deleted,
-    }
-}
-
-/// A response, read whole.
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Resp {
-    async fn read<B: MessageBody>(res: ServiceResponse<B>) -> Self {
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = test::read_body(res).await;
-        Self {
-            status,
-            headers,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
-        }
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    /// Panics unless this is the JSON error shape with `status` and `code`.
-    #[track_caller]
-    fn error(&self, status: StatusCode, code: &str) -> String {
-        assert_eq!(self.status, status, "{}", self.body);
-        let body = self.json();
-        assert_eq!(body["error"]["code"], code, "{}", self.body);
-        let message = body["error"]["message"].as_str().unwrap().to_owned();
-        assert!(!message.is_empty());
-        assert_eq!(body.as_object().unwrap().len(), 1);
-        assert_eq!(body["error"].as_object().unwrap().len(), 2);
-        message
-    }
-}
+use common::{Fixture, Resp, fixture};
 
 /// Sends a request (`$req`: a `TestRequest`), checks that the body holds no secret and that
 /// the security headers are there, and reads it.

@@ -1,4 +1,4 @@
-//! `aviary serve [--host H] [--port P]`: the HTTP server (JSON API, health checks) until
+//! `aviary serve [--host H] [--port P]`: the HTTP server (web UI, JSON API, health checks) until
 //! Ctrl-C, on the embedded default or whatever database is configured.
 
 use std::process::ExitCode;
@@ -23,10 +23,13 @@ pub fn override_address(settings: &mut Settings, args: &ServeArgs) {
 pub async fn run(ctx: Ctx) -> anyhow::Result<ExitCode> {
     let host = ctx.services.settings.http.host.clone();
     let port = ctx.services.settings.http.port;
+    server::prepare(&ctx.services).await?;
     let bound = server::bind(ctx.services, &host, port)
         .with_context(|| format!("cannot listen on {host}:{port}"))?;
     for addr in bound.addrs() {
-        eprintln!("Aviary is serving on http://{addr} (API under /api/v1). Press Ctrl-C to stop.");
+        eprintln!(
+            "Aviary is serving on http://{addr} (web UI at /, API under /api/v1). Press Ctrl-C to stop."
+        );
     }
     bound
         .run_until(async {

@@ -92,6 +92,25 @@ pub trait ReadModel: Send + Sync {
         limit: u64,
     ) -> Result<Vec<SyncRun>, QueryError>;
 
+    /// The newest run of an integration that succeeded, if any.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn last_succeeded_run(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Option<SyncRun>, QueryError>;
+
+    /// How many current (not removed) accounts an integration has in each status; statuses
+    /// without accounts are left out.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn account_status_counts(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Vec<(AccountStatus, u64)>, QueryError>;
+
     /// # Errors
     /// `Backend`.
     async fn run(&self, id: RunId) -> Result<Option<SyncRun>, QueryError>;

@@ -195,6 +195,28 @@ impl Queries {
         Ok(self.read.runs(integration, limit).await?)
     }
 
+    /// The newest run of an integration that succeeded: its last good sync.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn last_succeeded_run(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Option<SyncRun>, QueriesError> {
+        Ok(self.read.last_succeeded_run(integration).await?)
+    }
+
+    /// Current accounts per status (statuses without accounts left out).
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn account_status_counts(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Vec<(AccountStatus, u64)>, QueriesError> {
+        Ok(self.read.account_status_counts(integration).await?)
+    }
+
     /// A run with the changes it recorded.
     ///
     /// # Errors

@@ -1,0 +1,222 @@
+//! The UI's error pages: every failure of a page becomes one [`UiError`], converted from each
+//! use-case error enum by an exhaustive `match` (as `api/error.rs` does for JSON), and
+//! rendered as a plain-words HTML page with its status.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use aviary_domain::ports::{IntegrationStoreError, QueryError};
+use aviary_domain::usecases::{CsrfMismatch, QueriesError, SessionError, SignInError};
+
+use super::pages::{ASSET_VERSION, ErrorPage};
+use super::throttle::Throttled;
+
+/// A page request that failed. Details are logged where the error is converted, never shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UiError {
+    /// No, an unknown or an expired session (GET requests are redirected instead).
+    NotSignedIn,
+    /// A state-changing request without its session's CSRF token.
+    Csrf,
+    /// Too many failed sign-ins from this client.
+    Throttled(Throttled),
+    /// A form that is not what the page sent.
+    BadForm,
+    NotFound,
+    MethodNotAllowed,
+    /// The database does not answer.
+    Unavailable,
+    Internal,
+}
+
+impl UiError {
+    fn page(&self) -> (StatusCode, ErrorPage) {
+        let page = |title, message: String, next_href, next_label| ErrorPage {
+            chrome: None,
+            asset_version: ASSET_VERSION,
+            title,
+            message,
+            next_href,
+            next_label,
+        };
+        let home = |title, message: &str| page(title, message.to_owned(), "/", "Back to Aviary");
+        match self {
+            Self::NotSignedIn => (
+                StatusCode::UNAUTHORIZED,
+                page(
+                    "Please sign in",
+                    "You are not signed in, or your session has ended. Sign in and try again."
+                        .to_owned(),
+                    "/signin",
+                    "Sign in",
+                ),
+            ),
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                home(
+                    "This form has expired",
+                    "The form did not come from this Aviary page, or your session changed since \
+                     it was shown. Nothing was changed. Go back, reload the page and try again.",
+                ),
+            ),
+            Self::Throttled(throttled) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                page(
+                    "Too many failed sign-ins",
+                    format!(
+                        "There were too many failed sign-ins from your network address. Try again \
+                         in {} minutes.",
+                        throttled.retry_after_secs.div_ceil(60)
+                    ),
+                    "/signin",
+                    "Sign in",
+                ),
+            ),
+            Self::BadForm => (
+                StatusCode::BAD_REQUEST,
+                home(
+                    "Unexpected form",
+                    "The form sent was not the one this page expects. Reload the page and try again.",
+                ),
+            ),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                home("Page not found", "There is no page at this address."),
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                home(
+                    "Not allowed here",
+                    "This page cannot be used this way. Use the links and buttons on the pages.",
+                ),
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                home(
+                    "Aviary is unavailable",
+                    "The database does not answer right now. Try again in a moment.",
+                ),
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                home(
+                    "Something went wrong",
+                    "Aviary hit an internal error; the server log has the details.",
+                ),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for UiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.page().1.title)
+    }
+}
+
+impl ResponseError for UiError {
+    fn status_code(&self) -> StatusCode {
+        self.page().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, page) = self.page();
+        let mut response = match super::pages::render(status, &page) {
+            Ok(response) => response,
+            // Rendering failed (already logged): plain words without the layout.
+            Err(_) => HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(page.message),
+        };
+        if let Self::Throttled(throttled) = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(throttled.retry_after_secs),
+            );
+        }
+        response
+    }
+}
+
+// The mappings below match every variant by name, without wildcard arms: a new variant in
+// the domain does not compile until it is given a page here.
+
+impl From<Throttled> for UiError {
+    fn from(throttled: Throttled) -> Self {
+        Self::Throttled(throttled)
+    }
+}
+
+impl From<CsrfMismatch> for UiError {
+    fn from(CsrfMismatch: CsrfMismatch) -> Self {
+        Self::Csrf
+    }
+}
+
+impl From<SessionError> for UiError {
+    fn from(err: SessionError) -> Self {
+        match err {
+            SessionError::Unauthenticated => Self::NotSignedIn,
+            SessionError::Unavailable(detail) => {
+                tracing::error!(%detail, "session check failed");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
+impl From<SignInError> for UiError {
+    fn from(err: SignInError) -> Self {
+        match err {
+            // The sign-in page answers this itself, with the form; elsewhere it is a 401.
+            SignInError::InvalidCredentials => Self::NotSignedIn,
+            SignInError::Unavailable(detail) => {
+                tracing::error!(%detail, "sign-in failed");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
+impl From<QueryError> for UiError {
+    fn from(err: QueryError) -> Self {
+        match err {
+            QueryError::Backend(detail) => {
+                tracing::error!(%detail, "read query failed");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
+impl From<QueriesError> for UiError {
+    fn from(err: QueriesError) -> Self {
+        match err {
+            QueriesError::UnknownDepartment(_)
+            | QueriesError::UnknownAccount(_)
+            | QueriesError::UnknownRun(_) => Self::NotFound,
+            QueriesError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<IntegrationStoreError> for UiError {
+    fn from(err: IntegrationStoreError) -> Self {
+        match err {
+            IntegrationStoreError::NotFound(_) => Self::NotFound,
+            // Only the write pages to come can meet it; they will show it next to the form.
+            IntegrationStoreError::LabelTaken(label) => {
+                tracing::warn!(%label, "label taken");
+                Self::BadForm
+            }
+            IntegrationStoreError::Undecryptable(detail) => {
+                tracing::error!(%detail, "stored credentials cannot be decrypted");
+                Self::Internal
+            }
+            IntegrationStoreError::Backend(detail) => {
+                tracing::error!(%detail, "integration store failed");
+                Self::Unavailable
+            }
+        }
+    }
+}

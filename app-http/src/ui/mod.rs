@@ -1,0 +1,57 @@
+//! The server-rendered web UI under `/` (askama templates, one stylesheet, no JavaScript):
+//! sign-in and sign-out, and the pages behind the session guard (docs/ui.md).
+
+mod assets;
+pub mod error;
+mod overview;
+mod pages;
+pub mod session;
+mod signin;
+pub mod throttle;
+
+use actix_web::{HttpResponse, ResponseError, web};
+
+pub use error::UiError;
+
+async fn not_found() -> HttpResponse {
+    UiError::NotFound.error_response()
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    UiError::MethodNotAllowed.error_response()
+}
+
+/// Registers the UI; mount it after every other route, as its guarded scope answers the rest
+/// (unknown paths: `/signin` for visitors, the 404 page for admins).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let form_config = web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|_, _| UiError::BadForm.into());
+    cfg.service(
+        web::resource("/static/aviary.css")
+            .route(web::get().to(assets::stylesheet))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/signin")
+            .app_data(form_config)
+            .route(web::get().to(signin::show))
+            .route(web::post().to(signin::submit))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::scope("")
+            .wrap(actix_web::middleware::from_fn(session::require_session))
+            .service(
+                web::resource("/")
+                    .route(web::get().to(overview::show))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/signout")
+                    .route(web::post().to(signin::sign_out))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(not_found)),
+    );
+}
