@@ -42,11 +42,31 @@ pub struct SecretsSettings {
     pub master_key: Option<SecretString>,
 }
 
-/// The server's listening address.
+/// The server's listening address and the URL browsers reach it at.
 #[derive(Debug, Clone, Deserialize)]
 pub struct HttpSettings {
     pub host: String,
     pub port: u16,
+    /// The URL browsers use to reach Aviary (behind a proxy: its `https://` address); Lark
+    /// sends the admin back to `<public_base_url>/admin/integrations/callback/<region>`.
+    /// Unset: `http://<host>:<port>`.
+    #[serde(default)]
+    pub public_base_url: Option<String>,
+}
+
+impl HttpSettings {
+    /// The configured public base URL without a trailing slash, else `http://<host>:<port>`.
+    pub fn public_base_url(&self) -> String {
+        match self
+            .public_base_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/'))
+            .filter(|url| !url.is_empty())
+        {
+            Some(url) => url.to_owned(),
+            None => format!("http://{}:{}", self.host, self.port),
+        }
+    }
 }
 
 /// Talking to Lark: the client's own settings plus client-side pacing.
@@ -178,6 +198,7 @@ mod tests {
     fn defaults_point_at_the_embedded_database() {
         let settings = Settings::load(None).unwrap();
         assert_eq!(settings.http.port, 8080);
+        assert_eq!(settings.http.public_base_url(), "http://127.0.0.1:8080");
         assert!(
             settings
                 .database_url()
@@ -190,6 +211,16 @@ mod tests {
                 per_minute: 1000
             })
         );
+    }
+
+    #[test]
+    fn a_configured_public_base_url_wins_over_host_and_port() {
+        let mut http = Settings::load(None).unwrap().http;
+        http.public_base_url = Some("https://aviary.example.com/".to_owned());
+        assert_eq!(http.public_base_url(), "https://aviary.example.com");
+        http.public_base_url = Some("  ".to_owned());
+        http.port = 9000;
+        assert_eq!(http.public_base_url(), "http://127.0.0.1:9000");
     }
 
     #[test]

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use aviary_adapters_db::{Database, MasterKey};
 use aviary_adapters_lark::LarkGateway;
+use aviary_domain::ports::OAuthGateway;
 use aviary_domain::ports::PasswordHasher;
 use aviary_domain::ports::{
     Clock, DirectoryGateway, IdSource, IntegrationRepository, IntegrationStoreError,
 };
 use aviary_domain::usecases::ApiKeys;
+use aviary_domain::usecases::connect::{Connect, ConnectSettings, RedirectUris};
 use aviary_domain::usecases::sync::SyncIntegration;
 use aviary_domain::usecases::{AdminAccounts, SignIn};
 use aviary_domain::usecases::{Queries, RegisterIntegration};
@@ -39,6 +41,8 @@ pub struct Services {
     pub sign_in_throttle: SignInThrottle,
     /// API keys for automation: create, list, revoke, authenticate.
     pub api_keys: ApiKeys,
+    /// The admin's Lark login that connects an integration (web UI).
+    pub connect: Arc<Connect>,
 }
 
 impl std::fmt::Debug for Services {
@@ -133,10 +137,12 @@ impl Services {
         } else {
             database
         };
-        let directory: Arc<dyn DirectoryGateway> = Arc::new(
+        let lark = Arc::new(
             LarkGateway::new(settings.lark.client.clone())
                 .context("cannot set up the Lark client")?,
         );
+        let directory: Arc<dyn DirectoryGateway> = Arc::clone(&lark) as _;
+        let oauth: Arc<dyn OAuthGateway> = lark;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ids: Arc<dyn IdSource> = Arc::new(RandomIds);
         let integrations = database.integrations();
@@ -163,6 +169,19 @@ impl Services {
             Arc::clone(&ids),
         );
         let sign_in_throttle = SignInThrottle::new(Arc::clone(&clock));
+        let connect = Arc::new(Connect::new(
+            Arc::clone(&integrations),
+            database.grants(),
+            oauth,
+            Arc::clone(&directory),
+            Arc::clone(&clock),
+            Arc::clone(&ids),
+            ConnectSettings {
+                redirect_uris: RedirectUris::under(&settings.http.public_base_url()),
+                // `offline_access` is added by the use case.
+                scopes: Vec::new(),
+            },
+        ));
         let sync = SyncIntegration::new(
             Arc::clone(&integrations),
             database.sync_store(),
@@ -184,6 +203,7 @@ impl Services {
             sign_in,
             sign_in_throttle,
             api_keys,
+            connect,
         })
     }
 }

@@ -49,9 +49,13 @@ macro_rules! send {
 
 fn check(res: Resp) -> Resp {
     assert!(!res.body.contains(PASSWORD), "the password was echoed");
-    assert_eq!(
-        res.header("content-security-policy"),
-        Some("default-src 'self'; form-action 'self'; frame-ancestors 'none'")
+    // The overview adds the accounts hosts its "Connect with Lark" forms redirect to.
+    let csp = res.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.starts_with("default-src 'self'; form-action 'self'")
+            && csp.ends_with("; frame-ancestors 'none'")
+            && csp.matches(';').count() == 2,
+        "{csp}"
     );
     assert_eq!(res.header("x-frame-options"), Some("DENY"));
     assert_eq!(res.header("referrer-policy"), Some("no-referrer"));
@@ -132,6 +136,11 @@ async fn signing_in_sets_the_host_cookie_and_lands_on_the_overview() {
     let page = send!(&app, get("/", &cookie));
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        page.header("content-security-policy"),
+        Some("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
+        "nothing to connect: no other form target"
+    );
     assert!(page.body.contains(EMAIL), "the header names the admin");
     assert!(page.body.contains("action=\"/signout\""));
     assert!(!csrf_of(&page.body).is_empty());
@@ -335,3 +344,7 @@ async fn without_integrations_the_overview_says_how_to_add_one() {
     assert!(page.body.contains("aviary integration add"));
     assert!(!page.body.contains("<table>"));
 }
+
+/// Connecting an integration with the admin's Lark login (`ui/connect.rs`).
+#[path = "ui/connect.rs"]
+mod connect;

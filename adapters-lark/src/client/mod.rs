@@ -20,6 +20,7 @@ use aviary_domain::ports::{
     DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
 };
 
+pub use oauth::accounts_base;
 pub use settings::LarkClientSettings;
 
 use pacing::PacerRegistry;

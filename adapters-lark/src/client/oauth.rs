@@ -23,8 +23,8 @@ use super::transport::{endpoint_url, parse_base_url};
 use super::wire::lenient_i64;
 
 /// The accounts host of a brand (a base-URL override replaces it too: the simulator serves
-/// every path).
-fn accounts_base(connection: &DirectoryConnection) -> &str {
+/// every path). The web UI allows it as a form target, since the connect form redirects there.
+pub fn accounts_base(connection: &DirectoryConnection) -> &str {
     match (&connection.base_url, connection.region) {
         (Some(base), _) => base,
         (None, Region::Lark) => "https://accounts.larksuite.com",

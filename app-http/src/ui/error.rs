@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use aviary_domain::ports::{IntegrationStoreError, QueryError};
+use aviary_domain::usecases::connect::StartError;
 use aviary_domain::usecases::{CsrfMismatch, QueriesError, SessionError, SignInError};
 
 use super::pages::{ASSET_VERSION, ErrorPage};
@@ -215,6 +216,18 @@ impl From<IntegrationStoreError> for UiError {
             }
             IntegrationStoreError::Backend(detail) => {
                 tracing::error!(%detail, "integration store failed");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
+impl From<StartError> for UiError {
+    fn from(err: StartError) -> Self {
+        match err {
+            StartError::UnknownIntegration(_) => Self::NotFound,
+            StartError::Store(detail) => {
+                tracing::error!(%detail, "cannot start a Lark sign-in");
                 Self::Unavailable
             }
         }

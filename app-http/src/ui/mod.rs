@@ -1,7 +1,11 @@
 //! The server-rendered web UI under `/` (askama templates, one stylesheet, no JavaScript):
-//! sign-in and sign-out, and the pages behind the session guard (docs/ui.md).
+//! sign-in and sign-out, and the pages behind the session guard (docs/ui.md), including the
+//! Lark login that connects an integration.
 
 mod assets;
+mod callback_error;
+mod connect;
+mod csp;
 pub mod error;
 mod overview;
 mod pages;
@@ -45,6 +49,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/")
                     .route(web::get().to(overview::show))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/admin/integrations/{id}/connect")
+                    .route(web::post().to(connect::start))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/admin/integrations/callback/{region}")
+                    .route(web::get().to(connect::callback))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(

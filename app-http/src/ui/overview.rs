@@ -1,13 +1,16 @@
 //! `GET /`: the integrations overview — one row per integration with its status in plain
-//! words, tenant, last good sync (time and counts) and current accounts per status.
+//! words, tenant, last good sync (time and counts) and current accounts per status, and a
+//! "Connect with Lark" button for each integration that is not active.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use aviary_domain::model::{
     AccountStatus, Integration, IntegrationStatus, RunStatus, SyncCounts, SyncRun,
 };
 use chrono::{DateTime, Utc};
 
+use super::csp;
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, OverviewPage, render};
 use super::session::SignedIn;
@@ -16,6 +19,7 @@ use crate::wiring::Services;
 /// One integration as the overview shows it.
 #[derive(Debug)]
 pub struct IntegrationRow {
+    pub id: String,
     pub label: String,
     pub region: &'static str,
     pub status: &'static str,
@@ -26,6 +30,8 @@ pub struct IntegrationRow {
     pub tenant: Option<String>,
     pub last_good_sync: Option<GoodSync>,
     pub accounts: AccountCounts,
+    /// Not active: offer the "Connect with Lark" button.
+    pub connectable: bool,
 }
 
 #[derive(Debug)]
@@ -101,6 +107,7 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
     let per_status = services.queries.account_status_counts(id).await?;
     let (status, status_tone) = status_words(integration.status);
     Ok(IntegrationRow {
+        id: id.to_string(),
         label: integration.label.to_string(),
         region: integration.region.as_str(),
         status,
@@ -119,6 +126,7 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
                 .collect::<Vec<_>>()
                 .join(", "),
         },
+        connectable: integration.status != IntegrationStatus::Active,
     })
 }
 
@@ -131,12 +139,29 @@ pub async fn show(
     for integration in &integrations {
         rows.push(row(&services, integration).await?);
     }
-    render(
+    let chrome = signed_in.chrome();
+    let targets = csp::accounts_origins(
+        rows.iter()
+            .zip(&integrations)
+            .filter_map(|(row, integration)| row.connectable.then_some(integration)),
+    );
+    let mut response = render(
         StatusCode::OK,
         &OverviewPage {
-            chrome: Some(signed_in.chrome()),
+            csrf_token: chrome.csrf_token.clone(),
+            chrome: Some(chrome),
             asset_version: ASSET_VERSION,
             rows,
         },
-    )
+    )?;
+    if !targets.is_empty() {
+        let policy = HeaderValue::from_str(&csp::policy(&targets)).map_err(|_| {
+            tracing::error!("an accounts host does not fit in a header");
+            UiError::Internal
+        })?;
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    Ok(response)
 }

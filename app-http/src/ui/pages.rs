@@ -33,6 +33,8 @@ pub struct SignInPage {
 pub struct OverviewPage {
     pub chrome: Option<Chrome>,
     pub asset_version: &'static str,
+    /// For the "Connect with Lark" forms.
+    pub csrf_token: String,
     pub rows: Vec<IntegrationRow>,
 }
 

@@ -1,0 +1,129 @@
+//! Connecting an integration with the admin's Lark login: `POST /admin/integrations/{id}/connect`
+//! (CSRF-checked by the guard) sends the browser to Lark's authorize page, and
+//! `GET /admin/integrations/callback/{lark|feishu}` completes the login, starts the first sync
+//! in the background and returns to the overview. Refusals are pages from `callback_error.rs`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use aviary_domain::model::{Region, RunTrigger};
+use aviary_domain::ports::NoProgress;
+use aviary_domain::usecases::connect::Callback;
+use aviary_domain::usecases::sync::SyncRequest;
+use aviary_domain::values::IntegrationId;
+
+use super::callback_error::refusal;
+use super::error::UiError;
+use super::session::{SignedIn, see_other};
+use crate::wiring::Services;
+
+/// Binds a login to the browser session that started it: the session id is the SHA-256 of
+/// the cookie's token, so it is stable and not a secret (the token itself never is used).
+fn started_by(signed_in: &SignedIn) -> &str {
+    signed_in.session.id.as_str()
+}
+
+/// `POST /admin/integrations/{id}/connect`: 303 to Lark's authorize page.
+pub async fn start(
+    services: web::Data<Services>,
+    signed_in: web::ReqData<SignedIn>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, UiError> {
+    let id: IntegrationId = id.parse().map_err(|_| UiError::NotFound)?;
+    let url = services.connect.start(id, started_by(&signed_in)).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, url))
+        .finish())
+}
+
+/// The callback's query parameters; anything malformed is simply absent.
+fn callback_of(region: Region, query: &str) -> Callback {
+    let mut callback = Callback {
+        region: Some(region),
+        ..Callback::default()
+    };
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let slot = match name.as_ref() {
+            "state" => &mut callback.state,
+            "code" => &mut callback.code,
+            "error" => &mut callback.error,
+            _ => continue,
+        };
+        // A repeated parameter is suspicious: keep none of it.
+        *slot = if slot.is_some() {
+            Some(String::new())
+        } else {
+            Some(value.into_owned())
+        };
+    }
+    callback
+}
+
+/// Runs the first sync of a newly connected integration without holding up the redirect.
+fn start_first_sync(services: &Services, integration: IntegrationId) {
+    let sync = services.sync.clone();
+    let request = SyncRequest {
+        integration,
+        trigger: RunTrigger::Manual,
+        dry_run: false,
+        confirm_removals: false,
+        rate_limits: services.settings.lark.rate_limits(),
+    };
+    actix_web::rt::spawn(async move {
+        match sync.execute(&request, &NoProgress).await {
+            Ok(report) => tracing::info!(
+                %integration,
+                status = report.run.status.as_str(),
+                "first sync after connecting finished"
+            ),
+            Err(err) => {
+                tracing::warn!(%integration, error = %err, "first sync after connecting failed")
+            }
+        }
+    });
+}
+
+/// `GET /admin/integrations/callback/{lark|feishu}`: completes the login (303 to `/`), or
+/// explains in plain words why nothing was connected.
+pub async fn callback(
+    services: web::Data<Services>,
+    signed_in: web::ReqData<SignedIn>,
+    region: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, UiError> {
+    let region = match region.as_str() {
+        "lark" => Region::Lark,
+        "feishu" => Region::Feishu,
+        _ => return Err(UiError::NotFound),
+    };
+    let callback = callback_of(region, req.query_string());
+    match services
+        .connect
+        .complete(&callback, started_by(&signed_in))
+        .await
+    {
+        Ok(connected) => {
+            tracing::info!(
+                integration = %connected.integration_id,
+                tenant = %connected.tenant.name,
+                "integration connected"
+            );
+            start_first_sync(&services, connected.integration_id);
+            Ok(no_store(see_other("/").finish()))
+        }
+        Err(err) => Ok(no_store(refusal(err)?)),
+    }
+}
+
+/// The callback's answers are never cached, and never leak its URL (code, state) onwards.
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}

@@ -1,0 +1,52 @@
+//! The overview's Content-Security-Policy: browsers check `form-action` on the redirects that
+//! follow a form submission too, so the "Connect with Lark" form (which answers with a 303 to
+//! Lark's authorize page) needs the accounts hosts of the integrations it is shown for.
+
+use aviary_adapters_lark::client::accounts_base;
+use aviary_domain::model::Integration;
+use aviary_domain::ports::DirectoryConnection;
+
+/// The policy every response gets by default (`server.rs`), with `extra` form targets.
+pub fn policy(extra: &[String]) -> String {
+    let mut targets = String::from("'self'");
+    for origin in extra {
+        targets.push(' ');
+        targets.push_str(origin);
+    }
+    format!("default-src 'self'; form-action {targets}; frame-ancestors 'none'")
+}
+
+/// The origins (`scheme://host[:port]`, nothing else) of the accounts hosts of `integrations`.
+pub fn accounts_origins<'a>(
+    integrations: impl IntoIterator<Item = &'a Integration>,
+) -> Vec<String> {
+    let mut origins: Vec<String> = integrations
+        .into_iter()
+        .filter_map(|integration| {
+            let base = accounts_base(&DirectoryConnection::of(integration, None)).to_owned();
+            let origin = url::Url::parse(&base).ok()?.origin();
+            origin.is_tuple().then(|| origin.ascii_serialization())
+        })
+        .collect();
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_targets_it_is_the_default_policy() {
+        assert_eq!(
+            policy(&[]),
+            "default-src 'self'; form-action 'self'; frame-ancestors 'none'"
+        );
+        assert_eq!(
+            policy(&["https://accounts.larksuite.com".to_owned()]),
+            "default-src 'self'; form-action 'self' https://accounts.larksuite.com; \
+             frame-ancestors 'none'"
+        );
+    }
+}
