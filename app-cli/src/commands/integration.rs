@@ -1,6 +1,6 @@
 //! `aviary integration add|list|show|remove`.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,7 +9,7 @@ use aviary_domain::usecases::NewIntegration;
 use secrecy::SecretString;
 
 use crate::cli::{IntegrationAddArgs, IntegrationCommand, OutputFormat, RegionArg};
-use crate::commands::Ctx;
+use crate::commands::{Ctx, confirm};
 use crate::output;
 use crate::views::IntegrationView;
 
@@ -117,25 +117,16 @@ async fn list(ctx: &Ctx) -> anyhow::Result<ExitCode> {
 
 async fn remove(ctx: &Ctx, key: &str, yes: bool) -> anyhow::Result<ExitCode> {
     let integration = ctx.integration(key).await?;
-    if !yes {
-        anyhow::ensure!(
-            std::io::stdin().is_terminal(),
-            "refusing to remove \"{}\" without confirmation: pass --yes",
+    if let Some(stop) = confirm(
+        yes,
+        &format!(
+            "Remove integration \"{}\" and all its synced accounts, departments and history?",
             integration.label
-        );
-        eprint!(
-            "Remove integration \"{}\" and all its synced accounts, departments and history? [y/N] ",
-            integration.label
-        );
-        std::io::stderr().flush().ok();
-        let mut answer = String::new();
-        std::io::stdin()
-            .read_line(&mut answer)
-            .context("cannot read the confirmation")?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("nothing removed");
-            return Ok(ExitCode::FAILURE);
-        }
+        ),
+        &format!("refusing to remove \"{}\"", integration.label),
+        "nothing removed",
+    )? {
+        return Ok(stop);
     }
     ctx.services.integrations.delete(integration.id).await?;
     eprintln!(

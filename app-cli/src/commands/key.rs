@@ -1,7 +1,6 @@
 //! `aviary key create|list|revoke`: API keys for automation. `create` is the one place the CLI
 //! ever prints a secret, once.
 
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -12,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
 
 use crate::cli::{KeyCommand, OutputFormat};
-use crate::commands::{Ctx, exit};
+use crate::commands::{Ctx, confirm};
 use crate::output;
 use crate::views::ApiKeyView;
 
@@ -116,27 +115,19 @@ async fn revoke(ctx: &Ctx, raw_id: &str, yes: bool) -> anyhow::Result<ExitCode> 
     if !key.is_active() {
         return Err(ApiKeyError::AlreadyRevoked(id).into());
     }
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "error: refusing to revoke API key \"{}\" ({}) without confirmation: pass --yes",
-                key.name, key.prefix
-            );
-            return Ok(ExitCode::from(exit::USAGE));
-        }
-        eprint!(
-            "Revoke API key \"{}\" ({})? Automation using it stops working at once. [y/N] ",
+    if let Some(stop) = confirm(
+        yes,
+        &format!(
+            "Revoke API key \"{}\" ({})? Automation using it stops working at once.",
             key.name, key.prefix
-        );
-        std::io::stderr().flush().ok();
-        let mut answer = String::new();
-        std::io::stdin()
-            .read_line(&mut answer)
-            .context("cannot read the confirmation")?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("nothing revoked");
-            return Ok(ExitCode::FAILURE);
-        }
+        ),
+        &format!(
+            "refusing to revoke API key \"{}\" ({})",
+            key.name, key.prefix
+        ),
+        "nothing revoked",
+    )? {
+        return Ok(stop);
     }
     let revoked = ctx.services.api_keys.revoke(id).await?;
     let view = ApiKeyView::from(&revoked);

@@ -83,3 +83,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn unreachable_simulator() -> anyhow::Result<ExitCode> {
     anyhow::bail!("internal error: the simulator command was not dispatched")
 }
+
+/// Asks `question` on the terminal unless `yes`; `None` means go ahead, `Some(code)` means stop
+/// with that exit code: `exit::USAGE` when there is no terminal to ask (the refusal names
+/// `--yes`), 1 when the answer was not yes (`declined` is said).
+///
+/// # Errors
+/// When the answer cannot be read.
+pub(crate) fn confirm(
+    yes: bool,
+    question: &str,
+    refusal: &str,
+    declined: &str,
+) -> anyhow::Result<Option<ExitCode>> {
+    use std::io::{IsTerminal as _, Write as _};
+    if yes {
+        return Ok(None);
+    }
+    if !std::io::stdin().is_terminal() {
+        eprintln!("error: {refusal} without confirmation: pass --yes");
+        return Ok(Some(ExitCode::from(exit::USAGE)));
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("cannot read the confirmation")?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(None)
+    } else {
+        eprintln!("{declined}");
+        Ok(Some(ExitCode::FAILURE))
+    }
+}

@@ -160,7 +160,7 @@ async fn bad_input_is_refused_cleanly_and_changes_nothing() {
     let failed = aviary.run(&["sync", "acme"]);
     failed.clean_failure(3);
     let remove = aviary.run(&["integration", "remove", "acme"]);
-    remove.clean_failure(1);
+    remove.clean_failure(2);
     assert!(remove.stderr.contains("--yes"), "{}", remove.stderr);
     aviary
         .run(&["integration", "remove", "acme", "--yes"])
