@@ -60,7 +60,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a simulated Lark tenant (for trying Aviary out and for tests).
     Simulator(SimulatorArgs),
-    /// Start a simulated tenant, connect it as integration "demo", sync it and show the result.
+    /// Start the web UI with a simulated tenant connected and synced as integration "demo",
+    /// and an admin to sign in with.
     Demo(DemoArgs),
 }
 
@@ -283,7 +284,10 @@ pub struct DemoArgs {
     /// Departments in the simulated tenant.
     #[arg(long, default_value_t = 25)]
     pub departments: usize,
-    /// Exit after the first sync instead of keeping the simulated tenant running.
+    /// Exit after the first sync and the admin instead of serving the web UI.
     #[arg(long)]
     pub exit: bool,
+    /// Where the web UI listens, as for `serve`.
+    #[command(flatten)]
+    pub address: ServeArgs,
 }

@@ -1,13 +1,20 @@
-//! `aviary demo`: a simulated tenant, connected as integration "demo", synced and shown.
+//! `aviary demo`: a simulated tenant, connected as integration "demo" through the real OAuth
+//! login (the simulator approves it without a browser), synced and shown; a demo admin; and the
+//! web UI served until Ctrl-C (`--exit` stops before serving).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig};
-use aviary_domain::model::Region;
-use aviary_domain::usecases::{AccountFilter, LookupError, NewIntegration, find_integration};
-use secrecy::SecretString;
+use aviary_adapters_lark::simulator::{ConsentMode, Simulator, SimulatorConfig};
+use aviary_app_http::server;
+use aviary_domain::model::{Integration, Region};
+use aviary_domain::usecases::connect::{Callback, Connected, RedirectUris};
+use aviary_domain::usecases::{
+    AccountFilter, AdminError, LookupError, NewIntegration, find_integration,
+};
+use rand::distr::{Alphanumeric, SampleString as _};
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::cli::{DemoArgs, OutputFormat};
 use crate::commands::Ctx;
@@ -17,12 +24,22 @@ use crate::views::{AccountView, department_names};
 
 const LABEL: &str = "demo";
 const SHOWN: usize = 15;
+/// Who started the demo's Lark login (the web UI uses the admin's session id here).
+const STARTED_BY: &str = "aviary-demo";
+/// The demo admin; `.invalid` is reserved and never delivers mail.
+const ADMIN_EMAIL: &str = "admin@demo.aviary.invalid";
+/// Alphanumerics in the demo admin's password: about 143 bits.
+const PASSWORD_CHARS: usize = 24;
 
 pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let redirects = RedirectUris::under(&ctx.services.settings.http.public_base_url());
     let config = SimulatorConfig {
         users: args.users,
         departments: args.departments,
         seed: 7,
+        // The login approves itself, and only Aviary's callbacks are accepted, as in a console.
+        consent: ConsentMode::AutoApprove,
+        redirect_urls: vec![redirects.lark, redirects.feishu],
         ..SimulatorConfig::default()
     };
     let simulator = Simulator::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
@@ -54,8 +71,13 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         })
         .await?;
     eprintln!(
-        "Registered integration \"{LABEL}\" ({}). Syncing…",
+        "Registered integration \"{LABEL}\" ({}). Connecting…",
         integration.id
+    );
+    let connected = connect(ctx, &integration).await?;
+    eprintln!(
+        "Connected to tenant \"{}\" as {}. Syncing…",
+        connected.tenant.name, connected.authorized_by.name
     );
     let (_, code) = sync_and_report(ctx, LABEL, false, false, true).await?;
 
@@ -79,25 +101,132 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     print_accounts(OutputFormat::Table, &views)?;
     say!("({} of {} accounts shown)", views.len(), accounts.len())?;
     say!("")?;
-    say!("Next:")?;
+    say!("From another terminal:")?;
     say!("  aviary accounts list --integration {LABEL} --status suspended")?;
     say!("  aviary accounts list --integration {LABEL} --role tenant_admin --output json")?;
     say!("  aviary departments list --integration {LABEL}")?;
     say!("  aviary runs list --integration {LABEL}")?;
+    say!("  aviary sync {LABEL}        # resync: nothing changed, nothing written")?;
+    say!("")?;
+
+    let password = ensure_admin(ctx).await?;
     if args.exit {
+        say!("With --exit nothing is served; `aviary serve` or `aviary demo` serves the web UI.")?;
+        print_sign_in(
+            &ctx.services.settings.http.public_base_url(),
+            password.as_ref(),
+        )?;
         simulator.stop().await;
         return Ok(code);
     }
-    say!("  aviary sync {LABEL}        # resync: nothing changed, nothing written")?;
+
+    let host = ctx.services.settings.http.host.clone();
+    let port = ctx.services.settings.http.port;
+    server::prepare(&ctx.services).await?;
+    let bound = server::bind(ctx.services.clone(), &host, port)
+        .with_context(|| format!("cannot listen on {host}:{port}"))?;
+    // Port 0 picked a free port: the address actually bound is the one to open.
+    let url = match (port, bound.addrs().first()) {
+        (0, Some(addr)) => format!("http://{addr}"),
+        _ => ctx.services.settings.http.public_base_url(),
+    };
+    print_sign_in(&url, password.as_ref())?;
     say!("")?;
     say!(
-        "The simulated tenant keeps running at {} until you press Ctrl-C,",
+        "The web UI and the simulated tenant ({}) run until you press Ctrl-C, which stops everything.",
         simulator.base_url()
     )?;
-    say!("so the commands above work from another terminal.")?;
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    let served = bound
+        .run_until(async {
+            // Without a Ctrl-C handler the server runs until the process is terminated.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await;
     simulator.stop().await;
+    served.context("the server failed")?;
+    eprintln!("Aviary stopped.");
     Ok(code)
+}
+
+/// Connects the integration through the same login the web UI starts: the authorize URL is
+/// fetched without following its redirect, and the simulator's 302 back to Aviary's callback
+/// carries the `code` and `state` that complete it.
+async fn connect(ctx: &Ctx, integration: &Integration) -> anyhow::Result<Connected> {
+    let authorize = ctx
+        .services
+        .connect
+        .start(integration.id, STARTED_BY)
+        .await?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .context("cannot build the HTTP client")?;
+    let response = client
+        .get(&authorize)
+        .send()
+        .await
+        .context("cannot reach the simulated tenant's authorize page")?;
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let Some(location) = location.filter(|_| response.status().is_redirection()) else {
+        anyhow::bail!(
+            "the simulated tenant did not approve the login (HTTP {})",
+            response.status()
+        );
+    };
+    let location =
+        url::Url::parse(&location).context("the simulated tenant redirected to an invalid URL")?;
+    let mut callback = Callback {
+        region: Some(integration.region),
+        ..Callback::default()
+    };
+    for (name, value) in location.query_pairs() {
+        let slot = match name.as_ref() {
+            "state" => &mut callback.state,
+            "code" => &mut callback.code,
+            "error" => &mut callback.error,
+            _ => continue,
+        };
+        *slot = Some(value.into_owned());
+    }
+    Ok(ctx.services.connect.complete(&callback, STARTED_BY).await?)
+}
+
+/// Creates the demo admin with a new random password, returned to be printed once. An admin
+/// from an earlier demo is kept as it is (`None`): there is no password reset yet, and its
+/// password was printed by the run that created it.
+async fn ensure_admin(ctx: &Ctx) -> anyhow::Result<Option<SecretString>> {
+    let password = SecretString::from(Alphanumeric.sample_string(&mut rand::rng(), PASSWORD_CHARS));
+    match ctx
+        .services
+        .admins
+        .create(ADMIN_EMAIL, password.clone())
+        .await
+    {
+        Ok(_) => Ok(Some(password)),
+        Err(AdminError::EmailTaken(_)) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The one place the demo admin's password is shown.
+fn print_sign_in(url: &str, password: Option<&SecretString>) -> anyhow::Result<()> {
+    say!("Open {url}/ and sign in with")?;
+    say!("  email:    {ADMIN_EMAIL}")?;
+    match password {
+        Some(password) => say!("  password: {}", password.expose_secret())?,
+        None => {
+            say!("  password: the one printed by the first `aviary demo` on this data directory")?;
+            say!(
+                "            (there is no password reset yet: remove the data directory to start afresh)"
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -53,8 +53,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return simulator::run(args).await;
     }
     let mut settings = Settings::load(cli.config.as_deref())?;
-    if let Command::Serve(args) = &cli.command {
-        serve::override_address(&mut settings, args);
+    match &cli.command {
+        Command::Serve(args) => serve::override_address(&mut settings, args),
+        Command::Demo(args) => serve::override_address(&mut settings, &args.address),
+        _ => {}
     }
     let services = Services::build(settings)
         .await

@@ -3,6 +3,7 @@
 mod admins;
 mod api_keys;
 mod bad_input;
+mod demo;
 mod faults;
 mod first_sync;
 mod resync;
