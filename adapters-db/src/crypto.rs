@@ -7,6 +7,7 @@ use rand::RngCore as _;
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::error::DbError;
 use crate::master_key::MasterKey;
 
 const NONCE_LEN: usize = 12;
@@ -80,6 +81,34 @@ pub(crate) fn seal(
         nonce: nonce.to_vec(),
         key_id: key.id().to_owned(),
     })
+}
+
+/// `sealed` re-encrypted under `new` for a key rotation, or `None` when it already is under
+/// `new`; `what` names the value in errors.
+///
+/// # Errors
+/// `Undecryptable` when it opens under neither key, `Backend` when encryption fails.
+pub(crate) fn reseal(
+    old: &MasterKey,
+    new: &MasterKey,
+    sealed: &Sealed,
+    aad: &str,
+    what: &str,
+) -> Result<Option<Sealed>, DbError> {
+    let secret = match open(old, sealed, aad) {
+        Ok(secret) => secret,
+        Err(_) if sealed.key_id == new.id() && open(new, sealed, aad).is_ok() => {
+            return Ok(None);
+        }
+        Err(err) => {
+            return Err(DbError::Undecryptable(format!(
+                "{what}: {err}; nothing was re-encrypted"
+            )));
+        }
+    };
+    seal(new, &secret, aad)
+        .map(Some)
+        .map_err(|err| DbError::Backend(format!("cannot encrypt {what}: {err}")))
 }
 
 /// Decrypts a sealed secret bound to `aad`.

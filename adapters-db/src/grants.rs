@@ -10,7 +10,7 @@ use aviary_domain::values::{IntegrationId, OAuthState, OpenId, PkceVerifier};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _,
-    IntoActiveModel as _, QueryFilter as _, Set, SqlErr,
+    IntoActiveModel as _, QueryFilter as _, QuerySelect as _, Set, SqlErr,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
@@ -210,11 +210,16 @@ impl GrantStore for SqlGrants {
     async fn save_grant(&self, grant: &Grant) -> Result<Grant, GrantStoreError> {
         // A new login starts a new line of refresh tokens: any generation above the old one
         // makes refreshes still in flight from the old grant lose their compare-and-swap.
-        let generation = match self.grant(grant.integration_id).await {
-            Ok(Some(old)) => old.generation + 1,
-            Ok(None) | Err(GrantStoreError::Undecryptable(_)) => 1,
-            Err(other) => return Err(other),
-        };
+        // Only the old generation is needed: its tokens are not decrypted (they may not even
+        // open under the current key).
+        let old: Option<i64> = grants::Entity::find_by_id(grant.integration_id.as_uuid())
+            .select_only()
+            .column(grants::Column::Generation)
+            .into_tuple()
+            .one(&self.shared.conn)
+            .await
+            .map_err(backend("reading a grant's generation"))?;
+        let generation = old.map_or(1, |g| g + 1);
         let row = self
             .grant_row(grant, generation)?
             .into_active_model()
@@ -299,7 +304,7 @@ pub(crate) async fn rotate(
             nonce: row.tokens_nonce,
             key_id: row.tokens_key_id,
         };
-        if let Some(resealed) = reseal(old, new, &sealed, &aad, "a grant's tokens")? {
+        if let Some(resealed) = crypto::reseal(old, new, &sealed, &aad, "a grant's tokens")? {
             grants::Entity::update_many()
                 .col_expr(
                     grants::Column::TokensCiphertext,
@@ -320,7 +325,8 @@ pub(crate) async fn rotate(
             nonce: row.verifier_nonce,
             key_id: row.verifier_key_id,
         };
-        if let Some(resealed) = reseal(old, new, &sealed, &aad, "a login's PKCE verifier")? {
+        if let Some(resealed) = crypto::reseal(old, new, &sealed, &aad, "a login's PKCE verifier")?
+        {
             oauth_logins::Entity::update_many()
                 .col_expr(
                     oauth_logins::Column::VerifierCiphertext,
@@ -341,28 +347,4 @@ pub(crate) async fn rotate(
         }
     }
     Ok(rotated)
-}
-
-/// The value sealed under `new`, or `None` when it already is.
-fn reseal(
-    old: &MasterKey,
-    new: &MasterKey,
-    sealed: &Sealed,
-    aad: &str,
-    what: &str,
-) -> Result<Option<Sealed>, DbError> {
-    let secret = match crypto::open(old, sealed, aad) {
-        Ok(secret) => secret,
-        Err(_) if sealed.key_id == new.id() && crypto::open(new, sealed, aad).is_ok() => {
-            return Ok(None);
-        }
-        Err(err) => {
-            return Err(DbError::Undecryptable(format!(
-                "{what}: {err}; nothing was re-encrypted"
-            )));
-        }
-    };
-    crypto::seal(new, &secret, aad)
-        .map(Some)
-        .map_err(|err| DbError::Backend(format!("cannot encrypt {what}: {err}")))
 }

@@ -221,20 +221,10 @@ pub(crate) async fn rotate_secrets(shared: &Shared, new: MasterKey) -> Result<u6
     for row in rows {
         let aad = app_secret_aad(row.id);
         let sealed = integration_sealed_secret(&row);
-        let secret = match crypto::open(&old, &sealed, &aad) {
-            Ok(secret) => secret,
-            Err(_) if sealed.key_id == new.id() && crypto::open(&new, &sealed, &aad).is_ok() => {
-                continue;
-            }
-            Err(err) => {
-                return Err(DbError::Undecryptable(format!(
-                    "the App Secret of integration \"{}\": {err}; nothing was re-encrypted",
-                    row.label
-                )));
-            }
+        let what = format!("the App Secret of integration \"{}\"", row.label);
+        let Some(resealed) = crypto::reseal(&old, &new, &sealed, &aad, &what)? else {
+            continue;
         };
-        let resealed = crypto::seal(&new, &secret, &aad)
-            .map_err(|err| DbError::Backend(format!("cannot encrypt the App Secret: {err}")))?;
         Entity::update_many()
             .col_expr(Column::AppSecretCiphertext, Expr::val(resealed.ciphertext))
             .col_expr(Column::AppSecretNonce, Expr::val(resealed.nonce))

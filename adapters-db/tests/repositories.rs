@@ -736,18 +736,9 @@ async fn app_secrets_are_not_readable_in_the_database() {
                 .any(|w| w == canary.as_bytes())
         );
 
-        if let Some(file) = &ctx.sqlite_file {
+        if ctx.sqlite_file.is_some() {
             // Everything on disk: the database file and its write-ahead log.
-            ctx.db
-                .connection()
-                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await
-                .unwrap();
-            let mut bytes = std::fs::read(file).unwrap();
-            let wal = file.with_extension("db-wal");
-            if wal.exists() {
-                bytes.extend(std::fs::read(wal).unwrap());
-            }
+            let bytes = sqlite_bytes(&ctx).await;
             let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
             assert!(
                 contains(b"Canary tenant"),

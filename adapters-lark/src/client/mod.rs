@@ -86,11 +86,7 @@ impl DirectoryGateway for LarkGateway {
         &self,
         connection: &DirectoryConnection,
     ) -> Result<Arc<dyn DirectorySession>, DirectoryError> {
-        let raw_base = connection
-            .base_url
-            .as_deref()
-            .unwrap_or(connection.region.default_base_url());
-        let base = transport::parse_base_url(raw_base)?;
+        let base = transport::connection_base_url(connection)?;
         let app_id = connection.app_id.as_str();
         let pacer = connection.rate_limits.map(|limits| {
             self.pacers

@@ -19,7 +19,7 @@ use url::Url;
 
 use super::LarkGateway;
 use super::retry::{backoff, random_unit};
-use super::transport::{endpoint_url, parse_base_url};
+use super::transport::{connection_base_url, endpoint_url};
 use super::wire::lenient_i64;
 
 /// The accounts host of a brand (a base-URL override replaces it too: the simulator serves
@@ -33,11 +33,7 @@ pub fn accounts_base(connection: &DirectoryConnection) -> &str {
 }
 
 fn api_base(connection: &DirectoryConnection) -> Result<Url, OAuthError> {
-    let raw = connection
-        .base_url
-        .as_deref()
-        .unwrap_or(connection.region.default_base_url());
-    parse_base_url(raw).map_err(|err| OAuthError::Unavailable {
+    connection_base_url(connection).map_err(|err| OAuthError::Unavailable {
         detail: err.to_string(),
     })
 }

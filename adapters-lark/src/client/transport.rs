@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aviary_domain::model::ApiCounters;
-use aviary_domain::ports::DirectoryError;
+use aviary_domain::ports::{DirectoryConnection, DirectoryError};
 use aviary_domain::values::AppId;
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -115,6 +115,19 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<Url, DirectoryError> {
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
+}
+
+/// The API base URL of a connection: its override, else its region's public host.
+///
+/// # Errors
+/// As [`parse_base_url`].
+pub(crate) fn connection_base_url(connection: &DirectoryConnection) -> Result<Url, DirectoryError> {
+    parse_base_url(
+        connection
+            .base_url
+            .as_deref()
+            .unwrap_or(connection.region.default_base_url()),
+    )
 }
 
 /// `{base}/open-apis/{segments…}?{query}`; segments and query values are percent-encoded (a page
