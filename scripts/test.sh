@@ -13,6 +13,17 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   fi
 fi
 
+# Chromium and ChromeDriver for the headless-browser test, from Debian's packages.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "installing Chromium and ChromeDriver (Debian packages chromium, chromium-driver)…"
+  sudo_if_needed=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_if_needed=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_if_needed[@]}" apt-get install -y --no-install-recommends chromium chromium-driver \
+    || { "${sudo_if_needed[@]}" apt-get update \
+         && "${sudo_if_needed[@]}" apt-get install -y --no-install-recommends chromium chromium-driver; }
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== domain dependency rule"

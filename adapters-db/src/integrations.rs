@@ -3,18 +3,21 @@
 
 use async_trait::async_trait;
 use aviary_domain::model::{Integration, IntegrationStatus, TenantInfo};
-use aviary_domain::ports::{IntegrationRepository, IntegrationStoreError};
+use aviary_domain::ports::{
+    IntegrationRepository, IntegrationSettings, IntegrationStoreError, StoredData,
+};
 use aviary_domain::values::{IntegrationId, IntegrationLabel};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _, SqlErr,
+    ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter as _, QueryOrder as _, SqlErr,
 };
 
 use crate::connect::Shared;
 use crate::crypto::{self, app_secret_aad};
 use crate::entities::integrations::{self, Column, Entity};
-use crate::entities::{account_departments, accounts, changes, departments};
+use crate::entities::{account_departments, accounts, changes, departments, sync_runs};
 use crate::error::{DbError, store_err};
 use crate::mapping::{
     integration_active_model, integration_from_row, integration_sealed_secret, micros,
@@ -152,6 +155,69 @@ impl IntegrationRepository for SqlIntegrations {
         Ok(())
     }
 
+    async fn update_settings(
+        &self,
+        id: IntegrationId,
+        settings: &IntegrationSettings,
+        now: DateTime<Utc>,
+    ) -> Result<(), IntegrationStoreError> {
+        let minutes = settings
+            .sync_interval
+            .map(|interval| i64::from(interval.minutes()));
+        let result = Entity::update_many()
+            .col_expr(Column::Label, Expr::val(settings.label.as_str()))
+            .col_expr(Column::SyncIntervalMinutes, Expr::val(minutes))
+            .col_expr(Column::UpdatedAt, Expr::val(micros(now)))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .exec(&self.shared.conn)
+            .await
+            .map_err(|err| label_error(&settings.label, "updating an integration", &err))?;
+        if result.rows_affected == 0 {
+            return Err(IntegrationStoreError::NotFound(id));
+        }
+        Ok(())
+    }
+
+    async fn stored_data(&self, id: IntegrationId) -> Result<StoredData, IntegrationStoreError> {
+        // Separate statements: the counts are for people deciding, not a consistent snapshot.
+        let conn = &self.shared.conn;
+        let uuid = id.as_uuid();
+        let exists = Entity::find_by_id(uuid)
+            .count(conn)
+            .await
+            .map_err(store_err("reading an integration"))?;
+        if exists == 0 {
+            return Err(IntegrationStoreError::NotFound(id));
+        }
+        let data = StoredData {
+            accounts: count(
+                conn,
+                accounts::Entity::find().filter(accounts::Column::IntegrationId.eq(uuid)),
+                "counting an integration's accounts",
+            )
+            .await?,
+            departments: count(
+                conn,
+                departments::Entity::find().filter(departments::Column::IntegrationId.eq(uuid)),
+                "counting an integration's departments",
+            )
+            .await?,
+            runs: count(
+                conn,
+                sync_runs::Entity::find().filter(sync_runs::Column::IntegrationId.eq(uuid)),
+                "counting an integration's runs",
+            )
+            .await?,
+            changes: count(
+                conn,
+                changes::Entity::find().filter(changes::Column::IntegrationId.eq(uuid)),
+                "counting an integration's changes",
+            )
+            .await?,
+        };
+        Ok(data)
+    }
+
     async fn delete(&self, id: IntegrationId) -> Result<(), IntegrationStoreError> {
         // One transaction: the bulk tables by hand (they have no foreign keys, see the
         // migration), then the integration, whose lease and runs go by ON DELETE CASCADE.
@@ -193,6 +259,30 @@ impl IntegrationRepository for SqlIntegrations {
         txn.commit()
             .await
             .map_err(store_err("committing the deletion"))
+    }
+}
+
+/// The rows a query selects, as a count.
+async fn count<E, C>(
+    conn: &C,
+    select: sea_orm::Select<E>,
+    context: &str,
+) -> Result<u64, IntegrationStoreError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    select.count(conn).await.map_err(store_err(context))
+}
+
+/// `LabelTaken` for a violation of the label's unique index, else a backend error.
+fn label_error(label: &IntegrationLabel, context: &str, err: &DbErr) -> IntegrationStoreError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains("label") => {
+            IntegrationStoreError::LabelTaken(label.clone())
+        }
+        _ => IntegrationStoreError::Backend(crate::error::describe(context, err)),
     }
 }
 

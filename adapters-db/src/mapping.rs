@@ -405,6 +405,12 @@ pub(crate) fn run_active_model(run: &SyncRun) -> sync_runs::ActiveModel {
         api_retries: Set(to_i64(run.api.retries)),
         api_rate_limit_waits: Set(to_i64(run.api.rate_limit_waits)),
         error: Set(run.error.clone()),
+        // Serialising a list of strings cannot fail; NULL stands for no warnings.
+        warnings: Set(if run.warnings.is_empty() {
+            None
+        } else {
+            serde_json::to_string(&run.warnings).ok()
+        }),
     }
 }
 
@@ -447,6 +453,10 @@ pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
             rate_limit_waits: to_u64(row.api_rate_limit_waits, "rate-limit wait count")?,
         },
         error: row.error,
+        warnings: match row.warnings {
+            Some(text) => from_json(&text, "run warnings")?,
+            None => Vec::new(),
+        },
     })
 }
 

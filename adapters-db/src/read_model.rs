@@ -1,12 +1,15 @@
-//! `ReadModel`: account listing with every filter in one SQL query (keyset-paginated by
-//! `open_id`), account history, departments, runs and a run's changes.
+//! `ReadModel`: account listing with every filter in one SQL query (sorted, keyset-paginated
+//! by `(sort key, open_id)`: `order.rs`), account names and department memberships, account
+//! history, departments, runs and a run's changes.
+
+mod order;
 
 use async_trait::async_trait;
 use aviary_domain::model::{
     AccountStatus, ChangeRecord, Department, Role, RunStatus, SyncRun, UserAccount,
 };
 use aviary_domain::ports::{AccountQuery, QueryError, ReadModel};
-use aviary_domain::values::{IntegrationId, OpenId, RunId};
+use aviary_domain::values::{DepartmentId, IntegrationId, OpenId, RunId};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query};
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
@@ -128,10 +131,15 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
         }
         filter = filter.add(any);
     }
-    if let Some(after) = &query.after {
-        filter = filter.add(accounts::Column::OpenId.gt(after.as_str()));
-    }
     filter
+}
+
+/// Turns stored Lark ids back into values (a bad one is a stored-data fault).
+fn stored_id<T, E: std::fmt::Display>(
+    parse: impl Fn(&str) -> Result<T, E>,
+    raw: &str,
+) -> Result<T, QueryError> {
+    parse(raw).map_err(|err| QueryError::Backend(format!("stored id \"{raw}\": {err}")))
 }
 
 #[async_trait]
@@ -140,11 +148,16 @@ impl ReadModel for SqlReadModel {
         if query.departments.as_ref().is_some_and(Vec::is_empty) || query.limit == Some(0) {
             return Ok(Vec::new());
         }
-        let mut select = accounts::Entity::find()
+        let select = accounts::Entity::find()
             .select_only()
             .columns(ACCOUNT_ROW_COLUMNS)
-            .filter(account_filter(self.shared.backend, query))
-            .order_by_asc(accounts::Column::OpenId);
+            .filter(account_filter(self.shared.backend, query));
+        let mut select = order::apply(
+            self.shared.backend,
+            select,
+            query.sort,
+            query.after.as_ref(),
+        )?;
         if let Some(limit) = query.limit {
             select = select.limit(limit);
         }
@@ -173,6 +186,61 @@ impl ReadModel for SqlReadModel {
             .await
             .map_err(query_err("reading an account"))?;
         Ok(row.map(TrackedRow::into_account).transpose()?)
+    }
+
+    async fn account_names(
+        &self,
+        integration: IntegrationId,
+        open_ids: &[OpenId],
+    ) -> Result<Vec<(OpenId, Option<String>)>, QueryError> {
+        let mut names = Vec::with_capacity(open_ids.len());
+        // Chunks keep each statement well under the backends' bound-parameter limits.
+        for chunk in open_ids.chunks(500) {
+            let rows: Vec<(String, Option<String>)> = accounts::Entity::find()
+                .select_only()
+                .column(accounts::Column::OpenId)
+                .column(accounts::Column::Name)
+                .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
+                .filter(accounts::Column::OpenId.is_in(chunk.iter().map(OpenId::as_str)))
+                .into_tuple()
+                .all(&self.shared.conn)
+                .await
+                .map_err(query_err("reading account names"))?;
+            for (open_id, name) in rows {
+                names.push((stored_id(OpenId::parse, &open_id)?, name));
+            }
+        }
+        Ok(names)
+    }
+
+    async fn memberships(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Vec<(OpenId, DepartmentId)>, QueryError> {
+        let current = Query::select()
+            .column(accounts::Column::OpenId)
+            .from(accounts::Entity)
+            .and_where(accounts::Column::IntegrationId.eq(integration.as_uuid()))
+            .and_where(accounts::Column::RemovedAt.is_null())
+            .to_owned();
+        let rows: Vec<(String, String)> = account_departments::Entity::find()
+            .select_only()
+            .column(account_departments::Column::OpenId)
+            .column(account_departments::Column::DepartmentId)
+            .filter(account_departments::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(account_departments::Column::OpenId.in_subquery(current))
+            .into_tuple()
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("reading department memberships"))?;
+        rows.into_iter()
+            .map(|(open_id, department)| {
+                Ok((
+                    stored_id(OpenId::parse, &open_id)?,
+                    stored_id(DepartmentId::parse, &department)?,
+                ))
+            })
+            .collect()
     }
 
     async fn account_history(

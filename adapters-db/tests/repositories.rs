@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use aviary_adapters_db::{Backend, Database, MasterKey};
 use aviary_domain::model::{
-    AccountState, AccountStatus, ApiCounters, AuthorizedUser, ChangeKind, ChangeRecord, Department,
-    DepartmentState, EntityCounts, FieldChange, Grant, Integration, IntegrationStatus,
-    PendingLogin, Region, Role, RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo,
-    TokenSet, UserAccount, UserProfile,
+    AccountCursor, AccountSort, AccountState, AccountStatus, ApiCounters, AuthorizedUser,
+    ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts, FieldChange, Grant,
+    Integration, IntegrationStatus, PendingLogin, Region, Role, RunStatus, RunTrigger, SortValue,
+    Subject, SyncCounts, SyncRun, TenantInfo, TokenSet, UserAccount, UserProfile,
 };
 use aviary_domain::ports::{
     AccountQuery, GrantStore, GrantStoreError, IntegrationRepository, IntegrationStoreError, Lease,
@@ -1709,7 +1709,9 @@ async fn account_listing_filters_one_by_one_and_together() {
                 break;
             }
             assert!(page.len() <= 2);
-            after = page.last().map(|a| a.state.open_id().clone());
+            after = page
+                .last()
+                .map(|a| AccountCursor::after(AccountSort::default(), a));
             pages.push(
                 ids(&page)
                     .into_iter()
@@ -1726,7 +1728,11 @@ async fn account_listing_filters_one_by_one_and_together() {
             ]
         );
         let after_b = AccountQuery {
-            after: Some(oid("ou_b_lead")),
+            after: Some(AccountCursor::new(
+                SortValue::OpenId,
+                false,
+                oid("ou_b_lead"),
+            )),
             limit: Some(1),
             ..all.clone()
         };
@@ -2330,8 +2336,20 @@ async fn ten_thousand_accounts_in_one_batch_write_and_read_back() {
         assert_eq!(reads.accounts(&in_dept).await.unwrap().len(), COUNT / 50);
         let admins = AccountQuery { role: Some(Role::TenantAdmin), ..AccountQuery::all(integration.id) };
         assert_eq!(reads.accounts(&admins).await.unwrap().len(), COUNT / 1000);
-        let page = AccountQuery { after: Some(oid("ou_09990")), limit: Some(50), ..AccountQuery::all(integration.id) };
+        let page = AccountQuery { after: Some(AccountCursor::new(SortValue::OpenId, false, oid("ou_09990"))), limit: Some(50), ..AccountQuery::all(integration.id) };
         assert_eq!(ids(&reads.accounts(&page).await.unwrap()).len(), 9);
     })
     .await;
 }
+
+/// Updating an integration's settings and counting its stored data (`integrations.rs`).
+#[path = "repositories/integration_settings.rs"]
+mod integration_settings;
+
+/// Run warnings stored with a run's result (`sync_runs.warnings`).
+#[path = "repositories/run_warnings.rs"]
+mod run_warnings;
+
+/// Sorted account listings and their keyset pages (`read_model/order.rs`).
+#[path = "repositories/account_sorting.rs"]
+mod account_sorting;

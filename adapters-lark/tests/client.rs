@@ -1619,3 +1619,7 @@ mod simulated {
         sim.stop().await;
     }
 }
+
+#[cfg(feature = "simulator")]
+#[path = "client/doctor.rs"]
+mod doctor;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use aviary_domain::model::SortKey;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Aviary: one trustworthy view of every account in your Lark and Feishu tenants.
@@ -82,6 +83,15 @@ pub enum IntegrationCommand {
         /// Integration id or label.
         integration: String,
     },
+    /// Change an integration's label or sync schedule.
+    Set(IntegrationSetArgs),
+    /// Check what the integration's Lark app may do (credentials, contact range, every scope
+    /// and field the sync needs, the admin's login) and how to fix what is missing. Exits 0
+    /// when nothing is missing (warnings allowed), 1 otherwise.
+    Doctor {
+        /// Integration id or label.
+        integration: String,
+    },
     /// Remove an integration with all its synced data.
     Remove {
         /// Integration id or label.
@@ -90,6 +100,29 @@ pub enum IntegrationCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change").required(true).multiple(true).args(["label", "interval_minutes", "on_demand"])
+))]
+pub struct IntegrationSetArgs {
+    /// Integration id or label.
+    pub integration: String,
+    /// A new label, unique in this installation.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Sync on a schedule, every N minutes (5 to 10080).
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        conflicts_with = "on_demand"
+    )]
+    pub interval_minutes: Option<i64>,
+    /// Sync on demand only (no schedule).
+    #[arg(long)]
+    pub on_demand: bool,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +202,17 @@ pub struct AccountsListArgs {
     /// Include accounts removed from the tenant.
     #[arg(long)]
     pub include_removed: bool,
+    /// Sort by name, email, status, updated (last change) or open_id (the default). Text
+    /// sorts case-insensitively, missing values first; ties by open_id.
+    #[arg(long, value_name = "KEY", value_parser = parse_sort_key)]
+    pub sort: Option<SortKey>,
+    /// Sort in descending order.
+    #[arg(long)]
+    pub desc: bool,
+}
+
+fn parse_sort_key(raw: &str) -> Result<SortKey, String> {
+    raw.parse::<SortKey>().map_err(|err| err.to_string())
 }
 
 #[derive(Debug, Subcommand)]

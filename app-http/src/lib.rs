@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod passwords;
+pub mod runner;
 pub mod server;
 pub mod settings;
 pub mod system;

@@ -108,6 +108,7 @@ pub async fn prepare(services: &Services) -> anyhow::Result<()> {
 pub struct Bound {
     server: Server,
     addrs: Vec<SocketAddr>,
+    services: Services,
 }
 
 /// Binds the server on `host:port` (port 0 picks a free port). Call [`prepare`] first.
@@ -115,13 +116,15 @@ pub struct Bound {
 /// # Errors
 /// When the address cannot be bound.
 pub fn bind(services: Services, host: &str, port: u16) -> std::io::Result<Bound> {
-    let server = HttpServer::new(move || app(services.clone()))
+    let for_workers = services.clone();
+    let server = HttpServer::new(move || app(for_workers.clone()))
         .disable_signals()
         .bind((host, port))?;
     let addrs = server.addrs();
     Ok(Bound {
         server: server.run(),
         addrs,
+        services,
     })
 }
 
@@ -139,7 +142,9 @@ impl Bound {
         &self.addrs
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight and returns.
+    /// Serves, and runs scheduled syncs, until `shutdown` completes; then finishes the
+    /// requests in flight, cancels the syncs still running (they end `cancelled`, nothing
+    /// removed) and returns.
     ///
     /// # Errors
     /// When the server fails.
@@ -147,11 +152,24 @@ impl Bound {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let handle = self.server.handle();
+        let Self {
+            server,
+            services,
+            addrs: _,
+        } = self;
+        let runner = services.runner.clone();
+        runner.spawn_scheduler(
+            services.integrations.clone(),
+            services.queries.clone(),
+            services.clock.clone(),
+        );
+        let handle = server.handle();
         tokio::spawn(async move {
             shutdown.await;
             handle.stop(true).await;
         });
-        self.server.await
+        let served = server.await;
+        runner.shutdown().await;
+        served
     }
 }

@@ -12,13 +12,16 @@ use aviary_domain::ports::{
     Clock, DirectoryGateway, IdSource, IntegrationRepository, IntegrationStoreError,
 };
 use aviary_domain::usecases::ApiKeys;
-use aviary_domain::usecases::connect::{Connect, ConnectSettings, RedirectUris};
+use aviary_domain::usecases::connect::{Connect, ConnectSettings, RedirectUris, UserTokens};
+use aviary_domain::usecases::doctor::Doctor;
 use aviary_domain::usecases::sync::SyncIntegration;
 use aviary_domain::usecases::{AdminAccounts, SignIn};
+use aviary_domain::usecases::{IntegrationHealth, RemoveIntegration, UpdateIntegration};
 use aviary_domain::usecases::{Queries, RegisterIntegration};
 use secrecy::ExposeSecret;
 
 use crate::passwords::Argon2Hasher;
+use crate::runner::SyncRunner;
 use crate::settings::Settings;
 use crate::system::{RandomIds, SystemClock};
 use crate::ui::throttle::SignInThrottle;
@@ -31,6 +34,12 @@ pub struct Services {
     pub integrations: Arc<dyn IntegrationRepository>,
     pub directory: Arc<dyn DirectoryGateway>,
     pub register: RegisterIntegration,
+    /// Label and sync schedule of a registered integration.
+    pub update: UpdateIntegration,
+    /// Deleting an integration with its synced data.
+    pub remove: RemoveIntegration,
+    /// An integration's runs, accounts per status and problems (`GET …/status`).
+    pub health: IntegrationHealth,
     pub sync: SyncIntegration,
     pub queries: Queries,
     /// Admin users: create (CLI) and list.
@@ -43,6 +52,14 @@ pub struct Services {
     pub api_keys: ApiKeys,
     /// The admin's Lark login that connects an integration (web UI).
     pub connect: Arc<Connect>,
+    /// The permission doctor: what an integration's app may do in Lark, and how to fix it.
+    pub doctor: Doctor,
+    /// Fresh user access tokens of the admins' Lark logins: the process's one instance, whose
+    /// per-integration locks serialise refreshes (every sync run checks its grant with it).
+    pub user_tokens: Arc<UserTokens>,
+    /// Syncs in the background (API, web UI, schedule) for the server.
+    pub runner: SyncRunner,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Services {
@@ -102,11 +119,24 @@ async fn finish_interrupted_rotation(
 }
 
 impl Services {
-    /// Opens (creating and migrating on first use) the database and wires the use cases.
+    /// Opens (creating and migrating on first use) the database and wires the use cases, on
+    /// the system clock.
     ///
     /// # Errors
     /// When the master key is missing or invalid, or the database cannot be opened or migrated.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Services::build`] on the given clock (tests move time forward to expire logins,
+    /// sessions and tokens).
+    ///
+    /// # Errors
+    /// As [`Services::build`].
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let url = settings.database_url();
         let key = match &settings.secrets.master_key {
             Some(encoded) => MasterKey::from_base64(encoded.expose_secret()).context(
@@ -143,7 +173,6 @@ impl Services {
         );
         let directory: Arc<dyn DirectoryGateway> = Arc::clone(&lark) as _;
         let oauth: Arc<dyn OAuthGateway> = lark;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ids: Arc<dyn IdSource> = Arc::new(RandomIds);
         let integrations = database.integrations();
         let register = RegisterIntegration::new(
@@ -152,6 +181,9 @@ impl Services {
             Arc::clone(&clock),
             Arc::clone(&ids),
         );
+        let update = UpdateIntegration::new(Arc::clone(&integrations), Arc::clone(&clock));
+        let remove = RemoveIntegration::new(Arc::clone(&integrations));
+        let health = IntegrationHealth::new(database.read_model());
         let api_keys = ApiKeys::new(database.api_keys(), Arc::clone(&clock), Arc::clone(&ids));
         let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::owasp());
         let admin_store = database.admins();
@@ -169,6 +201,12 @@ impl Services {
             Arc::clone(&ids),
         );
         let sign_in_throttle = SignInThrottle::new(Arc::clone(&clock));
+        let user_tokens = Arc::new(UserTokens::new(
+            Arc::clone(&integrations),
+            database.grants(),
+            Arc::clone(&oauth),
+            Arc::clone(&clock),
+        ));
         let connect = Arc::new(Connect::new(
             Arc::clone(&integrations),
             database.grants(),
@@ -186,10 +224,19 @@ impl Services {
             Arc::clone(&integrations),
             database.sync_store(),
             Arc::clone(&directory),
-            clock,
+            Arc::clone(&user_tokens),
+            Arc::clone(&clock),
             ids,
             settings.sync_settings(process_owner()),
         );
+        let doctor = Doctor::new(
+            Arc::clone(&integrations),
+            database.grants(),
+            Arc::clone(&directory),
+            Arc::clone(&clock),
+            settings.lark.rate_limits(),
+        );
+        let runner = SyncRunner::new(sync.clone(), settings.lark.rate_limits());
         let queries = Queries::new(database.read_model());
         Ok(Self {
             settings,
@@ -197,6 +244,9 @@ impl Services {
             integrations,
             directory,
             register,
+            update,
+            remove,
+            health,
             sync,
             queries,
             admins,
@@ -204,6 +254,10 @@ impl Services {
             sign_in_throttle,
             api_keys,
             connect,
+            doctor,
+            user_tokens,
+            runner,
+            clock,
         })
     }
 }

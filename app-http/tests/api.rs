@@ -492,9 +492,24 @@ async fn unknown_routes_and_methods_answer_json() {
     send!(
         fx,
         &app,
-        test::TestRequest::post()
+        test::TestRequest::put()
             .uri("/api/v1/integrations")
             .insert_header(("Authorization", format!("Bearer {}", fx.key)))
     )
     .error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
+
+#[path = "api/sync.rs"]
+mod sync;
+
+/// Managing integrations: register, change, delete, connect, status (`api/manage.rs`).
+#[path = "api/manage.rs"]
+mod manage;
+
+/// Sorted account listings and their cursors (`api/sorting.rs`).
+#[path = "api/sorting.rs"]
+mod sorting;
+
+/// The permission doctor's report (`api/doctor.rs`).
+#[path = "api/doctor.rs"]
+mod doctor;

@@ -136,16 +136,31 @@ async fn signing_in_sets_the_host_cookie_and_lands_on_the_overview() {
     let page = send!(&app, get("/", &cookie));
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.header("cache-control"), Some("no-store"));
+    // Synced with the app's credentials but never connected through a Lark login: the
+    // "Connect with Lark" form may send the browser to the tenant's accounts host.
+    let origin = url::Url::parse(fx.integration.base_url.as_deref().unwrap())
+        .unwrap()
+        .origin()
+        .ascii_serialization();
     assert_eq!(
         page.header("content-security-policy"),
-        Some("default-src 'self'; form-action 'self'; frame-ancestors 'none'"),
-        "nothing to connect: no other form target"
+        Some(
+            format!("default-src 'self'; form-action 'self' {origin}; frame-ancestors 'none'")
+                .as_str()
+        ),
     );
+    assert!(page.body.contains("Connect with Lark"), "{}", page.body);
+    assert!(page.body.contains("Sync now"), "{}", page.body);
     assert!(page.body.contains(EMAIL), "the header names the admin");
     assert!(page.body.contains("action=\"/signout\""));
     assert!(!csrf_of(&page.body).is_empty());
     // The integration seeded through the real use cases, with its data.
-    assert!(page.body.contains("<strong>acme</strong>"), "{}", page.body);
+    // Each label links to the integration's page.
+    let label_link = format!(
+        "<strong><a href=\"/admin/integrations/{}\">acme</a></strong>",
+        fx.integration.id
+    );
+    assert!(page.body.contains(&label_link), "{}", page.body);
     let stored = fx.services.integrations.list().await.unwrap();
     if let Some(tenant) = &stored[0].tenant {
         assert!(page.body.contains(&tenant.name), "{}", page.body);
@@ -348,3 +363,19 @@ async fn without_integrations_the_overview_says_how_to_add_one() {
 /// Connecting an integration with the admin's Lark login (`ui/connect.rs`).
 #[path = "ui/connect.rs"]
 mod connect;
+
+/// Adding, editing and deleting integrations (`ui/integration_*.rs`).
+#[path = "ui/integrations.rs"]
+mod integrations;
+
+/// API keys (`ui/keys.rs`).
+#[path = "ui/keys.rs"]
+mod keys;
+
+/// The permission doctor's page (`ui/doctor.rs`).
+#[path = "ui/doctor.rs"]
+mod doctor;
+
+/// The browse pages: an integration's accounts, an account, departments, runs (`ui/browse.rs`).
+#[path = "ui/browse.rs"]
+mod browse;

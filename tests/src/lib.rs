@@ -1,6 +1,8 @@
 //! Harness for the end-to-end tests: a private data directory, the real `aviary` binary run as
 //! a child process, and an in-process simulated Lark tenant to point it at.
 
+pub mod browser;
+
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

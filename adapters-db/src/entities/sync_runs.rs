@@ -27,6 +27,9 @@ pub struct Model {
     pub api_rate_limit_waits: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
+    /// A JSON array of plain-words warnings; NULL when there were none.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub warnings: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ mod m20250601_000001_initial_schema;
 mod m20251125_000002_oauth_grants;
 mod m20251125_000003_api_keys;
 mod m20251125_000004_admins_sessions;
+mod m20251126_000005_run_warnings;
+mod m20251126_000006_account_sort_indexes;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -26,6 +28,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20251125_000002_oauth_grants::Migration),
             Box::new(m20251125_000003_api_keys::Migration),
             Box::new(m20251125_000004_admins_sessions::Migration),
+            Box::new(m20251126_000005_run_warnings::Migration),
+            Box::new(m20251126_000006_account_sort_indexes::Migration),
         ]
     }
 }

@@ -86,6 +86,26 @@ impl DirectoryGateway for LarkGateway {
         &self,
         connection: &DirectoryConnection,
     ) -> Result<Arc<dyn DirectorySession>, DirectoryError> {
+        let transport = self.transport(connection)?;
+        transport.bearer().await?;
+        Ok(Arc::new(LarkSession::new(transport)))
+    }
+
+    /// As `open`, with a token fetched now: a cached token would hide a reset secret.
+    async fn open_verified(
+        &self,
+        connection: &DirectoryConnection,
+    ) -> Result<Arc<dyn DirectorySession>, DirectoryError> {
+        let transport = self.transport(connection)?;
+        transport.fresh_bearer().await?;
+        Ok(Arc::new(LarkSession::new(transport)))
+    }
+}
+
+impl LarkGateway {
+    /// The transport of one session: the connection's host, credentials, shared token slot
+    /// and pacer.
+    fn transport(&self, connection: &DirectoryConnection) -> Result<Transport, DirectoryError> {
         let base = transport::connection_base_url(connection)?;
         let app_id = connection.app_id.as_str();
         let pacer = connection.rate_limits.map(|limits| {
@@ -101,7 +121,6 @@ impl DirectoryGateway for LarkGateway {
             self.tokens.slot(base.as_str(), app_id),
             pacer,
         );
-        transport.bearer().await?;
-        Ok(Arc::new(LarkSession::new(transport)))
+        Ok(transport)
     }
 }

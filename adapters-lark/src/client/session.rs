@@ -1,7 +1,8 @@
 //! `LarkSession`: the directory port over Lark's contact v3 and tenant v2 APIs — scope, the
 //! department tree (recursive `fetch_child`, level by level after 43010), department and user
-//! batches of 50, one `find_by_department` page per call, and the tenant query. Every request
-//! asks for open ids (`user_id_type=open_id`, `department_id_type=open_department_id`).
+//! batches of 50, one `find_by_department` page per call, the tenant query, and the permission
+//! doctor's one-page probes (`probe.rs`). Every request asks for open ids
+//! (`user_id_type=open_id`, `department_id_type=open_department_id`).
 
 use std::collections::HashSet;
 
@@ -17,6 +18,8 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 use super::mapping;
 use super::transport::{CallError, Transport};
 use super::wire::{WireItems, WireScopes, WireTenantData};
+
+mod probe;
 
 /// Lark's maximum `page_size` for user and department listings.
 const PAGE_SIZE: &str = "50";
@@ -362,6 +365,22 @@ impl DirectorySession for LarkSession {
             .try_collect()
             .await?;
         Ok(batches.into_iter().flatten().collect())
+    }
+
+    async fn sample_departments(
+        &self,
+        parent: &DepartmentId,
+        limit: usize,
+    ) -> Result<Vec<RemoteDepartment>, DirectoryError> {
+        self.first_children(parent, limit).await
+    }
+
+    async fn sample_users(
+        &self,
+        department: &DepartmentId,
+        limit: usize,
+    ) -> Result<Vec<RemoteUser>, DirectoryError> {
+        self.first_members(department, limit).await
     }
 
     fn counters(&self) -> ApiCounters {

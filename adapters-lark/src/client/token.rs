@@ -104,6 +104,34 @@ impl TokenSlot {
         })
     }
 
+    /// Always the result of `fetch` (cached on success); a failed fetch keeps the cached token,
+    /// which other sessions may still be using.
+    pub(crate) async fn refetch<F, Fut>(
+        &self,
+        secret: &SecretString,
+        margin: Duration,
+        fetch: F,
+    ) -> Result<Bearer, DirectoryError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<FreshToken, DirectoryError>>,
+    {
+        let mut state = self.state.lock().await;
+        let requested_at = Instant::now();
+        let fresh = fetch().await?;
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        *state = Some(CachedToken {
+            token: fresh.token.clone(),
+            secret: secret.clone(),
+            refresh_at: refresh_at(requested_at, fresh.expire, margin),
+            generation,
+        });
+        Ok(Bearer {
+            token: fresh.token,
+            generation,
+        })
+    }
+
     /// Drops the cached token if it is still the one of `generation`.
     pub(crate) async fn invalidate(&self, generation: u64) {
         let mut state = self.state.lock().await;
@@ -225,6 +253,33 @@ mod tests {
         assert_eq!(new.token.expose_secret(), "t-2");
         // A late invalidation by a request that used t-1 must not drop t-2.
         slot.invalidate(old.generation).await;
+        let kept = slot
+            .get(&secret, MARGIN, || async { Ok(fresh("t-3", 7_200)) })
+            .await
+            .unwrap();
+        assert_eq!(kept.token.expose_secret(), "t-2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refetching_always_asks_and_a_failure_keeps_the_cached_token() {
+        let slot = TokenSlot::default();
+        let secret = SecretString::from("s".to_owned());
+        slot.get(&secret, MARGIN, || async { Ok(fresh("t-1", 7_200)) })
+            .await
+            .unwrap();
+        let again = slot
+            .refetch(&secret, MARGIN, || async { Ok(fresh("t-2", 7_200)) })
+            .await
+            .unwrap();
+        assert_eq!(again.token.expose_secret(), "t-2");
+        let refused = slot
+            .refetch(&secret, MARGIN, || async {
+                Err(DirectoryError::InvalidCredentials {
+                    detail: "reset".to_owned(),
+                })
+            })
+            .await;
+        assert!(refused.is_err());
         let kept = slot
             .get(&secret, MARGIN, || async { Ok(fresh("t-3", 7_200)) })
             .await

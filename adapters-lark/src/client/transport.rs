@@ -300,6 +300,15 @@ impl Transport {
             .await
     }
 
+    /// A tenant token fetched now, whatever is cached (the cache then holds it).
+    pub(crate) async fn fresh_bearer(&self) -> Result<Bearer, DirectoryError> {
+        self.tokens
+            .refetch(&self.secret, self.settings.token_refresh_margin(), || {
+                self.fetch_token()
+            })
+            .await
+    }
+
     /// Boxed as a type-erased `Send` future: API calls reach the token endpoint through
     /// `execute` → `bearer` → here → `execute`, and the erasure breaks that type cycle.
     fn fetch_token(&self) -> BoxFuture<'_, Result<FreshToken, DirectoryError>> {

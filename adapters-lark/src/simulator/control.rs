@@ -35,7 +35,7 @@ impl TenantControl {
     }
 
     pub(crate) fn app_secret(&self) -> String {
-        self.state.app_secret.clone()
+        self.state.app_secret()
     }
 
     // ----- reading the tenant -----
@@ -426,6 +426,17 @@ impl TenantControl {
     }
 
     // ----- stats -----
+
+    /// Every secret the tenant has handed out: tenant and app access tokens, authorization
+    /// codes, user access and refresh tokens (expired and revoked ones too). Tests search
+    /// Aviary's outputs for them.
+    #[must_use]
+    pub fn issued_secrets(&self) -> Vec<String> {
+        let mut secrets = self.state.tenant_tokens.issued();
+        secrets.extend(self.state.app_tokens.issued());
+        secrets.extend(self.state.oauth.issued());
+        secrets
+    }
 
     #[must_use]
     pub fn stats(&self) -> SimulatorStats {

@@ -393,6 +393,11 @@ impl Tenant {
         Ok(())
     }
 
+    /// No department and no user: an empty contact range.
+    pub(crate) fn set_empty_scope(&mut self) {
+        self.scope = Some(Vec::new());
+    }
+
     pub(crate) fn set_full_scope(&mut self) {
         self.scope = None;
     }

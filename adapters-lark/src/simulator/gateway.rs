@@ -1,7 +1,7 @@
 //! The request pipeline every Lark endpoint goes through, in the order Lark's gateway applies it:
 //! stats and latency, then (data APIs only) bearer-token check (tenant or user token, per API),
-//! injected rate limiting, the real per-API limits, injected 5xx, the handler, and injected
-//! malformed bodies. Also the error type
+//! injected rate limiting, the real per-API limits, injected 5xx, the app's API permission
+//! (99991672, `permissions.rs`), the handler, and injected malformed bodies. Also the error type
 //! handlers return and how errors are rendered (`{code, msg, error{log_id,…}}`).
 
 use actix_web::http::StatusCode;
@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::oauth_grants::AccessError;
 use super::params::Params;
+use super::permissions;
 use super::rate_limit::PER_SECOND;
 use super::state::SimState;
 
@@ -24,6 +25,8 @@ pub(crate) struct LarkError {
     field_violations: Vec<(String, String)>,
     /// `error.message` (a troubleshooting pointer on auth errors).
     message: Option<&'static str>,
+    /// `error.permission_violations[].subject` (code 99991672).
+    permission_violations: Vec<&'static str>,
 }
 
 impl LarkError {
@@ -34,6 +37,25 @@ impl LarkError {
             msg: msg.into(),
             field_violations: Vec::new(),
             message: None,
+            permission_violations: Vec::new(),
+        }
+    }
+
+    /// 99991672: the app has none of the scopes (`accepted`, any one suffices) the API needs.
+    pub(crate) fn scope_required(accepted: &[&'static str]) -> Self {
+        Self {
+            message: Some(
+                "Refer to the documentation to fix the error: https://open.larksuite.com/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-fix-the-99991672-error",
+            ),
+            permission_violations: accepted.to_vec(),
+            ..Self::new(
+                400,
+                99_991_672,
+                format!(
+                    "Access denied. One of the following scopes is required: [{}]",
+                    accepted.join(", ")
+                ),
+            )
         }
     }
 
@@ -142,12 +164,21 @@ struct FieldViolation<'a> {
 }
 
 #[derive(Serialize)]
+struct PermissionViolation<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    subject: &'a str,
+}
+
+#[derive(Serialize)]
 struct ErrorDetail<'a> {
     log_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     field_violations: Vec<FieldViolation<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    permission_violations: Vec<PermissionViolation<'a>>,
 }
 
 #[derive(Serialize)]
@@ -199,6 +230,11 @@ pub(crate) async fn serve(
         }
         if let Some(status) = state.faults.take_failure() {
             return injected_failure(state, &log_id, status);
+        }
+        if kind == Kind::Data
+            && let Err(err) = permissions::require(state, endpoint)
+        {
+            return error(state, &log_id, &err, &[]);
         }
     }
     let params = Params::parse(req.query_string());
@@ -310,6 +346,14 @@ pub(crate) fn error(
                 .field_violations
                 .iter()
                 .map(|(field, description)| FieldViolation { field, description })
+                .collect(),
+            permission_violations: err
+                .permission_violations
+                .iter()
+                .map(|subject| PermissionViolation {
+                    kind: "action_scope_required",
+                    subject,
+                })
                 .collect(),
         },
     };

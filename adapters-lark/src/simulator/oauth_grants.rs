@@ -122,6 +122,8 @@ struct Inner {
     grants: HashMap<(String, String), BTreeSet<String>>,
     refresh: HashMap<String, Refresh>,
     access: HashMap<String, Access>,
+    /// Every code and token ever issued, for tests that search for leaked secrets.
+    issued: Vec<String>,
 }
 
 impl Inner {
@@ -141,6 +143,7 @@ impl Inner {
     ) -> IssuedTokens {
         self.prune(now);
         let access_token = oauth_secrets::user_token(TokenKind::Access);
+        self.issued.push(access_token.clone());
         self.access.insert(
             access_token.clone(),
             Access {
@@ -151,6 +154,7 @@ impl Inner {
         );
         let refresh = issued.contains(OFFLINE_ACCESS).then(|| {
             let token = oauth_secrets::user_token(TokenKind::Refresh);
+            self.issued.push(token.clone());
             let expires_at = (now + lifetimes.refresh).min(grant.authorized_at + GRANT_CAP);
             self.refresh.insert(
                 token.clone(),
@@ -220,6 +224,11 @@ impl OAuthStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Every authorization code and user token issued so far.
+    pub(crate) fn issued(&self) -> Vec<String> {
+        self.lock().issued.clone()
+    }
+
     /// Parks a request while the consent page is shown; returns its opaque id.
     pub(crate) fn begin(&self, request: AuthRequest, now: Duration) -> String {
         let id = oauth_secrets::request_id();
@@ -254,6 +263,7 @@ impl OAuthStore {
         let code = oauth_secrets::authorization_code();
         let mut inner = self.lock();
         inner.prune(now);
+        inner.issued.push(code.clone());
         let granted = inner
             .grants
             .entry((request.client_id.clone(), open_id.to_owned()))

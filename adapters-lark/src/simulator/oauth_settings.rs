@@ -38,7 +38,9 @@ impl std::str::FromStr for ConsentMode {
 }
 
 /// Scopes enabled for the simulated app unless configured otherwise: what Aviary asks for, plus
-/// `offline_access` (refresh tokens) and `auth:user.id:read`.
+/// `offline_access` (refresh tokens) and `auth:user.id:read`. They are also the app's
+/// permissions for tenant-token APIs and fields (`permissions.rs`), so the default grants
+/// every field the sync stores.
 pub const DEFAULT_OAUTH_SCOPES: &[&str] = &[
     "admin:app.info:readonly",
     "auth:user.id:read",
@@ -49,11 +51,13 @@ pub const DEFAULT_OAUTH_SCOPES: &[&str] = &[
     "contact:user.base:readonly",
     "contact:user.department:readonly",
     "contact:user.department_path:readonly",
+    "contact:user.dotted_line_leader_info.read",
     "contact:user.email:readonly",
     "contact:user.employee:readonly",
     "contact:user.employee_id:readonly",
     "contact:user.gender:readonly",
     "contact:user.phone:readonly",
+    "contact:user.user_geo",
     "offline_access",
     "tenant:tenant:readonly",
 ];
@@ -110,6 +114,11 @@ impl OAuthConsole {
 
     pub(crate) fn update(&self, f: impl FnOnce(&mut OAuthSettings)) {
         self.with(f);
+    }
+
+    /// The scopes the app has enabled (its permissions).
+    pub(crate) fn enabled_scopes(&self) -> Vec<String> {
+        self.with(|s| s.enabled_scopes.clone())
     }
 
     pub(crate) fn consent(&self) -> ConsentMode {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::gateway::LarkError;
 use super::model::{SimI18nName, SimUser, SimUserStatus};
+use super::permissions::Fields;
 use super::tenant::{DeptIdType, MemberCounts, ROOT, Tenant, UserIdType};
 
 #[derive(Serialize)]
@@ -73,39 +74,60 @@ struct CustomAttr<'a> {
 }
 
 /// A user object as `find_by_department`, `users/batch` and `users/:id` return it with a tenant
-/// token: never `department_path` (user tokens only).
+/// token: never `department_path` (user tokens only). A field whose field scope the app lacks
+/// is left out (`None`), as Lark does.
 #[derive(Serialize)]
 pub(crate) struct UserView<'a> {
     union_id: &'a str,
-    user_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<&'a str>,
     open_id: &'a str,
-    name: &'a str,
-    en_name: &'a str,
-    nickname: &'a str,
-    email: &'a str,
-    mobile: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    en_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nickname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mobile: Option<&'a str>,
     mobile_visible: bool,
-    gender: u8,
-    avatar: Avatar,
-    status: &'a SimUserStatus,
-    department_ids: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gender: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avatar: Option<Avatar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a SimUserStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    department_ids: Option<Vec<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     leader_user_id: Option<&'a str>,
-    city: &'a str,
-    country: &'a str,
-    work_station: &'a str,
-    join_time: i64,
-    is_tenant_manager: bool,
-    employee_no: &'a str,
-    employee_type: u8,
-    orders: Vec<Order<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    city: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    work_station: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    join_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_tenant_manager: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    employee_no: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    employee_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orders: Option<Vec<Order<'a>>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     custom_attrs: Vec<CustomAttr<'a>>,
     #[serde(skip_serializing_if = "str::is_empty")]
     enterprise_email: &'a str,
-    job_title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_title: Option<&'a str>,
     is_frozen: bool,
-    geo: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    geo: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     dotted_line_leader_user_ids: Vec<&'a str>,
 }
@@ -115,6 +137,7 @@ pub(crate) fn user<'a>(
     u: &'a SimUser,
     uid: UserIdType,
     did: DeptIdType,
+    fields: Fields,
 ) -> UserView<'a> {
     let department_ids: Vec<&str> = u
         .department_ids
@@ -133,48 +156,54 @@ pub(crate) fn user<'a>(
             is_primary_dept: i == 0,
         })
         .collect();
+    let base = fields.user_base;
+    let dept = fields.user_department;
+    let emp = fields.employee;
     UserView {
         union_id: &u.union_id,
-        user_id: &u.user_id,
+        user_id: fields.user_id.then_some(u.user_id.as_str()),
         open_id: &u.open_id,
-        name: &u.name,
-        en_name: &u.en_name,
-        nickname: &u.nickname,
-        email: &u.email,
-        mobile: &u.mobile,
+        name: base.then_some(u.name.as_str()),
+        en_name: base.then_some(u.en_name.as_str()),
+        nickname: base.then_some(u.nickname.as_str()),
+        email: fields.email.then_some(u.email.as_str()),
+        mobile: fields.mobile.then_some(u.mobile.as_str()),
         mobile_visible: u.mobile_visible,
-        gender: u.gender,
-        avatar: avatar(&u.avatar_url),
-        status: &u.status,
-        department_ids,
+        gender: fields.gender.then_some(u.gender),
+        avatar: base.then(|| avatar(&u.avatar_url)),
+        status: emp.then_some(&u.status),
+        department_ids: dept.then_some(department_ids),
         leader_user_id: u
             .leader_open_id
             .as_deref()
+            .filter(|_| dept)
             .and_then(|l| t.user_id_as(l, uid)),
-        city: &u.city,
-        country: &u.country,
-        work_station: &u.work_station,
-        join_time: u.join_time,
-        is_tenant_manager: u.is_tenant_manager,
-        employee_no: &u.employee_no,
-        employee_type: u.employee_type,
-        orders,
+        city: emp.then_some(u.city.as_str()),
+        country: emp.then_some(u.country.as_str()),
+        work_station: emp.then_some(u.work_station.as_str()),
+        join_time: emp.then_some(u.join_time),
+        is_tenant_manager: emp.then_some(u.is_tenant_manager),
+        employee_no: fields.employee_no.then_some(u.employee_no.as_str()),
+        employee_type: emp.then_some(u.employee_type),
+        orders: dept.then_some(orders),
         custom_attrs: u
             .custom_attrs
             .iter()
+            .filter(|_| emp)
             .map(|a| CustomAttr {
                 kind: "TEXT",
                 id: &a.id,
                 value: CustomAttrValue { text: &a.text },
             })
             .collect(),
-        enterprise_email: &u.enterprise_email,
-        job_title: &u.job_title,
+        enterprise_email: if emp { &u.enterprise_email } else { "" },
+        job_title: emp.then_some(u.job_title.as_str()),
         is_frozen: u.status.is_frozen,
-        geo: &u.geo,
+        geo: fields.geo.then_some(u.geo.as_str()),
         dotted_line_leader_user_ids: u
             .dotted_line_leader_open_ids
             .iter()
+            .filter(|_| fields.dotted_line)
             .filter_map(|l| t.user_id_as(l, uid))
             .collect(),
     }
@@ -193,21 +222,27 @@ struct Leader<'a> {
     leader_id: &'a str,
 }
 
-/// A department object (`children`, `batch`, `departments/:id`).
+/// A department object (`children`, `batch`, `departments/:id`); fields whose scope the app
+/// lacks are left out.
 #[derive(Serialize)]
 pub(crate) struct DeptView<'a> {
-    name: &'a str,
-    i18n_name: &'a SimI18nName,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    i18n_name: Option<&'a SimI18nName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_department_id: Option<&'a str>,
-    department_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    department_id: Option<&'a str>,
     open_department_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     leader_user_id: Option<&'a str>,
     #[serde(skip_serializing_if = "str::is_empty")]
     chat_id: &'a str,
-    order: String,
-    unit_ids: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit_ids: Option<&'a [String]>,
     member_count: u32,
     primary_member_count: u32,
     status: DeptStatus,
@@ -221,22 +256,26 @@ pub(crate) fn department<'a>(
     counts: &MemberCounts,
     uid: UserIdType,
     did: DeptIdType,
+    fields: Fields,
 ) -> DeptView<'a> {
     let d = t.dept(idx);
+    let (base, organize) = (fields.department_base, fields.department_organize);
     let leader = d
         .leader_open_id
         .as_deref()
+        .filter(|_| organize)
         .and_then(|l| t.user_id_as(l, uid));
     DeptView {
-        name: &d.name,
-        i18n_name: &d.i18n_name,
-        parent_department_id: (idx != ROOT).then(|| did.pick(t.dept(t.dept_parent(idx)))),
-        department_id: &d.department_id,
+        name: base.then_some(d.name.as_str()),
+        i18n_name: base.then_some(&d.i18n_name),
+        parent_department_id: (idx != ROOT && organize)
+            .then(|| did.pick(t.dept(t.dept_parent(idx)))),
+        department_id: base.then_some(d.department_id.as_str()),
         open_department_id: &d.open_department_id,
         leader_user_id: leader,
-        chat_id: &d.chat_id,
-        order: d.order.to_string(),
-        unit_ids: &d.unit_ids,
+        chat_id: if base { &d.chat_id } else { "" },
+        order: organize.then(|| d.order.to_string()),
+        unit_ids: organize.then_some(d.unit_ids.as_slice()),
         member_count: counts.members.get(idx).copied().unwrap_or(0),
         primary_member_count: counts.primary.get(idx).copied().unwrap_or(0),
         status: DeptStatus { is_deleted: false },

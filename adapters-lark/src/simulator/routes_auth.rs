@@ -79,7 +79,7 @@ fn issue(state: &SimState, body: &[u8], which: Which) -> Result<Vec<u8>, LarkErr
     if app_id != state.app_id {
         return Err(invalid_param());
     }
-    if app_secret != state.app_secret {
+    if app_secret != state.app_secret() {
         return Err(LarkError::new(400, 10_014, "app secret invalid"));
     }
     let now = state.clock.now();

@@ -12,11 +12,14 @@
 //! | `POST users/{open_id}/resign` | | the resigned user |
 //! | `DELETE users/{open_id}` | | 204 |
 //! | `GET departments` | | every department |
-//! | `GET scope` / `PUT scope` | `{"department_ids": [...]}` (`null` = all members) | the scope |
+//! | `GET scope` / `PUT scope` | `{"department_ids": [...]}` (`null` = all members, `[]` = nobody) | the scope |
 //! | `GET faults` / `POST faults` | `{"rate_limit_next":n,"rate_limit_status":429,"fail_next":n,"status":500,"fail_always":503,"malformed_next":n,"expire_tokens":true,"expire_user_tokens":true,"oauth_fail_next":n,"oauth_fail_status":503,"delay_ms":n,"rate_limits":false,"advance_token_clock_secs":n,"clear":true}` | the fault settings |
 //! | `GET oauth` / `PATCH oauth` | `{"consent":"page"\|"approve"\|"deny","redirect_urls":[...],"enabled_scopes":[...]}` (absent = unchanged) | the OAuth settings |
 //! | `POST oauth/clients` | `{"client_id":…,"client_secret":…}` | 201 `{"client_id": …}` |
 //! | `DELETE oauth/grants/{open_id}` | | 204 (the user's grant revoked) |
+//! | `GET scopes` | | `{"scopes": [...]}`: the app's permissions |
+//! | `DELETE scopes/{scope}` / `PUT scopes/{scope}` | | `{"scopes": [...]}`; 404 when removing a scope the app lacks |
+//! | `PUT app_secret` | `{"app_secret": …}` | 204 (the old secret answers 10014) |
 //!
 //! Errors: `{"error": "..."}` with 404 (unknown user/department), 409 (department not empty)
 //! or 400 (anything else invalid).
@@ -31,8 +34,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::control::TenantControl;
 use super::faults::FaultSettings;
 use super::model::{NewUser, SimError, SimUser};
-use super::routes_control_oauth;
 use super::state::SimState;
+use super::{routes_control_oauth, routes_control_permissions};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -50,7 +53,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/scope", web::put().to(put_scope))
             .route("/faults", web::get().to(get_faults))
             .route("/faults", web::post().to(post_faults))
-            .configure(routes_control_oauth::configure),
+            .configure(routes_control_oauth::configure)
+            .configure(routes_control_permissions::configure),
     );
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::gateway::{Kind, LarkError, serve};
 use super::page_token::Listing;
 use super::params::{Params, next_token};
+use super::permissions::Fields;
 use super::render::{self, DeptView, Page};
 use super::routes_users::BATCH_MAX;
 use super::state::SimState;
@@ -34,6 +35,7 @@ pub(crate) async fn children(req: HttpRequest, state: Data<SimState>) -> HttpRes
 fn children_page(state: &SimState, params: &Params, id: &str) -> Result<Vec<u8>, LarkError> {
     let uid = params.user_id_type()?;
     let did = params.dept_id_type()?;
+    let fields = Fields::granted(state);
     let page_size = params.page_size(10, 50)?;
     let fetch_child = params.flag("fetch_child")?;
     let t = state.read();
@@ -54,7 +56,7 @@ fn children_page(state: &SimState, params: &Params, id: &str) -> Result<Vec<u8>,
     let counts = t.member_counts();
     let items: Vec<DeptView<'_>> = listed[start..end]
         .iter()
-        .map(|&d| render::department(&t, d, &counts, uid, did))
+        .map(|&d| render::department(&t, d, &counts, uid, did, fields))
         .collect();
     let has_more = end < listed.len();
     let page_token = has_more.then(|| next_token(Listing::DepartmentChildren, key, end as u64));
@@ -92,6 +94,7 @@ pub(crate) async fn batch(req: HttpRequest, state: Data<SimState>) -> HttpRespon
         |state, params| {
             let uid = params.user_id_type()?;
             let did = params.dept_id_type()?;
+            let fields = Fields::granted(state);
             let mut ids = params.all("department_ids");
             if ids.is_empty() {
                 return Err(LarkError::param_error("department_ids is required"));
@@ -107,7 +110,7 @@ pub(crate) async fn batch(req: HttpRequest, state: Data<SimState>) -> HttpRespon
                 .into_iter()
                 .filter_map(|id| t.dept_idx(did, id))
                 .filter(|&d| d != ROOT && t.dept_in_scope(d))
-                .map(|d| render::department(&t, d, &counts, uid, did))
+                .map(|d| render::department(&t, d, &counts, uid, did, fields))
                 .collect();
             render::ok(Items { items })
         },
@@ -134,11 +137,12 @@ pub(crate) async fn get(req: HttpRequest, state: Data<SimState>) -> HttpResponse
         |state, params| {
             let uid = params.user_id_type()?;
             let did = params.dept_id_type()?;
+            let fields = Fields::granted(state);
             let t = state.read();
             let dept = readable(&t, did, &id)?;
             let counts = t.member_counts();
             render::ok(One {
-                department: render::department(&t, dept, &counts, uid, did),
+                department: render::department(&t, dept, &counts, uid, did, fields),
             })
         },
     )

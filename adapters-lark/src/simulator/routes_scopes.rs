@@ -1,6 +1,7 @@
 //! `GET /open-apis/contact/v3/scopes`: the app's contact scope. Full scope lists the first-level
 //! departments and the users directly under the root; a restricted scope lists its root
-//! departments and no users. Department ids come first, then user ids, across pages.
+//! departments and no users. Department ids come first, then user ids, across pages; user ids
+//! only for an app that may read user ids (`contact:user.employee_id:readonly`), as Lark says.
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -9,6 +10,7 @@ use serde::Serialize;
 use super::gateway::{Kind, LarkError, serve};
 use super::page_token::Listing;
 use super::params::{Params, next_token};
+use super::permissions::Fields;
 use super::render;
 use super::state::SimState;
 use super::stats::endpoints;
@@ -38,7 +40,8 @@ fn scopes_page(state: &SimState, params: &Params) -> Result<Vec<u8>, LarkError> 
         .into_iter()
         .map(|d| did.pick(t.dept(d)).to_owned())
         .collect();
-    let users: Vec<String> = if t.is_full_scope() {
+    // Lark lists users only to apps that may read user ids (scope list page, `user_ids`).
+    let users: Vec<String> = if t.is_full_scope() && Fields::granted(state).user_id {
         t.members(ROOT)
             .iter()
             .filter_map(|&u| t.user(u))

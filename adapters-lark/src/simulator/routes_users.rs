@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::gateway::{Kind, LarkError, serve};
 use super::page_token::Listing;
 use super::params::{Params, next_token};
+use super::permissions::Fields;
 use super::render::{self, Page, UserView};
 use super::state::SimState;
 use super::stats::endpoints;
@@ -30,6 +31,7 @@ pub(crate) async fn find_by_department(req: HttpRequest, state: Data<SimState>) 
 fn find_by_department_page(state: &SimState, params: &Params) -> Result<Vec<u8>, LarkError> {
     let uid = params.user_id_type()?;
     let did = params.dept_id_type()?;
+    let fields = Fields::granted(state);
     let page_size = params.page_size(10, 50)?;
     let department = params
         .get("department_id")
@@ -53,7 +55,7 @@ fn find_by_department_page(state: &SimState, params: &Params) -> Result<Vec<u8>,
     let items: Vec<UserView<'_>> = members[start..end]
         .iter()
         .filter_map(|&u| t.user(u))
-        .map(|u| render::user(&t, u, uid, did))
+        .map(|u| render::user(&t, u, uid, did, fields))
         .collect();
     let has_more = end < members.len();
     let page_token =
@@ -79,6 +81,7 @@ pub(crate) async fn batch(req: HttpRequest, state: Data<SimState>) -> HttpRespon
         |state, params| {
             let uid = params.user_id_type()?;
             let did = params.dept_id_type()?;
+            let fields = Fields::granted(state);
             let mut ids = params.all("user_ids");
             if ids.is_empty() {
                 return Err(LarkError::param_error("user_ids is required"));
@@ -94,7 +97,7 @@ pub(crate) async fn batch(req: HttpRequest, state: Data<SimState>) -> HttpRespon
                 .filter_map(|id| t.user_idx(uid, id))
                 .filter(|&u| t.user_in_scope(u))
                 .filter_map(|u| t.user(u))
-                .map(|u| render::user(&t, u, uid, did))
+                .map(|u| render::user(&t, u, uid, did, fields))
                 .collect();
             render::ok(Items { items })
         },
@@ -121,6 +124,7 @@ pub(crate) async fn get(req: HttpRequest, state: Data<SimState>) -> HttpResponse
         |state, params| {
             let uid = params.user_id_type()?;
             let did = params.dept_id_type()?;
+            let fields = Fields::granted(state);
             let t = state.read();
             let u = t
                 .user_idx(uid, &id)
@@ -130,7 +134,7 @@ pub(crate) async fn get(req: HttpRequest, state: Data<SimState>) -> HttpResponse
             }
             let user = t.user(u).ok_or_else(LarkError::user_id_invalid)?;
             render::ok(One {
-                user: render::user(&t, user, uid, did),
+                user: render::user(&t, user, uid, did, fields),
             })
         },
     )

@@ -25,7 +25,8 @@ pub(crate) struct SimState {
     pub(crate) rate_limits: AtomicBool,
     pub(crate) recursion_limit: AtomicUsize,
     pub(crate) app_id: String,
-    pub(crate) app_secret: String,
+    /// Changeable: a reset secret in the console (`TenantControl::set_app_secret`).
+    app_secret: RwLock<String>,
     pub(crate) token_ttl: Duration,
     pub(crate) oauth: OAuthStore,
     pub(crate) oauth_console: OAuthConsole,
@@ -58,7 +59,7 @@ impl SimState {
             rate_limits: AtomicBool::new(settings.rate_limits),
             recursion_limit: AtomicUsize::new(settings.recursion_limit),
             app_id: settings.app_id,
-            app_secret: settings.app_secret,
+            app_secret: RwLock::new(settings.app_secret),
             token_ttl: settings.token_ttl,
             oauth: OAuthStore::default(),
             oauth_console: OAuthConsole::new(settings.oauth),
@@ -85,6 +86,21 @@ impl SimState {
         ids::log_id(self.log_seq.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// The App Secret the token endpoints accept now.
+    pub(crate) fn app_secret(&self) -> String {
+        self.app_secret
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_app_secret(&self, secret: String) {
+        *self
+            .app_secret
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = secret;
+    }
+
     pub(crate) fn rate_limits_on(&self) -> bool {
         self.rate_limits.load(Ordering::Relaxed)
     }
@@ -96,7 +112,7 @@ impl SimState {
     /// The secret of an app that may run the OAuth flow: the simulated app or an extra client.
     pub(crate) fn oauth_client_secret(&self, client_id: &str) -> Option<String> {
         if client_id == self.app_id {
-            Some(self.app_secret.clone())
+            Some(self.app_secret())
         } else {
             self.oauth_console.extra_client_secret(client_id)
         }

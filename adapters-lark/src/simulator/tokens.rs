@@ -58,6 +58,8 @@ struct Store {
     /// token → expiry (simulated clock).
     valid: HashMap<String, Duration>,
     current: Option<String>,
+    /// Every token ever issued, for tests that search for leaked secrets.
+    issued: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -98,6 +100,7 @@ impl TokenStore {
         let token = format!("{}{}", self.prefix, hex(&mut rand::rng(), 40));
         store.valid.insert(token.clone(), now + ttl);
         store.current = Some(token.clone());
+        store.issued.push(token.clone());
         Issued {
             token,
             expire_secs: ttl.as_secs(),
@@ -110,6 +113,11 @@ impl TokenStore {
             .valid
             .get(token)
             .is_some_and(|&expiry| expiry > now)
+    }
+
+    /// Every token this store has issued, expired and revoked ones included.
+    pub(crate) fn issued(&self) -> Vec<String> {
+        self.lock().issued.clone()
     }
 
     /// Every token issued so far stops working now.

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use aviary_domain::model::{AccountStatus, Role};
+use aviary_domain::model::{AccountSort, AccountStatus, Role, SortKey};
 use aviary_domain::usecases::{AccountFilter, QueriesError};
 
 use crate::cli::{AccountsCommand, AccountsListArgs, OutputFormat};
@@ -75,6 +75,10 @@ async fn list(ctx: &Ctx, args: AccountsListArgs) -> anyhow::Result<ExitCode> {
         department: args.department,
         search: args.search,
         include_removed: args.include_removed,
+        sort: AccountSort {
+            key: args.sort.unwrap_or(SortKey::OpenId),
+            descending: args.desc,
+        },
     };
     let accounts = ctx
         .services

@@ -1,17 +1,21 @@
-//! `aviary integration add|list|show|remove`.
+//! `aviary integration add|list|show|set|remove|doctor` (the doctor in `integration/doctor.rs`).
 
 use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use aviary_domain::model::Region;
-use aviary_domain::usecases::NewIntegration;
+use aviary_domain::usecases::{IntegrationChanges, NewIntegration};
 use secrecy::SecretString;
 
-use crate::cli::{IntegrationAddArgs, IntegrationCommand, OutputFormat, RegionArg};
+use crate::cli::{
+    IntegrationAddArgs, IntegrationCommand, IntegrationSetArgs, OutputFormat, RegionArg,
+};
 use crate::commands::{Ctx, confirm};
 use crate::output;
 use crate::views::IntegrationView;
+
+mod doctor;
 
 pub async fn run(ctx: &Ctx, command: IntegrationCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -22,6 +26,8 @@ pub async fn run(ctx: &Ctx, command: IntegrationCommand) -> anyhow::Result<ExitC
             show(ctx.output, &IntegrationView::from(&integration))?;
             Ok(ExitCode::SUCCESS)
         }
+        IntegrationCommand::Set(args) => set(ctx, args).await,
+        IntegrationCommand::Doctor { integration } => doctor::run(ctx, &integration).await,
         IntegrationCommand::Remove { integration, yes } => remove(ctx, &integration, yes).await,
     }
 }
@@ -115,6 +121,34 @@ async fn list(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn set(ctx: &Ctx, args: IntegrationSetArgs) -> anyhow::Result<ExitCode> {
+    let integration = ctx.integration(&args.integration).await?;
+    let sync_interval_minutes = match (args.interval_minutes, args.on_demand) {
+        (Some(minutes), _) => Some(Some(minutes)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let changes = IntegrationChanges {
+        label: args.label,
+        sync_interval_minutes,
+    };
+    let updated = ctx
+        .services
+        .update
+        .execute(integration.id, &changes)
+        .await?;
+    let view = IntegrationView::from(&updated);
+    if ctx.output == OutputFormat::Table {
+        let schedule = match updated.sync_interval_minutes {
+            Some(minutes) => format!("every {minutes} minutes"),
+            None => "on demand only".to_owned(),
+        };
+        eprintln!("integration \"{}\" syncs {schedule}", view.label);
+    }
+    show(ctx.output, &view)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn remove(ctx: &Ctx, key: &str, yes: bool) -> anyhow::Result<ExitCode> {
     let integration = ctx.integration(key).await?;
     if let Some(stop) = confirm(
@@ -128,7 +162,7 @@ async fn remove(ctx: &Ctx, key: &str, yes: bool) -> anyhow::Result<ExitCode> {
     )? {
         return Ok(stop);
     }
-    ctx.services.integrations.delete(integration.id).await?;
+    ctx.services.remove.execute(integration.id).await?;
     eprintln!(
         "removed integration \"{}\" ({})",
         integration.label, integration.id

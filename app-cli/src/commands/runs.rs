@@ -21,6 +21,7 @@ const HEADER: &[&str] = &[
     "users_removed",
     "users_unchanged",
     "error",
+    "warnings",
 ];
 
 fn row(v: &RunView) -> Vec<String> {
@@ -36,6 +37,7 @@ fn row(v: &RunView) -> Vec<String> {
         u.removed.to_string(),
         u.unchanged.to_string(),
         output::opt(v.error.as_deref()),
+        v.warnings.join("; "),
     ]
 }
 
@@ -65,6 +67,9 @@ pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<ExitCode> {
                         vec![row(&view.run)]
                     })?;
                     if format == OutputFormat::Table {
+                        for warning in &view.run.warnings {
+                            say!("warning: {warning}")?;
+                        }
                         say!("{} changes:", view.changes.len())?;
                         for c in &view.changes {
                             say!(

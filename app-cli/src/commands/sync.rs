@@ -53,6 +53,10 @@ pub async fn sync_and_report(
     progress.finish();
     let report = result?;
     let run = &report.run;
+    // Warnings are messages, not results: stderr, whatever the output format.
+    for warning in &run.warnings {
+        eprintln!("warning: {warning}");
+    }
     if ctx.output == OutputFormat::Json {
         output::json(&SyncView::from(&report))?;
     } else {

@@ -1,8 +1,8 @@
-//! `GET /api/v1/integrations/{id}/accounts` (filters, keyset pages, JSON or CSV) and
+//! `GET /api/v1/integrations/{id}/accounts` (filters, sorting, keyset pages, JSON or CSV) and
 //! `GET /api/v1/integrations/{id}/accounts/{open_id}` (with its change history).
 
 use actix_web::{HttpResponse, web};
-use aviary_domain::model::{AccountStatus, Role};
+use aviary_domain::model::{AccountCursor, AccountStatus, Role};
 use aviary_domain::usecases::AccountFilter;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,8 @@ pub struct ListParams {
     department: Option<String>,
     search: Option<String>,
     include_removed: Option<String>,
+    sort: Option<String>,
+    order: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
     format: Option<String>,
@@ -62,6 +64,7 @@ pub async fn list(
         department: q.department,
         search: q.search,
         include_removed: params::flag("include_removed", q.include_removed.as_deref())?,
+        sort: params::sort(q.sort.as_deref(), q.order.as_deref())?,
     };
     let limit = params::limit(q.limit.as_deref(), DEFAULT_LIMIT)?;
     let after = q.cursor.as_deref().map(params::decode_cursor).transpose()?;
@@ -78,7 +81,7 @@ pub async fn list(
     let next_cursor = more
         .then(|| accounts.last())
         .flatten()
-        .map(|a| params::encode_cursor(&a.state.profile.open_id));
+        .map(|a| crate::views::cursor::encode(&AccountCursor::after(filter.sort, a)));
     let names = department_names(&services.queries.departments(integration.id, true).await?);
     let items: Vec<AccountView> = accounts
         .iter()

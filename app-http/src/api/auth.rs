@@ -5,7 +5,8 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::{HttpMessage as _, ResponseError, web};
+use aviary_domain::values::ApiKeyId;
 
 use super::error::ApiError;
 use crate::wiring::Services;
@@ -18,14 +19,21 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-async fn authenticate(req: &ServiceRequest) -> Result<(), ApiError> {
+/// The API key a request was authenticated with, for handlers that record who acted
+/// (`web::ReqData<Caller>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub key: ApiKeyId,
+}
+
+async fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
     let services = req.app_data::<web::Data<Services>>().ok_or_else(|| {
         tracing::error!("the API is mounted without its services");
         ApiError::internal()
     })?;
     let token = bearer(req.headers()).ok_or_else(ApiError::unauthorized)?;
-    services.api_keys.authenticate(token).await?;
-    Ok(())
+    let key = services.api_keys.authenticate(token).await?;
+    Ok(Caller { key: key.id })
 }
 
 /// Middleware: answers the JSON error itself (so the outer middleware still adds its
@@ -35,7 +43,10 @@ pub async fn require_api_key(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     match authenticate(&req).await {
-        Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
         Err(err) => Ok(req
             .into_response(err.error_response())
             .map_into_right_body()),

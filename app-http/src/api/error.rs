@@ -4,8 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use aviary_domain::ports::{ApiKeyStoreError, IntegrationStoreError, QueryError};
+use aviary_domain::ports::{ApiKeyStoreError, DirectoryError, IntegrationStoreError, QueryError};
+use aviary_domain::usecases::connect::StartError;
+use aviary_domain::usecases::sync::SyncError;
 use aviary_domain::usecases::{AuthError, LookupError, QueriesError};
+use aviary_domain::usecases::{HealthError, RegisterError, RemoveError, UpdateError};
 use serde::Serialize;
 
 /// An error answered to an API client: a status, a stable snake_case code and plain words.
@@ -52,6 +55,46 @@ impl ApiError {
             StatusCode::BAD_REQUEST,
             "invalid_parameter",
             format!("invalid parameter `{name}`: {problem}"),
+        )
+    }
+
+    /// A request body that is not the JSON this route takes (malformed, wrong types,
+    /// unknown fields, not `application/json`).
+    pub fn invalid_body(problem: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("invalid request body: {problem}"),
+        )
+    }
+
+    /// A body field with a value the domain refuses; `code` names the field
+    /// (`invalid_label`, …) and so does the message.
+    pub(crate) fn invalid_field(
+        code: &'static str,
+        field: &str,
+        problem: impl std::fmt::Display,
+    ) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            code,
+            format!("invalid `{field}`: {problem}"),
+        )
+    }
+
+    fn label_taken(label: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "label_taken",
+            format!("an integration labelled \"{label}\" already exists"),
+        )
+    }
+
+    fn integration_not_found(id: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "integration_not_found",
+            format!("no integration with id {id}"),
         )
     }
 
@@ -179,6 +222,7 @@ impl From<QueriesError> for ApiError {
                     not_found.0
                 ),
             ),
+            QueriesError::CursorMismatch { .. } => Self::invalid_parameter("cursor", &err),
             QueriesError::UnknownAccount(open_id) => Self::new(
                 StatusCode::NOT_FOUND,
                 "account_not_found",
@@ -216,6 +260,176 @@ impl From<AuthError> for ApiError {
         match err {
             AuthError::InvalidKey => Self::unauthorized(),
             AuthError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(err: SyncError) -> Self {
+        match err {
+            SyncError::NotFound(id) => Self::new(
+                StatusCode::NOT_FOUND,
+                "integration_not_found",
+                format!("no integration with id {id}"),
+            ),
+            SyncError::Disabled(label) => Self::new(
+                StatusCode::CONFLICT,
+                "integration_disabled",
+                format!("integration \"{label}\" is disabled; enable it before syncing"),
+            ),
+            SyncError::AlreadyRunning { until, .. } => Self::new(
+                StatusCode::CONFLICT,
+                "sync_already_running",
+                format!(
+                    "a sync of this integration is already running (lease until {}); wait for it to finish",
+                    until.to_rfc3339()
+                ),
+            ),
+            SyncError::Integrations(store) => store.into(),
+            SyncError::Store(detail) => {
+                tracing::error!(%detail, "sync store failed");
+                Self::database_unavailable()
+            }
+        }
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(err: RegisterError) -> Self {
+        match err {
+            RegisterError::Label(problem) => Self::invalid_field("invalid_label", "label", problem),
+            RegisterError::AppId(problem) => {
+                Self::invalid_field("invalid_app_id", "app_id", problem)
+            }
+            RegisterError::EmptySecret => Self::invalid_field(
+                "invalid_app_secret",
+                "app_secret",
+                "the App Secret is empty",
+            ),
+            RegisterError::BaseUrl(_) => Self::invalid_field(
+                "invalid_base_url",
+                "base_url",
+                "expected http:// or https:// and a host, without credentials, query or fragment",
+            ),
+            RegisterError::SyncInterval(problem) => {
+                Self::invalid_field("invalid_sync_interval", "sync_interval_minutes", problem)
+            }
+            RegisterError::LabelTaken(label) => Self::label_taken(label),
+            RegisterError::Verification(directory) => Self::verification(directory),
+            RegisterError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl ApiError {
+    /// Checking new credentials with Lark failed: Lark's refusals are the client's to fix
+    /// (422), Lark being unreachable or erratic is a bad gateway (502). Nothing was stored.
+    fn verification(err: DirectoryError) -> Self {
+        const NOTHING: &str = "Nothing was stored; to store it anyway, send \"verify\": false.";
+        match err {
+            DirectoryError::InvalidCredentials { detail } => {
+                tracing::info!(%detail, "Lark rejected new app credentials");
+                Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "credentials_rejected",
+                    "Lark rejected the App ID or App Secret: check both in the Lark developer \
+                     console (and that the app is enabled). Nothing was stored.",
+                )
+            }
+            refused
+            @ (DirectoryError::MissingScope { .. } | DirectoryError::NoAuthority { .. }) => {
+                Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "verification_failed",
+                    format!("Lark refused to read the tenant: {refused}. {NOTHING}"),
+                )
+            }
+            unavailable @ (DirectoryError::RateLimited { .. }
+            | DirectoryError::Unavailable { .. }) => {
+                tracing::warn!(error = %unavailable, "Lark unavailable while verifying credentials");
+                Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    "lark_unavailable",
+                    format!(
+                        "Lark could not be reached to check the credentials; try again later. {NOTHING}"
+                    ),
+                )
+            }
+            failed @ (DirectoryError::InvalidResponse { .. } | DirectoryError::Api { .. }) => {
+                tracing::warn!(error = %failed, "Lark failed while verifying credentials");
+                Self::new(
+                    StatusCode::BAD_GATEWAY,
+                    "lark_error",
+                    format!(
+                        "Lark answered the credential check with an error: {failed}. {NOTHING}"
+                    ),
+                )
+            }
+        }
+    }
+}
+
+impl From<UpdateError> for ApiError {
+    fn from(err: UpdateError) -> Self {
+        match err {
+            UpdateError::Label(problem) => Self::invalid_field("invalid_label", "label", problem),
+            UpdateError::SyncInterval(problem) => {
+                Self::invalid_field("invalid_sync_interval", "sync_interval_minutes", problem)
+            }
+            UpdateError::LabelTaken(label) => Self::label_taken(label),
+            UpdateError::NotFound(id) => Self::integration_not_found(id),
+            UpdateError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<RemoveError> for ApiError {
+    fn from(err: RemoveError) -> Self {
+        match err {
+            RemoveError::NotFound(id) => Self::integration_not_found(id),
+            RemoveError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<StartError> for ApiError {
+    fn from(err: StartError) -> Self {
+        match err {
+            StartError::UnknownIntegration(id) => Self::integration_not_found(id),
+            StartError::Store(detail) => {
+                tracing::error!(%detail, "cannot start a Lark login");
+                Self::database_unavailable()
+            }
+        }
+    }
+}
+
+impl From<HealthError> for ApiError {
+    fn from(err: HealthError) -> Self {
+        match err {
+            HealthError::Store(query) => query.into(),
+        }
+    }
+}
+
+impl From<aviary_domain::usecases::doctor::DoctorError> for ApiError {
+    fn from(err: aviary_domain::usecases::doctor::DoctorError) -> Self {
+        use aviary_domain::ports::GrantStoreError;
+        use aviary_domain::usecases::doctor::DoctorError;
+        match err {
+            DoctorError::UnknownIntegration(id) => Self::integration_not_found(id),
+            DoctorError::Integrations(store) => store.into(),
+            DoctorError::Grants(GrantStoreError::NoIntegration(id)) => {
+                Self::integration_not_found(id)
+            }
+            DoctorError::Grants(GrantStoreError::Undecryptable(detail)) => {
+                tracing::error!(%detail, "a stored Lark sign-in cannot be decrypted");
+                Self::internal()
+            }
+            DoctorError::Grants(GrantStoreError::Backend(detail)) => {
+                tracing::error!(%detail, "grant store failed");
+                Self::database_unavailable()
+            }
         }
     }
 }

@@ -1,17 +1,33 @@
-//! The JSON API under `/api/v1`: read-only routes, authenticated by API key only
-//! (`Authorization: Bearer avk_…`). Every error has one shape (see [`error::ApiError`]).
+//! The JSON API under `/api/v1`: read routes and integration management, authenticated by API
+//! key only (`Authorization: Bearer avk_…`). Every error has one shape (see
+//! [`error::ApiError`]).
 
 mod accounts;
 mod auth;
+mod connect;
 mod departments;
+mod doctor;
 pub mod error;
 mod integrations;
+mod manage;
 mod params;
 mod runs;
+mod status;
+mod sync;
 
-use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, ResponseError, web};
+use actix_web::{
+    FromRequest, Handler, HttpResponse, Resource, Responder, ResponseError, Route, web,
+};
 
 pub use error::ApiError;
+
+/// A path answering the methods of `routes` only; any other method gets the JSON 405.
+fn resource(path: &str, routes: impl IntoIterator<Item = Route>) -> Resource {
+    routes
+        .into_iter()
+        .fold(web::resource(path), Resource::route)
+        .default_service(web::to(method_not_allowed))
+}
 
 /// A route answering GET only; any other method gets the JSON 405.
 fn get<F, Args>(path: &str, handler: F) -> Resource
@@ -20,9 +36,7 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(method_not_allowed))
+    resource(path, [web::get().to(handler)])
 }
 
 async fn method_not_allowed() -> HttpResponse {
@@ -44,8 +58,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_api_key))
-            .service(get("/integrations", integrations::list))
-            .service(get("/integrations/{integration}", integrations::show))
+            .app_data(json_config())
+            .service(resource(
+                "/integrations",
+                [
+                    web::get().to(integrations::list),
+                    web::post().to(manage::create),
+                ],
+            ))
+            .service(resource(
+                "/integrations/{integration}",
+                [
+                    web::get().to(integrations::show),
+                    web::patch().to(manage::update),
+                    web::delete().to(manage::remove),
+                ],
+            ))
+            .service(resource(
+                "/integrations/{integration}/connect",
+                [web::post().to(connect::start)],
+            ))
+            .service(get("/integrations/{integration}/status", status::show))
+            .service(get("/integrations/{integration}/doctor", doctor::show))
             .service(get("/integrations/{integration}/accounts", accounts::list))
             .service(get(
                 "/integrations/{integration}/accounts/{open_id}",
@@ -56,10 +90,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 departments::list,
             ))
             .service(get("/integrations/{integration}/runs", runs::list))
+            .service(
+                web::resource("/integrations/{integration}/sync")
+                    .route(web::post().to(sync::start))
+                    .default_service(web::to(method_not_allowed)),
+            )
             .service(get("/runs/{run_id}", runs::show))
             .default_service(web::to(route_not_found)),
     )
     .service(web::scope("/api").default_service(web::to(route_not_found)));
+}
+
+/// JSON bodies (the write routes): at most 64 KiB; anything that is not the JSON a route
+/// takes answers the JSON 400 `invalid_body`.
+fn json_config() -> web::JsonConfig {
+    use actix_web::error::JsonPayloadError;
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|err, _| {
+            let problem = match &err {
+                JsonPayloadError::ContentType => {
+                    "send it as JSON with `Content-Type: application/json`".to_owned()
+                }
+                JsonPayloadError::Deserialize(serde) => serde.to_string(),
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => "larger than 64 KiB".to_owned(),
+                // `JsonPayloadError` is non-exhaustive: the rest are transport failures.
+                _ => "the body could not be read".to_owned(),
+            };
+            ApiError::invalid_body(problem).into()
+        })
 }
 
 /// Extractor settings: malformed paths and query strings answer the JSON 400.

@@ -1,11 +1,11 @@
 //! Parsing path and query parameters into domain values; every failure is a 400
 //! `invalid_parameter` naming the parameter.
 
-use aviary_domain::values::{OpenId, RunId};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use aviary_domain::model::{AccountCursor, AccountSort, SortKey};
+use aviary_domain::values::RunId;
 
 use super::error::ApiError;
+use crate::views::cursor;
 
 /// Page sizes the API accepts.
 pub const MAX_LIMIT: u64 = 500;
@@ -62,20 +62,26 @@ pub fn run_id(raw: &str) -> Result<RunId, ApiError> {
         .map_err(|_| ApiError::invalid_parameter("run_id", "expected a UUID"))
 }
 
-/// The opaque cursor of the page after `open_id`.
-pub fn encode_cursor(open_id: &OpenId) -> String {
-    URL_SAFE_NO_PAD.encode(open_id.as_str())
+/// `sort` (a [`SortKey`], `open_id` when absent) and `order` (`asc`, the default, or `desc`).
+///
+/// # Errors
+/// `invalid_parameter` naming the parameter that is not one of those.
+pub fn sort(key: Option<&str>, order: Option<&str>) -> Result<AccountSort, ApiError> {
+    let key = choice::<SortKey>("sort", key)?.unwrap_or(SortKey::OpenId);
+    let descending = match order.map(str::trim) {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ApiError::invalid_parameter("order", "expected asc or desc")),
+    };
+    Ok(AccountSort { key, descending })
 }
 
-/// The `open_id` a cursor stands for.
+/// The keyset position a `cursor` parameter stands for.
 ///
 /// # Errors
 /// `invalid_parameter` when it is not a cursor this API handed out.
-pub fn decode_cursor(raw: &str) -> Result<OpenId, ApiError> {
-    let invalid = || ApiError::invalid_parameter("cursor", "not a cursor returned by this API");
-    let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    OpenId::parse(&text).map_err(|_| invalid())
+pub fn decode_cursor(raw: &str) -> Result<AccountCursor, ApiError> {
+    cursor::decode(raw).map_err(|err| ApiError::invalid_parameter("cursor", err))
 }
 
 #[cfg(test)]
@@ -83,10 +89,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let id = OpenId::parse("ou_abc").unwrap();
-        assert_eq!(decode_cursor(&encode_cursor(&id)).unwrap(), id);
+    fn parameters_parse_or_name_themselves() {
         assert_eq!(decode_cursor("!!").unwrap_err().code(), "invalid_parameter");
+        assert_eq!(sort(None, None).unwrap(), AccountSort::default());
+        assert_eq!(
+            sort(Some("updated"), Some("desc")).unwrap(),
+            AccountSort::descending(SortKey::Updated)
+        );
+        assert!(sort(Some("size"), None).is_err());
+        assert!(sort(None, Some("up")).is_err());
         assert!(limit(Some("0"), 50).is_err());
         assert!(limit(Some("501"), 50).is_err());
         assert_eq!(limit(None, 50).unwrap(), 50);

@@ -6,9 +6,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use aviary_domain::model::{Region, RunTrigger};
-use aviary_domain::ports::NoProgress;
 use aviary_domain::usecases::connect::Callback;
-use aviary_domain::usecases::sync::SyncRequest;
 use aviary_domain::values::IntegrationId;
 
 use super::callback_error::refusal;
@@ -58,28 +56,12 @@ fn callback_of(region: Region, query: &str) -> Callback {
     callback
 }
 
-/// Runs the first sync of a newly connected integration without holding up the redirect.
-fn start_first_sync(services: &Services, integration: IntegrationId) {
-    let sync = services.sync.clone();
-    let request = SyncRequest {
-        integration,
-        trigger: RunTrigger::Manual,
-        dry_run: false,
-        confirm_removals: false,
-        rate_limits: services.settings.lark.rate_limits(),
-    };
-    actix_web::rt::spawn(async move {
-        match sync.execute(&request, &NoProgress).await {
-            Ok(report) => tracing::info!(
-                %integration,
-                status = report.run.status.as_str(),
-                "first sync after connecting finished"
-            ),
-            Err(err) => {
-                tracing::warn!(%integration, error = %err, "first sync after connecting failed")
-            }
-        }
-    });
+/// Starts the first sync of a newly connected integration in the background; the overview
+/// then shows it running. A sync that cannot start is logged: the login itself succeeded.
+async fn start_first_sync(services: &Services, integration: IntegrationId) {
+    if let Err(err) = services.runner.start(integration, RunTrigger::Manual).await {
+        tracing::warn!(%integration, error = %err, "first sync after connecting not started");
+    }
 }
 
 /// `GET /admin/integrations/callback/{lark|feishu}`: completes the login (303 to `/`), or
@@ -107,7 +89,7 @@ pub async fn callback(
                 tenant = %connected.tenant.name,
                 "integration connected"
             );
-            start_first_sync(&services, connected.integration_id);
+            start_first_sync(&services, connected.integration_id).await;
             Ok(no_store(see_other("/").finish()))
         }
         Err(err) => Ok(no_store(refusal(err)?)),

@@ -7,6 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use aviary_domain::ports::{IntegrationStoreError, QueryError};
 use aviary_domain::usecases::connect::StartError;
+use aviary_domain::usecases::sync::SyncError;
 use aviary_domain::usecases::{CsrfMismatch, QueriesError, SessionError, SignInError};
 
 use super::pages::{ASSET_VERSION, ErrorPage};
@@ -25,6 +26,8 @@ pub enum UiError {
     BadForm,
     NotFound,
     MethodNotAllowed,
+    /// A sync could not start, for a reason the admin can act on (plain words).
+    SyncNotStarted(String),
     /// The database does not answer.
     Unavailable,
     Internal,
@@ -89,6 +92,15 @@ impl UiError {
                 home(
                     "Not allowed here",
                     "This page cannot be used this way. Use the links and buttons on the pages.",
+                ),
+            ),
+            Self::SyncNotStarted(reason) => (
+                StatusCode::CONFLICT,
+                page(
+                    "The sync did not start",
+                    format!("{reason}."),
+                    "/",
+                    "Back to Aviary",
                 ),
             ),
             Self::Unavailable => (
@@ -196,6 +208,8 @@ impl From<QueriesError> for UiError {
             QueriesError::UnknownDepartment(_)
             | QueriesError::UnknownAccount(_)
             | QueriesError::UnknownRun(_) => Self::NotFound,
+            // The accounts page shows it next to its pager; anywhere else it is a bad request.
+            QueriesError::CursorMismatch { .. } => Self::BadForm,
             QueriesError::Store(store) => store.into(),
         }
     }
@@ -228,6 +242,25 @@ impl From<StartError> for UiError {
             StartError::UnknownIntegration(_) => Self::NotFound,
             StartError::Store(detail) => {
                 tracing::error!(%detail, "cannot start a Lark sign-in");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
+impl From<SyncError> for UiError {
+    fn from(err: SyncError) -> Self {
+        match err {
+            SyncError::NotFound(_) => Self::NotFound,
+            SyncError::Disabled(label) => Self::SyncNotStarted(format!(
+                "Integration \"{label}\" is disabled; enable it before syncing"
+            )),
+            SyncError::AlreadyRunning { .. } => Self::SyncNotStarted(
+                "A sync of this integration is already running; wait for it to finish".to_owned(),
+            ),
+            SyncError::Integrations(store) => store.into(),
+            SyncError::Store(detail) => {
+                tracing::error!(%detail, "sync store failed");
                 Self::Unavailable
             }
         }

@@ -2,15 +2,29 @@
 //! sign-in and sign-out, and the pages behind the session guard (docs/ui.md), including the
 //! Lark login that connects an integration.
 
+mod account_page;
+mod accounts_export;
+mod accounts_form;
 mod assets;
+mod browse;
 mod callback_error;
 mod connect;
 mod csp;
+mod departments_page;
+mod doctor;
 pub mod error;
+mod integration_delete;
+mod integration_form;
+mod integration_page;
+mod keys;
+mod management;
 mod overview;
 mod pages;
+mod run_page;
+mod runs_page;
 pub mod session;
 mod signin;
+mod sync;
 pub mod throttle;
 
 use actix_web::{HttpResponse, ResponseError, web};
@@ -51,9 +65,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::get().to(overview::show))
                     .default_service(web::to(method_not_allowed)),
             )
+            .configure(management::routes)
+            .service(
+                web::resource("/admin/integrations/{id}/doctor")
+                    .route(web::get().to(doctor::show))
+                    .default_service(web::to(method_not_allowed)),
+            )
             .service(
                 web::resource("/admin/integrations/{id}/connect")
                     .route(web::post().to(connect::start))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/admin/integrations/{id}/sync")
+                    .route(web::post().to(sync::start))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(
@@ -66,6 +91,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(signin::sign_out))
                     .default_service(web::to(method_not_allowed)),
             )
+            // The browse pages: an integration's accounts, departments and runs (browse.rs).
+            .configure(browse::routes)
             .default_service(web::to(not_found)),
     );
 }

@@ -14,6 +14,7 @@ use super::csp;
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, OverviewPage, render};
 use super::session::SignedIn;
+use crate::runner::next_sync_at;
 use crate::wiring::Services;
 
 /// One integration as the overview shows it.
@@ -30,8 +31,14 @@ pub struct IntegrationRow {
     pub tenant: Option<String>,
     pub last_good_sync: Option<GoodSync>,
     pub accounts: AccountCounts,
-    /// Not active: offer the "Connect with Lark" button.
+    /// Never connected, or its login died: offer the "Connect with Lark" button.
     pub connectable: bool,
+    /// Offer "Sync now" (connected and enabled, no run going).
+    pub syncable: bool,
+    /// A run is going right now.
+    pub syncing: bool,
+    /// When the schedule syncs it next, in words ("on demand only" without a schedule).
+    pub next_sync: String,
 }
 
 #[derive(Debug)]
@@ -47,7 +54,7 @@ pub struct AccountCounts {
     pub breakdown: String,
 }
 
-fn status_words(status: IntegrationStatus) -> (&'static str, &'static str) {
+pub(super) fn status_words(status: IntegrationStatus) -> (&'static str, &'static str) {
     match status {
         IntegrationStatus::PendingAuthorization => ("Waiting for a Lark login", "warn"),
         IntegrationStatus::Active => ("Working", "good"),
@@ -58,7 +65,7 @@ fn status_words(status: IntegrationStatus) -> (&'static str, &'static str) {
     }
 }
 
-fn status_label(status: AccountStatus) -> &'static str {
+pub(super) fn status_label(status: AccountStatus) -> &'static str {
     match status {
         AccountStatus::Active => "active",
         AccountStatus::Suspended => "suspended",
@@ -69,11 +76,11 @@ fn status_label(status: AccountStatus) -> &'static str {
     }
 }
 
-fn when(at: DateTime<Utc>) -> String {
+pub(super) fn when(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-fn counts_words(counts: &SyncCounts) -> String {
+pub(super) fn counts_words(counts: &SyncCounts) -> String {
     let users = &counts.users;
     let mut words = format!(
         "users: {} added, {} changed, {} removed",
@@ -86,9 +93,15 @@ fn counts_words(counts: &SyncCounts) -> String {
     words
 }
 
-fn latest_problem(latest: Option<&SyncRun>) -> Option<String> {
+pub(super) fn latest_problem(latest: Option<&SyncRun>) -> Option<String> {
     let run = latest?;
     let what = match run.status {
+        RunStatus::Succeeded if !run.warnings.is_empty() => {
+            return Some(format!(
+                "The last sync finished with a warning: {}",
+                run.warnings.join(" ")
+            ));
+        }
         RunStatus::Succeeded | RunStatus::Running => return None,
         RunStatus::Failed => "The last sync failed",
         RunStatus::Held => "The last sync is on hold",
@@ -106,6 +119,9 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
     let last_good = services.queries.last_succeeded_run(id).await?;
     let per_status = services.queries.account_status_counts(id).await?;
     let (status, status_tone) = status_words(integration.status);
+    let syncing = latest
+        .first()
+        .is_some_and(|run| run.status == RunStatus::Running);
     Ok(IntegrationRow {
         id: id.to_string(),
         label: integration.label.to_string(),
@@ -126,8 +142,42 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
                 .collect::<Vec<_>>()
                 .join(", "),
         },
-        connectable: integration.status != IntegrationStatus::Active,
+        connectable: connectable(integration),
+        syncable: !syncing
+            && !matches!(
+                integration.status,
+                IntegrationStatus::PendingAuthorization | IntegrationStatus::Disabled
+            ),
+        syncing,
+        next_sync: next_sync_words(integration, latest.first(), services.clock.now()),
     })
+}
+
+/// Never connected through a Lark login (even if synced with the app's credentials), or a
+/// login that needs renewing; a disabled integration is enabled first.
+fn connectable(integration: &Integration) -> bool {
+    match integration.status {
+        IntegrationStatus::Disabled => false,
+        IntegrationStatus::PendingAuthorization | IntegrationStatus::NeedsReauthorization => true,
+        IntegrationStatus::Active | IntegrationStatus::Degraded | IntegrationStatus::Failing => {
+            integration.authorized_by.is_none()
+        }
+    }
+}
+
+pub(super) fn next_sync_words(
+    integration: &Integration,
+    latest: Option<&SyncRun>,
+    now: DateTime<Utc>,
+) -> String {
+    if integration.sync_interval_minutes.is_none() {
+        return "on demand only".to_owned();
+    }
+    match next_sync_at(integration, latest.map(|run| run.started_at), now) {
+        Some(next) if next <= now => "due now".to_owned(),
+        Some(next) => when(next),
+        None => "not scheduled".to_owned(),
+    }
 }
 
 pub async fn show(

@@ -97,6 +97,23 @@ pub fn write<W: std::io::Write>(
     Ok(())
 }
 
+/// Writes rows (cells defused) as CSV without a header: the later parts of an export that is
+/// streamed in parts.
+///
+/// # Errors
+/// When `out` fails.
+pub fn write_rows<W: std::io::Write>(
+    out: W,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<(), csv::Error> {
+    let mut writer = csv::Writer::from_writer(out);
+    for row in rows {
+        writer.write_record(row.iter().map(|cell| defuse(cell)))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::defuse;

@@ -3,6 +3,7 @@
 //! here.
 
 pub mod csv;
+pub mod cursor;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -26,6 +27,8 @@ pub struct IntegrationView {
     pub status: &'static str,
     pub tenant_name: Option<String>,
     pub tenant_key: Option<String>,
+    /// The Lark user whose login connected it ("Name <email>"); null if never connected.
+    pub authorized_by: Option<String>,
     pub sync_interval_minutes: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -42,6 +45,7 @@ impl From<&Integration> for IntegrationView {
             status: i.status.as_str(),
             tenant_name: i.tenant.as_ref().map(|t| t.name.clone()),
             tenant_key: i.tenant.as_ref().map(|t| t.tenant_key.clone()),
+            authorized_by: i.authorized_by.clone(),
             sync_interval_minutes: i.sync_interval_minutes,
             created_at: i.created_at,
             updated_at: i.updated_at,
@@ -208,6 +212,8 @@ pub struct RunView {
     pub counts: SyncCounts,
     pub api: ApiCounters,
     pub error: Option<String>,
+    /// What the run went on despite, in plain words; usually empty.
+    pub warnings: Vec<String>,
 }
 
 impl From<&SyncRun> for RunView {
@@ -223,6 +229,7 @@ impl From<&SyncRun> for RunView {
             counts: r.counts,
             api: r.api,
             error: r.error.clone(),
+            warnings: r.warnings.clone(),
         }
     }
 }

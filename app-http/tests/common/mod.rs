@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
@@ -14,7 +15,7 @@ use actix_web::test;
 use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use aviary_app_http::{Services, Settings};
 use aviary_domain::model::{Integration, Region, RunTrigger};
-use aviary_domain::ports::NoProgress;
+use aviary_domain::ports::{Clock, NoProgress};
 use aviary_domain::usecases::NewIntegration;
 use aviary_domain::usecases::sync::SyncRequest;
 use base64::Engine;
@@ -32,6 +33,26 @@ pub struct Fixture {
     pub app_secret: String,
     pub frozen: String,
     pub deleted: String,
+    /// The services' clock: real time until a test moves it forward.
+    pub clock: Arc<TestClock>,
+}
+
+/// Real time plus an offset a test can move forward (to expire logins, sessions, tokens).
+#[derive(Debug, Default)]
+pub struct TestClock {
+    offset: std::sync::Mutex<chrono::Duration>,
+}
+
+impl TestClock {
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.offset.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *self.offset.lock().unwrap()
+    }
 }
 
 pub async fn sync(services: &Services, integration: &Integration) {
@@ -55,7 +76,10 @@ pub async fn fixture() -> Fixture {
         base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
     ));
     settings.lark.pacing = false;
-    let services = Services::build(settings).await.unwrap();
+    let clock = Arc::new(TestClock::default());
+    let services = Services::build_with_clock(settings, Arc::clone(&clock) as Arc<dyn Clock>)
+        .await
+        .unwrap();
 
     let config = SimulatorConfig {
         users: 40,
@@ -100,6 +124,7 @@ pub async fn fixture() -> Fixture {
         app_secret,
         frozen,
         deleted,
+        clock,
     }
 }
 

@@ -246,6 +246,22 @@ async fn an_unknown_state_is_refused() {
 }
 
 #[actix_web::test]
+async fn a_login_finished_after_ten_minutes_is_refused() {
+    let (fx, pending) = with_pending().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let (cookie, callback) = start!(&app, &pending);
+    fx.clock.advance(chrono::Duration::minutes(
+        aviary_domain::model::LOGIN_TIMEOUT_MINUTES + 1,
+    ));
+    let res = callback_checked(send!(&app, get(&callback, &cookie)));
+    assert_refused(&fx, &pending, &res, "took too long").await;
+    // Expired is spent too: the same callback stays refused.
+    let again = callback_checked(send!(&app, get(&callback, &cookie)));
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert_not_connected(&fx, &pending).await;
+}
+
+#[actix_web::test]
 async fn a_callback_on_the_other_region_path_is_refused() {
     let (fx, pending) = with_pending().await;
     let app = test::init_service(app(fx.services.clone())).await;

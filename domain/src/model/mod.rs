@@ -1,6 +1,7 @@
 //! Entities of the domain: integrations, accounts, departments, sync runs and recorded changes.
 
 mod account;
+mod account_sort;
 mod admin;
 mod api_key;
 mod change;
@@ -11,6 +12,7 @@ mod run;
 mod session;
 
 pub use account::{AccountState, AccountStatus, Role, StatusFlags, UserAccount, UserProfile};
+pub use account_sort::{AccountCursor, AccountSort, SortKey, SortValue};
 pub use admin::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES};
 pub use api_key::ApiKey;
 pub use change::{ChangeKind, ChangeRecord, FieldChange, Subject, field_changes};

@@ -83,6 +83,9 @@ pub struct SyncRun {
     pub api: ApiCounters,
     /// Why the run failed or was held, in plain words.
     pub error: Option<String>,
+    /// What the run went on despite, in plain words (e.g. the admin's Lark sign-in no longer
+    /// works); empty for most runs.
+    pub warnings: Vec<String>,
 }
 
 impl SyncRun {
@@ -102,6 +105,7 @@ impl SyncRun {
             counts: SyncCounts::default(),
             api: ApiCounters::default(),
             error: None,
+            warnings: Vec::new(),
         }
     }
 }

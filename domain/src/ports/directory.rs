@@ -127,6 +127,17 @@ pub trait DirectoryGateway: Send + Sync {
         &self,
         connection: &DirectoryConnection,
     ) -> Result<Arc<dyn DirectorySession>, DirectoryError>;
+
+    /// Like [`Self::open`], but always asks Lark for a tenant token with the connection's App
+    /// ID and secret (never reusing a cached one), so that a reset secret shows at once. Costs
+    /// one token request; for checks, not for syncs.
+    ///
+    /// # Errors
+    /// As [`Self::open`].
+    async fn open_verified(
+        &self,
+        connection: &DirectoryConnection,
+    ) -> Result<Arc<dyn DirectorySession>, DirectoryError>;
 }
 
 /// An authenticated view of one tenant's directory. Implementations are safe to call
@@ -181,6 +192,30 @@ pub trait DirectorySession: Send + Sync {
     /// # Errors
     /// [`DirectoryError`] as Lark answers.
     async fn users(&self, ids: &[OpenId]) -> Result<Vec<RemoteUser>, DirectoryError>;
+
+    /// Up to `limit` (at most 50) direct sub-departments of `parent`, from one request: a
+    /// cheap, read-only probe of the department listing (the permission doctor).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `MissingScope` without a department-listing scope,
+    /// `NoAuthority` when `parent` is outside the contact scope.
+    async fn sample_departments(
+        &self,
+        parent: &DepartmentId,
+        limit: usize,
+    ) -> Result<Vec<RemoteDepartment>, DirectoryError>;
+
+    /// Up to `limit` (at most 50) direct members of `department`, from one request: a cheap,
+    /// read-only probe of the member listing whose items show which fields Lark returns.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `MissingScope` without a user-listing scope,
+    /// `NoAuthority` when the department is outside the contact scope.
+    async fn sample_users(
+        &self,
+        department: &DepartmentId,
+        limit: usize,
+    ) -> Result<Vec<RemoteUser>, DirectoryError>;
 
     /// Calls, retries and rate-limit waits made through this session so far.
     fn counters(&self) -> ApiCounters;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::model::{Integration, IntegrationStatus, TenantInfo};
-use crate::values::{IntegrationId, IntegrationLabel};
+use crate::values::{IntegrationId, IntegrationLabel, SyncInterval};
 
 /// Why an integration could not be stored or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +18,27 @@ pub enum IntegrationStoreError {
     Undecryptable(String),
     #[error("database error: {0}")]
     Backend(String),
+}
+
+/// What an admin may change of a registered integration (the credentials and region are
+/// fixed: a new app is a new integration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationSettings {
+    pub label: IntegrationLabel,
+    /// Minutes between scheduled syncs; `None` means on demand only.
+    pub sync_interval: Option<SyncInterval>,
+}
+
+/// How much synced data an integration holds: what deleting it would remove.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredData {
+    /// Accounts, those already removed from the tenant included.
+    pub accounts: u64,
+    /// Departments, those already removed from the tenant included.
+    pub departments: u64,
+    pub runs: u64,
+    /// Recorded field-level changes (the history).
+    pub changes: u64,
 }
 
 /// Stores integrations; secrets are encrypted at rest by the implementation.
@@ -68,6 +89,24 @@ pub trait IntegrationRepository: Send + Sync {
         authorized_by: String,
         now: DateTime<Utc>,
     ) -> Result<(), IntegrationStoreError>;
+
+    /// Replaces the integration's label and sync schedule, and sets `updated_at` to `now`.
+    ///
+    /// # Errors
+    /// `LabelTaken` when another integration has the label, `NotFound` when it does not
+    /// exist, `Backend` otherwise; nothing is changed on any error.
+    async fn update_settings(
+        &self,
+        id: IntegrationId,
+        settings: &IntegrationSettings,
+        now: DateTime<Utc>,
+    ) -> Result<(), IntegrationStoreError>;
+
+    /// Counts the synced data stored for the integration.
+    ///
+    /// # Errors
+    /// `NotFound` when it does not exist, `Backend` otherwise.
+    async fn stored_data(&self, id: IntegrationId) -> Result<StoredData, IntegrationStoreError>;
 
     /// Deletes the integration with its accounts, departments, runs and changes.
     ///

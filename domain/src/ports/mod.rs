@@ -21,7 +21,9 @@ pub use directory::{
     RateLimits, RemoteDepartment, RemoteUser, UserPage,
 };
 pub use grants::{GrantStore, GrantStoreError};
-pub use integrations::{IntegrationRepository, IntegrationStoreError};
+pub use integrations::{
+    IntegrationRepository, IntegrationSettings, IntegrationStoreError, StoredData,
+};
 pub use oauth::{AuthorizeRequest, IssuedTokens, OAuthError, OAuthGateway};
 pub use passwords::{PasswordHashError, PasswordHasher};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};

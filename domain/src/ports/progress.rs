@@ -1,5 +1,7 @@
 //! Progress reporting port: long syncs tell a UI what they are doing.
 
+use crate::model::SyncRun;
+
 /// Stage of a sync run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncPhase {
@@ -12,6 +14,9 @@ pub enum SyncPhase {
 
 /// Receives progress from a running sync. Must be cheap: it is called once per page.
 pub trait SyncProgress: Send + Sync {
+    /// The run is recorded and holds the lease; called once, before any listing. Lets a caller
+    /// that runs the sync in the background answer with the run while it goes on.
+    fn started(&self, _run: &SyncRun) {}
     fn phase(&self, phase: SyncPhase);
     /// Departments listed so far.
     fn departments(&self, listed: u64);

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 
-use crate::model::{AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount};
+use crate::model::{
+    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount,
+};
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
 
 /// Filters for listing accounts; all given filters must match.
@@ -16,8 +18,12 @@ pub struct AccountQuery {
     /// Case-insensitive substring of name, English name, emails, mobile, ids or employee number.
     pub search: Option<String>,
     pub include_removed: bool,
-    /// Keyset pagination: only accounts whose `open_id` sorts after this one.
-    pub after: Option<OpenId>,
+    /// The order of the listing (see [`AccountSort`]: ties broken by `open_id`, missing values
+    /// as empty text, text case-insensitive).
+    pub sort: AccountSort,
+    /// Keyset pagination: only accounts after this position. It must be a position in
+    /// `sort` order (`after.sort() == sort`); the use case checks that.
+    pub after: Option<AccountCursor>,
     pub limit: Option<u64>,
 }
 
@@ -31,6 +37,7 @@ impl AccountQuery {
             departments: None,
             search: None,
             include_removed: false,
+            sort: AccountSort::default(),
             after: None,
             limit: None,
         }
@@ -48,10 +55,10 @@ pub enum QueryError {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReadModel: Send + Sync {
-    /// Accounts matching the query, ordered by `open_id`.
+    /// Accounts matching the query, in its order.
     ///
     /// # Errors
-    /// `Backend`.
+    /// `Backend`, also when `after` is not a position in the query's order.
     async fn accounts(&self, query: &AccountQuery) -> Result<Vec<UserAccount>, QueryError>;
 
     /// # Errors
@@ -61,6 +68,26 @@ pub trait ReadModel: Send + Sync {
         integration: IntegrationId,
         open_id: &OpenId,
     ) -> Result<Option<UserAccount>, QueryError>;
+
+    /// The names of the given accounts (removed ones too) that exist; the others are left out.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn account_names(
+        &self,
+        integration: IntegrationId,
+        open_ids: &[OpenId],
+    ) -> Result<Vec<(OpenId, Option<String>)>, QueryError>;
+
+    /// Which departments each current (not removed) account belongs to, as
+    /// `(open_id, open_department_id)` pairs.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn memberships(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Vec<(OpenId, DepartmentId)>, QueryError>;
 
     /// Changes recorded for one account, oldest first.
     ///

@@ -3,13 +3,22 @@
 pub mod admins;
 mod api_keys;
 pub mod connect;
+pub mod doctor;
+mod integration_health;
 mod lookup;
+mod member_counts;
 mod queries;
 mod register_integration;
+mod remove_integration;
 pub mod sync;
+mod update_integration;
 
 pub use admins::{AdminAccounts, AdminError, CsrfMismatch, SessionError, SignIn, SignInError};
 pub use api_keys::{ApiKeyError, ApiKeys, AuthError, CreatedKey, LAST_USED_RESOLUTION};
+pub use integration_health::{HealthError, HealthReport, IntegrationHealth, Problem};
 pub use lookup::{LookupError, find_integration};
+pub use member_counts::MemberCounts;
 pub use queries::{AccountFilter, AccountWithHistory, DepartmentNotFound, Queries, QueriesError};
 pub use register_integration::{NewIntegration, RegisterError, RegisterIntegration};
+pub use remove_integration::{RemoveError, RemoveIntegration};
+pub use update_integration::{IntegrationChanges, UpdateError, UpdateIntegration};

@@ -1,10 +1,14 @@
-//! Read-side use cases: accounts with filters (department = subtree), one account with its
-//! history, departments, runs with their changes.
+//! Read-side use cases: accounts with filters (department = subtree) in a chosen order with
+//! keyset pages, one account with its history, departments with member counts, runs with their
+//! changes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::model::{AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount};
+use super::member_counts::MemberCounts;
+use crate::model::{
+    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount,
+};
 use crate::ports::{AccountQuery, QueryError, ReadModel};
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
 
@@ -17,6 +21,8 @@ pub struct AccountFilter {
     pub department: Option<String>,
     pub search: Option<String>,
     pub include_removed: bool,
+    /// The order of the listing; `open_id` ascending by default.
+    pub sort: AccountSort,
 }
 
 /// The department filter named no department.
@@ -33,6 +39,15 @@ pub enum QueriesError {
     UnknownAccount(String),
     #[error("no sync run with id {0}")]
     UnknownRun(RunId),
+    /// A page cursor made for another order than the one asked for.
+    #[error(
+        "the cursor continues a listing sorted by {cursor}, not by {requested}; \
+         ask for that order or start from the first page"
+    )]
+    CursorMismatch {
+        cursor: AccountSort,
+        requested: AccountSort,
+    },
     #[error(transparent)]
     Store(#[from] QueryError),
 }
@@ -105,7 +120,7 @@ impl Queries {
             })
     }
 
-    /// Accounts matching the filter, ordered by `open_id`.
+    /// Accounts matching the filter, in the filter's order.
     ///
     /// # Errors
     /// `UnknownDepartment` when the department filter matches nothing, `Store` otherwise.
@@ -117,18 +132,27 @@ impl Queries {
         self.accounts_page(integration, filter, None, None).await
     }
 
-    /// One keyset page of [`Queries::accounts`]: at most `limit` accounts whose `open_id`
-    /// sorts after `after`, ordered by `open_id`.
+    /// One keyset page of [`Queries::accounts`]: at most `limit` accounts that come after
+    /// the cursor in the filter's order (make the next cursor with [`AccountCursor::after`]).
     ///
     /// # Errors
-    /// As [`Queries::accounts`].
+    /// `CursorMismatch` when `after` is a position in another order than the filter's, else
+    /// as [`Queries::accounts`].
     pub async fn accounts_page(
         &self,
         integration: IntegrationId,
         filter: &AccountFilter,
-        after: Option<OpenId>,
+        after: Option<AccountCursor>,
         limit: Option<u64>,
     ) -> Result<Vec<UserAccount>, QueriesError> {
+        if let Some(cursor) = &after
+            && cursor.sort() != filter.sort
+        {
+            return Err(QueriesError::CursorMismatch {
+                cursor: cursor.sort(),
+                requested: filter.sort,
+            });
+        }
         let departments = match &filter.department {
             None => None,
             Some(key) => {
@@ -148,6 +172,7 @@ impl Queries {
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty()),
             include_removed: filter.include_removed,
+            sort: filter.sort,
             after,
             limit,
             ..AccountQuery::all(integration)
@@ -183,6 +208,40 @@ impl Queries {
         include_removed: bool,
     ) -> Result<Vec<Department>, QueriesError> {
         Ok(self.read.departments(integration, include_removed).await?)
+    }
+
+    /// Current accounts per department, directly and in the department's subtree.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn member_counts(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<MemberCounts, QueriesError> {
+        let departments = self.read.departments(integration, true).await?;
+        let memberships = self.read.memberships(integration).await?;
+        Ok(MemberCounts::count(&departments, &memberships))
+    }
+
+    /// The names of these accounts (removed ones too), for showing names next to ids; ids
+    /// without an account are left out.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn account_names(
+        &self,
+        integration: IntegrationId,
+        open_ids: &[OpenId],
+    ) -> Result<HashMap<OpenId, Option<String>>, QueriesError> {
+        if open_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self
+            .read
+            .account_names(integration, open_ids)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     /// # Errors
@@ -235,7 +294,7 @@ impl Queries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::DepartmentState;
+    use crate::model::{DepartmentState, SortKey, SortValue};
     use crate::ports::MockReadModel;
     use crate::values::ContentHash;
     use chrono::Utc;
@@ -294,12 +353,21 @@ mod tests {
             .unwrap();
     }
 
+    fn name_cursor(descending: bool) -> AccountCursor {
+        AccountCursor::new(
+            SortValue::Name(Some("Bea".into())),
+            descending,
+            OpenId::parse("ou_b").unwrap(),
+        )
+    }
+
     #[tokio::test]
-    async fn a_page_asks_the_store_for_accounts_after_the_cursor() {
+    async fn a_page_asks_the_store_for_accounts_after_the_cursor_in_the_filter_order() {
         let mut read = MockReadModel::new();
         read.expect_accounts()
             .withf(|q| {
-                q.after.as_ref().map(OpenId::as_str) == Some("ou_b")
+                q.after == Some(name_cursor(true))
+                    && q.sort == AccountSort::descending(SortKey::Name)
                     && q.limit == Some(3)
                     && q.status == Some(AccountStatus::Active)
             })
@@ -307,17 +375,74 @@ mod tests {
             .returning(|_| Ok(Vec::new()));
         let filter = AccountFilter {
             status: Some(AccountStatus::Active),
+            sort: AccountSort::descending(SortKey::Name),
             ..Default::default()
         };
         Queries::new(Arc::new(read))
             .accounts_page(
                 IntegrationId::from_uuid(uuid::Uuid::nil()),
                 &filter,
-                Some(OpenId::parse("ou_b").unwrap()),
+                Some(name_cursor(true)),
                 Some(3),
             )
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_cursor_for_another_order_is_refused_before_the_store_is_asked() {
+        let mut read = MockReadModel::new();
+        read.expect_accounts().never();
+        let queries = Queries::new(Arc::new(read));
+        let integration = IntegrationId::from_uuid(uuid::Uuid::nil());
+        for (sort, cursor) in [
+            (AccountSort::ascending(SortKey::Name), name_cursor(true)),
+            (AccountSort::descending(SortKey::Email), name_cursor(true)),
+            (AccountSort::default(), name_cursor(false)),
+        ] {
+            let filter = AccountFilter {
+                sort,
+                ..Default::default()
+            };
+            let err = queries
+                .accounts_page(integration, &filter, Some(cursor.clone()), None)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err,
+                QueriesError::CursorMismatch {
+                    cursor: cursor.sort(),
+                    requested: sort
+                }
+            );
+            assert!(err.to_string().contains("first page"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn member_counts_come_from_the_stored_memberships() {
+        let mut read = MockReadModel::new();
+        read.expect_departments()
+            .withf(|_, include_removed| *include_removed)
+            .returning(|_, _| Ok(tree()));
+        read.expect_memberships().returning(|_| {
+            Ok(vec![
+                (
+                    OpenId::parse("ou_a").unwrap(),
+                    DepartmentId::parse("od-db").unwrap(),
+                ),
+                (
+                    OpenId::parse("ou_b").unwrap(),
+                    DepartmentId::parse("od-eng").unwrap(),
+                ),
+            ])
+        });
+        let counts = Queries::new(Arc::new(read))
+            .member_counts(IntegrationId::from_uuid(uuid::Uuid::nil()))
+            .await
+            .unwrap();
+        let eng = DepartmentId::parse("od-eng").unwrap();
+        assert_eq!((counts.direct(&eng), counts.total(&eng)), (1, 2));
     }
 
     #[tokio::test]

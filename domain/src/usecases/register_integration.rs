@@ -10,7 +10,9 @@ use crate::ports::{
     Clock, DirectoryConnection, DirectoryError, DirectoryGateway, IdSource, IntegrationRepository,
     IntegrationStoreError, RateLimits,
 };
-use crate::values::{AppId, AppIdError, IntegrationId, IntegrationLabel, LabelError};
+use crate::values::{
+    AppId, AppIdError, IntegrationId, IntegrationLabel, LabelError, SyncInterval, SyncIntervalError,
+};
 
 /// What an admin supplies to register an integration.
 #[derive(Debug, Clone)]
@@ -39,6 +41,8 @@ pub enum RegisterError {
         "invalid base URL \"{0}\": expected http:// or https:// and a host, without credentials, query or fragment"
     )]
     BaseUrl(String),
+    #[error("invalid sync interval: {0}")]
+    SyncInterval(SyncIntervalError),
     #[error("an integration labelled \"{0}\" already exists")]
     LabelTaken(IntegrationLabel),
     #[error("could not verify the credentials with Lark: {0}")]
@@ -80,6 +84,43 @@ fn normalise_base_url(raw: &str) -> Result<String, RegisterError> {
     Ok(trimmed.to_owned())
 }
 
+/// The validated input of a registration.
+struct Inputs {
+    label: IntegrationLabel,
+    app_id: AppId,
+    base_url: Option<String>,
+    sync_interval: Option<SyncInterval>,
+}
+
+impl Inputs {
+    /// The first problem in form order, or the validated values.
+    fn parse(
+        new: &NewIntegration,
+        sync_interval_minutes: Option<i64>,
+    ) -> Result<Self, RegisterError> {
+        let label = IntegrationLabel::parse(&new.label).map_err(RegisterError::Label)?;
+        let app_id = AppId::parse(&new.app_id).map_err(RegisterError::AppId)?;
+        if new.app_secret.expose_secret().trim().is_empty() {
+            return Err(RegisterError::EmptySecret);
+        }
+        let base_url = new
+            .base_url
+            .as_deref()
+            .map(normalise_base_url)
+            .transpose()?;
+        let sync_interval = sync_interval_minutes
+            .map(SyncInterval::new)
+            .transpose()
+            .map_err(RegisterError::SyncInterval)?;
+        Ok(Self {
+            label,
+            app_id,
+            base_url,
+            sync_interval,
+        })
+    }
+}
+
 impl RegisterIntegration {
     pub fn new(
         repo: Arc<dyn IntegrationRepository>,
@@ -95,21 +136,57 @@ impl RegisterIntegration {
         }
     }
 
-    /// Validates, optionally verifies with Lark, and stores a new integration.
+    /// Validates, optionally verifies with Lark, and stores a new integration synced every
+    /// [`SyncInterval::DEFAULT`].
     ///
     /// # Errors
     /// [`RegisterError`]; nothing is stored when an error is returned.
     pub async fn execute(&self, new: NewIntegration) -> Result<Integration, RegisterError> {
-        let label = IntegrationLabel::parse(&new.label).map_err(RegisterError::Label)?;
-        let app_id = AppId::parse(&new.app_id).map_err(RegisterError::AppId)?;
-        if new.app_secret.expose_secret().trim().is_empty() {
-            return Err(RegisterError::EmptySecret);
-        }
-        let base_url = new
-            .base_url
-            .as_deref()
-            .map(normalise_base_url)
-            .transpose()?;
+        self.execute_with_schedule(new, Some(i64::from(SyncInterval::DEFAULT.minutes())))
+            .await
+    }
+
+    /// Every problem with the input, one per field in form order (label, App ID, App Secret,
+    /// base URL, sync interval), without calling anything: forms show each next to its field.
+    /// `sync_interval_minutes` is `None` for on demand only.
+    pub fn check(new: &NewIntegration, sync_interval_minutes: Option<i64>) -> Vec<RegisterError> {
+        let secret_is_empty = new.app_secret.expose_secret().trim().is_empty();
+        [
+            IntegrationLabel::parse(&new.label)
+                .err()
+                .map(RegisterError::Label),
+            AppId::parse(&new.app_id).err().map(RegisterError::AppId),
+            secret_is_empty.then_some(RegisterError::EmptySecret),
+            new.base_url
+                .as_deref()
+                .map(normalise_base_url)
+                .and_then(Result::err),
+            sync_interval_minutes
+                .map(SyncInterval::new)
+                .and_then(Result::err)
+                .map(RegisterError::SyncInterval),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// As [`RegisterIntegration::execute`], synced every `sync_interval_minutes`
+    /// (`None`: on demand only).
+    ///
+    /// # Errors
+    /// [`RegisterError`]; nothing is stored when an error is returned.
+    pub async fn execute_with_schedule(
+        &self,
+        new: NewIntegration,
+        sync_interval_minutes: Option<i64>,
+    ) -> Result<Integration, RegisterError> {
+        let Inputs {
+            label,
+            app_id,
+            base_url,
+            sync_interval,
+        } = Inputs::parse(&new, sync_interval_minutes)?;
         if self
             .repo
             .find_by_label(&label)
@@ -142,7 +219,7 @@ impl RegisterIntegration {
             status: IntegrationStatus::PendingAuthorization,
             tenant,
             authorized_by: None,
-            sync_interval_minutes: Some(60),
+            sync_interval_minutes: sync_interval.map(SyncInterval::minutes),
             created_at: now,
             updated_at: now,
         };
@@ -253,6 +330,70 @@ mod tests {
             .unwrap();
         assert_eq!(stored.id.as_uuid(), uuid::Uuid::from_u128(7));
         assert_eq!(stored.region, Region::Feishu);
+    }
+
+    #[tokio::test]
+    async fn the_schedule_is_hourly_unless_told_and_validated() {
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_find_by_label().returning(|_| Ok(None));
+        repo.expect_insert()
+            .withf(|i| i.sync_interval_minutes == Some(60))
+            .times(1)
+            .returning(|_| Ok(()));
+        use_case(repo, Ok(tenant()), None)
+            .execute(new_integration())
+            .await
+            .unwrap();
+
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_find_by_label().returning(|_| Ok(None));
+        repo.expect_insert()
+            .withf(|i| i.sync_interval_minutes.is_none())
+            .times(1)
+            .returning(|_| Ok(()));
+        let case = use_case(repo, Ok(tenant()), None);
+        let on_demand = case
+            .execute_with_schedule(new_integration(), None)
+            .await
+            .unwrap();
+        assert_eq!(on_demand.sync_interval_minutes, None);
+        let err = case
+            .execute_with_schedule(new_integration(), Some(4))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            RegisterError::SyncInterval(SyncIntervalError::OutOfRange {
+                min: 5,
+                max: 10_080
+            })
+        );
+    }
+
+    #[test]
+    fn check_lists_every_invalid_field_in_form_order() {
+        assert!(RegisterIntegration::check(&new_integration(), Some(15)).is_empty());
+        let everything_wrong = NewIntegration {
+            label: " ".into(),
+            app_id: "12345".into(),
+            app_secret: SecretString::from(""),
+            base_url: Some("ftp://x".into()),
+            ..new_integration()
+        };
+        let problems = RegisterIntegration::check(&everything_wrong, Some(0));
+        assert_eq!(
+            problems,
+            vec![
+                RegisterError::Label(LabelError::Empty),
+                RegisterError::AppId(AppIdError::MissingPrefix),
+                RegisterError::EmptySecret,
+                RegisterError::BaseUrl("ftp://x".into()),
+                RegisterError::SyncInterval(SyncIntervalError::OutOfRange {
+                    min: 5,
+                    max: 10_080
+                }),
+            ]
+        );
     }
 
     #[tokio::test]

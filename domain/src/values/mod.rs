@@ -11,6 +11,7 @@ mod oauth;
 mod password;
 mod remote_ids;
 mod session;
+mod sync_interval;
 
 pub use api_key::{
     API_KEY_MARKER, ApiKeyHash, ApiKeyHashError, GeneratedKey, KeyPrefix, KeyPrefixError,
@@ -27,3 +28,4 @@ pub use oauth::{OAuthState, OAuthStateError, PkceVerifier};
 pub use password::{Password, PasswordError, PasswordHash};
 pub use remote_ids::{DepartmentId, OpenId, RemoteIdError};
 pub use session::{CsrfToken, MalformedSessionToken, SessionId, SessionIdError};
+pub use sync_interval::{SyncInterval, SyncIntervalError};

@@ -8,6 +8,7 @@ use crate::ports::{DirectoryConnection, DirectoryError, IntegrationStoreError, O
 use crate::values::{IntegrationId, OAuthState};
 
 use super::Connect;
+use super::start::started_by_an_api_key;
 
 /// What came back on the callback URL.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +63,8 @@ pub enum CallbackError {
 }
 
 impl Connect {
-    /// Handles the callback for the admin session `started_by`.
+    /// Handles the callback for the admin session `started_by`: the login must have been
+    /// started by that session, or through the JSON API.
     ///
     /// # Errors
     /// [`CallbackError`]; nothing is stored on any error (the `state` is spent regardless).
@@ -82,7 +84,9 @@ impl Connect {
             .await
             .map_err(|err| CallbackError::Store(err.to_string()))?
             .ok_or(CallbackError::InvalidState)?;
-        if login.started_by != started_by {
+        // A login started with an API key has no session of its own: any signed-in admin
+        // finishes it (`started_by_api_key` says why).
+        if login.started_by != started_by && !started_by_an_api_key(&login.started_by) {
             return Err(CallbackError::ForeignSession);
         }
         let now = self.clock.now();

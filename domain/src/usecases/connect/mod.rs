@@ -1,7 +1,8 @@
 //! Connecting an integration through the admin's Lark login: `start` makes the authorize URL
 //! (single-use `state`, PKCE S256) and `complete` handles the callback — exchange the code,
 //! read who signed in and the tenant, store the grant, mark the integration active. Nothing is
-//! stored unless every check passes. `UserTokens` hands out fresh user access tokens.
+//! stored unless every check passes. `UserTokens` hands out fresh user access tokens and checks
+//! who the grant signs in as (every sync run does).
 
 mod complete;
 mod start;
@@ -18,7 +19,8 @@ use crate::ports::{
 };
 
 pub use complete::{Callback, CallbackError, Connected};
-pub use tokens::{TokenError, UserTokens};
+pub use start::started_by_api_key;
+pub use tokens::{SignInCheck, TokenError, UserTokens};
 
 /// Where Lark sends the admin back, per region: distinct paths defend against mix-ups.
 #[derive(Debug, Clone, PartialEq, Eq)]

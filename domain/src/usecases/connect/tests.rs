@@ -433,6 +433,39 @@ async fn a_state_is_spent_by_its_first_callback() {
     assert_eq!(setup.written.lock().unwrap().grants.len(), 1);
 }
 
+#[tokio::test]
+async fn a_login_started_with_an_api_key_completes_from_any_admin_session() {
+    let key = crate::values::ApiKeyId::from_uuid(uuid::Uuid::from_u128(99));
+    let started_by = started_by_api_key(key);
+    assert_eq!(started_by, format!("api-key:{key}"));
+    let setup = CallbackSetup {
+        login: Some(PendingLogin {
+            started_by,
+            ..login(at(5))
+        }),
+        ..CallbackSetup::ok()
+    };
+    let connected = setup
+        .connect()
+        .complete(&callback(), "session-b")
+        .await
+        .unwrap();
+    assert_eq!(connected.integration_id, integration_id());
+    assert_eq!(setup.written.lock().unwrap().grants.len(), 1);
+
+    // Every other check still applies, e.g. the ten minutes.
+    let late = CallbackSetup {
+        login: Some(PendingLogin {
+            started_by: started_by_api_key(key),
+            ..login(at(0))
+        }),
+        ..CallbackSetup::ok()
+    };
+    let result = late.connect().complete(&callback(), "session-b").await;
+    assert_eq!(result.unwrap_err(), CallbackError::ExpiredState);
+    assert!(late.nothing_stored());
+}
+
 // ---- user tokens ------------------------------------------------------------------------------
 
 /// A grant store holding one grant, with compare-and-swap on its generation.
@@ -478,11 +511,13 @@ impl GrantStore for OneGrant {
     }
 }
 
-/// Lark's token endpoint: single-use refresh tokens, and a pause in each refresh so that
-/// concurrent callers really overlap.
+/// Lark's token endpoint and `user_info`: single-use refresh tokens, one live access token,
+/// and a pause in each refresh so that concurrent callers really overlap.
 struct Lark {
     refreshes: AtomicUsize,
     live_refresh_token: Mutex<String>,
+    /// The one access token `user_info` accepts (empty: none, as after Lark expired them).
+    live_access_token: Mutex<String>,
 }
 
 #[async_trait]
@@ -513,14 +548,21 @@ impl OAuthGateway for Lark {
             });
         }
         *live = format!("refresh-{}", n + 1);
+        *self.live_access_token.lock().unwrap() = format!("access-{}", n + 1);
         Ok(issued(&format!("access-{}", n + 1), &live, 120))
     }
     async fn user_info(
         &self,
         _: &DirectoryConnection,
-        _: &SecretString,
+        access_token: &SecretString,
     ) -> Result<AuthorizedUser, OAuthError> {
-        unreachable!("not used by UserTokens")
+        if access_token.expose_secret() == *self.live_access_token.lock().unwrap() {
+            Ok(admin("tenant-acme"))
+        } else {
+            Err(OAuthError::AccessTokenRejected {
+                detail: "99991677 token expire".into(),
+            })
+        }
     }
 }
 
@@ -547,6 +589,7 @@ impl TokenSetup {
             lark: Arc::new(Lark {
                 refreshes: AtomicUsize::new(0),
                 live_refresh_token: Mutex::new("refresh-1".into()),
+                live_access_token: Mutex::new("access-1".into()),
             }),
             statuses: Arc::default(),
         }
@@ -634,4 +677,99 @@ async fn a_dead_grant_marks_the_integration_for_reauthorization() {
     let result = never.tokens().access_token(integration_id()).await;
     assert_eq!(result.unwrap_err(), TokenError::NeedsAuthorization);
     assert_eq!(never.refreshes(), 0);
+}
+
+// ---- tokens Lark rejects before their stored expiry --------------------------------------------
+
+/// Runs `calls` copies of `call` on tasks of their own, all at once, and collects the results.
+async fn on_tasks<T, F>(calls: usize, call: impl Fn() -> F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..calls).map(|_| tokio::spawn(call())).collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_tasks_that_saw_one_token_rejected_cause_one_refresh() {
+    // Fresh by the stored clock, but Lark expired it early.
+    let setup = TokenSetup::new(Some(stored_grant(at(60))));
+    *setup.lark.live_access_token.lock().unwrap() = String::new();
+    let tokens = Arc::new(setup.tokens());
+    let rejected = SecretString::from("access-1");
+    let results = on_tasks(10, || {
+        let (tokens, rejected) = (Arc::clone(&tokens), rejected.clone());
+        async move { tokens.renew_rejected(integration_id(), &rejected).await }
+    })
+    .await;
+    for result in results {
+        assert_eq!(result.unwrap().expose_secret(), "access-2");
+    }
+    assert_eq!(setup.refreshes(), 1);
+    let stored = setup.store.0.lock().unwrap().clone().unwrap();
+    assert_eq!(stored.generation, 2, "the new pair is stored");
+    assert!(setup.statuses.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_rejected_token_already_replaced_is_not_refreshed_again() {
+    let setup = TokenSetup::new(Some(Grant {
+        tokens: tokens("access-2", "refresh-2", at(60)),
+        generation: 2,
+        ..stored_grant(at(60))
+    }));
+    let token = setup
+        .tokens()
+        .renew_rejected(integration_id(), &SecretString::from("access-1"))
+        .await
+        .unwrap();
+    assert_eq!(token.expose_secret(), "access-2");
+    assert_eq!(setup.refreshes(), 0);
+}
+
+#[tokio::test]
+async fn a_rejected_token_whose_refresh_is_refused_needs_a_new_login() {
+    // Revoked at Lark: the access token is refused and so is the refresh token, although the
+    // stored access token has an hour left.
+    let setup = TokenSetup::new(Some(stored_grant(at(60))));
+    *setup.lark.live_access_token.lock().unwrap() = String::new();
+    *setup.lark.live_refresh_token.lock().unwrap() = "revoked".into();
+    let result = setup
+        .tokens()
+        .renew_rejected(integration_id(), &SecretString::from("access-1"))
+        .await;
+    assert_eq!(result.unwrap_err(), TokenError::NeedsAuthorization);
+    assert_eq!(
+        *setup.statuses.lock().unwrap(),
+        vec![IntegrationStatus::NeedsReauthorization]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_sign_in_checks_after_lark_expired_the_token_cause_one_refresh() {
+    let setup = TokenSetup::new(Some(stored_grant(at(60))));
+    *setup.lark.live_access_token.lock().unwrap() = String::new();
+    let tokens = Arc::new(setup.tokens());
+    let results = on_tasks(10, || {
+        let tokens = Arc::clone(&tokens);
+        async move { tokens.check_sign_in(integration_id()).await }
+    })
+    .await;
+    for result in results {
+        let checked = result.unwrap();
+        assert_eq!(checked.signed_in, admin("tenant-acme"));
+        assert_eq!(checked.authorized_by, admin("tenant-acme"));
+    }
+    assert_eq!(setup.refreshes(), 1);
+
+    // A working token is checked as it is.
+    let token = tokens.access_token(integration_id()).await.unwrap();
+    assert_eq!(token.expose_secret(), "access-2");
+    tokens.check_sign_in(integration_id()).await.unwrap();
+    assert_eq!(setup.refreshes(), 1);
 }

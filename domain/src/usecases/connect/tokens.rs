@@ -1,16 +1,18 @@
 //! Fresh user access tokens for an integration. Lark's refresh tokens are single use, so
 //! refreshes are serialised per integration in this process (concurrent callers wait and reuse
 //! the result), and the new pair is stored — over the generation it replaced — before anyone
-//! uses it. If another process refreshed first, its stored pair is used instead.
+//! uses it. If another process refreshed first, its stored pair is used instead. A token Lark
+//! rejects before its stored expiry is renewed once however many callers saw the rejection, and
+//! `check_sign_in` asks Lark who the grant signs in as today.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Duration;
 use futures::lock::Mutex as AsyncMutex;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::model::{Grant, IntegrationStatus, TokenSet};
+use crate::model::{AuthorizedUser, Grant, Integration, IntegrationStatus, TokenSet};
 use crate::ports::{
     Clock, DirectoryConnection, GrantStore, IntegrationRepository, OAuthError, OAuthGateway,
 };
@@ -24,7 +26,8 @@ const REFRESH_MARGIN_SECONDS: i64 = 300;
 pub enum TokenError {
     #[error("integration {0} does not exist")]
     UnknownIntegration(IntegrationId),
-    /// Never authorised, or the grant can no longer be renewed: an admin must connect again.
+    /// Never authorised, or the grant can no longer be renewed (refresh token expired, spent,
+    /// revoked, or its user may no longer use the app): an admin must connect again.
     #[error("the integration needs an admin to connect it with Lark again")]
     NeedsAuthorization,
     #[error("{0}")]
@@ -33,7 +36,17 @@ pub enum TokenError {
     Store(String),
 }
 
-/// Hands out user access tokens, refreshing them when needed.
+/// Who an integration's grant belongs to, and who its access token signs in as today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInCheck {
+    /// The Lark user who approved the login, as stored with the grant.
+    pub authorized_by: AuthorizedUser,
+    /// What `/authen/v1/user_info` answers now for the grant's access token.
+    pub signed_in: AuthorizedUser,
+}
+
+/// Hands out user access tokens, refreshing them when needed. One instance per process:
+/// its locks are what serialise the refreshes.
 pub struct UserTokens {
     integrations: Arc<dyn IntegrationRepository>,
     grants: Arc<dyn GrantStore>,
@@ -68,27 +81,78 @@ impl UserTokens {
     /// A user access token with at least five minutes left.
     ///
     /// # Errors
-    /// `NeedsAuthorization` (the integration is then marked `needs_reauthorization`),
-    /// `UnknownIntegration`, `OAuth` for other Lark failures, `Store`.
+    /// `NeedsAuthorization` (the integration is then marked `needs_reauthorization`, unless it
+    /// never had a grant), `UnknownIntegration`, `OAuth` for other Lark failures, `Store`.
     pub async fn access_token(&self, id: IntegrationId) -> Result<SecretString, TokenError> {
         let lock = self.lock_for(id);
         let _serialised = lock.lock().await;
         let grant = self.stored(id).await?;
-        let now = self.clock.now();
         let margin = Duration::seconds(REFRESH_MARGIN_SECONDS);
-        if grant.access_fresh_at(now, margin) {
+        if grant.access_fresh_at(self.clock.now(), margin) {
             return Ok(grant.tokens.access_token);
         }
-        let Some(refresh_token) = grant.usable_refresh_token(now).cloned() else {
+        self.refresh_locked(id, grant).await
+    }
+
+    /// A replacement for `rejected`, an access token Lark refused (99991668, 99991677) although
+    /// it had not expired by the stored clock: refreshes only if the stored token is still the
+    /// rejected one, else returns the newer stored token — so any number of callers that saw
+    /// the same rejection cause one refresh.
+    ///
+    /// # Errors
+    /// As [`UserTokens::access_token`].
+    pub async fn renew_rejected(
+        &self,
+        id: IntegrationId,
+        rejected: &SecretString,
+    ) -> Result<SecretString, TokenError> {
+        let lock = self.lock_for(id);
+        let _serialised = lock.lock().await;
+        let grant = self.stored(id).await?;
+        if grant.tokens.access_token.expose_secret() != rejected.expose_secret() {
+            return Ok(grant.tokens.access_token);
+        }
+        self.refresh_locked(id, grant).await
+    }
+
+    /// Asks Lark who the grant's access token signs in as, renewing it once if Lark rejects it.
+    ///
+    /// # Errors
+    /// As [`UserTokens::access_token`]; `OAuth` also when `user_info` fails or rejects even a
+    /// renewed token.
+    pub async fn check_sign_in(&self, id: IntegrationId) -> Result<SignInCheck, TokenError> {
+        let connection = DirectoryConnection::of(&self.integration(id).await?, None);
+        let token = self.access_token(id).await?;
+        let signed_in = match self.oauth.user_info(&connection, &token).await {
+            Ok(user) => user,
+            Err(OAuthError::AccessTokenRejected { .. }) => {
+                let renewed = self.renew_rejected(id, &token).await?;
+                self.oauth
+                    .user_info(&connection, &renewed)
+                    .await
+                    .map_err(TokenError::OAuth)?
+            }
+            Err(other) => return Err(TokenError::OAuth(other)),
+        };
+        let grant = self.stored(id).await?;
+        Ok(SignInCheck {
+            authorized_by: grant.authorized_by,
+            signed_in,
+        })
+    }
+
+    /// Spends the grant's refresh token, holding the integration's lock. When Lark refuses it,
+    /// a newer pair in the store (another process refreshed first) is used instead.
+    async fn refresh_locked(
+        &self,
+        id: IntegrationId,
+        grant: Grant,
+    ) -> Result<SecretString, TokenError> {
+        let Some(refresh_token) = grant.usable_refresh_token(self.clock.now()).cloned() else {
             return Err(self.needs_authorization(id).await);
         };
-        let integration = self
-            .integrations
-            .get(id)
-            .await
-            .map_err(|err| TokenError::Store(err.to_string()))?
-            .ok_or(TokenError::UnknownIntegration(id))?;
-        let connection = DirectoryConnection::of(&integration, None);
+        let connection = DirectoryConnection::of(&self.integration(id).await?, None);
+        let generation = grant.generation;
         match self.oauth.refresh(&connection, &refresh_token).await {
             Ok(issued) => {
                 let tokens = TokenSet::issued_at(self.clock.now(), issued);
@@ -102,18 +166,23 @@ impl UserTokens {
                     Some(stored) => Ok(stored.tokens.access_token),
                     // Another process stored a pair first; ours is valid too, but theirs is the
                     // one whose refresh token survives, so use what is stored.
-                    None => self.fresh_from_store(id, margin).await,
+                    None => self.newer_than(id, generation).await,
                 }
             }
-            // Spent or revoked: maybe by another process that stored its new pair.
-            Err(OAuthError::RefreshRejected { .. }) => {
-                match self.fresh_from_store(id, margin).await {
-                    Ok(token) => Ok(token),
+            // Spent or revoked — maybe by another process that stored its new pair.
+            Err(OAuthError::RefreshRejected { .. } | OAuthError::UserNotAllowed { .. }) => {
+                match self.newer_than(id, generation).await {
                     Err(TokenError::NeedsAuthorization) => Err(self.needs_authorization(id).await),
-                    Err(other) => Err(other),
+                    other => other,
                 }
             }
-            Err(other) => Err(TokenError::OAuth(other)),
+            Err(
+                other @ (OAuthError::InvalidClient { .. }
+                | OAuthError::InvalidCode { .. }
+                | OAuthError::AccessTokenRejected { .. }
+                | OAuthError::Unavailable { .. }
+                | OAuthError::Other { .. }),
+            ) => Err(TokenError::OAuth(other)),
         }
     }
 
@@ -121,6 +190,14 @@ impl UserTokens {
         // A poisoned map still holds valid locks: nothing panics while it is held.
         let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(locks.entry(id).or_default())
+    }
+
+    async fn integration(&self, id: IntegrationId) -> Result<Integration, TokenError> {
+        self.integrations
+            .get(id)
+            .await
+            .map_err(|err| TokenError::Store(err.to_string()))?
+            .ok_or(TokenError::UnknownIntegration(id))
     }
 
     async fn stored(&self, id: IntegrationId) -> Result<Grant, TokenError> {
@@ -131,16 +208,17 @@ impl UserTokens {
             .ok_or(TokenError::NeedsAuthorization)
     }
 
-    async fn fresh_from_store(
+    /// The stored access token if a pair newer than `generation` was stored meanwhile.
+    async fn newer_than(
         &self,
         id: IntegrationId,
-        margin: Duration,
+        generation: i64,
     ) -> Result<SecretString, TokenError> {
         let grant = self.stored(id).await?;
-        if grant.access_fresh_at(self.clock.now(), margin) {
-            Ok(grant.tokens.access_token)
-        } else {
+        if grant.generation == generation {
             Err(TokenError::NeedsAuthorization)
+        } else {
+            Ok(grant.tokens.access_token)
         }
     }
 

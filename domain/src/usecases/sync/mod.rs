@@ -4,6 +4,7 @@
 
 mod accounts;
 mod departments;
+mod grant_check;
 mod listing;
 mod settings;
 mod tracker;
@@ -22,6 +23,7 @@ pub use settings::SyncSettings;
 
 use self::accounts::AccountIngest;
 use self::departments::DepartmentIngest;
+use self::grant_check::GrantCheck;
 use self::listing::{Listing, departments_in_scope, member_pages};
 use self::tracker::Tracker;
 use self::writer::Writer;
@@ -32,6 +34,7 @@ use crate::ports::{
     IntegrationRepository, IntegrationStoreError, RateLimits, RemoteUser, SyncPhase, SyncProgress,
     SyncStore, SyncStoreError,
 };
+use crate::usecases::connect::UserTokens;
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
 
 /// What to sync and how.
@@ -95,6 +98,9 @@ enum RunFailure {
     Store(#[from] SyncStoreError),
     #[error("cancelled before it finished; nothing was removed")]
     Cancelled,
+    /// The admin's Lark sign-in belongs to another user or tenant (see `grant_check`).
+    #[error("{0}")]
+    Grant(String),
 }
 
 /// Runs syncs.
@@ -103,6 +109,8 @@ pub struct SyncIntegration {
     integrations: Arc<dyn IntegrationRepository>,
     store: Arc<dyn SyncStore>,
     directory: Arc<dyn DirectoryGateway>,
+    /// The process's one `UserTokens`: each run checks the admin's Lark sign-in with it.
+    user_tokens: Arc<UserTokens>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: SyncSettings,
@@ -135,6 +143,7 @@ impl SyncIntegration {
         integrations: Arc<dyn IntegrationRepository>,
         store: Arc<dyn SyncStore>,
         directory: Arc<dyn DirectoryGateway>,
+        user_tokens: Arc<UserTokens>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
         settings: SyncSettings,
@@ -143,6 +152,7 @@ impl SyncIntegration {
             integrations,
             store,
             directory,
+            user_tokens,
             clock,
             ids,
             settings,
@@ -225,20 +235,35 @@ impl SyncIntegration {
             let _ = self.store.release_lease(lease).await;
             return Err(SyncError::Store(e));
         }
+        progress.started(&run);
+
+        // Not cancellable: a refresh cut off after Lark spent the old refresh token and before
+        // the new pair is stored would lose the grant. A dry run writes nothing, and a refresh
+        // would store a new pair, so it checks nothing.
+        let grant = if request.dry_run {
+            GrantCheck::NotConnected
+        } else {
+            grant_check::check(&self.user_tokens, &integration).await
+        };
+        run.warnings.extend(grant.warning());
 
         let mut session: Option<Arc<dyn DirectorySession>> = None;
         let result = {
             let listing = async {
-                let result = self
-                    .run_body(
-                        &integration,
-                        request,
-                        &mut run,
-                        &mut writer,
-                        &mut session,
-                        progress,
-                    )
-                    .await;
+                let result = match grant.failure() {
+                    Some(error) => Err(RunFailure::Grant(error)),
+                    None => {
+                        self.run_body(
+                            &integration,
+                            request,
+                            &mut run,
+                            &mut writer,
+                            &mut session,
+                            progress,
+                        )
+                        .await
+                    }
+                };
                 writer.finish();
                 result
             };
@@ -284,13 +309,7 @@ impl SyncIntegration {
             let finished = self.store.finish_run(&lease, &run).await;
             let _ = self.store.release_lease(&lease).await;
             finished.map_err(SyncError::Store)?;
-            // A cancelled run says nothing about the integration's health.
-            let status = match run.status {
-                RunStatus::Succeeded => Some(IntegrationStatus::Active),
-                RunStatus::Held => Some(IntegrationStatus::Degraded),
-                RunStatus::Failed | RunStatus::Running => Some(IntegrationStatus::Failing),
-                RunStatus::Cancelled => None,
-            };
+            let status = grant_check::integration_status(run.status, &grant, integration.status);
             if let Some(status) = status {
                 self.integrations
                     .set_status(integration.id, status, None, self.clock.now())

@@ -14,10 +14,11 @@ use crate::model::{
     UserAccount, UserProfile,
 };
 use crate::ports::{
-    ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockIdSource,
-    MockIntegrationRepository, MockSyncStore, NoProgress, RemoteDepartment, RemoteUser, StoredHash,
-    UserPage, WriteBatch,
+    ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockGrantStore,
+    MockIdSource, MockIntegrationRepository, MockOAuthGateway, MockSyncStore, NoProgress,
+    RemoteDepartment, RemoteUser, StoredHash, UserPage, WriteBatch,
 };
+use crate::usecases::connect::UserTokens;
 use crate::values::{AppId, ContentHash, IntegrationLabel, OpenId};
 
 fn at() -> DateTime<Utc> {
@@ -182,6 +183,10 @@ fn stored_account(remote: &RemoteUser, removed: bool) -> UserAccount {
 
 struct Setup {
     tenant: Tenant,
+    /// What the integration repository returns.
+    integration: Integration,
+    /// The admin's Lark login (`None`: fakes that must not be called).
+    user_tokens: Option<Arc<UserTokens>>,
     stored: Arc<Mutex<Stored>>,
     lease_held: bool,
     threshold: f64,
@@ -192,6 +197,8 @@ impl Setup {
     fn new(tenant: Tenant) -> Self {
         Self {
             tenant,
+            integration: integration(),
+            user_tokens: None,
             stored: Arc::default(),
             lease_held: false,
             threshold: 20.0,
@@ -206,9 +213,10 @@ impl Setup {
 
     fn use_case(&self) -> SyncIntegration {
         let mut integrations = MockIntegrationRepository::new();
+        let listed = self.integration.clone();
         integrations
             .expect_get()
-            .returning(|_| Ok(Some(integration())));
+            .returning(move |_| Ok(Some(listed.clone())));
         let recorder = Arc::clone(&self.stored);
         integrations
             .expect_set_status()
@@ -340,10 +348,19 @@ impl Setup {
             lease_ttl: Duration::from_secs(60),
             ..SyncSettings::default()
         };
+        let user_tokens = self.user_tokens.clone().unwrap_or_else(|| {
+            Arc::new(UserTokens::new(
+                Arc::new(MockIntegrationRepository::new()),
+                Arc::new(MockGrantStore::new()),
+                Arc::new(MockOAuthGateway::new()),
+                Arc::new(MockClock::new()),
+            ))
+        });
         SyncIntegration::new(
             Arc::new(integrations),
             Arc::new(store),
             Arc::new(directory),
+            user_tokens,
             Arc::new(clock),
             Arc::new(ids),
             settings,
@@ -1004,4 +1021,328 @@ async fn a_stale_hash_without_field_changes_refreshes_the_row_and_records_nothin
         "not a change"
     );
     assert!(kinds(&written).is_empty(), "no change is recorded");
+}
+
+// ---- the admin's Lark sign-in, checked by every run -------------------------------------------
+
+/// The admin's login as the grant store and Lark hold it, with what the fakes were asked.
+struct Login {
+    grant: Mutex<Option<crate::model::Grant>>,
+    /// `user_info`'s answer for a token.
+    user_info: fn(&str) -> Result<crate::model::AuthorizedUser, crate::ports::OAuthError>,
+    refresh: Result<crate::ports::IssuedTokens, crate::ports::OAuthError>,
+    refreshes: std::sync::atomic::AtomicUsize,
+    user_infos: std::sync::atomic::AtomicUsize,
+    /// Statuses `UserTokens` itself recorded.
+    marked: Mutex<Vec<IntegrationStatus>>,
+}
+
+fn admin(tenant_key: &str) -> crate::model::AuthorizedUser {
+    crate::model::AuthorizedUser {
+        open_id: open_id("ou_admin"),
+        name: "Ada Admin".into(),
+        email: Some("ada@acme.example".into()),
+        tenant_key: tenant_key.into(),
+    }
+}
+
+fn connected() -> Integration {
+    Integration {
+        tenant: Some(crate::model::TenantInfo {
+            name: "Acme".into(),
+            tenant_key: "tenant-acme".into(),
+        }),
+        authorized_by: Some("Ada Admin <ada@acme.example>".into()),
+        ..integration()
+    }
+}
+
+/// A grant whose access token is fresh by the stored clock (two hours left).
+fn admin_grant() -> crate::model::Grant {
+    crate::model::Grant {
+        integration_id: integration_id(),
+        tokens: crate::model::TokenSet {
+            access_token: "access-1".into(),
+            access_expires_at: at() + chrono::Duration::hours(2),
+            refresh_token: Some("refresh-1".into()),
+            refresh_expires_at: Some(at() + chrono::Duration::days(7)),
+            scopes: vec!["offline_access".into()],
+        },
+        authorized_by: admin("tenant-acme"),
+        granted_at: at() - chrono::Duration::days(1),
+        generation: 1,
+    }
+}
+
+fn issued_access_2() -> crate::ports::IssuedTokens {
+    crate::ports::IssuedTokens {
+        access_token: "access-2".into(),
+        expires_in: Duration::from_secs(7200),
+        refresh_token: Some("refresh-2".into()),
+        refresh_expires_in: Some(Duration::from_secs(604_800)),
+        scopes: vec!["offline_access".into()],
+    }
+}
+
+fn rejected(token: &str) -> crate::ports::OAuthError {
+    crate::ports::OAuthError::AccessTokenRejected {
+        detail: format!("99991677: {token} expired"),
+    }
+}
+
+impl Login {
+    fn new(
+        grant: Option<crate::model::Grant>,
+        user_info: fn(&str) -> Result<crate::model::AuthorizedUser, crate::ports::OAuthError>,
+        refresh: Result<crate::ports::IssuedTokens, crate::ports::OAuthError>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            grant: Mutex::new(grant),
+            user_info,
+            refresh,
+            refreshes: Default::default(),
+            user_infos: Default::default(),
+            marked: Mutex::default(),
+        })
+    }
+
+    fn tokens(self: &Arc<Self>) -> Arc<UserTokens> {
+        use secrecy::ExposeSecret as _;
+        use std::sync::atomic::Ordering;
+        let mut integrations = MockIntegrationRepository::new();
+        integrations
+            .expect_get()
+            .returning(|_| Ok(Some(connected())));
+        let login = Arc::clone(self);
+        integrations
+            .expect_set_status()
+            .returning(move |_, status, _, _| {
+                login.marked.lock().unwrap().push(status);
+                Ok(())
+            });
+        let mut grants = MockGrantStore::new();
+        let login = Arc::clone(self);
+        grants
+            .expect_grant()
+            .returning(move |_| Ok(login.grant.lock().unwrap().clone()));
+        let login = Arc::clone(self);
+        grants.expect_replace_refreshed().returning(move |grant| {
+            let mut stored = login.grant.lock().unwrap();
+            if stored.as_ref().map(|g| g.generation) != Some(grant.generation) {
+                return Ok(None);
+            }
+            let next = crate::model::Grant {
+                generation: grant.generation + 1,
+                ..grant.clone()
+            };
+            *stored = Some(next.clone());
+            Ok(Some(next))
+        });
+        let mut oauth = MockOAuthGateway::new();
+        let login = Arc::clone(self);
+        oauth.expect_user_info().returning(move |_, token| {
+            login.user_infos.fetch_add(1, Ordering::SeqCst);
+            (login.user_info)(token.expose_secret())
+        });
+        let login = Arc::clone(self);
+        oauth.expect_refresh().returning(move |_, _| {
+            login.refreshes.fetch_add(1, Ordering::SeqCst);
+            login.refresh.clone()
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(at);
+        Arc::new(UserTokens::new(
+            Arc::new(integrations),
+            Arc::new(grants),
+            Arc::new(oauth),
+            Arc::new(clock),
+        ))
+    }
+
+    fn refreshes(&self) -> usize {
+        self.refreshes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn user_infos(&self) -> usize {
+        self.user_infos.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn with_login(login: &Arc<Login>) -> Setup {
+    Setup {
+        integration: connected(),
+        user_tokens: Some(login.tokens()),
+        ..Setup::new(base_tenant())
+    }
+}
+
+fn final_status(setup: &Setup) -> Option<IntegrationStatus> {
+    setup.stored.lock().unwrap().status
+}
+
+#[tokio::test]
+async fn a_run_checks_the_admins_sign_in_and_stays_quiet_when_it_works() {
+    let login = Login::new(
+        Some(admin_grant()),
+        |_| Ok(admin("tenant-acme")),
+        Err(crate::ports::OAuthError::Other {
+            code: 1,
+            detail: "no refresh expected".into(),
+        }),
+    );
+    let setup = with_login(&login);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(report.run.warnings.is_empty(), "{:?}", report.run.warnings);
+    assert_eq!((login.user_infos(), login.refreshes()), (1, 0));
+    assert_eq!(final_status(&setup), Some(IntegrationStatus::Active));
+
+    // Registered with app credentials only: no check, no warning, `active` as always.
+    let plain = Setup::new(base_tenant());
+    let report = plain.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(report.run.warnings.is_empty());
+    assert_eq!(final_status(&plain), Some(IntegrationStatus::Active));
+}
+
+#[tokio::test]
+async fn a_token_lark_rejects_early_is_renewed_once_and_the_new_pair_stored() {
+    let login = Login::new(
+        Some(admin_grant()),
+        |token| match token {
+            "access-2" => Ok(admin("tenant-acme")),
+            other => Err(rejected(other)),
+        },
+        Ok(issued_access_2()),
+    );
+    let setup = with_login(&login);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(report.run.warnings.is_empty(), "{:?}", report.run.warnings);
+    assert_eq!((login.user_infos(), login.refreshes()), (2, 1));
+    let stored = login.grant.lock().unwrap().clone().unwrap();
+    assert_eq!(stored.generation, 2, "the new pair is stored");
+    assert_eq!(final_status(&setup), Some(IntegrationStatus::Active));
+}
+
+#[tokio::test]
+async fn a_dead_grant_warns_syncs_with_the_tenant_token_and_needs_a_new_login() {
+    let login = Login::new(
+        Some(admin_grant()),
+        |token| Err(rejected(token)),
+        Err(crate::ports::OAuthError::RefreshRejected {
+            detail: "20064: the grant was revoked".into(),
+        }),
+    );
+    let setup = with_login(&login);
+    let report = setup.run(false, false).await;
+    assert_eq!(
+        report.run.status,
+        RunStatus::Succeeded,
+        "{:?}",
+        report.run.error
+    );
+    assert_eq!(
+        report.run.counts.users.added, 5,
+        "synced with the tenant token"
+    );
+    assert_eq!(report.run.warnings.len(), 1);
+    let warning = &report.run.warnings[0];
+    assert!(
+        warning.contains("Ada Admin <ada@acme.example>") && warning.contains("no longer works"),
+        "{warning}"
+    );
+    let finished = setup.stored.lock().unwrap().finished.clone().unwrap();
+    assert_eq!(
+        finished.warnings, report.run.warnings,
+        "the warning is stored"
+    );
+    assert_eq!(login.refreshes(), 1);
+    assert_eq!(
+        *login.marked.lock().unwrap(),
+        vec![IntegrationStatus::NeedsReauthorization]
+    );
+    assert_eq!(
+        final_status(&setup),
+        Some(IntegrationStatus::NeedsReauthorization),
+        "the run's success does not overwrite it with active"
+    );
+}
+
+#[tokio::test]
+async fn an_authorised_integration_without_a_stored_grant_needs_a_new_login() {
+    let login = Login::new(
+        None,
+        |_| unreachable!("no token to check"),
+        Ok(issued_access_2()),
+    );
+    let setup = with_login(&login);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert_eq!(report.run.warnings.len(), 1, "{:?}", report.run.warnings);
+    assert_eq!(login.refreshes(), 0);
+    assert_eq!(
+        final_status(&setup),
+        Some(IntegrationStatus::NeedsReauthorization)
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_to_another_tenant_fails_the_run_before_anything_is_listed() {
+    let login = Login::new(
+        Some(admin_grant()),
+        |_| Ok(admin("tenant-other")),
+        Ok(issued_access_2()),
+    );
+    let setup = with_login(&login);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Failed);
+    let error = report.run.error.unwrap();
+    assert!(
+        error.contains("another Lark tenant") && error.contains("tenant-other"),
+        "{error}"
+    );
+    assert!(setup.stored.lock().unwrap().batches.is_empty());
+    assert_eq!(report.run.counts, crate::model::SyncCounts::default());
+    assert_eq!(
+        final_status(&setup),
+        Some(IntegrationStatus::NeedsReauthorization)
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_lark_cannot_check_now_is_a_warning_not_a_dead_grant() {
+    let login = Login::new(
+        Some(admin_grant()),
+        |_| {
+            Err(crate::ports::OAuthError::Unavailable {
+                detail: "HTTP 503 from user_info".into(),
+            })
+        },
+        Ok(issued_access_2()),
+    );
+    let setup = with_login(&login);
+    let report = setup.run(false, false).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert_eq!(report.run.warnings.len(), 1);
+    assert!(
+        report.run.warnings[0].contains("could not check"),
+        "{:?}",
+        report.run.warnings
+    );
+    assert!(login.marked.lock().unwrap().is_empty());
+    assert_eq!(final_status(&setup), Some(IntegrationStatus::Active));
+}
+
+#[tokio::test]
+async fn a_dry_run_checks_no_sign_in() {
+    let login = Login::new(
+        Some(admin_grant()),
+        |_| unreachable!("a dry run asks Lark nothing about the grant"),
+        Ok(issued_access_2()),
+    );
+    let setup = with_login(&login);
+    let report = setup.run(true, false).await;
+    assert!(report.run.warnings.is_empty());
+    assert_eq!((login.user_infos(), login.refreshes()), (0, 0));
 }

@@ -1,0 +1,168 @@
+//! `GET /admin/runs/{run_id}`: one sync run — how it went and what it counted — and its diff:
+//! the changes it recorded grouped by account (then by department), each with the fields'
+//! old and new values, or added, removed or restored.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use aviary_domain::model::{ChangeRecord, Subject};
+use aviary_domain::usecases::QueriesError;
+use aviary_domain::values::{OpenId, RunId};
+
+use super::account_page::{FieldRow, field_rows};
+use super::browse::{self, Tabs};
+use super::error::UiError;
+use super::pages::{ASSET_VERSION, Chrome, render};
+use super::runs_page::{RunRow, run_row};
+use super::session::SignedIn;
+use crate::views::department_names;
+use crate::wiring::Services;
+
+/// The most accounts (and departments) whose changes the page lists; the API and the CLI
+/// (`aviary runs show`) have them all.
+const SHOWN: usize = 500;
+/// Changes with more fields than this are folded (an added account lists every field).
+const INLINE_FIELDS: usize = 6;
+
+/// One change of one account or department.
+#[derive(Debug)]
+pub struct ChangeItem {
+    pub kind: &'static str,
+    pub fields: Vec<FieldRow>,
+    pub folded: bool,
+}
+
+/// The changes of one account or department in this run.
+#[derive(Debug)]
+pub struct Group {
+    pub title: String,
+    pub id: String,
+    pub href: Option<String>,
+    pub changes: Vec<ChangeItem>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "run.html")]
+pub struct RunPage {
+    pub chrome: Option<Chrome>,
+    pub asset_version: &'static str,
+    pub tabs: Tabs,
+    pub run_id: String,
+    pub run: RunRow,
+    pub finished: Option<String>,
+    pub retries: u64,
+    pub rate_limit_waits: u64,
+    pub accounts: Vec<Group>,
+    pub departments: Vec<Group>,
+    /// Accounts and departments with changes that are not listed (past [`SHOWN`]).
+    pub hidden: usize,
+}
+
+/// Changes grouped by subject, in the order the run recorded them.
+fn grouped(changes: &[ChangeRecord], accounts: bool) -> Vec<(&str, Vec<&ChangeRecord>)> {
+    let mut order: Vec<(&str, Vec<&ChangeRecord>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for change in changes {
+        let id = match (&change.subject, accounts) {
+            (Subject::Account(id), true) | (Subject::Department(id), false) => id.as_str(),
+            (Subject::Account(_), false) | (Subject::Department(_), true) => continue,
+        };
+        match index.get(id) {
+            Some(&i) => order[i].1.push(change),
+            None => {
+                index.insert(id, order.len());
+                order.push((id, vec![change]));
+            }
+        }
+    }
+    order
+}
+
+fn items(changes: &[&ChangeRecord], names: &crate::views::DepartmentNames) -> Vec<ChangeItem> {
+    changes
+        .iter()
+        .map(|change| ChangeItem {
+            kind: change.kind.as_str(),
+            folded: change.fields.len() > INLINE_FIELDS,
+            fields: field_rows(&change.fields, names),
+        })
+        .collect()
+}
+
+pub async fn show(
+    services: web::Data<Services>,
+    signed_in: web::ReqData<SignedIn>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, UiError> {
+    let id: RunId = path.parse().map_err(|_| UiError::NotFound)?;
+    let (run, changes) = match services.queries.run(id).await {
+        Ok(found) => found,
+        Err(QueriesError::UnknownRun(_)) => return Err(UiError::NotFound),
+        Err(other) => return Err(other.into()),
+    };
+    let integration = browse::integration(&services, &run.integration_id.to_string()).await?;
+    let names = department_names(&services.queries.departments(integration.id, true).await?);
+
+    let account_groups = grouped(&changes, true);
+    let department_groups = grouped(&changes, false);
+    let hidden =
+        account_groups.len().saturating_sub(SHOWN) + department_groups.len().saturating_sub(SHOWN);
+    let shown_ids: Vec<OpenId> = account_groups
+        .iter()
+        .take(SHOWN)
+        .filter_map(|(id, _)| OpenId::parse(id).ok())
+        .collect();
+    let account_names = services
+        .queries
+        .account_names(integration.id, &shown_ids)
+        .await?;
+    let accounts = account_groups
+        .iter()
+        .take(SHOWN)
+        .map(|(id, changes)| {
+            let name = OpenId::parse(id)
+                .ok()
+                .and_then(|open_id| account_names.get(&open_id).cloned().flatten());
+            Group {
+                title: name.unwrap_or_else(|| (*id).to_owned()),
+                id: (*id).to_owned(),
+                href: Some(format!(
+                    "/admin/integrations/{}/accounts/{}",
+                    integration.id,
+                    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                )),
+                changes: items(changes, &names),
+            }
+        })
+        .collect();
+    let departments = department_groups
+        .iter()
+        .take(SHOWN)
+        .map(|(id, changes)| Group {
+            title: names
+                .get(*id)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| (*id).to_owned()),
+            id: (*id).to_owned(),
+            href: None,
+            changes: items(changes, &names),
+        })
+        .collect();
+    let page = RunPage {
+        chrome: Some(signed_in.chrome()),
+        asset_version: ASSET_VERSION,
+        tabs: Tabs::new(&integration, "runs"),
+        run_id: run.id.to_string(),
+        finished: run.finished_at.map(browse::when),
+        retries: run.api.retries,
+        rate_limit_waits: run.api.rate_limit_waits,
+        run: run_row(&run),
+        accounts,
+        departments,
+        hidden,
+    };
+    render(StatusCode::OK, &page)
+}

@@ -1,0 +1,253 @@
+//! What the permission doctor reports: one `Check` per capability the integration needs, each
+//! with an outcome, plain words, and — when it is not ok — the step that fixes it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::values::IntegrationId;
+
+/// A capability Aviary needs from Lark, with a stable snake_case code (API, CLI, UI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// The App ID and App Secret get a tenant access token.
+    AppCredentials,
+    /// The tenant's name and key (`tenant:tenant:readonly`), read when connecting.
+    TenantInfo,
+    /// The app's contact range is readable and not empty.
+    ContactScope,
+    /// Departments can be read (`departments/batch`, `children`).
+    ReadDepartments,
+    /// Department names come back (`contact:department.base:readonly`).
+    DepartmentNames,
+    /// Department members can be listed (`users/find_by_department`, `users/batch`).
+    ReadUsers,
+    /// Names and avatars (`contact:user.base:readonly`).
+    UserNames,
+    /// Tenant-wide user ids (`contact:user.employee_id:readonly`).
+    UserIds,
+    /// Contact emails (`contact:user.email:readonly`).
+    UserEmails,
+    /// Mobile numbers (`contact:user.phone:readonly`).
+    UserMobiles,
+    /// Gender (`contact:user.gender:readonly`).
+    UserGender,
+    /// Departments, primary department and manager (`contact:user.department:readonly`).
+    UserDepartments,
+    /// Account status, tenant-admin flag, job title and other employment details
+    /// (`contact:user.employee:readonly`).
+    UserStatus,
+    /// Employee numbers (`contact:user.employee_number:read` or the employment scope).
+    EmployeeNumbers,
+    /// Dotted-line managers (`contact:user.dotted_line_leader_info.read`).
+    DottedLineLeaders,
+    /// Data residency (`contact:user.user_geo`).
+    DataResidency,
+    /// The admin's OAuth grant: connected, renewable, within Lark's 365-day limit.
+    UserLogin,
+}
+
+impl Capability {
+    /// Every capability, in the order the report lists them.
+    pub const ALL: &'static [Capability] = &[
+        Self::AppCredentials,
+        Self::TenantInfo,
+        Self::ContactScope,
+        Self::ReadDepartments,
+        Self::DepartmentNames,
+        Self::ReadUsers,
+        Self::UserNames,
+        Self::UserIds,
+        Self::UserEmails,
+        Self::UserMobiles,
+        Self::UserGender,
+        Self::UserDepartments,
+        Self::UserStatus,
+        Self::EmployeeNumbers,
+        Self::DottedLineLeaders,
+        Self::DataResidency,
+        Self::UserLogin,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AppCredentials => "app_credentials",
+            Self::TenantInfo => "tenant_info",
+            Self::ContactScope => "contact_scope",
+            Self::ReadDepartments => "read_departments",
+            Self::DepartmentNames => "department_names",
+            Self::ReadUsers => "read_users",
+            Self::UserNames => "user_names",
+            Self::UserIds => "user_ids",
+            Self::UserEmails => "user_emails",
+            Self::UserMobiles => "user_mobiles",
+            Self::UserGender => "user_gender",
+            Self::UserDepartments => "user_departments",
+            Self::UserStatus => "user_status",
+            Self::EmployeeNumbers => "employee_numbers",
+            Self::DottedLineLeaders => "dotted_line_leaders",
+            Self::DataResidency => "data_residency",
+            Self::UserLogin => "user_login",
+        }
+    }
+
+    /// A short title for tables and pages.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::AppCredentials => "App ID and App Secret",
+            Self::TenantInfo => "Tenant name",
+            Self::ContactScope => "Contact range",
+            Self::ReadDepartments => "Read departments",
+            Self::DepartmentNames => "Department names",
+            Self::ReadUsers => "Read users",
+            Self::UserNames => "User names",
+            Self::UserIds => "User IDs",
+            Self::UserEmails => "Emails",
+            Self::UserMobiles => "Mobile numbers",
+            Self::UserGender => "Gender",
+            Self::UserDepartments => "User departments and managers",
+            Self::UserStatus => "Account status and employment",
+            Self::EmployeeNumbers => "Employee numbers",
+            Self::DottedLineLeaders => "Dotted-line managers",
+            Self::DataResidency => "Data residency",
+            Self::UserLogin => "Admin's Lark login",
+        }
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// Something Aviary needs is not granted or not working; `fix` says what to do.
+    Missing,
+    /// Works, or could not be decided, with a caveat worth acting on.
+    Warning,
+    /// An earlier failure made this check impossible.
+    NotChecked,
+}
+
+impl Outcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Missing => "missing",
+            Self::Warning => "warning",
+            Self::NotChecked => "not_checked",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One capability, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub capability: Capability,
+    pub outcome: Outcome,
+    /// What was found, in plain words.
+    pub summary: String,
+    /// The step that fixes it; present whenever the outcome is not `ok`.
+    pub fix: Option<String>,
+    /// The Lark permission (scope) concerned, when one is.
+    pub scope: Option<String>,
+    /// `user_login` only: whole days left before Lark's 365-day limit on the grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
+}
+
+impl Check {
+    pub(super) fn ok(capability: Capability, summary: impl Into<String>) -> Self {
+        Self {
+            capability,
+            outcome: Outcome::Ok,
+            summary: summary.into(),
+            fix: None,
+            scope: None,
+            days_left: None,
+        }
+    }
+
+    pub(super) fn failed(
+        capability: Capability,
+        outcome: Outcome,
+        summary: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            capability,
+            outcome,
+            summary: summary.into(),
+            fix: Some(fix.into()),
+            scope: None,
+            days_left: None,
+        }
+    }
+
+    pub(super) fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Checks that an earlier failure (`because`, in plain words) made impossible.
+    pub(super) fn not_checked(capability: Capability, because: &str, fix: &str) -> Self {
+        Self::failed(
+            capability,
+            Outcome::NotChecked,
+            format!("Not checked: {because}."),
+            fix,
+        )
+    }
+}
+
+/// The doctor's answer for one integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoctorReport {
+    pub integration_id: IntegrationId,
+    pub label: String,
+    pub checked_at: DateTime<Utc>,
+    /// Whether nothing is missing and every check could run (warnings allowed).
+    pub healthy: bool,
+    pub checks: Vec<Check>,
+}
+
+impl DoctorReport {
+    pub(super) fn new(
+        integration_id: IntegrationId,
+        label: String,
+        checked_at: DateTime<Utc>,
+        checks: Vec<Check>,
+    ) -> Self {
+        let healthy = checks
+            .iter()
+            .all(|c| matches!(c.outcome, Outcome::Ok | Outcome::Warning));
+        Self {
+            integration_id,
+            label,
+            checked_at,
+            healthy,
+            checks,
+        }
+    }
+
+    /// The check of `capability`, if the report has one.
+    pub fn check(&self, capability: Capability) -> Option<&Check> {
+        self.checks.iter().find(|c| c.capability == capability)
+    }
+
+    /// How many checks came out `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.checks.iter().filter(|c| c.outcome == outcome).count()
+    }
+}

@@ -1,0 +1,261 @@
+//! `IntegrationHealth`: where an integration stands — its latest and last good run, its
+//! accounts per status, and its problems in plain words.
+
+use std::sync::Arc;
+
+use crate::model::{AccountStatus, Integration, IntegrationStatus, RunStatus, SyncRun};
+use crate::ports::{QueryError, ReadModel};
+
+/// Something an admin should know or do about an integration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error(
+        "No Lark admin has authorised this integration yet: connect it with Lark to bind it to its tenant."
+    )]
+    NotAuthorized,
+    #[error(
+        "The Lark login that authorised this integration has expired or was revoked: connect it with Lark again."
+    )]
+    NeedsReauthorization,
+    #[error("The integration works with problems: see its latest runs.")]
+    Degraded,
+    #[error("Syncs of this integration are failing.")]
+    Failing,
+    #[error("The integration is disabled: it is not synced.")]
+    Disabled,
+    #[error("It has never been synced.")]
+    NeverSynced,
+    #[error("The last sync failed{}", reason(.0))]
+    LastRunFailed(Option<String>),
+    #[error("The last sync is on hold{}", reason(.0))]
+    LastRunHeld(Option<String>),
+    #[error("The last sync was cancelled before it finished.")]
+    LastRunCancelled,
+}
+
+fn reason(error: &Option<String>) -> String {
+    match error {
+        Some(reason) => format!(": {reason}"),
+        None => ".".to_owned(),
+    }
+}
+
+/// An integration's health, as `report` found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthReport {
+    pub latest_run: Option<SyncRun>,
+    pub last_succeeded_run: Option<SyncRun>,
+    /// Current accounts per status; statuses without accounts are left out.
+    pub account_counts: Vec<(AccountStatus, u64)>,
+    /// Most pressing first; empty when all is well.
+    pub problems: Vec<Problem>,
+}
+
+/// The health report could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HealthError {
+    #[error(transparent)]
+    Store(QueryError),
+}
+
+/// Reports on integrations' health.
+#[derive(Clone)]
+pub struct IntegrationHealth {
+    read: Arc<dyn ReadModel>,
+}
+
+impl std::fmt::Debug for IntegrationHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationHealth").finish_non_exhaustive()
+    }
+}
+
+fn problems(integration: &Integration, latest_run: Option<&SyncRun>) -> Vec<Problem> {
+    let status = match integration.status {
+        IntegrationStatus::Active => None,
+        IntegrationStatus::PendingAuthorization => Some(Problem::NotAuthorized),
+        IntegrationStatus::NeedsReauthorization => Some(Problem::NeedsReauthorization),
+        IntegrationStatus::Degraded => Some(Problem::Degraded),
+        IntegrationStatus::Failing => Some(Problem::Failing),
+        IntegrationStatus::Disabled => Some(Problem::Disabled),
+    };
+    let run = match latest_run {
+        None => Some(Problem::NeverSynced),
+        Some(run) => match run.status {
+            RunStatus::Running | RunStatus::Succeeded => None,
+            RunStatus::Failed => Some(Problem::LastRunFailed(run.error.clone())),
+            RunStatus::Held => Some(Problem::LastRunHeld(run.error.clone())),
+            RunStatus::Cancelled => Some(Problem::LastRunCancelled),
+        },
+    };
+    // A failed or held run explains a failing or degraded status better than the status.
+    match (status, run) {
+        (Some(Problem::Failing | Problem::Degraded), Some(run)) => vec![run],
+        (status, run) => status.into_iter().chain(run).collect(),
+    }
+}
+
+impl IntegrationHealth {
+    pub fn new(read: Arc<dyn ReadModel>) -> Self {
+        Self { read }
+    }
+
+    /// The integration's health now.
+    ///
+    /// # Errors
+    /// `Store` when the read model fails.
+    pub async fn report(&self, integration: &Integration) -> Result<HealthReport, HealthError> {
+        let id = integration.id;
+        let latest_run = self
+            .read
+            .runs(id, 1)
+            .await
+            .map_err(HealthError::Store)?
+            .into_iter()
+            .next();
+        let last_succeeded_run = self
+            .read
+            .last_succeeded_run(id)
+            .await
+            .map_err(HealthError::Store)?;
+        let account_counts = self
+            .read
+            .account_status_counts(id)
+            .await
+            .map_err(HealthError::Store)?;
+        Ok(HealthReport {
+            problems: problems(integration, latest_run.as_ref()),
+            latest_run,
+            last_succeeded_run,
+            account_counts,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Region, RunTrigger};
+    use crate::ports::MockReadModel;
+    use crate::values::{AppId, IntegrationId, IntegrationLabel, RunId};
+    use chrono::{DateTime, Duration, TimeZone as _, Utc};
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap() + Duration::minutes(minute)
+    }
+
+    fn integration(status: IntegrationStatus, interval: Option<u32>) -> Integration {
+        Integration {
+            id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
+            label: IntegrationLabel::parse("Acme").unwrap(),
+            region: Region::Lark,
+            base_url: None,
+            app_id: AppId::parse("cli_acme").unwrap(),
+            app_secret: "secret".into(),
+            status,
+            tenant: None,
+            authorized_by: None,
+            sync_interval_minutes: interval,
+            created_at: at(-600),
+            updated_at: at(-600),
+        }
+    }
+
+    fn run(status: RunStatus, started: i64, error: Option<&str>) -> SyncRun {
+        let mut run = SyncRun::start(
+            RunId::from_uuid(uuid::Uuid::from_u128(9)),
+            IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
+            RunTrigger::Schedule,
+            at(started),
+        );
+        run.status = status;
+        run.finished_at = (status != RunStatus::Running).then(|| at(started + 1));
+        run.error = error.map(str::to_owned);
+        run
+    }
+
+    #[test]
+    fn problems_come_from_the_status_and_the_latest_run() {
+        let ok = run(RunStatus::Succeeded, -5, None);
+        assert!(problems(&integration(IntegrationStatus::Active, None), Some(&ok)).is_empty());
+        assert_eq!(
+            problems(
+                &integration(IntegrationStatus::PendingAuthorization, None),
+                None
+            ),
+            vec![Problem::NotAuthorized, Problem::NeverSynced]
+        );
+        let failed = run(RunStatus::Failed, -5, Some("Lark is unavailable: timeout"));
+        let only_the_run = problems(
+            &integration(IntegrationStatus::Failing, None),
+            Some(&failed),
+        );
+        assert_eq!(
+            only_the_run,
+            vec![Problem::LastRunFailed(Some(
+                "Lark is unavailable: timeout".into()
+            ))]
+        );
+        assert_eq!(
+            only_the_run[0].to_string(),
+            "The last sync failed: Lark is unavailable: timeout"
+        );
+        let held = run(RunStatus::Held, -5, Some("removals above 20%"));
+        assert_eq!(
+            problems(&integration(IntegrationStatus::Degraded, None), Some(&held)),
+            vec![Problem::LastRunHeld(Some("removals above 20%".into()))]
+        );
+        let held = run(RunStatus::Held, -5, None);
+        let words: Vec<String> = problems(
+            &integration(IntegrationStatus::NeedsReauthorization, None),
+            Some(&held),
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(words.len(), 2);
+        assert!(words[0].contains("connect it with Lark again"), "{words:?}");
+        assert_eq!(words[1], "The last sync is on hold.");
+        assert!(
+            problems(
+                &integration(IntegrationStatus::Active, None),
+                Some(&run(RunStatus::Running, -1, None))
+            )
+            .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_report_reads_runs_and_counts_from_the_read_model() {
+        let mut read = MockReadModel::new();
+        read.expect_runs()
+            .withf(|_, limit| *limit == 1)
+            .returning(|_, _| Ok(vec![run(RunStatus::Cancelled, -20, None)]));
+        read.expect_last_succeeded_run()
+            .returning(|_| Ok(Some(run(RunStatus::Succeeded, -80, None))));
+        read.expect_account_status_counts().returning(|_| {
+            Ok(vec![
+                (AccountStatus::Active, 38),
+                (AccountStatus::Suspended, 1),
+            ])
+        });
+        let report = IntegrationHealth::new(Arc::new(read))
+            .report(&integration(IntegrationStatus::Active, Some(30)))
+            .await
+            .unwrap();
+        assert_eq!(report.latest_run.unwrap().status, RunStatus::Cancelled);
+        assert_eq!(report.last_succeeded_run.unwrap().started_at, at(-80));
+        assert_eq!(report.account_counts.len(), 2);
+        assert_eq!(report.problems, vec![Problem::LastRunCancelled]);
+
+        let mut broken = MockReadModel::new();
+        broken
+            .expect_runs()
+            .returning(|_, _| Err(QueryError::Backend("gone".into())));
+        let err = IntegrationHealth::new(Arc::new(broken))
+            .report(&integration(IntegrationStatus::Active, None))
+            .await
+            .unwrap_err();
+        assert_eq!(err, HealthError::Store(QueryError::Backend("gone".into())));
+    }
+}

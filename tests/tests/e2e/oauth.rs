@@ -1,0 +1,410 @@
+//! The Lark login end to end: `aviary serve` and a simulated tenant that approves at once; an
+//! admin signs in over HTTP, presses "Connect with Lark", goes through the simulator's authorize
+//! URL and back to the callback. Then the grant in daily use: stored encrypted, checked by every
+//! sync (`aviary sync` against the same data directory), refreshed once when Lark expires the
+//! access token early — also for ten concurrent callers of one integration — and, once revoked,
+//! the syncs go on with the tenant token while the integration needs a new login.
+
+use std::io::Read as _;
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aviary_adapters_lark::simulator::{ConsentMode, SimulatorHandle, endpoints};
+use aviary_app_http::{Services, Settings};
+use aviary_domain::model::Grant;
+use aviary_domain::values::IntegrationId;
+use aviary_tests::{Installation, SimulatorConfig, simulator};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode, Url};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde_json::Value;
+
+const EMAIL: &str = "ada@example.com";
+const PASSWORD: &str = "correct horse battery staple";
+const SESSION_COOKIE: &str = "__Host-aviary_session";
+
+/// `aviary serve` on a free port of this installation; stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    async fn start(aviary: &Installation) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free local port")
+            .port();
+        let mut child = aviary.spawn(&["serve", "--port", &port.to_string()]);
+        // Drained so that the server never blocks on a full pipe; shown when a step fails.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            sink.lock().unwrap().push_str(&text);
+        });
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            stderr,
+        };
+        let client = Client::new();
+        let started = Instant::now();
+        loop {
+            let healthy = client
+                .get(format!("{}/healthz", server.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if healthy {
+                return server;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "aviary serve did not start: {}",
+                server.stderr.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A browser as far as this flow needs one: no automatic redirects (each hop is checked), and
+/// the session cookie kept for Aviary's origin only.
+struct Browser {
+    http: Client,
+    aviary: String,
+    session: Option<String>,
+}
+
+impl Browser {
+    fn new(server: &Server) -> Self {
+        Self {
+            http: Client::builder().redirect(Policy::none()).build().unwrap(),
+            aviary: server.base.clone(),
+            session: None,
+        }
+    }
+
+    fn with_cookie(&self, request: reqwest::RequestBuilder, url: &str) -> reqwest::RequestBuilder {
+        match &self.session {
+            Some(cookie) if url.starts_with(&self.aviary) => request.header(COOKIE, cookie),
+            _ => request,
+        }
+    }
+
+    async fn get(&mut self, url: &str) -> reqwest::Response {
+        let request = self.with_cookie(self.http.get(url), url);
+        self.keep_cookie(request.send().await.unwrap())
+    }
+
+    async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let request = self.with_cookie(self.http.post(url).form(form), url);
+        self.keep_cookie(request.send().await.unwrap())
+    }
+
+    fn keep_cookie(&mut self, response: reqwest::Response) -> reqwest::Response {
+        let set = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .find(|pair| pair.starts_with(&format!("{SESSION_COOKIE}=")))
+            .map(str::to_owned);
+        if set.is_some() {
+            self.session = set;
+        }
+        response
+    }
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no Location on HTTP {}", response.status()))
+        .to_owned()
+}
+
+fn csrf_of(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).expect("a CSRF field") + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// `GET /api/v1{path}` with the API key.
+async fn api(server: &Server, key: &str, path: &str) -> Value {
+    let response = Client::new()
+        .get(server.url(&format!("/api/v1{path}")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.unwrap()
+}
+
+/// Polls the API until the integration has runs and none is running; returns the newest.
+async fn finished_run(server: &Server, key: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let runs = api(server, key, "/integrations/acme/runs").await;
+        let items = runs["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() && items.iter().all(|r| r["status"] != "running") {
+            return items[0].clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no finished run: {runs}\n{}",
+            server.stderr.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The installation's services, in this process, over the same database as `aviary serve`.
+async fn in_process(aviary: &Installation) -> Services {
+    let mut settings = Settings::load(None).unwrap();
+    settings.data.dir = aviary.data_dir();
+    settings.database.url = SecretString::from(String::new());
+    settings.secrets.master_key = None;
+    Services::build(settings).await.unwrap()
+}
+
+async fn stored_grant(services: &Services, id: IntegrationId) -> Grant {
+    services
+        .database
+        .grants()
+        .grant(id)
+        .await
+        .unwrap()
+        .expect("a stored grant")
+}
+
+/// Panics if either token of `grant` is readable anywhere in the data directory.
+fn assert_encrypted(aviary: &Installation, grant: &Grant) {
+    let stored = aviary.data_bytes();
+    let refresh = grant.tokens.refresh_token.as_ref().expect("offline_access");
+    for token in [&grant.tokens.access_token, refresh] {
+        let token = token.expose_secret().as_bytes();
+        assert!(token.len() >= 16, "a real token");
+        assert!(
+            !stored.windows(token.len()).any(|w| w == token),
+            "a user token is readable in the data directory"
+        );
+    }
+}
+
+/// Whether the simulator accepts `token` as a user access token right now.
+async fn simulator_accepts(sim: &SimulatorHandle, token: &SecretString) -> bool {
+    let answer: Value = Client::new()
+        .get(format!("{}/open-apis/authen/v1/user_info", sim.base_url()))
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["code"] == 0
+}
+
+fn user_infos(sim: &SimulatorHandle) -> u64 {
+    sim.stats()
+        .requests_by_endpoint
+        .get(endpoints::USER_INFO)
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
+    let sim = simulator(SimulatorConfig {
+        users: 30,
+        departments: 4,
+        seed: 23,
+        consent: ConsentMode::AutoApprove,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let aviary = Installation::new();
+    aviary
+        .run_with_stdin(
+            &["admin", "create", "--email", EMAIL],
+            &format!("{PASSWORD}\n"),
+        )
+        .success();
+    let key = aviary
+        .run(&["key", "create", "--name", "oauth e2e", "--output", "json"])
+        .success()
+        .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let server = Server::start(&aviary).await;
+    // Registered once the scheduler's first pass (at start) is over: a scheduled sync of the
+    // never-connected integration would make it `active` before the login this test is about.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let added = aviary.add_integration("acme", &sim);
+    assert_eq!(added["status"], "pending_authorization", "{added}");
+    let id = added["id"].as_str().unwrap().to_owned();
+
+    // Sign in, press "Connect with Lark", let Lark (the simulator) approve, come back.
+    let mut browser = Browser::new(&server);
+    let signed_in = browser
+        .post_form(
+            &server.url("/signin"),
+            &[("email", EMAIL), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert!(browser.session.is_some(), "a session cookie");
+    let overview = browser.get(&server.url("/")).await;
+    assert_eq!(overview.status(), StatusCode::OK);
+    let page = overview.text().await.unwrap();
+    let action = format!("/admin/integrations/{id}/connect");
+    assert!(page.contains(&format!("action=\"{action}\"")), "{page}");
+    assert!(page.contains("Connect with Lark"));
+    let pressed = browser
+        .post_form(&server.url(&action), &[("csrf_token", &csrf_of(&page))])
+        .await;
+    assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
+    let authorize = location(&pressed);
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/open-apis/authen/v1/authorize?",
+            sim.base_url()
+        )),
+        "{authorize}"
+    );
+    let approved = browser.get(&authorize).await;
+    assert_eq!(approved.status(), StatusCode::FOUND);
+    let callback = location(&approved);
+    let callback_url = Url::parse(&callback).unwrap();
+    assert_eq!(callback_url.path(), "/admin/integrations/callback/lark");
+    assert!(callback.starts_with(&server.base), "{callback}");
+    let landed = browser.get(&callback).await;
+    assert_eq!(landed.status(), StatusCode::SEE_OTHER, "{callback}");
+    assert_eq!(location(&landed), "/");
+
+    // Connected, and the first sync (started by the callback) checked the new grant.
+    let first = finished_run(&server, &key).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    assert_eq!(first["warnings"], serde_json::json!([]), "{first}");
+    let integration = api(&server, &key, "/integrations/acme").await;
+    assert_eq!(integration["status"], "active", "{integration}");
+    let tenant = sim.tenant().tenant_info();
+    assert_eq!(integration["tenant_key"], tenant.tenant_key.as_str());
+    assert_eq!(integration["tenant_name"], tenant.name.as_str());
+    let authorized_by = integration["authorized_by"].as_str().unwrap_or_default();
+    assert!(!authorized_by.is_empty(), "{integration}");
+    assert_eq!(
+        user_infos(&sim),
+        2,
+        "one user_info for the login, one for the sync's grant check"
+    );
+
+    // The grant is stored encrypted: its tokens (the simulator's, it accepts them) are nowhere
+    // in the data directory.
+    let services = in_process(&aviary).await;
+    let integration_id: IntegrationId = id.parse().unwrap();
+    let connected = stored_grant(&services, integration_id).await;
+    assert_eq!(connected.authorized_by.display(), authorized_by);
+    assert!(simulator_accepts(&sim, &connected.tokens.access_token).await);
+    assert_encrypted(&aviary, &connected);
+
+    // Lark expires the access token early: the next sync renews it once and stores the pair.
+    sim.tenant().expire_user_tokens();
+    let refreshes = sim.stats().oauth_refreshes;
+    let (code, run) = aviary.sync("acme");
+    assert_eq!(code, Some(0), "{run}");
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["warnings"], serde_json::json!([]), "{run}");
+    assert_eq!(sim.stats().oauth_refreshes, refreshes + 1);
+    let refreshed = stored_grant(&services, integration_id).await;
+    assert!(refreshed.generation > connected.generation);
+    assert_ne!(
+        refreshed.tokens.access_token.expose_secret(),
+        connected.tokens.access_token.expose_secret()
+    );
+    assert!(simulator_accepts(&sim, &refreshed.tokens.access_token).await);
+    assert_encrypted(&aviary, &refreshed);
+
+    // Ten concurrent callers of the same integration see the token rejected: one refresh.
+    sim.tenant().expire_user_tokens();
+    let refreshes = sim.stats().oauth_refreshes;
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let tokens = Arc::clone(&services.user_tokens);
+            tokio::spawn(async move { tokens.check_sign_in(integration_id).await })
+        })
+        .collect();
+    for call in calls {
+        let checked = call.await.unwrap().unwrap();
+        assert_eq!(checked.signed_in.open_id, connected.authorized_by.open_id);
+    }
+    assert_eq!(sim.stats().oauth_refreshes, refreshes + 1);
+    assert!(stored_grant(&services, integration_id).await.generation > refreshed.generation);
+
+    // The admin revokes the grant: syncs go on with the tenant token, and the integration
+    // needs a new login, with the reason on the run.
+    sim.tenant()
+        .revoke_user_grant(connected.authorized_by.open_id.as_str())
+        .unwrap();
+    let synced = aviary.run(&["sync", "acme", "--output", "json"]).success();
+    let run = synced.json();
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(
+        run["counts"]["users"]["unchanged"],
+        sim.tenant().visible_user_count() as u64,
+        "synced with the tenant token"
+    );
+    let warnings = run["warnings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(warnings.len(), 1, "{run}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.contains(authorized_by) && warning.contains("no longer works"),
+        "{warning}"
+    );
+    assert!(
+        synced.stderr.contains(&format!("warning: {warning}")),
+        "{}",
+        synced.stderr
+    );
+    let integration = api(&server, &key, "/integrations/acme").await;
+    assert_eq!(integration["status"], "needs_reauthorization");
+    let run_id = run["id"].as_str().unwrap();
+    let shown = api(&server, &key, &format!("/runs/{run_id}")).await;
+    assert_eq!(shown["warnings"], run["warnings"]);
+    let listed = api(&server, &key, "/integrations/acme/runs").await;
+    assert_eq!(listed["items"][0]["warnings"], run["warnings"]);
+    let table = aviary.run(&["runs", "show", run_id]).success();
+    assert!(
+        table.stdout.contains(&format!("warning: {warning}")),
+        "{}",
+        table.stdout
+    );
+    let overview = browser.get(&server.url("/")).await.text().await.unwrap();
+    assert!(
+        overview.contains(&format!("action=\"{action}\"")),
+        "the overview offers to connect again: {overview}"
+    );
+}
