@@ -2,7 +2,6 @@
 //! and `chromium-driver`, which `scripts/test.sh` installs): started on a free port with a
 //! fresh profile, and screenshots saved under the test's output directory.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,13 +10,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-/// A free local port (the listener is dropped so a child process can bind it).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free local port")
-        .port()
-}
+use crate::free_port;
 
 /// A headless Chromium session; the driver process ends with it.
 pub struct Browser {
@@ -117,6 +110,32 @@ impl Browser {
         field.send_keys(value).await.expect("the field takes text");
     }
 
+    /// Clicks the first element matching the CSS selector and waits until the page it leads to
+    /// has replaced the current one (10 s at most): for links and form buttons.
+    pub async fn follow(&self, css: &str) {
+        let current = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a page is shown");
+        self.click(css).await;
+        let started = Instant::now();
+        // The old document's root goes stale once the new page has been committed.
+        while current.tag_name().await.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "clicking {css} did not lead to another page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("body"))
+            .await
+            .unwrap_or_else(|err| panic!("the page after {css} did not load: {err}"));
+    }
+
     /// Clicks the first element matching the CSS selector.
     pub async fn click(&self, css: &str) {
         self.client
@@ -126,6 +145,18 @@ impl Browser {
             .click()
             .await
             .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+    }
+
+    /// Scrolls the last element matching the CSS selector into view (for the screenshot).
+    pub async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "const all = document.querySelectorAll(arguments[0]); \
+                 if (all.length) { all[all.length - 1].scrollIntoView(); }",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap_or_else(|err| panic!("cannot scroll to {css}: {err}"));
     }
 
     /// The page's visible text.

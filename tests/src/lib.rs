@@ -2,6 +2,7 @@
 //! a child process, and an in-process simulated Lark tenant to point it at.
 
 pub mod browser;
+pub mod server;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -36,6 +37,8 @@ pub fn aviary_binary() -> PathBuf {
 pub struct Installation {
     dir: tempfile::TempDir,
     binary: PathBuf,
+    /// Set on every `aviary` process after the defaults of `command()` (see [`Self::with_env`]).
+    env: Vec<(String, String)>,
 }
 
 /// What a finished `aviary` process printed.
@@ -115,7 +118,16 @@ impl Installation {
         Self {
             dir: tempfile::tempdir().expect("a temporary directory"),
             binary: aviary_binary(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets `key=value` for every `aviary` process of this installation (CLI commands and
+    /// `aviary serve`), overriding the defaults (e.g. `AVIARY_LOG`, which is otherwise removed).
+    #[must_use]
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -132,6 +144,7 @@ impl Installation {
             .env_remove("AVIARY_SECRETS__MASTER_KEY")
             .env_remove("AVIARY_APP_SECRET")
             .env_remove("AVIARY_LOG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         command
@@ -229,7 +242,16 @@ impl Installation {
 
     /// Every file below the data directory, concatenated (to search for secrets).
     pub fn data_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
+        self.data_files()
+            .into_iter()
+            .flat_map(|(_, content)| content)
+            .collect()
+    }
+
+    /// Every file below the data directory (the database, its WAL and journal files, the key
+    /// file…) with its content, to say which file a secret was found in.
+    pub fn data_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files = Vec::new();
         let mut stack = vec![self.data_dir()];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -237,11 +259,11 @@ impl Installation {
                 if path.is_dir() {
                     stack.push(path);
                 } else if let Ok(content) = std::fs::read(&path) {
-                    bytes.extend(content);
+                    files.push((path, content));
                 }
             }
         }
-        bytes
+        files
     }
 }
 
@@ -249,6 +271,14 @@ impl Default for Installation {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A free local port (the listener is dropped so a child process can bind it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free local port")
+        .port()
 }
 
 /// Starts a simulated tenant on a free local port.

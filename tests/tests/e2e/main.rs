@@ -3,6 +3,7 @@
 mod admins;
 mod api_keys;
 mod bad_input;
+mod browser;
 mod demo;
 mod doctor;
 mod faults;
@@ -10,3 +11,4 @@ mod first_sync;
 mod integration_set;
 mod oauth;
 mod resync;
+mod secrets;

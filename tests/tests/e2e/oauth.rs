@@ -5,135 +5,22 @@
 //! access token early — also for ten concurrent callers of one integration — and, once revoked,
 //! the syncs go on with the tenant token while the integration needs a new login.
 
-use std::io::Read as _;
-use std::process::Child;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aviary_adapters_lark::simulator::{ConsentMode, SimulatorHandle, endpoints};
 use aviary_app_http::{Services, Settings};
 use aviary_domain::model::Grant;
 use aviary_domain::values::IntegrationId;
+use aviary_tests::server::{Server, WebClient, csrf_of};
 use aviary_tests::{Installation, SimulatorConfig, simulator};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode, Url};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
 
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
-const SESSION_COOKIE: &str = "__Host-aviary_session";
-
-/// `aviary serve` on a free port of this installation; stopped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    async fn start(aviary: &Installation) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free local port")
-            .port();
-        let mut child = aviary.spawn(&["serve", "--port", &port.to_string()]);
-        // Drained so that the server never blocks on a full pipe; shown when a step fails.
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("stderr is piped");
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
-        });
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            stderr,
-        };
-        let client = Client::new();
-        let started = Instant::now();
-        loop {
-            let healthy = client
-                .get(format!("{}/healthz", server.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if healthy {
-                return server;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "aviary serve did not start: {}",
-                server.stderr.lock().unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A browser as far as this flow needs one: no automatic redirects (each hop is checked), and
-/// the session cookie kept for Aviary's origin only.
-struct Browser {
-    http: Client,
-    aviary: String,
-    session: Option<String>,
-}
-
-impl Browser {
-    fn new(server: &Server) -> Self {
-        Self {
-            http: Client::builder().redirect(Policy::none()).build().unwrap(),
-            aviary: server.base.clone(),
-            session: None,
-        }
-    }
-
-    fn with_cookie(&self, request: reqwest::RequestBuilder, url: &str) -> reqwest::RequestBuilder {
-        match &self.session {
-            Some(cookie) if url.starts_with(&self.aviary) => request.header(COOKIE, cookie),
-            _ => request,
-        }
-    }
-
-    async fn get(&mut self, url: &str) -> reqwest::Response {
-        let request = self.with_cookie(self.http.get(url), url);
-        self.keep_cookie(request.send().await.unwrap())
-    }
-
-    async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let request = self.with_cookie(self.http.post(url).form(form), url);
-        self.keep_cookie(request.send().await.unwrap())
-    }
-
-    fn keep_cookie(&mut self, response: reqwest::Response) -> reqwest::Response {
-        let set = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| v.split(';').next())
-            .find(|pair| pair.starts_with(&format!("{SESSION_COOKIE}=")))
-            .map(str::to_owned);
-        if set.is_some() {
-            self.session = set;
-        }
-        response
-    }
-}
 
 fn location(response: &reqwest::Response) -> String {
     response
@@ -142,12 +29,6 @@ fn location(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_else(|| panic!("no Location on HTTP {}", response.status()))
         .to_owned()
-}
-
-fn csrf_of(page: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = page.find(marker).expect("a CSRF field") + marker.len();
-    page[start..].split('"').next().unwrap().to_owned()
 }
 
 /// `GET /api/v1{path}` with the API key.
@@ -174,7 +55,7 @@ async fn finished_run(server: &Server, key: &str) -> Value {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "no finished run: {runs}\n{}",
-            server.stderr.lock().unwrap()
+            server.logs()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -268,7 +149,7 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
     let id = added["id"].as_str().unwrap().to_owned();
 
     // Sign in, press "Connect with Lark", let Lark (the simulator) approve, come back.
-    let mut browser = Browser::new(&server);
+    let mut browser = WebClient::new(&server);
     let signed_in = browser
         .post_form(
             &server.url("/signin"),
@@ -276,7 +157,7 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
         )
         .await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    assert!(browser.session.is_some(), "a session cookie");
+    assert!(browser.signed_in(), "a session cookie");
     let overview = browser.get(&server.url("/")).await;
     assert_eq!(overview.status(), StatusCode::OK);
     let page = overview.text().await.unwrap();
