@@ -30,7 +30,7 @@ echo "== domain dependency rule"
 scripts/check-domain-deps.sh
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== build the aviary binary for the end-to-end tests"
-cargo build --locked --bin aviary
+echo "== build the aviary and aviary-server binaries for the end-to-end tests"
+cargo build --locked --bins
 echo "== tests"
 cargo test --workspace --locked

@@ -18,17 +18,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-fn init_logging() {
-    // Logs go to stderr so stdout stays clean for `--output json|csv`; by default only errors,
-    // so a failing command prints its one `error:` line and nothing else.
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AVIARY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
-
 /// Parses the command line; usage errors are one line (clap's first) plus a hint, exit 2.
 fn parse() -> Result<cli::Cli, ExitCode> {
     use clap::error::ErrorKind;
@@ -79,7 +68,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    init_logging();
+    // By default only errors, so a failing command prints its one `error:` line and nothing else.
+    aviary_app_http::logging::init("error");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

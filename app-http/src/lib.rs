@@ -3,6 +3,7 @@
 //! its JSON API and its server-rendered web UI; and the JSON views both speak.
 
 pub mod api;
+pub mod logging;
 pub mod passwords;
 pub mod runner;
 pub mod server;

@@ -39,12 +39,31 @@ async fn log_request(
     response
 }
 
-/// `GET /healthz`: the process is up.
+/// Liveness: the process is up
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "health",
+    security(),
+    responses((status = 200, description = "Up", body = Object, example = json!({"status": "ok"})))
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database answers a trivial query.
+/// Readiness: the database answers a trivial query
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "health",
+    security(),
+    responses(
+        (status = 200, description = "Ready", body = Object, example = json!({"status": "ready"})),
+        (status = 503, description = "`database_unavailable`", body = crate::api::error::Body),
+    )
+)]
 async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
     match services.database.ping().await {
         Ok(()) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),

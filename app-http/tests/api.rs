@@ -12,7 +12,7 @@ use aviary_app_http::server::app;
 use aviary_app_http::views::csv::ACCOUNT_HEADER;
 use aviary_domain::model::{AccountStatus, Role};
 use aviary_domain::usecases::AccountFilter;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use common::{Fixture, Resp, fixture};
@@ -116,6 +116,42 @@ async fn every_refused_key_gets_the_same_401() {
         );
         bodies.push(res.body);
     }
+    // A signed-in admin's browser session is not an API credential.
+    fx.services
+        .admins
+        .create(
+            "admin@example.com",
+            SecretString::from("a long admin password"),
+        )
+        .await
+        .unwrap();
+    let signed_in = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/signin")
+            .peer_addr(std::net::SocketAddr::from(([192, 0, 2, 1], 40000)))
+            .set_form([
+                ("email", "admin@example.com"),
+                ("password", "a long admin password"),
+            ])
+            .to_request(),
+    )
+    .await;
+    let session = signed_in
+        .response()
+        .cookies()
+        .find(|c| c.name() == "__Host-aviary_session")
+        .expect("a session cookie")
+        .into_owned();
+    let res = send!(
+        fx,
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/integrations")
+            .cookie(session)
+    );
+    res.error(StatusCode::UNAUTHORIZED, "unauthorized");
+    bodies.push(res.body);
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
     // The same key with its scheme works.
     assert_eq!(
@@ -513,3 +549,7 @@ mod sorting;
 /// The permission doctor's report (`api/doctor.rs`).
 #[path = "api/doctor.rs"]
 mod doctor;
+
+/// The OpenAPI document against the routes and responses it describes (`api/openapi.rs`).
+#[path = "api/openapi.rs"]
+mod openapi;

@@ -18,15 +18,24 @@ pub fn aviary_binary() -> PathBuf {
     if let Some(explicit) = std::env::var_os("AVIARY_BIN") {
         return PathBuf::from(explicit);
     }
+    built_binary("aviary")
+}
+
+/// The `aviary-server` binary built next to this test executable.
+pub fn server_binary() -> PathBuf {
+    built_binary("aviary-server")
+}
+
+fn built_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("tests run from target/<profile>/deps");
-    let binary = profile_dir.join("aviary");
+    let binary = profile_dir.join(name);
     assert!(
         binary.exists(),
-        "{} is missing: build it first with `cargo build --bin aviary` (scripts/test.sh does)",
+        "{} is missing: build it first with `cargo build --bins` (scripts/test.sh does)",
         binary.display()
     );
     binary
@@ -135,7 +144,12 @@ impl Installation {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(&self.binary);
+        self.command_of(&self.binary, args)
+    }
+
+    /// `program ARGS` with this installation's data directory and environment.
+    fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
         command
             .args(args)
             .current_dir(self.dir.path())
@@ -169,6 +183,15 @@ impl Installation {
             .expect("aviary starts");
         drop(child.stdout.take());
         Run::from_output(child.wait_with_output().expect("aviary finishes"))
+    }
+
+    /// Starts another program of the installation (e.g. [`server_binary`]) with its data
+    /// directory and environment, without waiting for it.
+    pub fn spawn_program(&self, program: &Path, args: &[&str]) -> std::process::Child {
+        self.command_of(program, args)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("the program starts")
     }
 
     /// Starts `aviary ARGS` without waiting for it; finish it with [`Run::of`].

@@ -89,19 +89,7 @@ impl TokenSlot {
                 generation: cached.generation,
             });
         }
-        let requested_at = Instant::now();
-        let fresh = fetch().await?;
-        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
-        *state = Some(CachedToken {
-            token: fresh.token.clone(),
-            secret: secret.clone(),
-            refresh_at: refresh_at(requested_at, fresh.expire, margin),
-            generation,
-        });
-        Ok(Bearer {
-            token: fresh.token,
-            generation,
-        })
+        self.fetch_into(&mut state, secret, margin, fetch).await
     }
 
     /// Always the result of `fetch` (cached on success); a failed fetch keeps the cached token,
@@ -117,6 +105,21 @@ impl TokenSlot {
         Fut: Future<Output = Result<FreshToken, DirectoryError>>,
     {
         let mut state = self.state.lock().await;
+        self.fetch_into(&mut state, secret, margin, fetch).await
+    }
+
+    /// Fetches a token and caches it under the held lock.
+    async fn fetch_into<F, Fut>(
+        &self,
+        state: &mut Option<CachedToken>,
+        secret: &SecretString,
+        margin: Duration,
+        fetch: F,
+    ) -> Result<Bearer, DirectoryError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<FreshToken, DirectoryError>>,
+    {
         let requested_at = Instant::now();
         let fresh = fetch().await?;
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;

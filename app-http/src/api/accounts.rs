@@ -5,38 +5,71 @@ use actix_web::{HttpResponse, web};
 use aviary_domain::model::{AccountCursor, AccountStatus, Role};
 use aviary_domain::usecases::AccountFilter;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
+use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
+use super::openapi::SharedErrors;
 use super::params;
 use crate::views::csv::{ACCOUNT_HEADER, account_row};
+use crate::views::schema::{self, text_enum};
 use crate::views::{AccountView, AccountWithHistoryView, ChangeView, department_names};
 use crate::wiring::Services;
 
 const DEFAULT_LIMIT: u64 = 50;
 
 /// Query parameters as sent; parsed one by one so an error can name its parameter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only accounts in this status.
+    #[param(value_type = Option<schema::AccountStatus>)]
     status: Option<String>,
+    /// Only accounts with this role.
+    #[param(value_type = Option<schema::Role>)]
     role: Option<String>,
+    /// A department id, custom id or name; matches its sub-departments too.
     department: Option<String>,
+    /// Text in names, emails, mobile, ids or employee number.
     search: Option<String>,
+    /// `true`: accounts removed from the tenant too.
+    #[param(value_type = Option<bool>, default = false)]
     include_removed: Option<String>,
+    /// The order; every order ends with `open_id`, so it is total.
+    #[param(value_type = Option<schema::SortKey>, default = "open_id")]
     sort: Option<String>,
+    #[param(value_type = Option<SortOrder>, default = "asc")]
     order: Option<String>,
+    /// Page size.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 500, default = 50)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page (opaque), valid with the same `sort` and
+    /// `order` only; left out: the first page.
     cursor: Option<String>,
+    /// `csv`: the CLI's CSV columns as `text/csv`, the next page's cursor in `X-Next-Cursor`.
+    #[param(value_type = Option<Format>, default = "json")]
     format: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+text_enum!(
+    /// The direction of `sort`.
+    SortOrder = ["asc", "desc"]
+);
+
+/// A page of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountsPage)]
 struct Page {
     items: Vec<AccountView>,
+    /// The next page's cursor; null on the last page.
+    #[schema(required)]
     next_cursor: Option<String>,
 }
 
-enum Format {
+/// How a page of accounts is answered.
+#[derive(ToSchema)]
+#[schema(as = AccountsFormat, rename_all = "lowercase")]
+pub(super) enum Format {
     Json,
     Csv,
 }
@@ -52,6 +85,31 @@ fn format(raw: Option<&str>) -> Result<Format, ApiError> {
     }
 }
 
+/// An integration's accounts
+///
+/// Filtered, sorted and paged by keyset (a deep page costs what the first does), as JSON or
+/// CSV.
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrations/{integration}/accounts",
+    operation_id = "list_accounts",
+    tag = "accounts",
+    params(
+        ("integration" = String, Path,
+            description = "The integration's id (a UUID) or its label"),
+        ListParams,
+    ),
+    responses(
+        (status = 200, description = "A page of accounts",
+            content((Page = "application/json"), (String = "text/csv")),
+            headers(("X-Next-Cursor" = String, description = "`format=csv` only: the next \
+                page's cursor; absent on the last page"))),
+        (status = 400, description = "`invalid_parameter` (the message names it) or \
+            `unknown_department`", body = ErrorBody),
+        (status = 404, description = "`integration_not_found`", body = ErrorBody),
+        SharedErrors,
+    )
+)]
 pub async fn list(
     services: web::Data<Services>,
     path: web::Path<String>,
@@ -106,6 +164,26 @@ pub async fn list(
     }
 }
 
+/// One account with its change history
+///
+/// Removed accounts too.
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrations/{integration}/accounts/{open_id}",
+    operation_id = "show_account",
+    tag = "accounts",
+    params(
+        ("integration" = String, Path,
+            description = "The integration's id (a UUID) or its label"),
+        ("open_id" = String, Path, description = "The account's `open_id`"),
+    ),
+    responses(
+        (status = 200, description = "The account", body = AccountWithHistoryView),
+        (status = 404, description = "`integration_not_found` or `account_not_found`",
+            body = ErrorBody),
+        SharedErrors,
+    )
+)]
 pub async fn show(
     services: web::Data<Services>,
     path: web::Path<(String, String)>,

@@ -10,6 +10,7 @@ use aviary_domain::usecases::sync::SyncError;
 use aviary_domain::usecases::{AuthError, LookupError, QueriesError};
 use aviary_domain::usecases::{HealthError, RegisterError, RemoveError, UpdateError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An error answered to an API client: a status, a stable snake_case code and plain words.
 /// Messages never carry secrets or internal details (those are logged instead).
@@ -20,14 +21,20 @@ pub struct ApiError {
     message: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// `{"error": {"code", "message"}}`: every error the API answers, whatever the route.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorBody)]
+pub(crate) struct Body<'a> {
     error: Inner<'a>,
 }
 
-#[derive(Serialize)]
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorDetail)]
 struct Inner<'a> {
+    /// Stable snake_case code that scripts may match on (catalogue: docs/api.md, "Errors").
     code: &'a str,
+    /// Plain words for people; may change. Never a secret or an internal detail.
     message: &'a str,
 }
 

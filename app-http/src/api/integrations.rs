@@ -5,7 +5,8 @@ use aviary_domain::model::Integration;
 use aviary_domain::usecases::find_integration;
 
 use super::Items;
-use super::error::ApiError;
+use super::error::{ApiError, Body as ErrorBody};
+use super::openapi::SharedErrors;
 use crate::views::IntegrationView;
 use crate::wiring::Services;
 
@@ -17,6 +18,18 @@ pub async fn resolve(services: &Services, key: &str) -> Result<Integration, ApiE
     Ok(find_integration(services.integrations.as_ref(), key).await?)
 }
 
+/// Every integration
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrations",
+    operation_id = "list_integrations",
+    tag = "integrations",
+    responses(
+        (status = 200, description = "`{\"items\": [integration…]}`",
+            body = Items<IntegrationView>),
+        SharedErrors,
+    )
+)]
 pub async fn list(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
     let integrations = services.integrations.list().await?;
     Ok(HttpResponse::Ok().json(Items {
@@ -24,6 +37,22 @@ pub async fn list(services: web::Data<Services>) -> Result<HttpResponse, ApiErro
     }))
 }
 
+/// One integration
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrations/{integration}",
+    operation_id = "show_integration",
+    tag = "integrations",
+    params(
+        ("integration" = String, Path,
+            description = "The integration's id (a UUID) or its label"),
+    ),
+    responses(
+        (status = 200, description = "The integration", body = IntegrationView),
+        (status = 404, description = "`integration_not_found`", body = ErrorBody),
+        SharedErrors,
+    )
+)]
 pub async fn show(
     services: web::Data<Services>,
     path: web::Path<String>,

@@ -10,10 +10,13 @@ use aviary_domain::usecases::{IntegrationChanges, NewIntegration};
 use aviary_domain::values::SyncInterval;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
+use super::openapi::SharedErrors;
 use crate::views::IntegrationView;
+use crate::views::schema;
 use crate::wiring::Services;
 
 /// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`).
@@ -28,26 +31,58 @@ fn yes() -> bool {
     true
 }
 
-/// `POST /api/v1/integrations`.
-#[derive(Deserialize)]
+/// `POST /api/v1/integrations`: a new integration.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
+    /// 1–64 characters, trimmed, no control characters, not a UUID, unique.
     label: String,
-    /// Parsed here rather than by serde, so that a wrong value is `invalid_region`.
+    // A string rather than `Region`, so that a wrong value is `invalid_region`.
+    #[schema(value_type = schema::Region)]
     region: String,
+    /// The custom app's App ID from the Lark developer console (`cli_…`).
     app_id: String,
+    /// The custom app's App Secret; stored encrypted, never shown again.
+    #[schema(value_type = String, format = Password, write_only)]
     app_secret: SecretString,
+    /// Replaces Lark's hosts (a private deployment, a simulator):
+    /// `http(s)://host[:port][/path]`.
     #[serde(default)]
     base_url: Option<String>,
-    /// Left out: hourly; `null`: on demand only.
+    /// Minutes between scheduled syncs, 5–10080. Left out: hourly; `null`: on demand only.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
     sync_interval_minutes: Option<Option<i64>>,
     /// Check the credentials with Lark (and read the tenant) before storing.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     verify: bool,
 }
 
-/// 201 with the integration and its `Location`.
+/// Registers an integration
+///
+/// 201 with the integration and its `Location`. It starts `pending_authorization`: connect
+/// it to bind it to its tenant.
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrations",
+    operation_id = "create_integration",
+    tag = "integrations",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Registered", body = IntegrationView,
+            headers(("Location" = String, description = "`/api/v1/integrations/{id}`"))),
+        (status = 400, description = "`invalid_body`, or a refused field: `invalid_label`, \
+            `invalid_region`, `invalid_app_id`, `invalid_app_secret`, `invalid_base_url`, \
+            `invalid_sync_interval`", body = ErrorBody),
+        (status = 409, description = "`label_taken`", body = ErrorBody),
+        (status = 422, description = "With `verify`: `credentials_rejected` or \
+            `verification_failed` (nothing stored)", body = ErrorBody),
+        (status = 502, description = "With `verify`: `lark_unavailable` or `lark_error` \
+            (nothing stored)", body = ErrorBody),
+        SharedErrors,
+    )
+)]
 pub async fn create(
     services: web::Data<Services>,
     body: web::Json<CreateBody>,
@@ -83,17 +118,40 @@ pub async fn create(
 }
 
 /// `PATCH /api/v1/integrations/{integration}`: fields left out are kept.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
+    /// A new label (the rules of registering); `null` or left out: kept.
     #[serde(default)]
     label: Option<String>,
-    /// A number of minutes, or `null` for on demand only.
+    /// A number of minutes (5–10080), or `null` for on demand only.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
     sync_interval_minutes: Option<Option<i64>>,
 }
 
-/// 200 with the integration as stored.
+/// Changes an integration's label and/or schedule
+///
+/// 200 with the integration as stored. The region and the credentials cannot change.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/integrations/{integration}",
+    operation_id = "update_integration",
+    tag = "integrations",
+    params(
+        ("integration" = String, Path,
+            description = "The integration's id (a UUID) or its label"),
+    ),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "Changed (or already so)", body = IntegrationView),
+        (status = 400, description = "`invalid_body`, `invalid_label` or \
+            `invalid_sync_interval`", body = ErrorBody),
+        (status = 404, description = "`integration_not_found`", body = ErrorBody),
+        (status = 409, description = "`label_taken`", body = ErrorBody),
+        SharedErrors,
+    )
+)]
 pub async fn update(
     services: web::Data<Services>,
     path: web::Path<String>,
@@ -112,7 +170,25 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(IntegrationView::from(&updated)))
 }
 
-/// 204 once the integration and everything synced for it are gone.
+/// Deletes an integration
+///
+/// 204 once the integration and everything synced for it are gone: accounts, departments,
+/// runs, history, its Lark sign-in and logins in progress.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/integrations/{integration}",
+    operation_id = "remove_integration",
+    tag = "integrations",
+    params(
+        ("integration" = String, Path,
+            description = "The integration's id (a UUID) or its label"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`integration_not_found`", body = ErrorBody),
+        SharedErrors,
+    )
+)]
 pub async fn remove(
     services: web::Data<Services>,
     path: web::Path<String>,

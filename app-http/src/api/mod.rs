@@ -1,15 +1,17 @@
 //! The JSON API under `/api/v1`: read routes and integration management, authenticated by API
 //! key only (`Authorization: Bearer avk_…`). Every error has one shape (see
-//! [`error::ApiError`]).
+//! [`error::ApiError`]). Its OpenAPI document (`openapi.rs`) is served without a key.
 
 mod accounts;
 mod auth;
+mod body_problem;
 mod connect;
 mod departments;
 mod doctor;
 pub mod error;
 mod integrations;
 mod manage;
+mod openapi;
 mod params;
 mod runs;
 mod status;
@@ -48,13 +50,16 @@ async fn route_not_found() -> HttpResponse {
 }
 
 /// `{"items": [...]}`: the envelope of every list.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 struct Items<T> {
     items: Vec<T>,
 }
 
-/// Registers `/api/v1/…` (behind the API key) and a JSON 404 for anything else under `/api`.
+/// Registers `/api/v1/…` (behind the API key, except the OpenAPI document: matched first, it
+/// holds no secret and clients need it to be built) and a JSON 404 for anything else under
+/// `/api`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/api/v1/openapi.json", openapi::document));
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_api_key))
@@ -112,7 +117,7 @@ fn json_config() -> web::JsonConfig {
                 JsonPayloadError::ContentType => {
                     "send it as JSON with `Content-Type: application/json`".to_owned()
                 }
-                JsonPayloadError::Deserialize(serde) => serde.to_string(),
+                JsonPayloadError::Deserialize(serde) => body_problem::describe(serde),
                 JsonPayloadError::Overflow { .. }
                 | JsonPayloadError::OverflowKnownLength { .. } => "larger than 64 KiB".to_owned(),
                 // `JsonPayloadError` is non-exhaustive: the rest are transport failures.

@@ -5,11 +5,34 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use aviary_domain::model::RunTrigger;
 
-use super::error::ApiError;
+use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
+use super::openapi::SharedErrors;
 use crate::views::RunView;
 use crate::wiring::Services;
 
+/// Starts a sync
+///
+/// 202 with the run (`status: running`, `trigger: api`) as soon as it is recorded; poll
+/// `GET /api/v1/runs/{run_id}` until it is no longer `running`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrations/{integration}/sync",
+    operation_id = "start_sync",
+    tag = "sync",
+    params(
+        ("integration" = String, Path,
+            description = "The integration's id (a UUID) or its label"),
+    ),
+    responses(
+        (status = 202, description = "Started", body = RunView,
+            headers(("Location" = String, description = "`/api/v1/runs/{run_id}`"))),
+        (status = 404, description = "`integration_not_found`", body = ErrorBody),
+        (status = 409, description = "`sync_already_running` (here, the CLI or another \
+            server) or `integration_disabled`", body = ErrorBody),
+        SharedErrors,
+    )
+)]
 pub async fn start(
     services: web::Data<Services>,
     path: web::Path<String>,

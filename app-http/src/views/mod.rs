@@ -1,9 +1,11 @@
 //! Stable JSON shapes shared by the CLI (`--output json`) and the HTTP API, a contract
 //! scripts rely on: plain serialisable views of the domain's entities. Secrets never appear
-//! here.
+//! here. The views the API answers with derive `ToSchema` for its OpenAPI document; their
+//! `Option` fields are serialised as `null`, never left out, hence `#[schema(required)]`.
 
 pub mod csv;
 pub mod cursor;
+pub mod schema;
 pub mod tree;
 
 use std::collections::HashMap;
@@ -16,19 +18,31 @@ use aviary_domain::model::{
 use aviary_domain::usecases::sync::{HeldRemovals, SyncReport};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+/// An integration (never its App Secret).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IntegrationView {
+    #[schema(format = "uuid")]
     pub id: String,
     pub label: String,
+    #[schema(value_type = schema::Region)]
     pub region: &'static str,
+    /// Replaces Lark's hosts (a private deployment, a simulator); null: the region's.
+    #[schema(required)]
     pub base_url: Option<String>,
     pub app_id: String,
+    #[schema(value_type = schema::IntegrationStatus)]
     pub status: &'static str,
+    #[schema(required)]
     pub tenant_name: Option<String>,
+    #[schema(required)]
     pub tenant_key: Option<String>,
     /// The Lark user whose login connected it ("Name <email>"); null if never connected.
+    #[schema(required)]
     pub authorized_by: Option<String>,
+    /// Minutes between scheduled syncs; null: on demand only.
+    #[schema(required)]
     pub sync_interval_minutes: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -53,9 +67,11 @@ impl From<&Integration> for IntegrationView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A department an account belongs to, with its name when known.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DepartmentRef {
     pub id: String,
+    #[schema(required)]
     pub name: Option<String>,
 }
 
@@ -71,31 +87,51 @@ impl DepartmentRef {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// An account of the tenant (removed ones too: `removed_at`).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AccountView {
     pub open_id: String,
+    #[schema(required)]
     pub union_id: Option<String>,
+    #[schema(required)]
     pub user_id: Option<String>,
+    #[schema(required)]
     pub name: Option<String>,
+    #[schema(required)]
     pub en_name: Option<String>,
+    #[schema(required)]
     pub nickname: Option<String>,
+    #[schema(required)]
     pub email: Option<String>,
+    #[schema(required)]
     pub enterprise_email: Option<String>,
+    #[schema(required)]
     pub mobile: Option<String>,
+    #[schema(value_type = schema::AccountStatus)]
     pub status: &'static str,
+    #[schema(value_type = Vec<schema::Role>)]
     pub roles: Vec<&'static str>,
     pub is_tenant_manager: bool,
     pub departments: Vec<DepartmentRef>,
+    #[schema(required)]
     pub primary_department_id: Option<String>,
+    #[schema(required)]
     pub designation: Option<String>,
+    #[schema(required)]
     pub employee_no: Option<String>,
+    #[schema(required)]
     pub employee_type: Option<i64>,
+    #[schema(required)]
     pub leader_open_id: Option<String>,
+    #[schema(required)]
     pub city: Option<String>,
+    #[schema(required)]
     pub country: Option<String>,
+    #[schema(required)]
     pub join_time: Option<i64>,
     pub first_seen_at: DateTime<Utc>,
     pub last_changed_at: DateTime<Utc>,
+    #[schema(required)]
     pub removed_at: Option<DateTime<Utc>>,
 }
 
@@ -148,14 +184,21 @@ impl AccountView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A department (removed ones only with `include_removed`).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DepartmentView {
     pub id: String,
+    #[schema(required)]
     pub department_id: Option<String>,
+    #[schema(required)]
     pub name: Option<String>,
+    #[schema(required)]
     pub parent_id: Option<String>,
+    #[schema(required)]
     pub leader_open_id: Option<String>,
+    #[schema(required)]
     pub member_count: Option<i64>,
+    #[schema(required)]
     pub removed_at: Option<DateTime<Utc>>,
 }
 
@@ -173,12 +216,19 @@ impl From<&Department> for DepartmentView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One change to one account or department in one run.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeView {
+    #[schema(format = "uuid")]
     pub run_id: String,
+    #[schema(value_type = schema::SubjectType)]
     pub subject_type: &'static str,
+    /// The account's `open_id` or the department's `open_department_id`.
     pub subject_id: String,
+    #[schema(value_type = schema::ChangeKind)]
     pub kind: &'static str,
+    /// The fields that changed (`changed` records; empty otherwise).
+    #[schema(value_type = Vec<schema::FieldChange>)]
     pub fields: Vec<FieldChange>,
     pub recorded_at: DateTime<Utc>,
 }
@@ -200,17 +250,29 @@ impl From<&ChangeRecord> for ChangeView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One sync run.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RunView {
+    #[schema(format = "uuid")]
     pub id: String,
+    #[schema(format = "uuid")]
     pub integration_id: String,
+    #[schema(value_type = schema::RunTrigger)]
     pub trigger: &'static str,
+    #[schema(value_type = schema::RunStatus)]
     pub status: &'static str,
     pub started_at: DateTime<Utc>,
+    /// null while running.
+    #[schema(required)]
     pub finished_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub duration_ms: Option<i64>,
+    #[schema(value_type = schema::SyncCounts)]
     pub counts: SyncCounts,
+    #[schema(value_type = schema::ApiCounters)]
     pub api: ApiCounters,
+    /// Why the run failed or was held, in plain words.
+    #[schema(required)]
     pub error: Option<String>,
     /// What the run went on despite, in plain words; usually empty.
     pub warnings: Vec<String>,
@@ -235,8 +297,9 @@ impl From<&SyncRun> for RunView {
 }
 
 /// `aviary accounts show`, `GET …/accounts/{open_id}`: an account with its change history.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AccountWithHistoryView {
+    #[schema(format = "uuid")]
     pub integration_id: String,
     #[serde(flatten)]
     pub account: AccountView,
@@ -244,7 +307,7 @@ pub struct AccountWithHistoryView {
 }
 
 /// `aviary runs show`, `GET /api/v1/runs/{run_id}`: a run with the changes it recorded.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RunWithChangesView {
     #[serde(flatten)]
     pub run: RunView,

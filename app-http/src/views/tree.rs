@@ -4,14 +4,16 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::DepartmentView;
 
 /// A department and, nested, its sub-departments (ordered as listed).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DepartmentNode {
     #[serde(flatten)]
     pub department: DepartmentView,
+    #[schema(no_recursion)]
     pub children: Vec<DepartmentNode>,
 }
 

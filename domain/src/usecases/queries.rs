@@ -155,6 +155,8 @@ impl Queries {
         }
         let departments = match &filter.department {
             None => None,
+            // The root (`0`) is every department's ancestor: its subtree is the whole tenant.
+            Some(key) if key.trim() == DepartmentId::root().as_str() => None,
             Some(key) => {
                 let all = self.read.departments(integration, true).await?;
                 let root = Self::resolve_department(&all, key)
@@ -345,6 +347,24 @@ mod tests {
         let filter = AccountFilter {
             department: Some("engineering".into()),
             search: Some("  ann ".into()),
+            ..Default::default()
+        };
+        Queries::new(Arc::new(read))
+            .accounts(IntegrationId::from_uuid(uuid::Uuid::nil()), &filter)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_root_department_filter_matches_every_account() {
+        let mut read = MockReadModel::new();
+        read.expect_departments().never();
+        read.expect_accounts()
+            .withf(|q| q.departments.is_none())
+            .times(1)
+            .returning(|_| Ok(Vec::new()));
+        let filter = AccountFilter {
+            department: Some("0".into()),
             ..Default::default()
         };
         Queries::new(Arc::new(read))

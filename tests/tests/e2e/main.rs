@@ -12,3 +12,4 @@ mod integration_set;
 mod oauth;
 mod resync;
 mod secrets;
+mod server_binary;

@@ -1,0 +1,67 @@
+//! `aviary-server`, the server without the CLI: on the embedded default with no set-up it
+//! serves the health checks, the sign-in page and the API (which wants a key), logs where it
+//! listens, and stops cleanly on Ctrl-C; arguments are refused with its usage.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aviary_tests::{Installation, Run, free_port, server_binary};
+
+#[tokio::test]
+async fn the_server_binary_serves_on_the_embedded_default_and_stops_on_ctrl_c() {
+    let port = free_port();
+    let aviary = Installation::new().with_env("AVIARY_HTTP__PORT", &port.to_string());
+    let mut child = aviary.spawn_program(&server_binary(), &[]);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .map_or(true, |res| !res.status().is_success())
+    {
+        if child.try_wait().unwrap().is_some() {
+            panic!("aviary-server exited early: {:?}", Run::of(child));
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no answer");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let signin = client.get(format!("{base}/signin")).send().await.unwrap();
+    assert_eq!(signin.status(), 200);
+    assert!(signin.text().await.unwrap().contains("name=\"password\""));
+    let api = client
+        .get(format!("{base}/api/v1/integrations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401);
+    assert!(
+        aviary
+            .data_files()
+            .iter()
+            .any(|(path, _)| path.ends_with("aviary.db")),
+        "the embedded database was created in the data directory"
+    );
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let run = Run::of(child);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr.contains("Aviary is serving"),
+        "it says where it listens: {}",
+        run.stderr
+    );
+
+    let usage = Command::new(server_binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("usage: aviary-server"));
+}
