@@ -379,3 +379,6 @@ mod doctor;
 /// The browse pages: an integration's accounts, an account, departments, runs (`ui/browse.rs`).
 #[path = "ui/browse.rs"]
 mod browse;
+
+#[path = "ui/sync.rs"]
+mod sync;
