@@ -71,6 +71,9 @@ fn choice<T: std::str::FromStr>(raw: &str, error: &mut Option<String>, what: &st
     parsed
 }
 
+/// People look accounts up by name; the API's default (`open_id`) suits scripts instead.
+pub const UI_DEFAULT_SORT: AccountSort = AccountSort::ascending(SortKey::Name);
+
 const BAD_PAGE: &str = "This page link is damaged or belongs to another sort order; \
                         here is the first page instead.";
 
@@ -96,7 +99,7 @@ pub fn parse(query: &str) -> Parsed {
     }
     let mut errors = FieldErrors::default();
     let key =
-        choice::<SortKey>(&sort_key, &mut errors.sort, "sort order").unwrap_or(SortKey::OpenId);
+        choice::<SortKey>(&sort_key, &mut errors.sort, "sort order").unwrap_or(UI_DEFAULT_SORT.key);
     form.sort = AccountSort { key, descending };
     let filter = AccountFilter {
         status: choice::<AccountStatus>(&form.status, &mut errors.status, "status"),
@@ -152,7 +155,7 @@ impl AccountsForm {
     }
 
     fn with_sort(&self, sort: AccountSort, mut pairs: Vec<(&'static str, String)>) -> String {
-        if sort != AccountSort::default() {
+        if sort != UI_DEFAULT_SORT {
             pairs.push(("sort", sort.key.as_str().to_owned()));
         }
         if sort.descending {

@@ -8,14 +8,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use aviary_domain::model::{
-    AccountCursor, AccountStatus, Department, Integration, Role, SortKey, UserAccount,
+    AccountCursor, AccountStatus, Department, Integration, Role, RunStatus, SortKey, UserAccount,
 };
 use aviary_domain::usecases::{AccountFilter, QueriesError};
 
 use super::accounts_form::{self, AccountsForm, FieldErrors, PAGE_SIZE, Start};
 use super::browse::{self, Tabs};
 use super::error::UiError;
-use super::overview::{counts_words, latest_problem, status_label, status_words};
+use super::overview::{
+    counts_words, latest_problem, next_sync_words, status_label, status_words, syncable,
+};
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
 use crate::views::{DepartmentNames, department_names};
@@ -30,6 +32,12 @@ pub struct Summary {
     pub tenant: Option<String>,
     pub region: &'static str,
     pub schedule: String,
+    /// When the schedule syncs it next, in words.
+    pub next_sync: String,
+    /// A run is going right now.
+    pub syncing: bool,
+    /// Offer "Sync now".
+    pub syncable: bool,
     pub last_good_sync: Option<String>,
     pub last_good_counts: Option<String>,
     pub accounts: u64,
@@ -113,6 +121,9 @@ async fn summary(services: &Services, integration: &Integration) -> Result<Summa
     let last_good = services.queries.last_succeeded_run(id).await?;
     let per_status = services.queries.account_status_counts(id).await?;
     let (status, status_tone) = status_words(integration.status);
+    let syncing = latest
+        .first()
+        .is_some_and(|run| run.status == RunStatus::Running);
     Ok(Summary {
         status,
         status_tone,
@@ -120,6 +131,9 @@ async fn summary(services: &Services, integration: &Integration) -> Result<Summa
         tenant: integration.tenant.as_ref().map(|t| t.name.clone()),
         region: integration.region.as_str(),
         schedule: schedule_words(integration.sync_interval_minutes),
+        next_sync: next_sync_words(integration, latest.first(), services.clock.now()),
+        syncing,
+        syncable: syncable(integration, syncing),
         last_good_sync: last_good
             .as_ref()
             .map(|run| browse::when(run.finished_at.unwrap_or(run.started_at))),

@@ -143,14 +143,19 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
                 .join(", "),
         },
         connectable: connectable(integration),
-        syncable: !syncing
-            && !matches!(
-                integration.status,
-                IntegrationStatus::PendingAuthorization | IntegrationStatus::Disabled
-            ),
+        syncable: syncable(integration, syncing),
         syncing,
         next_sync: next_sync_words(integration, latest.first(), services.clock.now()),
     })
+}
+
+/// "Sync now" fits: connected (or synced with the app's credentials), enabled, no run going.
+pub(super) fn syncable(integration: &Integration, syncing: bool) -> bool {
+    !syncing
+        && !matches!(
+            integration.status,
+            IntegrationStatus::PendingAuthorization | IntegrationStatus::Disabled
+        )
 }
 
 /// Never connected through a Lark login (even if synced with the app's credentials), or a
