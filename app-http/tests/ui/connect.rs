@@ -314,6 +314,19 @@ async fn a_bad_code_is_refused() {
 }
 
 #[actix_web::test]
+async fn a_code_that_expired_at_lark_is_refused() {
+    let (fx, pending) = with_pending().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let (cookie, callback) = start!(&app, &pending);
+    // Lark's codes live five minutes; Aviary's own ten-minute window is still open.
+    fx.simulator
+        .tenant()
+        .advance_token_clock(std::time::Duration::from_secs(6 * 60));
+    let res = callback_checked(send!(&app, get(&callback, &cookie)));
+    assert_refused(&fx, &pending, &res, "sign-in code").await;
+}
+
+#[actix_web::test]
 async fn a_callback_in_another_session_is_refused() {
     let (fx, pending) = with_pending().await;
     let app = test::init_service(app(fx.services.clone())).await;
