@@ -176,6 +176,24 @@ impl AdminStore for SqlAdmins {
         .await
     }
 
+    async fn set_password_hash(
+        &self,
+        id: AdminId,
+        hash: &PasswordHash,
+    ) -> Result<(), AdminStoreError> {
+        // One statement: there is no moment with the new password and the old lock.
+        self.update(
+            id,
+            vec![
+                (Column::PasswordHash, Expr::val(hash.as_phc())),
+                (Column::LockedUntil, Expr::val(Option::<i64>::None)),
+                (Column::FailedAttempts, Expr::val(0i64)),
+            ],
+            "resetting an admin's password",
+        )
+        .await
+    }
+
     async fn record_sign_in(&self, id: AdminId, at: DateTime<Utc>) -> Result<(), AdminStoreError> {
         self.update(
             id,

@@ -2353,3 +2353,7 @@ mod run_warnings;
 /// Sorted account listings and their keyset pages (`read_model/order.rs`).
 #[path = "repositories/account_sorting.rs"]
 mod account_sorting;
+
+/// Password resets in the admin store (`admins.rs`).
+#[path = "repositories/admin_passwords.rs"]
+mod admin_passwords;

@@ -51,7 +51,8 @@ pub enum Command {
     /// Create, list and revoke API keys for automation (sent as `Authorization: Bearer`).
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Create and list admin users of the web UI (there are no default credentials).
+    /// Create and list admin users of the web UI and reset their passwords (there are no
+    /// default credentials).
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Database maintenance.
@@ -275,6 +276,13 @@ pub enum AdminCommand {
     },
     /// List admin users (never their passwords).
     List,
+    /// Set a new password for an admin user, read like `create` reads it; ends every session
+    /// of that admin and clears a sign-in lock.
+    ResetPassword {
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,7 +42,7 @@ pub struct Services {
     pub health: IntegrationHealth,
     pub sync: SyncIntegration,
     pub queries: Queries,
-    /// Admin users: create (CLI) and list.
+    /// Admin users: create and reset passwords (CLI), list.
     pub admins: AdminAccounts,
     /// Admin sign-in, server-side sessions and CSRF checks (for the web UI).
     pub sign_in: SignIn,
@@ -187,15 +187,17 @@ impl Services {
         let api_keys = ApiKeys::new(database.api_keys(), Arc::clone(&clock), Arc::clone(&ids));
         let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::owasp());
         let admin_store = database.admins();
+        let sessions = database.sessions();
         let admins = AdminAccounts::new(
             Arc::clone(&admin_store),
+            Arc::clone(&sessions),
             Arc::clone(&hasher),
             Arc::clone(&clock),
             Arc::clone(&ids),
         );
         let sign_in = SignIn::new(
             admin_store,
-            database.sessions(),
+            sessions,
             hasher,
             Arc::clone(&clock),
             Arc::clone(&ids),

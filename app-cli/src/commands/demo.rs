@@ -1,6 +1,7 @@
 //! `aviary demo`: a simulated tenant, connected as integration "demo" through the real OAuth
-//! login (the simulator approves it without a browser), synced and shown; a demo admin; and the
-//! web UI served until Ctrl-C (`--exit` stops before serving).
+//! login (the simulator approves it without a browser), synced and shown; a demo admin with a
+//! fresh random password on every run, printed with the URL; and the web UI served until
+//! Ctrl-C (`--exit` stops before serving).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -112,10 +113,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let password = ensure_admin(ctx).await?;
     if args.exit {
         say!("With --exit nothing is served; `aviary serve` or `aviary demo` serves the web UI.")?;
-        print_sign_in(
-            &ctx.services.settings.http.public_base_url(),
-            password.as_ref(),
-        )?;
+        print_sign_in(&ctx.services.settings.http.public_base_url(), &password)?;
         simulator.stop().await;
         return Ok(code);
     }
@@ -130,7 +128,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         (0, Some(addr)) => format!("http://{addr}"),
         _ => ctx.services.settings.http.public_base_url(),
     };
-    print_sign_in(&url, password.as_ref())?;
+    print_sign_in(&url, &password)?;
     say!("")?;
     say!(
         "The web UI and the simulated tenant ({}) run until you press Ctrl-C, which stops everything.",
@@ -198,10 +196,10 @@ async fn connect(ctx: &Ctx, integration: &Integration) -> anyhow::Result<Connect
     Ok(ctx.services.connect.complete(&callback, STARTED_BY).await?)
 }
 
-/// Creates the demo admin with a new random password, returned to be printed once. An admin
-/// from an earlier demo is kept as it is (`None`): there is no password reset yet, and its
-/// password was printed by the run that created it.
-async fn ensure_admin(ctx: &Ctx) -> anyhow::Result<Option<SecretString>> {
+/// Gives the demo admin a new random password, returned to be printed: a new admin on the first
+/// run, a password reset on later ones (which also ends the sessions of earlier demos), so the
+/// printed sign-in details always work.
+async fn ensure_admin(ctx: &Ctx) -> anyhow::Result<SecretString> {
     let password = SecretString::from(Alphanumeric.sample_string(&mut rand::rng(), PASSWORD_CHARS));
     match ctx
         .services
@@ -209,24 +207,25 @@ async fn ensure_admin(ctx: &Ctx) -> anyhow::Result<Option<SecretString>> {
         .create(ADMIN_EMAIL, password.clone())
         .await
     {
-        Ok(_) => Ok(Some(password)),
-        Err(AdminError::EmailTaken(_)) => Ok(None),
-        Err(other) => Err(other.into()),
+        Ok(_) => Ok(password),
+        Err(AdminError::EmailTaken(_)) => {
+            ctx.services
+                .admins
+                .reset_password(ADMIN_EMAIL, password.clone())
+                .await?;
+            eprintln!("Gave the demo admin from an earlier demo a new password.");
+            Ok(password)
+        }
+        Err(
+            err @ (AdminError::Email(_) | AdminError::Password(_) | AdminError::Unavailable(_)),
+        ) => Err(err.into()),
     }
 }
 
 /// The one place the demo admin's password is shown.
-fn print_sign_in(url: &str, password: Option<&SecretString>) -> anyhow::Result<()> {
+fn print_sign_in(url: &str, password: &SecretString) -> anyhow::Result<()> {
     say!("Open {url}/ and sign in with")?;
     say!("  email:    {ADMIN_EMAIL}")?;
-    match password {
-        Some(password) => say!("  password: {}", password.expose_secret())?,
-        None => {
-            say!("  password: the one printed by the first `aviary demo` on this data directory")?;
-            say!(
-                "            (there is no password reset yet: remove the data directory to start afresh)"
-            )?;
-        }
-    }
+    say!("  password: {}", password.expose_secret())?;
     Ok(())
 }

@@ -261,9 +261,10 @@ mod tests {
             form.first_page(),
             "?status=suspended&search=a%26b&include_removed=true&sort=name&order=desc"
         );
+        // Name ascending is the table's default, so its link names no order.
         assert_eq!(
             form.sorted_by(SortKey::Name),
-            "?status=suspended&search=a%26b&include_removed=true&sort=name"
+            "?status=suspended&search=a%26b&include_removed=true"
         );
         assert!(form.sorted_by(SortKey::Email).ends_with("&sort=email"));
         let cursor = AccountCursor::new(

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::model::Admin;
-use crate::values::{AdminId, EmailAddress};
+use crate::values::{AdminId, EmailAddress, PasswordHash};
 
 /// Why an admin could not be stored or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +56,17 @@ pub trait AdminStore: Send + Sync {
     /// # Errors
     /// `NotFound`, `Backend`.
     async fn reset_failed_attempts(&self, id: AdminId) -> Result<(), AdminStoreError>;
+
+    /// Replaces the password hash (a password reset) and, in the same write, clears failed
+    /// attempts and any lock: whoever resets a password has proved control of the server.
+    ///
+    /// # Errors
+    /// `NotFound`, `Backend`.
+    async fn set_password_hash(
+        &self,
+        id: AdminId,
+        hash: &PasswordHash,
+    ) -> Result<(), AdminStoreError>;
 
     /// Records a successful sign-in at `at`: clears failed attempts and any lock.
     ///

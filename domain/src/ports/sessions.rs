@@ -48,7 +48,8 @@ pub trait SessionStore: Send + Sync {
     /// `Backend`.
     async fn delete(&self, id: &SessionId) -> Result<(), SessionStoreError>;
 
-    /// Deletes every session of an admin (sign out everywhere); returns how many.
+    /// Deletes every session of an admin (sign out everywhere, a password reset); returns how
+    /// many.
     ///
     /// # Errors
     /// `Backend`.

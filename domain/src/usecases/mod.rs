@@ -13,7 +13,10 @@ mod remove_integration;
 pub mod sync;
 mod update_integration;
 
-pub use admins::{AdminAccounts, AdminError, CsrfMismatch, SessionError, SignIn, SignInError};
+pub use admins::{
+    AdminAccounts, AdminError, CsrfMismatch, PasswordReset, ResetPasswordError, SessionError,
+    SignIn, SignInError,
+};
 pub use api_keys::{ApiKeyError, ApiKeys, AuthError, CreatedKey, LAST_USED_RESOLUTION};
 pub use integration_health::{HealthError, HealthReport, IntegrationHealth, Problem};
 pub use lookup::{LookupError, find_integration};

@@ -1,7 +1,13 @@
 //! `aviary demo --exit`: the simulated tenant is connected through the OAuth login and synced,
-//! the demo admin exists, and its printed password is not stored in the data directory.
+//! and every run prints sign-in details that work: the first creates the demo admin, a rerun
+//! gives it a new password, which ends the sessions of the old one. Signing in is checked with
+//! the installation's own services in this process (nothing is served with `--exit`); no
+//! printed password is stored in the data directory.
 
+use aviary_app_http::{Services, Settings};
+use aviary_domain::usecases::{SessionError, SignInError};
 use aviary_tests::Installation;
+use secrecy::SecretString;
 
 const ADMIN: &str = "admin@demo.aviary.invalid";
 
@@ -12,8 +18,21 @@ fn password(stdout: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-#[test]
-fn the_demo_connects_and_syncs_the_tenant_and_prints_a_stored_admin_once() {
+/// The installation's services, in this process, over the same database as the CLI.
+async fn in_process(aviary: &Installation) -> Services {
+    let mut settings = Settings::load(None).unwrap();
+    settings.data.dir = aviary.data_dir();
+    settings.database.url = SecretString::from(String::new());
+    settings.secrets.master_key = None;
+    Services::build(settings).await.unwrap()
+}
+
+fn stored(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_syncs_the_tenant_and_prints_sign_in_details_that_work() {
     let aviary = Installation::new();
     let args = ["demo", "--exit", "--users", "40", "--departments", "5"];
     let first = aviary.run(&args).success();
@@ -35,6 +54,27 @@ fn the_demo_connects_and_syncs_the_tenant_and_prints_a_stored_admin_once() {
     );
     assert_eq!(aviary.accounts("demo").len(), 40);
 
+    let services = in_process(&aviary).await;
+    let (_, session) = services
+        .sign_in
+        .sign_in(ADMIN, &SecretString::from(printed.clone()))
+        .await
+        .expect("the printed password signs in");
+    services.sign_in.authenticate(&session).await.unwrap();
+
+    // A second demo replaces the integration and gives the same admin a new password.
+    let second = aviary.run(&args).success();
+    assert!(second.stdout.contains(ADMIN), "{}", second.stdout);
+    let renewed = password(&second.stdout).expect("every demo prints a password");
+    assert!(renewed.len() >= 12, "{renewed}");
+    assert_ne!(renewed, printed);
+    assert!(!second.stdout.contains(&printed), "{}", second.stdout);
+    assert!(!second.stderr.contains(&renewed), "{}", second.stderr);
+    let integration = aviary
+        .run(&["integration", "show", "demo", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(integration["status"], "active", "{integration}");
     let admins = aviary
         .run(&["admin", "list", "--output", "json"])
         .success()
@@ -43,25 +83,37 @@ fn the_demo_connects_and_syncs_the_tenant_and_prints_a_stored_admin_once() {
     assert_eq!(admins.len(), 1, "{admins:?}");
     assert_eq!(admins[0]["email"], ADMIN);
 
-    // A second demo replaces the integration, keeps the admin and shows no new password.
-    let second = aviary.run(&args).success();
-    assert!(second.stdout.contains(ADMIN), "{}", second.stdout);
-    assert!(!second.stdout.contains(&printed), "{}", second.stdout);
-    let integration = aviary
-        .run(&["integration", "show", "demo", "--output", "json"])
-        .success()
-        .json();
-    assert_eq!(integration["status"], "active", "{integration}");
+    assert_eq!(
+        services.sign_in.authenticate(&session).await.unwrap_err(),
+        SessionError::Unauthenticated,
+        "the new password ended the session of the old one"
+    );
+    assert_eq!(
+        services
+            .sign_in
+            .sign_in(ADMIN, &SecretString::from(printed.clone()))
+            .await
+            .unwrap_err(),
+        SignInError::InvalidCredentials,
+        "the old password no longer signs in"
+    );
+    let (_, fresh) = services
+        .sign_in
+        .sign_in(ADMIN, &SecretString::from(renewed.clone()))
+        .await
+        .expect("the new password signs in");
+    services.sign_in.authenticate(&fresh).await.unwrap();
+    services.database.close().await.unwrap();
 
-    let stored = aviary.data_bytes();
+    let bytes = aviary.data_bytes();
     assert!(
-        stored.windows(ADMIN.len()).any(|w| w == ADMIN.as_bytes()),
+        stored(&bytes, ADMIN),
         "the data directory holds the database"
     );
-    assert!(
-        !stored
-            .windows(printed.len())
-            .any(|w| w == printed.as_bytes()),
-        "the demo admin's password is readable in the data directory"
-    );
+    for secret in [&printed, &renewed] {
+        assert!(
+            !stored(&bytes, secret),
+            "a demo admin's password is readable in the data directory"
+        );
+    }
 }

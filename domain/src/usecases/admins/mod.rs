@@ -1,5 +1,5 @@
-//! Admin access: `AdminAccounts` creates and lists admin users (the CLI; there are no default
-//! credentials), `SignIn` turns an email and password into a server-side session, checks
+//! Admin access: `AdminAccounts` creates and lists admin users and resets their passwords (the
+//! CLI; there are no default credentials), `SignIn` turns an email and password into a server-side session, checks
 //! session tokens and CSRF tokens, and signs out.
 //!
 //! Enumeration and throttling: an unknown email, a wrong password and a locked account all
@@ -9,6 +9,7 @@
 //! go on guessing through the lock and learn the password from the different answer, so a
 //! lock is never revealed; the error's message says that repeated failures lock an account.
 
+mod reset_password;
 mod sign_in;
 
 #[cfg(test)]
@@ -19,9 +20,10 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use crate::model::Admin;
-use crate::ports::{AdminStore, AdminStoreError, Clock, IdSource, PasswordHasher};
+use crate::ports::{AdminStore, AdminStoreError, Clock, IdSource, PasswordHasher, SessionStore};
 use crate::values::{AdminId, EmailAddress, EmailError, Password, PasswordError};
 
+pub use reset_password::{PasswordReset, ResetPasswordError};
 pub use sign_in::{CsrfMismatch, SessionError, SignIn, SignInError};
 
 /// Why an admin could not be created or listed. Nothing is stored in any of these cases.
@@ -43,10 +45,12 @@ fn unavailable(err: impl std::fmt::Display) -> AdminError {
     AdminError::Unavailable(err.to_string())
 }
 
-/// Creates and lists admin users.
+/// Creates and lists admin users and resets their passwords.
 #[derive(Clone)]
 pub struct AdminAccounts {
     admins: Arc<dyn AdminStore>,
+    /// A password reset ends the admin's sessions.
+    sessions: Arc<dyn SessionStore>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
@@ -61,12 +65,14 @@ impl std::fmt::Debug for AdminAccounts {
 impl AdminAccounts {
     pub fn new(
         admins: Arc<dyn AdminStore>,
+        sessions: Arc<dyn SessionStore>,
         hasher: Arc<dyn PasswordHasher>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
     ) -> Self {
         Self {
             admins,
+            sessions,
             hasher,
             clock,
             ids,

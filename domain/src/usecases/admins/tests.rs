@@ -81,7 +81,23 @@ fn password(text: &str) -> SecretString {
 // ---- AdminAccounts ---------------------------------------------------------------------------
 
 fn accounts(store: MockAdminStore, hasher: MockPasswordHasher) -> AdminAccounts {
-    AdminAccounts::new(Arc::new(store), Arc::new(hasher), clock(at(0)), ids())
+    let mut sessions = MockSessionStore::new();
+    sessions.expect_delete_all_of().never();
+    accounts_with(store, sessions, hasher)
+}
+
+fn accounts_with(
+    store: MockAdminStore,
+    sessions: MockSessionStore,
+    hasher: MockPasswordHasher,
+) -> AdminAccounts {
+    AdminAccounts::new(
+        Arc::new(store),
+        Arc::new(sessions),
+        Arc::new(hasher),
+        clock(at(0)),
+        ids(),
+    )
 }
 
 fn hashing(phc: &'static str) -> MockPasswordHasher {
@@ -204,6 +220,199 @@ async fn list_returns_the_stored_admins() {
         .await
         .unwrap();
     assert_eq!(listed, vec![admin()]);
+}
+
+// ---- AdminAccounts::reset_password --------------------------------------------------------------
+
+const NEW_HASH: &str = "$argon2id$v=19$m=8,t=1,p=1$new";
+
+/// A store that finds `found` by its email and expects no writes unless the test adds them.
+fn reset_store(found: Option<Admin>) -> MockAdminStore {
+    let mut store = finding(found);
+    store.expect_set_password_hash().never();
+    store
+}
+
+/// Calls in the order they happened, across both stores.
+type Calls = Arc<Mutex<Vec<&'static str>>>;
+
+#[tokio::test]
+async fn a_reset_stores_the_new_hash_clears_the_lock_and_then_ends_every_session() {
+    let calls = Calls::default();
+    let locked = Admin {
+        failed_attempts: 3,
+        locked_until: Some(at(10)),
+        last_sign_in_at: Some(at(-5)),
+        ..admin()
+    };
+    let mut store = finding(Some(locked.clone()));
+    let log = Arc::clone(&calls);
+    store
+        .expect_set_password_hash()
+        .withf(|id, hash| *id == admin_id() && hash.as_phc() == NEW_HASH)
+        .times(1)
+        .returning(move |_, _| {
+            log.lock().unwrap().push("set_password_hash");
+            Ok(())
+        });
+    store.expect_insert().never();
+    let mut sessions = MockSessionStore::new();
+    let log = Arc::clone(&calls);
+    sessions
+        .expect_delete_all_of()
+        .withf(|id| *id == admin_id())
+        .times(1)
+        .returning(move |_| {
+            log.lock().unwrap().push("delete_all_of");
+            Ok(2)
+        });
+    let reset = accounts_with(store, sessions, hashing(NEW_HASH))
+        .reset_password(" ADA@example.com", password(RIGHT))
+        .await
+        .unwrap();
+    assert_eq!(
+        calls.lock().unwrap().as_slice(),
+        ["set_password_hash", "delete_all_of"],
+        "sessions are ended after the new hash is in place"
+    );
+    assert_eq!(reset.sessions_ended, 2);
+    assert_eq!(reset.admin.password_hash.as_phc(), NEW_HASH);
+    assert_eq!(
+        (reset.admin.failed_attempts, reset.admin.locked_until),
+        (0, None)
+    );
+    assert_eq!(
+        (reset.admin.id, &reset.admin.email, reset.admin.created_at),
+        (locked.id, &locked.email, locked.created_at)
+    );
+    assert_eq!(reset.admin.last_sign_in_at, Some(at(-5)));
+    assert!(!format!("{reset:?}").contains(RIGHT));
+}
+
+#[tokio::test]
+async fn a_reset_refuses_bad_emails_and_weak_passwords_before_any_call() {
+    let case = accounts(MockAdminStore::new(), MockPasswordHasher::new());
+    assert_eq!(
+        case.reset_password("ada", password(RIGHT))
+            .await
+            .unwrap_err(),
+        ResetPasswordError::Email(EmailError::MissingAt)
+    );
+    let short = case
+        .reset_password("ada@example.com", password("short"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        short,
+        ResetPasswordError::Password(PasswordError::TooShort { min: 12 })
+    );
+    assert!(
+        short.to_string().starts_with("password refused: ")
+            && short.to_string().contains("at least 12 characters"),
+        "{short}"
+    );
+    assert_eq!(
+        case.reset_password("ada@example.com", password(&" ".repeat(20)))
+            .await
+            .unwrap_err(),
+        ResetPasswordError::Password(PasswordError::Blank)
+    );
+}
+
+#[tokio::test]
+async fn a_reset_of_an_unknown_email_hashes_nothing_and_changes_nothing() {
+    let mut no_hash = MockPasswordHasher::new();
+    no_hash.expect_hash().never();
+    let err = accounts(reset_store(None), no_hash)
+        .reset_password("ada@example.com", password(RIGHT))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "there is no admin with email ada@example.com"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_deleted_during_the_reset_is_unknown_and_keeps_its_sessions_untouched() {
+    let mut store = finding(Some(admin()));
+    store
+        .expect_set_password_hash()
+        .returning(|id, _| Err(AdminStoreError::NotFound(id)));
+    let err = accounts(store, hashing(NEW_HASH))
+        .reset_password("ada@example.com", password(RIGHT))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ResetPasswordError::UnknownEmail(ref e) if e.as_str() == "ada@example.com"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn store_and_hasher_failures_before_the_write_change_nothing() {
+    let mut down = MockAdminStore::new();
+    down.expect_find_by_email()
+        .returning(|_| Err(AdminStoreError::Backend("down".into())));
+    let err = accounts(down, MockPasswordHasher::new())
+        .reset_password("ada@example.com", password(RIGHT))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ResetPasswordError::Unavailable(ref m) if m.contains("down")),
+        "{err:?}"
+    );
+
+    let mut hasher = MockPasswordHasher::new();
+    hasher
+        .expect_hash()
+        .returning(|_| Err(PasswordHashError::Failed("out of memory".into())));
+    let err = accounts(reset_store(Some(admin())), hasher)
+        .reset_password("ada@example.com", password(RIGHT))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ResetPasswordError::Unavailable(ref m) if m.contains("out of memory")),
+        "{err:?}"
+    );
+
+    let mut failing_write = finding(Some(admin()));
+    failing_write
+        .expect_set_password_hash()
+        .returning(|_, _| Err(AdminStoreError::Backend("disk full".into())));
+    let err = accounts(failing_write, hashing(NEW_HASH))
+        .reset_password("ada@example.com", password(RIGHT))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ResetPasswordError::Unavailable(ref m) if m.contains("disk full")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn sessions_that_could_not_be_ended_are_reported_as_such() {
+    let mut store = finding(Some(admin()));
+    store
+        .expect_set_password_hash()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let mut sessions = MockSessionStore::new();
+    sessions
+        .expect_delete_all_of()
+        .returning(|_| Err(SessionStoreError::Backend("locked".into())));
+    let err = accounts_with(store, sessions, hashing(NEW_HASH))
+        .reset_password("ada@example.com", password(RIGHT))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ResetPasswordError::SessionsNotEnded(ref m) if m.contains("locked")),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("the password was changed"),
+        "{err}"
+    );
 }
 
 // ---- SignIn::sign_in ---------------------------------------------------------------------------
