@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use aviary_domain::ports::{IntegrationStoreError, QueryError};
 use aviary_domain::usecases::connect::StartError;
 use aviary_domain::usecases::sync::SyncError;
-use aviary_domain::usecases::{CsrfMismatch, QueriesError, SessionError, SignInError};
+use aviary_domain::usecases::{CsrfMismatch, HealthError, QueriesError, SessionError, SignInError};
 
 use super::pages::{ASSET_VERSION, ErrorPage};
 use super::throttle::Throttled;
@@ -263,6 +263,14 @@ impl From<SyncError> for UiError {
                 tracing::error!(%detail, "sync store failed");
                 Self::Unavailable
             }
+        }
+    }
+}
+
+impl From<HealthError> for UiError {
+    fn from(err: HealthError) -> Self {
+        match err {
+            HealthError::Store(query) => query.into(),
         }
     }
 }

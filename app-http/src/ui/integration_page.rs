@@ -10,7 +10,7 @@ use askama::Template;
 use aviary_domain::model::{
     AccountCursor, AccountStatus, Department, Integration, Role, RunStatus, SortKey, UserAccount,
 };
-use aviary_domain::usecases::{AccountFilter, QueriesError};
+use aviary_domain::usecases::{AccountFilter, HealthReport, QueriesError};
 
 use super::accounts_form::{self, AccountsForm, FieldErrors, PAGE_SIZE, Start};
 use super::browse::{self, Tabs};
@@ -116,22 +116,24 @@ fn schedule_words(minutes: Option<u32>) -> String {
 }
 
 async fn summary(services: &Services, integration: &Integration) -> Result<Summary, UiError> {
-    let id = integration.id;
-    let latest = services.queries.runs(id, 1).await?;
-    let last_good = services.queries.last_succeeded_run(id).await?;
-    let per_status = services.queries.account_status_counts(id).await?;
+    let HealthReport {
+        latest_run: latest,
+        last_succeeded_run: last_good,
+        account_counts: per_status,
+        ..
+    } = services.health.report(integration).await?;
     let (status, status_tone) = status_words(integration.status);
     let syncing = latest
-        .first()
+        .as_ref()
         .is_some_and(|run| run.status == RunStatus::Running);
     Ok(Summary {
         status,
         status_tone,
-        latest_problem: latest_problem(latest.first()),
+        latest_problem: latest_problem(latest.as_ref()),
         tenant: integration.tenant.as_ref().map(|t| t.name.clone()),
         region: integration.region.as_str(),
         schedule: schedule_words(integration.sync_interval_minutes),
-        next_sync: next_sync_words(integration, latest.first(), services.clock.now()),
+        next_sync: next_sync_words(integration, latest.as_ref(), services.clock.now()),
         syncing,
         syncable: syncable(integration, syncing),
         last_good_sync: last_good

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use aviary_domain::model::{
     AccountStatus, Integration, IntegrationStatus, RunStatus, SyncCounts, SyncRun,
 };
+use aviary_domain::usecases::HealthReport;
 use chrono::{DateTime, Utc};
 
 use super::csp;
@@ -115,12 +116,15 @@ pub(super) fn latest_problem(latest: Option<&SyncRun>) -> Option<String> {
 
 async fn row(services: &Services, integration: &Integration) -> Result<IntegrationRow, UiError> {
     let id = integration.id;
-    let latest = services.queries.runs(id, 1).await?;
-    let last_good = services.queries.last_succeeded_run(id).await?;
-    let per_status = services.queries.account_status_counts(id).await?;
+    let HealthReport {
+        latest_run: latest,
+        last_succeeded_run: last_good,
+        account_counts: per_status,
+        ..
+    } = services.health.report(integration).await?;
     let (status, status_tone) = status_words(integration.status);
     let syncing = latest
-        .first()
+        .as_ref()
         .is_some_and(|run| run.status == RunStatus::Running);
     Ok(IntegrationRow {
         id: id.to_string(),
@@ -128,7 +132,7 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
         region: integration.region.as_str(),
         status,
         status_tone,
-        latest_problem: latest_problem(latest.first()),
+        latest_problem: latest_problem(latest.as_ref()),
         tenant: integration.tenant.as_ref().map(|t| t.name.clone()),
         last_good_sync: last_good.map(|run| GoodSync {
             finished: when(run.finished_at.unwrap_or(run.started_at)),
@@ -145,7 +149,7 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
         connectable: connectable(integration),
         syncable: syncable(integration, syncing),
         syncing,
-        next_sync: next_sync_words(integration, latest.first(), services.clock.now()),
+        next_sync: next_sync_words(integration, latest.as_ref(), services.clock.now()),
     })
 }
 

@@ -31,6 +31,9 @@ pub enum Problem {
     LastRunHeld(Option<String>),
     #[error("The last sync was cancelled before it finished.")]
     LastRunCancelled,
+    /// The last run succeeded but had something to say (e.g. the Lark login needs renewing).
+    #[error("The last sync finished with a warning: {}", .0.join(" "))]
+    LastRunWarned(Vec<String>),
 }
 
 fn reason(error: &Option<String>) -> String {
@@ -82,6 +85,9 @@ fn problems(integration: &Integration, latest_run: Option<&SyncRun>) -> Vec<Prob
     let run = match latest_run {
         None => Some(Problem::NeverSynced),
         Some(run) => match run.status {
+            RunStatus::Succeeded if !run.warnings.is_empty() => {
+                Some(Problem::LastRunWarned(run.warnings.clone()))
+            }
             RunStatus::Running | RunStatus::Succeeded => None,
             RunStatus::Failed => Some(Problem::LastRunFailed(run.error.clone())),
             RunStatus::Held => Some(Problem::LastRunHeld(run.error.clone())),
@@ -216,6 +222,19 @@ mod tests {
         assert_eq!(words.len(), 2);
         assert!(words[0].contains("connect it with Lark again"), "{words:?}");
         assert_eq!(words[1], "The last sync is on hold.");
+        let mut warned = run(RunStatus::Succeeded, -5, None);
+        warned.warnings = vec!["The Lark login has expired.".into()];
+        let words: Vec<String> = problems(
+            &integration(IntegrationStatus::NeedsReauthorization, None),
+            Some(&warned),
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            words[1],
+            "The last sync finished with a warning: The Lark login has expired."
+        );
         assert!(
             problems(
                 &integration(IntegrationStatus::Active, None),
