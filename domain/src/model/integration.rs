@@ -15,11 +15,15 @@ pub struct UnknownValue {
 }
 
 macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident, $kind:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+    (
+        $(#[$doc:meta])* $name:ident, $kind:literal {
+            $($(#[$variant_doc:meta])* $variant:ident => $text:literal),+ $(,)?
+        }
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($(#[$variant_doc])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {

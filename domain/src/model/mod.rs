@@ -18,6 +18,7 @@ pub use api_key::ApiKey;
 pub use change::{ChangeKind, ChangeRecord, FieldChange, Subject, field_changes};
 pub use department::{Department, DepartmentState};
 pub use grant::{AuthorizedUser, Grant, LOGIN_TIMEOUT_MINUTES, PendingLogin, TokenSet};
+pub(crate) use integration::text_enum;
 pub use integration::{Integration, IntegrationStatus, Region, TenantInfo, UnknownValue};
 pub use run::{ApiCounters, EntityCounts, RunStatus, RunTrigger, SyncCounts, SyncRun};
 pub use session::{

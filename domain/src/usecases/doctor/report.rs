@@ -4,93 +4,52 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::model::text_enum;
 use crate::values::IntegrationId;
 
-/// A capability Aviary needs from Lark, with a stable snake_case code (API, CLI, UI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Capability {
-    /// The App ID and App Secret get a tenant access token.
-    AppCredentials,
-    /// The tenant's name and key (`tenant:tenant:readonly`), read when connecting.
-    TenantInfo,
-    /// The app's contact range is readable and not empty.
-    ContactScope,
-    /// Departments can be read (`departments/batch`, `children`).
-    ReadDepartments,
-    /// Department names come back (`contact:department.base:readonly`).
-    DepartmentNames,
-    /// Department members can be listed (`users/find_by_department`, `users/batch`).
-    ReadUsers,
-    /// Names and avatars (`contact:user.base:readonly`).
-    UserNames,
-    /// Tenant-wide user ids (`contact:user.employee_id:readonly`).
-    UserIds,
-    /// Contact emails (`contact:user.email:readonly`).
-    UserEmails,
-    /// Mobile numbers (`contact:user.phone:readonly`).
-    UserMobiles,
-    /// Gender (`contact:user.gender:readonly`).
-    UserGender,
-    /// Departments, primary department and manager (`contact:user.department:readonly`).
-    UserDepartments,
-    /// Account status, tenant-admin flag, job title and other employment details
-    /// (`contact:user.employee:readonly`).
-    UserStatus,
-    /// Employee numbers (`contact:user.employee_number:read` or the employment scope).
-    EmployeeNumbers,
-    /// Dotted-line managers (`contact:user.dotted_line_leader_info.read`).
-    DottedLineLeaders,
-    /// Data residency (`contact:user.user_geo`).
-    DataResidency,
-    /// The admin's OAuth grant: connected, renewable, within Lark's 365-day limit.
-    UserLogin,
-}
+text_enum!(
+    /// A capability Aviary needs from Lark, with a stable snake_case code (API, CLI, UI);
+    /// `ALL` lists them in the order the report does.
+    Capability, "capability" {
+        /// The App ID and App Secret get a tenant access token.
+        AppCredentials => "app_credentials",
+        /// The tenant's name and key (`tenant:tenant:readonly`), read when connecting.
+        TenantInfo => "tenant_info",
+        /// The app's contact range is readable and not empty.
+        ContactScope => "contact_scope",
+        /// Departments can be read (`departments/batch`, `children`).
+        ReadDepartments => "read_departments",
+        /// Department names come back (`contact:department.base:readonly`).
+        DepartmentNames => "department_names",
+        /// Department members can be listed (`users/find_by_department`, `users/batch`).
+        ReadUsers => "read_users",
+        /// Names and avatars (`contact:user.base:readonly`).
+        UserNames => "user_names",
+        /// Tenant-wide user ids (`contact:user.employee_id:readonly`).
+        UserIds => "user_ids",
+        /// Contact emails (`contact:user.email:readonly`).
+        UserEmails => "user_emails",
+        /// Mobile numbers (`contact:user.phone:readonly`).
+        UserMobiles => "user_mobiles",
+        /// Gender (`contact:user.gender:readonly`).
+        UserGender => "user_gender",
+        /// Departments, primary department and manager (`contact:user.department:readonly`).
+        UserDepartments => "user_departments",
+        /// Account status, tenant-admin flag, job title and other employment details
+        /// (`contact:user.employee:readonly`).
+        UserStatus => "user_status",
+        /// Employee numbers (`contact:user.employee_number:read` or the employment scope).
+        EmployeeNumbers => "employee_numbers",
+        /// Dotted-line managers (`contact:user.dotted_line_leader_info.read`).
+        DottedLineLeaders => "dotted_line_leaders",
+        /// Data residency (`contact:user.user_geo`).
+        DataResidency => "data_residency",
+        /// The admin's OAuth grant: connected, renewable, within Lark's 365-day limit.
+        UserLogin => "user_login",
+    }
+);
 
 impl Capability {
-    /// Every capability, in the order the report lists them.
-    pub const ALL: &'static [Capability] = &[
-        Self::AppCredentials,
-        Self::TenantInfo,
-        Self::ContactScope,
-        Self::ReadDepartments,
-        Self::DepartmentNames,
-        Self::ReadUsers,
-        Self::UserNames,
-        Self::UserIds,
-        Self::UserEmails,
-        Self::UserMobiles,
-        Self::UserGender,
-        Self::UserDepartments,
-        Self::UserStatus,
-        Self::EmployeeNumbers,
-        Self::DottedLineLeaders,
-        Self::DataResidency,
-        Self::UserLogin,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::AppCredentials => "app_credentials",
-            Self::TenantInfo => "tenant_info",
-            Self::ContactScope => "contact_scope",
-            Self::ReadDepartments => "read_departments",
-            Self::DepartmentNames => "department_names",
-            Self::ReadUsers => "read_users",
-            Self::UserNames => "user_names",
-            Self::UserIds => "user_ids",
-            Self::UserEmails => "user_emails",
-            Self::UserMobiles => "user_mobiles",
-            Self::UserGender => "user_gender",
-            Self::UserDepartments => "user_departments",
-            Self::UserStatus => "user_status",
-            Self::EmployeeNumbers => "employee_numbers",
-            Self::DottedLineLeaders => "dotted_line_leaders",
-            Self::DataResidency => "data_residency",
-            Self::UserLogin => "user_login",
-        }
-    }
-
     /// A short title for tables and pages.
     pub const fn title(self) -> &'static str {
         match self {
@@ -115,41 +74,18 @@ impl Capability {
     }
 }
 
-impl std::fmt::Display for Capability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+text_enum!(
+    /// How a check came out; `ALL` lists them best first.
+    Outcome, "outcome" {
+        Ok => "ok",
+        /// Something Aviary needs is not granted or not working; `fix` says what to do.
+        Missing => "missing",
+        /// Works, or could not be decided, with a caveat worth acting on.
+        Warning => "warning",
+        /// An earlier failure made this check impossible.
+        NotChecked => "not_checked",
     }
-}
-
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    /// Something Aviary needs is not granted or not working; `fix` says what to do.
-    Missing,
-    /// Works, or could not be decided, with a caveat worth acting on.
-    Warning,
-    /// An earlier failure made this check impossible.
-    NotChecked,
-}
-
-impl Outcome {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Missing => "missing",
-            Self::Warning => "warning",
-            Self::NotChecked => "not_checked",
-        }
-    }
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+);
 
 /// One capability, checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
