@@ -9,40 +9,28 @@ use serde_json::Value;
 
 use super::error::UiError;
 use super::{
-    account_page, accounts_export, departments_page, integration_page, method_not_allowed,
-    run_page, runs_page,
+    account_page, accounts_export, departments_page, integration_page, resource, run_page,
+    runs_page,
 };
 use crate::wiring::Services;
 
-/// A GET-only page; other methods get the 405 page.
-fn page<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(method_not_allowed))
-}
-
 /// Registers the browse pages (inside the session guard's scope).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(page("/admin/integrations/{id}", integration_page::show))
-        .service(page(
-            "/admin/integrations/{id}/accounts.csv",
-            accounts_export::download,
-        ))
-        .service(page(
-            "/admin/integrations/{id}/accounts/{open_id}",
-            account_page::show,
-        ))
-        .service(page(
-            "/admin/integrations/{id}/departments",
-            departments_page::show,
-        ))
-        .service(page("/admin/integrations/{id}/runs", runs_page::show))
-        .service(page("/admin/runs/{run_id}", run_page::show));
+    cfg.service(resource("/admin/integrations/{id}").route(web::get().to(integration_page::show)))
+        .service(
+            resource("/admin/integrations/{id}/accounts.csv")
+                .route(web::get().to(accounts_export::download)),
+        )
+        .service(
+            resource("/admin/integrations/{id}/accounts/{open_id}")
+                .route(web::get().to(account_page::show)),
+        )
+        .service(
+            resource("/admin/integrations/{id}/departments")
+                .route(web::get().to(departments_page::show)),
+        )
+        .service(resource("/admin/integrations/{id}/runs").route(web::get().to(runs_page::show)))
+        .service(resource("/admin/runs/{run_id}").route(web::get().to(run_page::show)));
 }
 
 /// The integration a path names by id; anything else is the 404 page.

@@ -21,13 +21,6 @@ use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::{SignedIn, see_other};
 use crate::wiring::Services;
 
-/// Forms that do not parse (a field of the wrong shape) get the "unexpected form" page.
-pub fn form_config() -> web::FormConfig {
-    web::FormConfig::default()
-        .limit(16 * 1024)
-        .error_handler(|_, _| UiError::BadForm.into())
-}
-
 /// `Some` trimmed text, `None` when blank.
 fn filled(text: &str) -> Option<&str> {
     Some(text.trim()).filter(|t| !t.is_empty())

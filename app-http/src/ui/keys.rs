@@ -8,10 +8,10 @@ use askama::Template;
 use aviary_domain::model::ApiKey;
 use aviary_domain::usecases::ApiKeyError;
 use aviary_domain::values::ApiKeyId;
-use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
+use super::browse::when;
 use super::error::UiError;
 use super::integration_form::sentence;
 use super::pages::{ASSET_VERSION, Chrome, render};
@@ -33,10 +33,6 @@ impl From<ApiKeyError> for UiError {
             }
         }
     }
-}
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// One key as the list shows it: never the key, only its display prefix.

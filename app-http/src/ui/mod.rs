@@ -27,7 +27,7 @@ mod signin;
 mod sync;
 pub mod throttle;
 
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpResponse, Resource, ResponseError, web};
 
 pub use error::UiError;
 
@@ -39,60 +39,50 @@ async fn method_not_allowed() -> HttpResponse {
     UiError::MethodNotAllowed.error_response()
 }
 
+/// A page at `path`; the methods it has no route for get the 405 page.
+fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+/// Forms that do not parse (a field of the wrong shape) get the "unexpected form" page.
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|_, _| UiError::BadForm.into())
+}
+
 /// Registers the UI; mount it after every other route, as its guarded scope answers the rest
 /// (unknown paths: `/signin` for visitors, the 404 page for admins).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let form_config = web::FormConfig::default()
-        .limit(16 * 1024)
-        .error_handler(|_, _| UiError::BadForm.into());
-    cfg.service(
-        web::resource("/static/aviary.css")
-            .route(web::get().to(assets::stylesheet))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::resource("/signin")
-            .app_data(form_config)
-            .route(web::get().to(signin::show))
-            .route(web::post().to(signin::submit))
-            .default_service(web::to(method_not_allowed)),
-    )
-    .service(
-        web::scope("")
-            .wrap(actix_web::middleware::from_fn(session::require_session))
-            .service(
-                web::resource("/")
-                    .route(web::get().to(overview::show))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .configure(management::routes)
-            .service(
-                web::resource("/admin/integrations/{id}/doctor")
-                    .route(web::get().to(doctor::show))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/admin/integrations/{id}/connect")
-                    .route(web::post().to(connect::start))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/admin/integrations/{id}/sync")
-                    .route(web::post().to(sync::start))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/admin/integrations/callback/{region}")
-                    .route(web::get().to(connect::callback))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/signout")
-                    .route(web::post().to(signin::sign_out))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            // The browse pages: an integration's accounts, departments and runs (browse.rs).
-            .configure(browse::routes)
-            .default_service(web::to(not_found)),
-    );
+    cfg.service(resource("/static/aviary.css").route(web::get().to(assets::stylesheet)))
+        .service(
+            resource("/signin")
+                .app_data(form_config())
+                .route(web::get().to(signin::show))
+                .route(web::post().to(signin::submit)),
+        )
+        .service(
+            web::scope("")
+                .wrap(actix_web::middleware::from_fn(session::require_session))
+                .service(resource("/").route(web::get().to(overview::show)))
+                .configure(management::routes)
+                .service(
+                    resource("/admin/integrations/{id}/doctor").route(web::get().to(doctor::show)),
+                )
+                .service(
+                    resource("/admin/integrations/{id}/connect")
+                        .route(web::post().to(connect::start)),
+                )
+                .service(
+                    resource("/admin/integrations/{id}/sync").route(web::post().to(sync::start)),
+                )
+                .service(
+                    resource("/admin/integrations/callback/{region}")
+                        .route(web::get().to(connect::callback)),
+                )
+                .service(resource("/signout").route(web::post().to(signin::sign_out)))
+                // The browse pages: an integration's accounts, departments and runs (browse.rs).
+                .configure(browse::routes)
+                .default_service(web::to(not_found)),
+        );
 }
