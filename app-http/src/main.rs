@@ -23,12 +23,7 @@ async fn serve() -> anyhow::Result<()> {
         tracing::info!(%addr, "Aviary is serving (web UI at /, API under /api/v1)");
     }
     bound
-        .run_until(async {
-            // Without a Ctrl-C handler the server runs until the process is terminated.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
+        .run_until(server::ctrl_c())
         .await
         .context("the server failed")
 }

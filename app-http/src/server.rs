@@ -123,6 +123,14 @@ pub async fn prepare(services: &Services) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot prepare sign-ins: {err}"))
 }
 
+/// Completes when the process gets Ctrl-C (SIGINT); never, when no handler can be installed,
+/// so that what waits on it runs until the process is terminated.
+pub async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// A server bound to its address, not yet running.
 pub struct Bound {
     server: Server,

@@ -134,14 +134,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "The web UI and the simulated tenant ({}) run until you press Ctrl-C, which stops everything.",
         simulator.base_url()
     )?;
-    let served = bound
-        .run_until(async {
-            // Without a Ctrl-C handler the server runs until the process is terminated.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await;
+    let served = bound.run_until(server::ctrl_c()).await;
     simulator.stop().await;
     served.context("the server failed")?;
     eprintln!("Aviary stopped.");

@@ -32,12 +32,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<ExitCode> {
         );
     }
     bound
-        .run_until(async {
-            // Without a Ctrl-C handler the server runs until the process is terminated.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
+        .run_until(server::ctrl_c())
         .await
         .context("the server failed")?;
     eprintln!("Aviary stopped.");

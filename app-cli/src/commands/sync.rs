@@ -40,11 +40,7 @@ pub async fn sync_and_report(
     };
     let progress = TerminalProgress::for_stderr();
     // Ctrl-C cancels the run cleanly (recorded, lease released) instead of killing it mid-write.
-    let interrupted = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+    let interrupted = aviary_app_http::server::ctrl_c();
     let result = ctx
         .services
         .sync
