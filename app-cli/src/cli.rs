@@ -34,7 +34,7 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Register, list, show and remove Lark integrations.
+    /// Register, list, show, change, check and remove Lark integrations.
     #[command(subcommand)]
     Integration(IntegrationCommand),
     /// Sync an integration's accounts and departments from Lark now.
@@ -58,7 +58,7 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
-    /// Serve the JSON API (and health checks) until Ctrl-C.
+    /// Serve the web UI, the JSON API and health checks, and run scheduled syncs, until Ctrl-C.
     Serve(ServeArgs),
     /// Run a simulated Lark tenant (for trying Aviary out and for tests).
     Simulator(SimulatorArgs),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use aviary_app_http::{Services, Settings, logging, server};
 
-const USAGE: &str = "usage: aviary-server\n\nServes Aviary's web UI and JSON API until Ctrl-C. \
+const USAGE: &str = "usage: aviary-server [--help]\n\nServes Aviary's web UI and JSON API until Ctrl-C. \
 Configure it with ./aviary.toml or AVIARY_* variables (docs/configuration.md), e.g. \
 AVIARY_HTTP__PORT=8080.";
 
@@ -30,9 +30,16 @@ async fn serve() -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if std::env::args().len() > 1 {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(_) => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     }
     logging::init("info");
     match serve().await {

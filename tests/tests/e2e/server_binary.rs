@@ -1,6 +1,7 @@
 //! `aviary-server`, the server without the CLI: on the embedded default with no set-up it
 //! serves the health checks, the sign-in page and the API (which wants a key), logs where it
-//! listens, and stops cleanly on Ctrl-C; arguments are refused with its usage.
+//! listens, and stops cleanly on Ctrl-C; `--help` prints its usage, other arguments are refused
+//! with it.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -58,10 +59,16 @@ async fn the_server_binary_serves_on_the_embedded_default_and_stops_on_ctrl_c() 
         run.stderr
     );
 
-    let usage = Command::new(server_binary())
+    let help = Command::new(server_binary())
         .arg("--help")
         .output()
         .unwrap();
-    assert_eq!(usage.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&usage.stderr).contains("usage: aviary-server"));
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: aviary-server"));
+    let refused = Command::new(server_binary())
+        .arg("--port")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("usage: aviary-server"));
 }
