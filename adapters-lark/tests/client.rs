@@ -1518,14 +1518,59 @@ mod simulated {
         let verifier = PkceVerifier::from_random([9; 32]);
         let state = OAuthState::from_random([8; 32]);
         let redirect = "http://127.0.0.1:9/admin/integrations/callback/feishu?x=1";
+        let request = |scopes: &[&str]| AuthorizeRequest {
+            redirect_uri: redirect.to_owned(),
+            state: state.clone(),
+            code_challenge: verifier.challenge_s256(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+
+        // The guide's app (no offline_access): a login that asks for nothing is approved and
+        // gives an access token without a refresh token; asking for offline_access is refused
+        // on Lark's own page (20027) and never comes back to Aviary.
+        let plain = gateway.authorize_url(&connection, &request(&[]));
+        assert!(!plain.contains("scope="), "no empty scope: {plain}");
+        let answer = browser.get(&plain).send().await.unwrap();
+        assert_eq!(answer.status(), 302);
+        let location = answer.headers()["location"].to_str().unwrap().to_owned();
+        let code = url::Url::parse(&location)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        let plain_tokens = gateway
+            .exchange_code(&connection, &code, redirect, &verifier)
+            .await
+            .unwrap();
+        assert!(
+            plain_tokens.refresh_token.is_none(),
+            "no offline_access, no refresh token"
+        );
+        assert!(plain_tokens.refresh_expires_in.is_none());
+        let signed_in = gateway
+            .user_info(&connection, &plain_tokens.access_token)
+            .await
+            .unwrap();
+        assert!(!signed_in.tenant_key.is_empty(), "user_info needs no scope");
+        let refused = browser
+            .get(gateway.authorize_url(&connection, &request(&["offline_access"])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400);
+        assert!(refused.text().await.unwrap().contains("20027"));
+
+        // The admin adds offline_access but leaves the refresh switch off: tokens come with a
+        // refresh token, and renewing it is refused with 20074.
+        sim.tenant().add_scope("offline_access").unwrap();
         let url = gateway.authorize_url(
             &connection,
-            &AuthorizeRequest {
-                redirect_uri: redirect.to_owned(),
-                state: state.clone(),
-                code_challenge: verifier.challenge_s256(),
-                scopes: vec!["contact:user.base:readonly".into(), "offline_access".into()],
-            },
+            &request(&["contact:user.base:readonly", "offline_access"]),
         );
         assert!(url.starts_with(&format!(
             "{}/open-apis/authen/v1/authorize?",
@@ -1536,11 +1581,29 @@ mod simulated {
             "{url}"
         );
         assert!(url.contains("code_challenge_method=S256"));
-
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+        let code = {
+            let answer = browser.get(&url).send().await.unwrap();
+            let location = answer.headers()["location"].to_str().unwrap().to_owned();
+            url::Url::parse(&location)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .unwrap()
+        };
+        let switched_off = gateway
+            .exchange_code(&connection, &code, redirect, &verifier)
+            .await
             .unwrap();
+        let disabled = gateway
+            .refresh(&connection, switched_off.refresh_token.as_ref().unwrap())
+            .await;
+        assert!(
+            matches!(disabled, Err(OAuthError::RefreshDisabled { .. })),
+            "{disabled:?}"
+        );
+        sim.tenant().set_refresh_enabled(true);
+
         let answer = browser.get(&url).send().await.unwrap();
         assert_eq!(answer.status(), 302);
         let location = answer.headers()["location"].to_str().unwrap().to_owned();
@@ -1615,7 +1678,7 @@ mod simulated {
             "{expired:?}"
         );
         let stats = sim.stats();
-        assert_eq!((stats.oauth_code_exchanges, stats.oauth_refreshes), (3, 2));
+        assert_eq!((stats.oauth_code_exchanges, stats.oauth_refreshes), (5, 3));
         sim.stop().await;
     }
 }

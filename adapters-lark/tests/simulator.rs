@@ -1313,6 +1313,19 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const SCOPES: &str = "contact:user.base:readonly offline_access";
 
+/// An app whose admin enabled `offline_access` and the refresh switch: the OAuth mechanics
+/// tests below need refresh tokens. The default app (the setup guide's) has neither; see
+/// `oauth_the_default_app_is_set_up_like_the_guide`.
+fn oauth_config() -> SimulatorConfig {
+    let mut scopes = SimulatorConfig::default().oauth_scopes;
+    scopes.push("offline_access".to_owned());
+    SimulatorConfig {
+        oauth_scopes: scopes,
+        refresh_enabled: true,
+        ..config()
+    }
+}
+
 impl Reply {
     /// The `code` of an OAuth token response: a string, like on Lark's page.
     fn oauth_code(&self) -> i64 {
@@ -1480,7 +1493,7 @@ fn text(value: &Value, field: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_authorize_validation_error_pages() {
-    let sim = Sim::start(config()).await;
+    let sim = Sim::start(oauth_config()).await;
     let tenant = sim.handle.tenant();
     tenant.set_consent_mode(ConsentMode::AutoApprove);
     let app_id = sim.handle.app_id();
@@ -1592,7 +1605,7 @@ async fn oauth_authorize_validation_error_pages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_consent_page_approve_and_deny() {
-    let sim = Sim::start(config()).await;
+    let sim = Sim::start(oauth_config()).await;
     let tenant = sim.handle.tenant();
     assert_eq!(tenant.oauth_settings().consent, ConsentMode::Page);
     let users = tenant.users();
@@ -1717,7 +1730,7 @@ async fn oauth_consent_page_approve_and_deny() {
 async fn oauth_auto_modes_and_callback_urls() {
     let sim = Sim::start(SimulatorConfig {
         consent: ConsentMode::AutoApprove,
-        ..config()
+        ..oauth_config()
     })
     .await;
     let tenant = sim.handle.tenant();
@@ -1792,7 +1805,7 @@ async fn oauth_auto_modes_and_callback_urls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_code_exchange_with_pkce_s256_plain_and_basic_auth() {
-    let sim = Sim::start(config()).await;
+    let sim = Sim::start(oauth_config()).await;
     let app_id = sim.handle.app_id();
     let secret = sim.handle.app_secret();
 
@@ -1870,7 +1883,7 @@ async fn oauth_code_exchange_with_pkce_s256_plain_and_basic_auth() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_code_exchange_error_codes() {
-    let sim = Sim::start(config()).await;
+    let sim = Sim::start(oauth_config()).await;
     let tenant = sim.handle.tenant();
     let app_id = sim.handle.app_id();
     let secret = sim.handle.app_secret();
@@ -2032,7 +2045,7 @@ async fn oauth_code_exchange_error_codes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_refresh_rotation_grace_and_errors() {
-    let sim = Sim::start(config()).await;
+    let sim = Sim::start(oauth_config()).await;
     let tenant = sim.handle.tenant();
     let first = sim.login(SCOPES).await;
     let (access1, refresh1) = (text(&first, "access_token"), text(&first, "refresh_token"));
@@ -2137,7 +2150,7 @@ async fn oauth_refresh_rotation_grace_and_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_user_info_and_invalid_user_tokens() {
-    let sim = Sim::start(config()).await;
+    let sim = Sim::start(oauth_config()).await;
     let tenant = sim.handle.tenant();
     let tokens = sim.login(SCOPES).await;
     let access = text(&tokens, "access_token");
@@ -2225,7 +2238,7 @@ async fn oauth_user_info_and_invalid_user_tokens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_control_routes_and_stats() {
     use reqwest::Method;
-    let sim = Sim::start(config()).await;
+    let sim = Sim::start(oauth_config()).await;
     let tenant = sim.handle.tenant();
 
     let settings = sim.control(Method::GET, "/oauth", None).await.json();
@@ -2237,6 +2250,16 @@ async fn oauth_control_routes_and_stats() {
             .unwrap()
             .contains(&json!("offline_access"))
     );
+    assert_eq!(settings["refresh_enabled"], json!(true));
+    let off = sim
+        .control(
+            Method::PATCH,
+            "/oauth",
+            Some(json!({"refresh_enabled": false})),
+        )
+        .await;
+    assert_eq!(off.json()["refresh_enabled"], json!(false), "{}", off.text);
+    tenant.set_refresh_enabled(true);
 
     let patched = sim
         .control(
@@ -2356,6 +2379,93 @@ async fn oauth_control_routes_and_stats() {
             .unwrap()
             .keys()
             .all(|k| !k.starts_with("/_simulator"))
+    );
+    sim.handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_the_default_app_is_set_up_like_the_guide() {
+    let sim = Sim::start(config()).await;
+    let tenant = sim.handle.tenant();
+    let mut scopes = tenant.app_scopes();
+    scopes.sort();
+    let mut guide: Vec<String> = aviary_adapters_lark::simulator::DEFAULT_OAUTH_SCOPES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    guide.sort();
+    assert_eq!(scopes, guide);
+    assert_eq!(scopes.len(), 16, "exactly the guide's permission list");
+    assert!(!scopes.iter().any(|s| s == "offline_access"));
+    tenant.set_consent_mode(ConsentMode::AutoApprove);
+
+    // Asking for offline_access stops the admin on Lark's page; asking for nothing works and
+    // gives no refresh token.
+    sim.authorize_with("offline_access")
+        .await
+        .assert_error_page(20_027);
+    let plain = sim.authorize_with("").await;
+    assert_eq!(plain.status, 302, "{}", plain.text);
+    let code = plain.callback()["code"].clone();
+    let tokens = sim
+        .oauth_token(&json!({
+            "grant_type": "authorization_code",
+            "client_id": sim.handle.app_id(),
+            "client_secret": sim.handle.app_secret(),
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "code_verifier": VERIFIER,
+        }))
+        .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    let body = tokens.json();
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    assert!(body.get("refresh_token_expires_in").is_none(), "{body}");
+    let token = text(&body, "access_token");
+    assert_eq!(
+        sim.user_info(Some(&token)).await.status,
+        200,
+        "user_info needs no scope"
+    );
+
+    // offline_access without the console's refresh switch: a refresh token that Lark will not
+    // renew (20074).
+    tenant.add_scope("offline_access").unwrap();
+    let code = sim.authorize_with("offline_access").await.callback()["code"].clone();
+    let issued = sim
+        .oauth_token(&json!({
+            "grant_type": "authorization_code",
+            "client_id": sim.handle.app_id(),
+            "client_secret": sim.handle.app_secret(),
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "code_verifier": VERIFIER,
+        }))
+        .await
+        .json();
+    let refresh = text(&issued, "refresh_token");
+    let refused = sim
+        .oauth_token(&json!({
+            "grant_type": "refresh_token",
+            "client_id": sim.handle.app_id(),
+            "client_secret": sim.handle.app_secret(),
+            "refresh_token": refresh,
+        }))
+        .await;
+    refused.assert_oauth_error(400, 20_074, "unauthorized_client");
+    tenant.set_refresh_enabled(true);
+    let renewed = sim
+        .oauth_token(&json!({
+            "grant_type": "refresh_token",
+            "client_id": sim.handle.app_id(),
+            "client_secret": sim.handle.app_secret(),
+            "refresh_token": refresh,
+        }))
+        .await;
+    assert_eq!(
+        renewed.status, 200,
+        "the refused refresh did not spend it: {}",
+        renewed.text
     );
     sim.handle.stop().await;
 }

@@ -218,7 +218,9 @@ impl Services {
             Arc::clone(&ids),
             ConnectSettings {
                 redirect_uris: RedirectUris::under(&settings.http.public_base_url()),
-                // `offline_access` is added by the use case.
+                // None: any scope the app lacks stops the admin on Lark's page (20027), and
+                // the setup guide's permission list has no user scope. `offline_access` is
+                // asked for per login (`LoginOptions`).
                 scopes: Vec::new(),
             },
         ));

@@ -98,7 +98,8 @@ fn token_error(code: i64, description: String) -> OAuthError {
     match code {
         20002 | 20024 | 20048 | 20069 | 20009 => OAuthError::InvalidClient { detail },
         20003 | 20004 | 20049 | 20065 | 20071 => OAuthError::InvalidCode { detail },
-        20026 | 20037 | 20064 | 20073 | 20074 => OAuthError::RefreshRejected { detail },
+        20026 | 20037 | 20064 | 20073 => OAuthError::RefreshRejected { detail },
+        20074 => OAuthError::RefreshDisabled { detail },
         20008 | 20010 | 20066 => OAuthError::UserNotAllowed { detail },
         20050 | 20072 => OAuthError::Unavailable { detail },
         _ => OAuthError::Other { code, detail },
@@ -280,17 +281,20 @@ impl OAuthGateway for LarkGateway {
         request: &AuthorizeRequest,
     ) -> String {
         let base = accounts_base(connection).trim_end_matches('/');
+        let scope = request.scopes.join(" ");
         let params = [
             ("client_id", connection.app_id.as_str()),
             ("response_type", "code"),
             ("redirect_uri", request.redirect_uri.as_str()),
-            ("scope", &request.scopes.join(" ")),
+            // Optional at Lark; an empty one is left out rather than sent blank.
+            ("scope", scope.as_str()),
             ("state", request.state.as_str()),
             ("code_challenge", request.code_challenge.as_str()),
             ("code_challenge_method", "S256"),
         ];
         let query: Vec<String> = params
             .iter()
+            .filter(|(key, value)| *key != "scope" || !value.is_empty())
             .map(|(key, value)| format!("{key}={}", encode(value)))
             .collect();
         format!("{base}/open-apis/authen/v1/authorize?{}", query.join("&"))
@@ -392,6 +396,7 @@ mod tests {
             (20073, "RefreshRejected"),
             (20064, "RefreshRejected"),
             (20037, "RefreshRejected"),
+            (20074, "RefreshDisabled"),
             (20002, "InvalidClient"),
             (20010, "UserNotAllowed"),
             (20036, "Other"),

@@ -4,7 +4,7 @@
 use super::control::TenantControl;
 use super::faults::error_status;
 use super::model::SimError;
-use super::oauth_settings::{ConsentMode, OAuthSettings};
+use super::oauth_settings::{ConsentMode, OAuthSettings, OFFLINE_ACCESS};
 use super::redirect_uri;
 
 impl TenantControl {
@@ -54,6 +54,24 @@ impl TenantControl {
             .oauth_console
             .update(|s| s.enabled_scopes = scopes);
         Ok(())
+    }
+
+    /// Turns the console's "refresh user_access_token" switch on or off (off: refreshes → 20074).
+    pub fn set_refresh_enabled(&self, enabled: bool) {
+        self.state
+            .oauth_console
+            .update(|s| s.refresh_enabled = enabled);
+    }
+
+    /// What an admin does to make sign-ins renewable: adds `offline_access` to the app's
+    /// permissions and turns the refresh switch on.
+    pub fn enable_offline_access(&self) {
+        self.state.oauth_console.update(|s| {
+            if !s.enabled_scopes.iter().any(|e| e == OFFLINE_ACCESS) {
+                s.enabled_scopes.push(OFFLINE_ACCESS.to_owned());
+            }
+            s.refresh_enabled = true;
+        });
     }
 
     /// Registers another app of the tenant that may run the OAuth flow (same console settings),

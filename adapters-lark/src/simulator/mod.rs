@@ -103,7 +103,7 @@ pub use model::{
     NewUser, ROOT_DEPARTMENT_ID, SimCustomAttr, SimDepartment, SimError, SimI18nName,
     SimTenantInfo, SimUser, SimUserStatus,
 };
-pub use oauth_settings::{ConsentMode, DEFAULT_OAUTH_SCOPES, OAuthSettings};
+pub use oauth_settings::{ConsentMode, DEFAULT_OAUTH_SCOPES, OAuthSettings, OFFLINE_ACCESS};
 pub use stats::{SimulatorStats, endpoints};
 
 use oauth_grants::Lifetimes;
@@ -140,8 +140,11 @@ pub struct SimulatorConfig {
     /// Redirect URLs "registered in the console" (exact match). Empty, the default, accepts any
     /// http(s) URL — a convenience no real app has.
     pub redirect_urls: Vec<String>,
-    /// Scopes the app has enabled. Default [`DEFAULT_OAUTH_SCOPES`].
+    /// Scopes the app has enabled. Default [`DEFAULT_OAUTH_SCOPES`]: the setup guide's list,
+    /// without `offline_access`.
     pub oauth_scopes: Vec<String>,
+    /// The console's "refresh user_access_token" switch. Default off (refreshes → 20074).
+    pub refresh_enabled: bool,
 }
 
 impl Default for SimulatorConfig {
@@ -161,6 +164,7 @@ impl Default for SimulatorConfig {
             consent: ConsentMode::Page,
             redirect_urls: Vec::new(),
             oauth_scopes: OAuthSettings::default().enabled_scopes,
+            refresh_enabled: false,
         }
     }
 }
@@ -223,6 +227,7 @@ impl Simulator {
                     consent: config.consent,
                     redirect_urls: config.redirect_urls,
                     enabled_scopes: config.oauth_scopes,
+                    refresh_enabled: config.refresh_enabled,
                 },
             },
         ));

@@ -208,6 +208,17 @@ impl OAuthError {
         )
     }
 
+    /// The console's "refresh user_access_token" switch is off. Lark's pages give the code and
+    /// its meaning only; the `error` value is ours.
+    pub(crate) fn refresh_disabled() -> Self {
+        Self::new(
+            20_074,
+            "unauthorized_client",
+            "The app is not allowed to refresh user_access_token: enable it in the developer \
+             console's security settings.",
+        )
+    }
+
     /// An injected fault: 503 serves 20072, anything else 20050.
     pub(crate) fn injected(status: u16) -> Self {
         if status == 503 {

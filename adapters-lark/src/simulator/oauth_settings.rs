@@ -37,13 +37,13 @@ impl std::str::FromStr for ConsentMode {
     }
 }
 
-/// Scopes enabled for the simulated app unless configured otherwise: what Aviary asks for, plus
-/// `offline_access` (refresh tokens) and `auth:user.id:read`. They are also the app's
-/// permissions for tenant-token APIs and fields (`permissions.rs`), so the default grants
-/// every field the sync stores.
+/// Scopes enabled for the simulated app unless configured otherwise: exactly the permission
+/// list of Aviary's setup guide (docs/lark-fidelity.md), and nothing else — in particular not
+/// `offline_access`, so a login that asks for it is refused (20027) and tokens come without a
+/// refresh token, as on a real app set up by the guide. They are also the app's permissions for
+/// tenant-token APIs and fields (`permissions.rs`).
 pub const DEFAULT_OAUTH_SCOPES: &[&str] = &[
     "admin:app.info:readonly",
-    "auth:user.id:read",
     "contact:contact.base:readonly",
     "contact:department.base:readonly",
     "contact:department.organize:readonly",
@@ -58,9 +58,11 @@ pub const DEFAULT_OAUTH_SCOPES: &[&str] = &[
     "contact:user.gender:readonly",
     "contact:user.phone:readonly",
     "contact:user.user_geo",
-    "offline_access",
     "tenant:tenant:readonly",
 ];
+
+/// The permission that makes the token endpoint issue refresh tokens.
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// The OAuth settings (also what `GET/PATCH /_simulator/oauth` show).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +72,10 @@ pub struct OAuthSettings {
     pub redirect_urls: Vec<String>,
     /// Scopes the app has enabled; requesting another one fails with 20027.
     pub enabled_scopes: Vec<String>,
+    /// The console's security switch "refresh user_access_token": off (the default, as on a
+    /// new app), refreshing fails with 20074 even with `offline_access`.
+    #[serde(default)]
+    pub refresh_enabled: bool,
 }
 
 impl Default for OAuthSettings {
@@ -81,6 +87,7 @@ impl Default for OAuthSettings {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
+            refresh_enabled: false,
         }
     }
 }
@@ -125,6 +132,11 @@ impl OAuthConsole {
         self.with(|s| s.consent)
     }
 
+    /// Whether the app may refresh user tokens (the console switch).
+    pub(crate) fn refresh_enabled(&self) -> bool {
+        self.with(|s| s.refresh_enabled)
+    }
+
     pub(crate) fn add_client(&self, client_id: String, secret: String) {
         self.extra_clients
             .lock()
@@ -158,10 +170,16 @@ mod tests {
         );
         let mode: Result<ConsentMode, _> = serde_json::from_str("\"auto_deny\"");
         assert_eq!(mode.ok(), Some(ConsentMode::AutoDeny));
+        let default = OAuthSettings::default();
         assert!(
-            OAuthSettings::default()
-                .enabled_scopes
-                .contains(&"offline_access".to_owned())
+            !default.enabled_scopes.contains(&OFFLINE_ACCESS.to_owned()),
+            "a new app set up by the guide has no offline_access"
         );
+        assert_eq!(
+            default.enabled_scopes.len(),
+            16,
+            "the guide's permission list"
+        );
+        assert!(!default.refresh_enabled);
     }
 }

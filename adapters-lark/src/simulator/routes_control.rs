@@ -14,7 +14,7 @@
 //! | `GET departments` | | every department |
 //! | `GET scope` / `PUT scope` | `{"department_ids": [...]}` (`null` = all members, `[]` = nobody) | the scope |
 //! | `GET faults` / `POST faults` | `{"rate_limit_next":n,"rate_limit_status":429,"fail_next":n,"status":500,"fail_always":503,"malformed_next":n,"expire_tokens":true,"expire_user_tokens":true,"oauth_fail_next":n,"oauth_fail_status":503,"delay_ms":n,"rate_limits":false,"advance_token_clock_secs":n,"clear":true}` | the fault settings |
-//! | `GET oauth` / `PATCH oauth` | `{"consent":"page"\|"approve"\|"deny","redirect_urls":[...],"enabled_scopes":[...]}` (absent = unchanged) | the OAuth settings |
+//! | `GET oauth` / `PATCH oauth` | `{"consent":"page"\|"approve"\|"deny","redirect_urls":[...],"enabled_scopes":[...],"refresh_enabled":bool}` (absent = unchanged) | the OAuth settings |
 //! | `POST oauth/clients` | `{"client_id":…,"client_secret":…}` | 201 `{"client_id": …}` |
 //! | `DELETE oauth/grants/{open_id}` | | 204 (the user's grant revoked) |
 //! | `GET scopes` | | `{"scopes": [...]}`: the app's permissions |

@@ -27,6 +27,7 @@ struct SettingsPatch {
     consent: Option<ConsentMode>,
     redirect_urls: Option<Vec<String>>,
     enabled_scopes: Option<Vec<String>>,
+    refresh_enabled: Option<bool>,
 }
 
 async fn patch_settings(state: Data<SimState>, bytes: Bytes) -> HttpResponse {
@@ -51,6 +52,9 @@ async fn patch_settings(state: Data<SimState>, bytes: Bytes) -> HttpResponse {
     }
     if let Some(mode) = patch.consent {
         control.set_consent_mode(mode);
+    }
+    if let Some(enabled) = patch.refresh_enabled {
+        control.set_refresh_enabled(enabled);
     }
     HttpResponse::Ok().json(control.oauth_settings())
 }

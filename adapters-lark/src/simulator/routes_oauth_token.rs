@@ -5,7 +5,8 @@
 //! Success is flat: `{"code":"0", access_token, expires_in, refresh_token, refresh_token_expires_in,
 //! scope, token_type:"Bearer"}` (the refresh fields only with `offline_access`; `code` a string as
 //! on Lark's page). Errors are flat too: `{"code":"20xxx", error, error_description}`, HTTP 400
-//! (20050: 500, 20072: 503) — the catalogue is in `oauth_error.rs`.
+//! (20050: 500, 20072: 503) — the catalogue is in `oauth_error.rs`. A refresh while the
+//! console's refresh switch is off answers 20074.
 
 use std::collections::HashMap;
 
@@ -175,6 +176,9 @@ fn grant(state: &SimState, req: &HttpRequest, fields: &Fields) -> Result<IssuedT
         }
         "refresh_token" => {
             let token = fields.require("refresh_token")?;
+            if !state.oauth_console.refresh_enabled() {
+                return Err(OAuthError::refresh_disabled());
+            }
             let scope = fields.get("scope");
             state
                 .oauth

@@ -10,7 +10,7 @@ use anyhow::Context;
 use aviary_adapters_lark::simulator::{ConsentMode, Simulator, SimulatorConfig};
 use aviary_app_http::server;
 use aviary_domain::model::{Integration, Region};
-use aviary_domain::usecases::connect::{Callback, Connected, RedirectUris};
+use aviary_domain::usecases::connect::{Callback, Connected, LoginOptions, RedirectUris};
 use aviary_domain::usecases::{
     AccountFilter, AdminError, LookupError, NewIntegration, find_integration,
 };
@@ -148,7 +148,8 @@ async fn connect(ctx: &Ctx, integration: &Integration) -> anyhow::Result<Connect
     let authorize = ctx
         .services
         .connect
-        .start(integration.id, STARTED_BY)
+        // The demo's app is set up like the guide says: no `offline_access` to ask for.
+        .start(integration.id, STARTED_BY, LoginOptions::default())
         .await?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -130,6 +130,7 @@ fn oauth_words(err: &OAuthError) -> (StatusCode, &'static str, String) {
             format!("Lark did not answer. Try again in a moment. {AGAIN}"),
         ),
         OAuthError::RefreshRejected { .. }
+        | OAuthError::RefreshDisabled { .. }
         | OAuthError::AccessTokenRejected { .. }
         | OAuthError::Other { .. } => gateway(
             "Lark refused the sign-in",

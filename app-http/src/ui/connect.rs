@@ -6,7 +6,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use aviary_domain::model::{Region, RunTrigger};
-use aviary_domain::usecases::connect::Callback;
+use aviary_domain::usecases::connect::{Callback, LoginOptions};
 use aviary_domain::values::IntegrationId;
 
 use super::callback_error::refusal;
@@ -20,14 +20,27 @@ fn started_by(signed_in: &SignedIn) -> &str {
     signed_in.session.id.as_str()
 }
 
+/// The connect form's "Keep the sign-in renewable" box (`offline_access=true`); the session
+/// guard has already checked the form's CSRF token and bounded its size.
+fn options(form: &[u8]) -> LoginOptions {
+    LoginOptions {
+        offline_access: url::form_urlencoded::parse(form)
+            .any(|(name, value)| name == "offline_access" && value == "true"),
+    }
+}
+
 /// `POST /admin/integrations/{id}/connect`: 303 to Lark's authorize page.
 pub async fn start(
     services: web::Data<Services>,
     signed_in: web::ReqData<SignedIn>,
     id: web::Path<String>,
+    form: web::Bytes,
 ) -> Result<HttpResponse, UiError> {
     let id: IntegrationId = id.parse().map_err(|_| UiError::NotFound)?;
-    let url = services.connect.start(id, started_by(&signed_in)).await?;
+    let url = services
+        .connect
+        .start(id, started_by(&signed_in), options(&form))
+        .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, url))
         .finish())

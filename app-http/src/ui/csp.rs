@@ -2,9 +2,13 @@
 //! follow a form submission too, so the "Connect with Lark" form (which answers with a 303 to
 //! Lark's authorize page) needs the accounts hosts of the integrations it is shown for.
 
+use actix_web::HttpResponse;
+use actix_web::http::header::{self, HeaderValue};
 use aviary_adapters_lark::client::accounts_base;
 use aviary_domain::model::Integration;
 use aviary_domain::ports::DirectoryConnection;
+
+use super::error::UiError;
 
 /// The policy every response gets by default (`server.rs`), with `extra` form targets.
 pub fn policy(extra: &[String]) -> String {
@@ -31,6 +35,29 @@ pub fn accounts_origins<'a>(
     origins.sort();
     origins.dedup();
     origins
+}
+
+/// Lets the page's "Connect with Lark" forms of `integrations` reach their accounts hosts (no
+/// change when there are none).
+///
+/// # Errors
+/// `Internal` when an accounts host does not fit in a header.
+pub fn allow_connect_forms<'a>(
+    response: &mut HttpResponse,
+    integrations: impl IntoIterator<Item = &'a Integration>,
+) -> Result<(), UiError> {
+    let targets = accounts_origins(integrations);
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let policy = HeaderValue::from_str(&policy(&targets)).map_err(|_| {
+        tracing::error!("an accounts host does not fit in a header");
+        UiError::Internal
+    })?;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
+    Ok(())
 }
 
 #[cfg(test)]

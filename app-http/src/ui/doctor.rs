@@ -40,11 +40,13 @@ fn segments(text: &str) -> Vec<Segment> {
 pub struct CheckRow {
     pub code: &'static str,
     pub title: &'static str,
-    /// `ok`, `missing`, `warning` or `not checked`.
+    /// `ok`, `missing`, `warning`, `advice` or `not checked`.
     pub badge: &'static str,
-    /// CSS class of the badge: `good`, `bad`, `warn` or `muted`.
+    /// CSS class of the badge: `good`, `bad`, `warn`, `info` or `muted`.
     pub tone: &'static str,
     pub summary: Vec<Segment>,
+    /// "Fix", or "Advice" for an optional improvement.
+    pub fix_label: &'static str,
     pub fix: Option<Vec<Segment>>,
     pub scope: Option<String>,
 }
@@ -63,12 +65,22 @@ pub struct DoctorPage {
     pub checks: Vec<CheckRow>,
 }
 
-fn badge(outcome: Outcome) -> (&'static str, &'static str) {
+pub(super) fn badge(outcome: Outcome) -> (&'static str, &'static str) {
     match outcome {
         Outcome::Ok => ("ok", "good"),
         Outcome::Missing => ("missing", "bad"),
         Outcome::Warning => ("warning", "warn"),
+        Outcome::Advice => ("advice", "info"),
         Outcome::NotChecked => ("not checked", "muted"),
+    }
+}
+
+/// What the step under a check is: a fix, or optional advice.
+pub(super) fn fix_label(outcome: Outcome) -> &'static str {
+    if outcome == Outcome::Advice {
+        "Advice"
+    } else {
+        "Fix"
     }
 }
 
@@ -76,6 +88,7 @@ fn tally(report: &DoctorReport) -> String {
     [
         (Outcome::Missing, "missing"),
         (Outcome::Warning, "warning"),
+        (Outcome::Advice, "advice"),
         (Outcome::NotChecked, "not checked"),
     ]
     .into_iter()
@@ -110,6 +123,7 @@ fn page(report: DoctorReport, chrome: Chrome) -> DoctorPage {
                     badge,
                     tone,
                     summary: segments(&check.summary),
+                    fix_label: fix_label(check.outcome),
                     fix: check.fix.as_deref().map(segments),
                     scope: check.scope,
                 }
@@ -120,7 +134,7 @@ fn page(report: DoctorReport, chrome: Chrome) -> DoctorPage {
 }
 
 /// Every doctor failure by name: none of them is Lark's (those are findings, on the page).
-fn refusal(err: DoctorError) -> UiError {
+pub(super) fn refusal(err: DoctorError) -> UiError {
     match err {
         DoctorError::UnknownIntegration(_)
         | DoctorError::Grants(GrantStoreError::NoIntegration(_)) => UiError::NotFound,

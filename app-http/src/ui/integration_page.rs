@@ -8,7 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use aviary_domain::model::{
-    AccountCursor, AccountStatus, Department, Integration, Role, RunStatus, SortKey, UserAccount,
+    AccountCursor, AccountStatus, Department, Integration, IntegrationStatus, Role, RunStatus,
+    SortKey, UserAccount,
 };
 use aviary_domain::usecases::{AccountFilter, HealthReport, QueriesError};
 
@@ -42,6 +43,44 @@ pub struct Summary {
     pub last_good_counts: Option<String>,
     pub accounts: u64,
     pub breakdown: String,
+    pub sign_in: SignInFact,
+}
+
+/// The admin's Lark sign-in, judged from the store as the doctor's `user_login` check does.
+#[derive(Debug)]
+pub struct SignInFact {
+    /// `ok`, `missing`, `warning` or `advice`.
+    pub badge: &'static str,
+    pub tone: &'static str,
+    pub summary: String,
+    /// "Fix" or "Advice", and its text, unless everything is fine.
+    pub fix_label: &'static str,
+    pub fix: Option<String>,
+    /// Offer "Connect with Lark" (every integration that is not disabled).
+    pub connectable: bool,
+    /// Tick "Keep the sign-in renewable" from the start.
+    pub renewable_before: bool,
+}
+
+async fn sign_in_fact(
+    services: &Services,
+    integration: &Integration,
+) -> Result<SignInFact, UiError> {
+    let check = services
+        .doctor
+        .sign_in(integration.id)
+        .await
+        .map_err(super::doctor::refusal)?;
+    let (badge, tone) = super::doctor::badge(check.outcome);
+    Ok(SignInFact {
+        badge,
+        tone,
+        summary: check.summary.replace('`', ""),
+        fix_label: super::doctor::fix_label(check.outcome),
+        fix: check.fix.map(|fix| fix.replace('`', "")),
+        connectable: integration.status != IntegrationStatus::Disabled,
+        renewable_before: check.days_left.is_some(),
+    })
 }
 
 /// An option of a select: its value, its text, whether it is chosen.
@@ -146,6 +185,7 @@ async fn summary(services: &Services, integration: &Integration) -> Result<Summa
             .map(|(status, n)| format!("{n} {}", status_label(*status)))
             .collect::<Vec<_>>()
             .join(", "),
+        sign_in: sign_in_fact(services, integration).await?,
     })
 }
 
@@ -414,7 +454,11 @@ pub async fn show(
         errors,
         listing,
     };
-    render(status, &page)
+    let mut response = render(status, &page)?;
+    if page.summary.sign_in.connectable {
+        super::csp::allow_connect_forms(&mut response, [&integration])?;
+    }
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! "Connect with Lark" button for each integration that is not active.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use aviary_domain::model::{
     AccountStatus, Integration, IntegrationStatus, RunStatus, SyncCounts, SyncRun,
@@ -34,6 +33,9 @@ pub struct IntegrationRow {
     pub accounts: AccountCounts,
     /// Never connected, or its login died: offer the "Connect with Lark" button.
     pub connectable: bool,
+    /// Tick "Keep the sign-in renewable" from the start: the last sign-in was renewable, so
+    /// the app evidently has `offline_access`.
+    pub renewable_before: bool,
     /// Offer "Sync now" (connected and enabled, no run going).
     pub syncable: bool,
     /// A run is going right now.
@@ -146,11 +148,28 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
                 .collect::<Vec<_>>()
                 .join(", "),
         },
+        renewable_before: connectable(integration)
+            && renewable_before(services, integration).await?,
         connectable: connectable(integration),
         syncable: syncable(integration, syncing),
         syncing,
         next_sync: next_sync_words(integration, latest.as_ref(), services.clock.now()),
     })
+}
+
+/// Whether the integration's stored sign-in came with a refresh token (it had
+/// `offline_access`): a new one should ask for it again.
+pub(super) async fn renewable_before(
+    services: &Services,
+    integration: &Integration,
+) -> Result<bool, UiError> {
+    let check = services
+        .doctor
+        .sign_in(integration.id)
+        .await
+        .map_err(super::doctor::refusal)?;
+    // `days_left` is only reported for a stored sign-in that Lark renews (or did renew).
+    Ok(check.days_left.is_some())
 }
 
 /// "Sync now" fits: connected (or synced with the app's credentials), enabled, no run going.
@@ -198,12 +217,8 @@ pub async fn show(
     for integration in &integrations {
         rows.push(row(&services, integration).await?);
     }
+    let connectable_rows: Vec<bool> = rows.iter().map(|row| row.connectable).collect();
     let chrome = signed_in.chrome();
-    let targets = csp::accounts_origins(
-        rows.iter()
-            .zip(&integrations)
-            .filter_map(|(row, integration)| row.connectable.then_some(integration)),
-    );
     let mut response = render(
         StatusCode::OK,
         &OverviewPage {
@@ -213,14 +228,12 @@ pub async fn show(
             rows,
         },
     )?;
-    if !targets.is_empty() {
-        let policy = HeaderValue::from_str(&csp::policy(&targets)).map_err(|_| {
-            tracing::error!("an accounts host does not fit in a header");
-            UiError::Internal
-        })?;
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, policy);
-    }
+    csp::allow_connect_forms(
+        &mut response,
+        connectable_rows
+            .iter()
+            .zip(&integrations)
+            .filter_map(|(connectable, integration)| connectable.then_some(integration)),
+    )?;
     Ok(response)
 }

@@ -135,6 +135,9 @@ fn body(fx: &Fixture, op: &Operation) -> Option<Value> {
         ("PATCH", "/api/v1/integrations/{integration}") => {
             Some(json!({"sync_interval_minutes": 30}))
         }
+        ("POST", "/api/v1/integrations/{integration}/connect") => {
+            Some(json!({"offline_access": false}))
+        }
         _ => {
             assert!(
                 op.spec.get("requestBody").is_none(),

@@ -107,6 +107,10 @@ macro_rules! start {
         let url = res.header("location").unwrap().to_owned();
         assert!(url.contains("/open-apis/authen/v1/authorize?"), "{url}");
         assert!(url.contains("code_challenge_method=S256"), "{url}");
+        assert!(
+            !url.contains("scope="),
+            "nothing the app may lack is asked for: {url}"
+        );
         (cookie, authorize(&url).await)
     }};
 }
@@ -178,7 +182,10 @@ async fn connecting_with_lark_stores_the_grant_and_activates_the_integration() {
         .expect("a stored grant");
     let access = grant.tokens.access_token.expose_secret().to_owned();
     assert!(!access.is_empty());
-    assert!(grant.tokens.refresh_token.is_some(), "offline_access");
+    assert!(
+        grant.tokens.refresh_token.is_none(),
+        "the guide's app has no offline_access and none was asked for"
+    );
 
     // The first sync runs in the background (polled without timers).
     let mut first_run = None;
@@ -367,4 +374,170 @@ async fn connecting_without_the_csrf_token_is_forbidden() {
     );
     assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
     assert_not_connected(&fx, &pending).await;
+}
+
+/// Syncs once the background run has released its lease (it records its end just before).
+async fn sync_when_free(fx: &Fixture, integration: &Integration) {
+    use aviary_domain::usecases::sync::{SyncError, SyncRequest};
+    let request = SyncRequest {
+        integration: integration.id,
+        trigger: RunTrigger::Manual,
+        dry_run: false,
+        confirm_removals: false,
+        rate_limits: None,
+    };
+    for _ in 0..10_000 {
+        match fx
+            .services
+            .sync
+            .execute(&request, &aviary_domain::ports::NoProgress)
+            .await
+        {
+            Err(SyncError::AlreadyRunning { .. }) => actix_web::rt::task::yield_now().await,
+            Ok(report) => {
+                assert_eq!(
+                    report.run.status,
+                    aviary_domain::model::RunStatus::Succeeded
+                );
+                return;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    panic!("the background sync kept its lease");
+}
+
+/// Waits (without timers) for the first sync that a completed login starts in the background.
+async fn wait_for_first_run(fx: &Fixture, integration: &Integration) {
+    for _ in 0..10_000 {
+        let runs = fx.services.queries.runs(integration.id, 1).await.unwrap();
+        if runs.iter().any(|r| r.finished_at.is_some()) {
+            return;
+        }
+        actix_web::rt::task::yield_now().await;
+    }
+    panic!("the first sync did not finish");
+}
+
+#[actix_web::test]
+async fn keeping_the_sign_in_renewable_asks_lark_for_offline_access() {
+    let (fx, pending) = with_pending().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let cookie = signed_in!(&app);
+    let page = send!(
+        &app,
+        get(&format!("/admin/integrations/{}", pending.id), &cookie)
+    );
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Keep the sign-in renewable"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page
+            .body
+            .contains("name=\"offline_access\" value=\"true\" checked"),
+        "not ticked before any renewable sign-in"
+    );
+    let token = csrf_of(&page.body);
+    let press = |token: &str| {
+        TestRequest::post()
+            .uri(&format!("/admin/integrations/{}/connect", pending.id))
+            .cookie(cookie.clone())
+            .set_form([("csrf_token", token), ("offline_access", "true")])
+    };
+
+    // The app lacks offline_access: Lark stops the admin on its own page (20027).
+    let res = send!(&app, press(&token));
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let url = res.header("location").unwrap().to_owned();
+    assert!(url.contains("scope=offline_access"), "{url}");
+    let refused = reqwest::get(&url).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    assert!(refused.text().await.unwrap().contains("20027"));
+
+    // Once the admin enabled it in the console, the sign-in comes with a refresh token.
+    fx.simulator.tenant().enable_offline_access();
+    let res = send!(&app, press(&token));
+    let callback = authorize(res.header("location").unwrap()).await;
+    let done = callback_checked(send!(&app, get(&callback, &cookie)));
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let grant = fx
+        .services
+        .database
+        .grants()
+        .grant(pending.id)
+        .await
+        .unwrap()
+        .expect("a stored grant");
+    assert!(grant.tokens.refresh_token.is_some());
+    assert!(grant.tokens.scopes.iter().any(|s| s == "offline_access"));
+    let page = send!(
+        &app,
+        get(&format!("/admin/integrations/{}", pending.id), &cookie)
+    );
+    assert!(
+        page.body
+            .contains("name=\"offline_access\" value=\"true\" checked"),
+        "a renewable sign-in keeps the box ticked for the next one: {}",
+        page.body
+    );
+}
+
+#[actix_web::test]
+async fn a_sign_in_without_offline_access_is_connected_and_advised_not_faulted() {
+    let (fx, pending) = with_pending().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let (cookie, callback) = start!(&app, &pending);
+    let done = callback_checked(send!(&app, get(&callback, &cookie)));
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    wait_for_first_run(&fx, &pending).await;
+
+    // Lark's two-hour access token is gone and there is no refresh token: syncs go on with the
+    // tenant token, with no warning, and the integration stays active.
+    fx.simulator.tenant().expire_user_tokens();
+    sync_when_free(&fx, &pending).await;
+    let latest = fx.services.queries.runs(pending.id, 1).await.unwrap();
+    assert_eq!(latest[0].warnings, Vec::<String>::new(), "{latest:?}");
+    let stored = fx
+        .services
+        .integrations
+        .get(pending.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, IntegrationStatus::Active);
+    assert_eq!(fx.simulator.stats().oauth_refreshes, 0);
+
+    let page = send!(
+        &app,
+        get(&format!("/admin/integrations/{}", pending.id), &cookie)
+    );
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Lark sign-in"), "{}", page.body);
+    assert!(page.body.contains(">advice<"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("Syncs use the app&#39;s own credentials"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("20074"),
+        "the refresh switch is named: {}",
+        page.body
+    );
+    let doctor = send!(
+        &app,
+        get(
+            &format!("/admin/integrations/{}/doctor", pending.id),
+            &cookie
+        )
+    );
+    assert!(
+        doctor.body.contains("<strong>Advice:</strong>"),
+        "{}",
+        doctor.body
+    );
 }

@@ -17,7 +17,7 @@ pub struct AuthorizeRequest {
     pub state: OAuthState,
     /// S256 challenge of the login's PKCE verifier.
     pub code_challenge: String,
-    /// Space-joined into `scope`; includes `offline_access` to get a refresh token.
+    /// Space-joined into `scope` (left out when empty); `offline_access` gets a refresh token.
     pub scopes: Vec<String>,
 }
 
@@ -43,10 +43,16 @@ pub enum OAuthError {
     /// (20003, 20004, 20049, 20065, 20071): the admin must sign in again.
     #[error("Lark refused the sign-in code: {detail}")]
     InvalidCode { detail: String },
-    /// The refresh token is expired, revoked or already used (20026, 20037, 20064, 20073), or
-    /// the app may not refresh (20074): the admin must authorise again.
+    /// The refresh token is expired, revoked or already used (20026, 20037, 20064, 20073):
+    /// the admin must authorise again.
     #[error("Lark refused to renew the sign-in: {detail}")]
     RefreshRejected { detail: String },
+    /// The app may not refresh user tokens (20074): the developer console's switch for
+    /// refreshing user_access_token is off. Signing in again does not help until it is on.
+    #[error(
+        "Lark does not let this app renew sign-ins (the refresh switch under Security Settings is off): {detail}"
+    )]
+    RefreshDisabled { detail: String },
     /// The user token was refused by an API (99991668, 99991677).
     #[error("Lark refused the user's access token: {detail}")]
     AccessTokenRejected { detail: String },
@@ -84,7 +90,7 @@ pub trait OAuthGateway: Send + Sync {
     /// Spends the (single-use) refresh token for a new pair.
     ///
     /// # Errors
-    /// `RefreshRejected`, `InvalidClient`, `Unavailable`, `Other`.
+    /// `RefreshRejected`, `RefreshDisabled`, `InvalidClient`, `Unavailable`, `Other`.
     async fn refresh(
         &self,
         connection: &DirectoryConnection,

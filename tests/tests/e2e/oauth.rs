@@ -1,6 +1,7 @@
 //! The Lark login end to end: `aviary serve` and a simulated tenant that approves at once; an
 //! admin signs in over HTTP, presses "Connect with Lark", goes through the simulator's authorize
-//! URL and back to the callback. Then the grant in daily use: stored encrypted, checked by every
+//! URL and back to the callback. With an app that has `offline_access` (the admin ticks "Keep the
+//! sign-in renewable"), the grant in daily use: stored encrypted, checked by every
 //! sync (`aviary sync` against the same data directory), refreshed once when Lark expires the
 //! access token early — also for ten concurrent callers of one integration — and, once revoked,
 //! the syncs go on with the tenant token while the integration needs a new login.
@@ -126,6 +127,7 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
         ..SimulatorConfig::default()
     })
     .await;
+    sim.tenant().enable_offline_access();
     let aviary = Installation::new();
     aviary
         .run_with_stdin(
@@ -165,7 +167,10 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
     assert!(page.contains(&format!("action=\"{action}\"")), "{page}");
     assert!(page.contains("Connect with Lark"));
     let pressed = browser
-        .post_form(&server.url(&action), &[("csrf_token", &csrf_of(&page))])
+        .post_form(
+            &server.url(&action),
+            &[("csrf_token", &csrf_of(&page)), ("offline_access", "true")],
+        )
         .await;
     assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
     let authorize = location(&pressed);

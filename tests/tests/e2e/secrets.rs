@@ -128,6 +128,8 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
     })
     .await;
     sim.tenant().set_consent_mode(ConsentMode::AutoApprove);
+    // Renewable sign-ins: the refresh tokens are secrets this test looks for too.
+    sim.tenant().enable_offline_access();
     let aviary = Installation::new()
         .with_env("AVIARY_LOG", "trace")
         .with_env("AVIARY_SECRETS__MASTER_KEY", &chosen.master_key_base64);
@@ -241,7 +243,13 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
     let overview = walk.page("/").await;
     let connect = format!("/admin/integrations/{acme_id}/connect");
     let pressed = walk
-        .post(&connect, &[("csrf_token", &csrf_of(&overview.body))])
+        .post(
+            &connect,
+            &[
+                ("csrf_token", &csrf_of(&overview.body)),
+                ("offline_access", "true"),
+            ],
+        )
         .await;
     assert_eq!(pressed.status, StatusCode::SEE_OTHER, "{}", pressed.body);
     walk.lark_login(&sim, pressed.location.as_deref().unwrap())
@@ -330,7 +338,11 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
     let deleted = walk.api(Method::DELETE, "/integrations/delta", None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
     let connect = walk
-        .api(Method::POST, "/integrations/gamma/connect", None)
+        .api(
+            Method::POST,
+            "/integrations/gamma/connect",
+            Some(json!({"offline_access": true})),
+        )
         .await;
     assert_eq!(connect.status, StatusCode::OK, "{}", connect.body);
     let authorize = connect.json()["authorize_url"].as_str().unwrap().to_owned();

@@ -1,6 +1,6 @@
 //! `aviary integration doctor <ID|LABEL>`: runs the permission doctor and prints one row per
 //! capability (outcome, what was found, the fix), or the report as JSON with `-o json`. Exit
-//! code 0 when nothing is missing (warnings allowed), 1 when a check is missing or could not
+//! code 0 when nothing is missing (warnings and advice allowed), 1 when a check is missing or could not
 //! run — so scripts and monitoring can alert on it.
 
 use std::process::ExitCode;
@@ -34,11 +34,13 @@ fn verdict(report: &DoctorReport) -> String {
     let missing = report.count(Outcome::Missing);
     let skipped = report.count(Outcome::NotChecked);
     let warnings = report.count(Outcome::Warning);
+    let advice = report.count(Outcome::Advice);
     if report.healthy {
-        let caveat = if warnings > 0 {
-            format!(" ({warnings} warning(s))")
-        } else {
-            String::new()
+        let caveat = match (warnings, advice) {
+            (0, 0) => String::new(),
+            (w, 0) => format!(" ({w} warning(s))"),
+            (0, a) => format!(" ({a} piece(s) of advice in the FIX column)"),
+            (w, a) => format!(" ({w} warning(s), {a} piece(s) of advice)"),
         };
         format!(
             "integration \"{}\": everything Aviary needs from Lark works{caveat}",

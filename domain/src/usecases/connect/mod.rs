@@ -47,19 +47,33 @@ impl RedirectUris {
     }
 }
 
+/// The permission that makes Lark issue a refresh token with the user's access token.
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
 /// How logins are made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectSettings {
     pub redirect_uris: RedirectUris,
-    /// Requested in the authorize URL; `offline_access` is always added.
+    /// Requested in every authorize URL (none by default). Lark stops the admin on its own page
+    /// (20027) when one of them is not enabled for the app, so only scopes every app is
+    /// known to have belong here.
     pub scopes: Vec<String>,
 }
 
+/// What one login asks Lark for besides the settings' scopes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// Ask for `offline_access`, so that Lark issues a refresh token and Aviary can keep the
+    /// sign-in renewed. Only for an app whose developer console enables `offline_access`:
+    /// asking an app without it makes Lark refuse the sign-in (20027).
+    pub offline_access: bool,
+}
+
 impl ConnectSettings {
-    fn requested_scopes(&self) -> Vec<String> {
+    fn requested_scopes(&self, options: LoginOptions) -> Vec<String> {
         let mut scopes = self.scopes.clone();
-        if !scopes.iter().any(|s| s == "offline_access") {
-            scopes.push("offline_access".to_owned());
+        if options.offline_access && !scopes.iter().any(|s| s == OFFLINE_ACCESS) {
+            scopes.push(OFFLINE_ACCESS.to_owned());
         }
         scopes
     }

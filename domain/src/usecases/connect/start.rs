@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 
-use super::{Connect, StartError};
+use super::{Connect, LoginOptions, StartError};
 use crate::model::{LOGIN_TIMEOUT_MINUTES, PendingLogin};
 use crate::ports::{AuthorizeRequest, DirectoryConnection, IntegrationStoreError};
 use crate::values::{ApiKeyId, IntegrationId, OAuthState, PkceVerifier};
@@ -37,6 +37,7 @@ impl Connect {
         &self,
         integration: IntegrationId,
         started_by: &str,
+        options: LoginOptions,
     ) -> Result<String, StartError> {
         let found = self
             .integrations
@@ -67,7 +68,7 @@ impl Connect {
             redirect_uri: login.redirect_uri.clone(),
             state: login.state.clone(),
             code_challenge: login.verifier.challenge_s256(),
-            scopes: self.settings.requested_scopes(),
+            scopes: self.settings.requested_scopes(options),
         };
         Ok(self
             .oauth

@@ -250,7 +250,10 @@ async fn start_remembers_the_login_and_builds_the_authorize_request() {
         settings(),
     );
 
-    let url = connect.start(integration_id(), "session-a").await.unwrap();
+    let url = connect
+        .start(integration_id(), "session-a", LoginOptions::default())
+        .await
+        .unwrap();
     assert_eq!(url, "https://accounts.example/authorize?client_id=cli_acme");
     let login = saved.lock().unwrap().clone().unwrap();
     let request = requested.lock().unwrap().clone().unwrap();
@@ -264,10 +267,27 @@ async fn start_remembers_the_login_and_builds_the_authorize_request() {
     assert_eq!(login.redirect_uri, request.redirect_uri);
     assert_eq!(
         request.scopes,
-        vec!["contact:user.base:readonly", "offline_access"]
+        vec!["contact:user.base:readonly"],
+        "offline_access only when asked for: an app without it would stop the admin at 20027"
     );
     assert_eq!(login.started_by, "session-a");
     assert_eq!(login.expires_at, at(10), "ten minutes to finish signing in");
+
+    connect
+        .start(
+            integration_id(),
+            "session-a",
+            LoginOptions {
+                offline_access: true,
+            },
+        )
+        .await
+        .unwrap();
+    let renewable = requested.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        renewable.scopes,
+        vec!["contact:user.base:readonly", "offline_access"]
+    );
 }
 
 #[tokio::test]

@@ -30,6 +30,14 @@ pub enum TokenError {
     /// revoked, or its user may no longer use the app): an admin must connect again.
     #[error("the integration needs an admin to connect it with Lark again")]
     NeedsAuthorization,
+    /// The sign-in was made without `offline_access`, so Lark gave no refresh token, and its
+    /// access token has expired. Not a fault: the identity and tenant stay recorded and syncs
+    /// use the app's own credentials; there is just no user token to be had.
+    #[error(
+        "the Lark sign-in was made without offline_access and its access token has expired; \
+         Lark gives no way to renew it"
+    )]
+    NotRenewable,
     #[error("{0}")]
     OAuth(OAuthError),
     #[error("{0}")]
@@ -82,7 +90,8 @@ impl UserTokens {
     ///
     /// # Errors
     /// `NeedsAuthorization` (the integration is then marked `needs_reauthorization`, unless it
-    /// never had a grant), `UnknownIntegration`, `OAuth` for other Lark failures, `Store`.
+    /// never had a grant), `NotRenewable` for an expired sign-in made without `offline_access`
+    /// (nothing is marked), `UnknownIntegration`, `OAuth` for other Lark failures, `Store`.
     pub async fn access_token(&self, id: IntegrationId) -> Result<SecretString, TokenError> {
         let lock = self.lock_for(id);
         let _serialised = lock.lock().await;
@@ -148,6 +157,9 @@ impl UserTokens {
         id: IntegrationId,
         grant: Grant,
     ) -> Result<SecretString, TokenError> {
+        if grant.tokens.refresh_token.is_none() {
+            return Err(TokenError::NotRenewable);
+        }
         let Some(refresh_token) = grant.usable_refresh_token(self.clock.now()).cloned() else {
             return Err(self.needs_authorization(id).await);
         };
@@ -178,6 +190,7 @@ impl UserTokens {
             }
             Err(
                 other @ (OAuthError::InvalidClient { .. }
+                | OAuthError::RefreshDisabled { .. }
                 | OAuthError::InvalidCode { .. }
                 | OAuthError::AccessTokenRejected { .. }
                 | OAuthError::Unavailable { .. }

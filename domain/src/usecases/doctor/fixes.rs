@@ -60,13 +60,14 @@ impl Console {
         )
     }
 
-    /// Let the app refresh user tokens.
+    /// Let the app refresh user tokens (optional: what `offline_access` adds).
     pub(super) fn enable_offline_access(&self) -> String {
         format!(
-            "In the Lark developer console ({}), open your app → Permissions & Scopes, add \
-             `offline_access`, turn on refreshing user_access_token under Security Settings, \
-             create and publish a new app version, then open Aviary and press Connect with \
-             Lark again.",
+            "Optional, to keep the sign-in renewable: in the Lark developer console ({}), open \
+             your app → Permissions & Scopes and add `offline_access`, turn on refreshing \
+             user_access_token under Security Settings (without it Lark refuses renewals with \
+             error 20074), create and publish a new app version, then press Connect with Lark \
+             again in Aviary with \"Keep the sign-in renewable\" ticked.",
             self.url
         )
     }

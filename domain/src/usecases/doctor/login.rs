@@ -1,20 +1,19 @@
 //! The `user_login` check: the admin's OAuth grant, judged from what is stored (no request to
 //! Lark — spending a single-use refresh token is not a probe). Lark refuses refreshes 365 days
 //! after the user's authorization (20037) and issues refresh tokens only with `offline_access`
-//! (lark-reference/lark-api.md §3.2).
+//! (docs/lark-fidelity.md). A sign-in without one is advice, not a fault: syncs never need it.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::fixes::{CONNECT, CONNECT_AGAIN, Console};
 use super::report::{Capability, Check, Outcome};
 use crate::model::{Grant, IntegrationStatus};
+use crate::usecases::connect::OFFLINE_ACCESS;
 
 /// Lark's hard limit on a grant, counted from the authorization.
 pub(super) const GRANT_LIFETIME_DAYS: i64 = 365;
 /// Below this many days left, the report warns.
 pub(super) const WARN_DAYS: i64 = 30;
-
-const OFFLINE_ACCESS: &str = "offline_access";
 
 fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
@@ -56,21 +55,24 @@ pub(super) fn check(
             CONNECT_AGAIN,
         ));
     }
-    if !grant.tokens.scopes.iter().any(|s| s == OFFLINE_ACCESS)
-        || grant.tokens.refresh_token.is_none()
-    {
-        return with_days(
-            Check::failed(
-                CAP,
-                Outcome::Missing,
-                format!(
-                    "{by} signed in without `offline_access`, so Lark gave no refresh token and \
-                     the sign-in stops working when its access token expires (about two hours)."
-                ),
-                console.enable_offline_access(),
-            )
-            .with_scope(OFFLINE_ACCESS),
-        );
+    if grant.tokens.refresh_token.is_none() {
+        // Not a fault: syncs use the app's own credentials. Without a refresh token Aviary just
+        // cannot re-check the sign-in once its access token has expired.
+        let mut check = Check::failed(
+            CAP,
+            Outcome::Advice,
+            format!(
+                "Connected by {by} on {} (the admin and the tenant are recorded). Syncs use the \
+                 app's own credentials and need nothing more. The app did not ask for \
+                 `offline_access`, so Lark gave no refresh token: Aviary cannot check after the \
+                 first two hours that this sign-in still works, nor warn when it is revoked.",
+                day(grant.granted_at)
+            ),
+            console.enable_offline_access(),
+        )
+        .with_scope(OFFLINE_ACCESS);
+        check.days_left = None;
+        return check;
     }
     if capped {
         return with_days(Check::failed(

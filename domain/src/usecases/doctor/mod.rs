@@ -73,6 +73,28 @@ impl Doctor {
         }
     }
 
+    /// Only the `user_login` check of integration `id`: the admin's sign-in judged from the
+    /// store, without asking Lark anything (for pages that show it next to other facts).
+    ///
+    /// # Errors
+    /// `UnknownIntegration`, `Integrations`, `Grants`.
+    pub async fn sign_in(&self, id: IntegrationId) -> Result<Check, DoctorError> {
+        let integration = self
+            .integrations
+            .get(id)
+            .await
+            .map_err(DoctorError::Integrations)?
+            .ok_or(DoctorError::UnknownIntegration(id))?;
+        let grant = self.grants.grant(id).await.map_err(DoctorError::Grants)?;
+        let console = fixes::Console::new(integration.region, integration.app_id.as_str());
+        Ok(login::check(
+            grant.as_ref(),
+            integration.status,
+            self.clock.now(),
+            &console,
+        ))
+    }
+
     /// Checks every capability of integration `id`.
     ///
     /// # Errors

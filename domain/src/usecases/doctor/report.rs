@@ -82,6 +82,8 @@ text_enum!(
         Missing => "missing",
         /// Works, or could not be decided, with a caveat worth acting on.
         Warning => "warning",
+        /// Works as set up; `fix` names an optional improvement (not a fault).
+        Advice => "advice",
         /// An earlier failure made this check impossible.
         NotChecked => "not_checked",
     }
@@ -94,7 +96,8 @@ pub struct Check {
     pub outcome: Outcome,
     /// What was found, in plain words.
     pub summary: String,
-    /// The step that fixes it; present whenever the outcome is not `ok`.
+    /// The step that fixes it (for `advice`, the optional improvement); present whenever the
+    /// outcome is not `ok`.
     pub fix: Option<String>,
     /// The Lark permission (scope) concerned, when one is.
     pub scope: Option<String>,
@@ -153,7 +156,7 @@ pub struct DoctorReport {
     pub integration_id: IntegrationId,
     pub label: String,
     pub checked_at: DateTime<Utc>,
-    /// Whether nothing is missing and every check could run (warnings allowed).
+    /// Whether nothing is missing and every check could run (warnings and advice allowed).
     pub healthy: bool,
     pub checks: Vec<Check>,
 }
@@ -167,7 +170,7 @@ impl DoctorReport {
     ) -> Self {
         let healthy = checks
             .iter()
-            .all(|c| matches!(c.outcome, Outcome::Ok | Outcome::Warning));
+            .all(|c| matches!(c.outcome, Outcome::Ok | Outcome::Warning | Outcome::Advice));
         Self {
             integration_id,
             label,

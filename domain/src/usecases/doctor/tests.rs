@@ -526,19 +526,24 @@ async fn the_admin_login_in_every_state() {
         Some("Open Aviary and press Connect with Lark again.")
     );
 
-    let offline = login(
-        IntegrationStatus::Active,
-        Some(grant(10, &["contact:user.base:readonly"], 7)),
-    )
-    .await;
-    assert_eq!(offline.outcome, Outcome::Missing);
+    let mut offline = grant(10, &[], 7);
+    offline.tokens.refresh_token = None;
+    let offline = login(IntegrationStatus::Active, Some(offline)).await;
+    assert_eq!(
+        offline.outcome,
+        Outcome::Advice,
+        "a sign-in without offline_access is advice, not a fault"
+    );
     assert_eq!(offline.scope.as_deref(), Some("offline_access"));
+    let advice = offline.fix.as_deref().unwrap();
     assert!(
-        offline
-            .fix
-            .as_deref()
-            .unwrap()
-            .contains("Security Settings")
+        advice.starts_with("Optional") && advice.contains("20074"),
+        "{advice}"
+    );
+    assert!(
+        offline.summary.contains("need nothing more"),
+        "{}",
+        offline.summary
     );
 
     let lapsed = login(
@@ -595,7 +600,7 @@ async fn the_admin_login_in_every_state() {
     let mut no_refresh = good_grant();
     no_refresh.tokens.refresh_token = None;
     let no_refresh = login(IntegrationStatus::Active, Some(no_refresh)).await;
-    assert_eq!(no_refresh.outcome, Outcome::Missing);
+    assert_eq!(no_refresh.outcome, Outcome::Advice);
 }
 
 #[tokio::test]

@@ -14,6 +14,10 @@ pub(super) enum GrantCheck {
     /// Never connected through the Lark login (registered with app credentials only): there is
     /// nothing to check, and the run is exactly what it always was.
     NotConnected,
+    /// Connected by a sign-in without `offline_access` whose access token has expired: the
+    /// identity and tenant recorded at connect time stand, and there is nothing Lark lets
+    /// Aviary re-check. Not a problem — the run is exactly what it always was.
+    NotRenewable,
     /// The authorising admin still signs in, in the integration's tenant.
     Verified,
     /// Lark or the store could not answer; the run goes on and says so.
@@ -31,7 +35,10 @@ impl GrantCheck {
             GrantCheck::Unchecked { warning } | GrantCheck::Dead { warning } => {
                 Some(warning.clone())
             }
-            GrantCheck::NotConnected | GrantCheck::Verified | GrantCheck::Mismatch { .. } => None,
+            GrantCheck::NotConnected
+            | GrantCheck::NotRenewable
+            | GrantCheck::Verified
+            | GrantCheck::Mismatch { .. } => None,
         }
     }
 
@@ -40,6 +47,7 @@ impl GrantCheck {
         match self {
             GrantCheck::Mismatch { error } => Some(error.clone()),
             GrantCheck::NotConnected
+            | GrantCheck::NotRenewable
             | GrantCheck::Verified
             | GrantCheck::Unchecked { .. }
             | GrantCheck::Dead { .. } => None,
@@ -107,6 +115,16 @@ fn unchecked(authorized_by: &str, why: &TokenError) -> GrantCheck {
 
 fn from_error(authorized_by: &str, err: TokenError) -> GrantCheck {
     match &err {
+        TokenError::NotRenewable => GrantCheck::NotRenewable,
+        TokenError::OAuth(OAuthError::RefreshDisabled { .. }) => GrantCheck::Unchecked {
+            warning: format!(
+                "could not renew the Lark sign-in of {authorized_by} that connects this \
+                 integration: the app's developer console does not allow refreshing user tokens \
+                 (Security Settings → refresh user_access_token, Lark error 20074). Turn it on and \
+                 publish a new app version; this run synced with the app's own credentials as \
+                 every run does"
+            ),
+        },
         TokenError::NeedsAuthorization => dead(
             authorized_by,
             "it was revoked or it expired — Lark ends a sign-in after 365 days at the latest",
@@ -147,12 +165,15 @@ pub(super) fn integration_status(
             // Signing in again is the fix.
             GrantCheck::Mismatch { .. } => IntegrationStatus::NeedsReauthorization,
             GrantCheck::NotConnected
+            | GrantCheck::NotRenewable
             | GrantCheck::Verified
             | GrantCheck::Unchecked { .. }
             | GrantCheck::Dead { .. } => IntegrationStatus::Failing,
         }),
         RunStatus::Succeeded => Some(match grant {
-            GrantCheck::NotConnected | GrantCheck::Verified => IntegrationStatus::Active,
+            GrantCheck::NotConnected | GrantCheck::NotRenewable | GrantCheck::Verified => {
+                IntegrationStatus::Active
+            }
             GrantCheck::Dead { .. } | GrantCheck::Mismatch { .. } => {
                 IntegrationStatus::NeedsReauthorization
             }
@@ -195,6 +216,12 @@ mod tests {
                 Active,
             ),
             (RunStatus::Succeeded, &dead, Active, NeedsReauthorization),
+            (
+                RunStatus::Succeeded,
+                &GrantCheck::NotRenewable,
+                Active,
+                Active,
+            ),
             (RunStatus::Succeeded, &unchecked_check(), Active, Active),
             (
                 RunStatus::Succeeded,
@@ -229,6 +256,20 @@ mod tests {
     #[test]
     fn token_errors_are_dead_grants_or_unchecked_ones() {
         let who = "Ada <ada@acme.example>";
+        assert_eq!(
+            from_error(who, TokenError::NotRenewable),
+            GrantCheck::NotRenewable,
+            "a sign-in without offline_access is no problem"
+        );
+        let GrantCheck::Unchecked { warning } = from_error(
+            who,
+            TokenError::OAuth(OAuthError::RefreshDisabled {
+                detail: "20074".into(),
+            }),
+        ) else {
+            panic!("a refresh switch that is off is not a dead grant");
+        };
+        assert!(warning.contains("20074"), "{warning}");
         let is_dead = |err| matches!(from_error(who, err), GrantCheck::Dead { .. });
         assert!(is_dead(TokenError::NeedsAuthorization));
         assert!(is_dead(TokenError::OAuth(OAuthError::UserNotAllowed {
