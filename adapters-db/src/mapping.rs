@@ -187,7 +187,7 @@ pub(crate) fn account_values(account: &UserAccount) -> Mapped<Vec<Expr>> {
         Expr::val(profile.mobile.clone()),
         Expr::val(profile.employee_no.clone()),
         Expr::val(profile.status.as_str()),
-        Expr::val(roles.contains(&Role::TenantAdmin)),
+        Expr::val(roles.contains(&Role::TenantSuperAdmin)),
         Expr::val(roles.contains(&Role::DepartmentLeader)),
         Expr::val(
             profile

@@ -82,7 +82,7 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
     }
     if let Some(role) = query.role {
         filter = match role {
-            Role::TenantAdmin => filter.add(accounts::Column::IsTenantAdmin.eq(true)),
+            Role::TenantSuperAdmin => filter.add(accounts::Column::IsTenantAdmin.eq(true)),
             Role::DepartmentLeader => filter.add(accounts::Column::IsDepartmentLeader.eq(true)),
             Role::Member => filter
                 .add(accounts::Column::IsTenantAdmin.eq(false))

@@ -1583,7 +1583,7 @@ async fn account_listing_filters_one_by_one_and_together() {
 
         assert_eq!(
             ids(&list(AccountQuery {
-                role: Some(Role::TenantAdmin),
+                role: Some(Role::TenantSuperAdmin),
                 ..all.clone()
             })
             .await),
@@ -2334,7 +2334,7 @@ async fn ten_thousand_accounts_in_one_batch_write_and_read_back() {
 
         let in_dept = AccountQuery { departments: Some(vec![did("od-7")]), ..AccountQuery::all(integration.id) };
         assert_eq!(reads.accounts(&in_dept).await.unwrap().len(), COUNT / 50);
-        let admins = AccountQuery { role: Some(Role::TenantAdmin), ..AccountQuery::all(integration.id) };
+        let admins = AccountQuery { role: Some(Role::TenantSuperAdmin), ..AccountQuery::all(integration.id) };
         assert_eq!(reads.accounts(&admins).await.unwrap().len(), COUNT / 1000);
         let page = AccountQuery { after: Some(AccountCursor::new(SortValue::OpenId, false, oid("ou_09990"))), limit: Some(50), ..AccountQuery::all(integration.id) };
         assert_eq!(ids(&reads.accounts(&page).await.unwrap()).len(), 9);

@@ -191,7 +191,7 @@ pub struct AccountsListArgs {
     /// active, suspended, resigned, exited, invited or not_activated.
     #[arg(long)]
     pub status: Option<String>,
-    /// tenant_admin, department_leader or member.
+    /// tenant_super_admin (Lark's is_tenant_manager; tenant_admin is accepted too), department_leader or member.
     #[arg(long)]
     pub role: Option<String>,
     /// Department id, custom id or name; matches its sub-departments too.

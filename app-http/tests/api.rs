@@ -265,9 +265,17 @@ async fn account_filters_match_the_cli_use_case() {
             },
         ),
         (
+            "role=tenant_super_admin".into(),
+            AccountFilter {
+                role: Some(Role::TenantSuperAdmin),
+                ..AccountFilter::default()
+            },
+        ),
+        // The role's old name keeps working in scripts.
+        (
             "role=tenant_admin".into(),
             AccountFilter {
-                role: Some(Role::TenantAdmin),
+                role: Some(Role::TenantSuperAdmin),
                 ..AccountFilter::default()
             },
         ),

@@ -104,7 +104,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     say!("")?;
     say!("From another terminal:")?;
     say!("  aviary accounts list --integration {LABEL} --status suspended")?;
-    say!("  aviary accounts list --integration {LABEL} --role tenant_admin --output json")?;
+    say!("  aviary accounts list --integration {LABEL} --role tenant_super_admin --output json")?;
     say!("  aviary departments list --integration {LABEL}")?;
     say!("  aviary runs list --integration {LABEL}")?;
     say!("  aviary sync {LABEL}        # resync: nothing changed, nothing written")?;

@@ -307,7 +307,7 @@ fn row(integration: &Integration, account: &UserAccount, names: &DepartmentNames
 
 pub(super) fn role_words(role: Role) -> String {
     match role {
-        Role::TenantAdmin => "tenant admin",
+        Role::TenantSuperAdmin => "tenant super admin",
         Role::DepartmentLeader => "department leader",
         Role::Member => "member",
     }

@@ -215,9 +215,18 @@ async fn filters_and_sorting_agree_with_the_use_case_and_the_api() {
             },
         ),
         (
+            "role=tenant_super_admin&sort=name".into(),
+            AccountFilter {
+                role: Some(Role::TenantSuperAdmin),
+                sort: AccountSort::ascending(SortKey::Name),
+                ..ui_default()
+            },
+        ),
+        // The role's old name keeps working in saved links.
+        (
             "role=tenant_admin&sort=name".into(),
             AccountFilter {
-                role: Some(Role::TenantAdmin),
+                role: Some(Role::TenantSuperAdmin),
                 sort: AccountSort::ascending(SortKey::Name),
                 ..ui_default()
             },

@@ -21,9 +21,13 @@ text_enum!(
 );
 
 text_enum!(
-    /// What an account may do in the tenant, as far as the granted scopes reveal.
+    /// What an account may do in the tenant, as far as the granted permissions reveal. Lark
+    /// exposes one admin role to them: the tenant's **super** administrator
+    /// (`is_tenant_manager`). Other admin roles (app admins, admins with a management scope,
+    /// functional roles) need permissions outside the setup guide's list and are not known.
     Role, "role" {
-        TenantAdmin => "tenant_admin",
+        /// `is_tenant_manager`: the tenant's super administrator (`tenant_admin` before).
+        TenantSuperAdmin => "tenant_super_admin" | "tenant_admin",
         DepartmentLeader => "department_leader",
         Member => "member",
     }
@@ -99,12 +103,12 @@ pub struct AccountState {
 }
 
 impl AccountState {
-    /// Derives roles: `tenant_admin` from `is_tenant_manager`, `department_leader` when the user
+    /// Derives roles: `tenant_super_admin` from `is_tenant_manager`, `department_leader` when the user
     /// leads any department, `member` when neither applies.
     pub fn derive(profile: UserProfile, department_leaders: &HashSet<OpenId>) -> Self {
         let mut roles = Vec::with_capacity(2);
         if profile.is_tenant_manager {
-            roles.push(Role::TenantAdmin);
+            roles.push(Role::TenantSuperAdmin);
         }
         if department_leaders.contains(&profile.open_id) {
             roles.push(Role::DepartmentLeader);
@@ -175,6 +179,19 @@ mod tests {
             is_activated: true,
             ..StatusFlags::default()
         }
+    }
+
+    #[test]
+    fn the_super_admin_role_keeps_accepting_its_old_name() {
+        assert_eq!("tenant_super_admin".parse(), Ok(Role::TenantSuperAdmin));
+        assert_eq!("tenant_admin".parse(), Ok(Role::TenantSuperAdmin));
+        assert_eq!(Role::TenantSuperAdmin.as_str(), "tenant_super_admin");
+        let stored: Vec<Role> = serde_json::from_str(r#"["tenant_admin", "member"]"#).unwrap();
+        assert_eq!(stored, [Role::TenantSuperAdmin, Role::Member]);
+        assert_eq!(
+            serde_json::to_string(&stored).unwrap(),
+            r#"["tenant_super_admin","member"]"#
+        );
     }
 
     #[test]

@@ -14,16 +14,19 @@ pub struct UnknownValue {
     pub expected: &'static str,
 }
 
+/// An enumeration spelled in snake_case text everywhere (JSON, database, CLI, query strings).
+/// A variant may list older spellings after `|`: they still parse (and deserialise), but only
+/// the first is ever written.
 macro_rules! text_enum {
     (
         $(#[$doc:meta])* $name:ident, $kind:literal {
-            $($(#[$variant_doc:meta])* $variant:ident => $text:literal),+ $(,)?
+            $($(#[$variant_doc:meta])* $variant:ident => $text:literal $(| $alias:literal)*),+ $(,)?
         }
     ) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $($(#[$variant_doc])* #[serde(rename = $text)] $variant),+
+            $($(#[$variant_doc])* #[serde(rename = $text $(, alias = $alias)*)] $variant),+
         }
 
         impl $name {
@@ -47,7 +50,7 @@ macro_rules! text_enum {
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s.trim() {
-                    $($text => Ok($name::$variant),)+
+                    $($text $(| $alias)* => Ok($name::$variant),)+
                     other => Err($crate::model::UnknownValue {
                         kind: $kind,
                         value: other.to_owned(),

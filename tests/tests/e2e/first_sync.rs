@@ -84,7 +84,7 @@ async fn first_sync_then_unchanged_resync() {
         account(&accounts, &admin.open_id)["roles"]
             .as_array()
             .unwrap()
-            .contains(&"tenant_admin".into())
+            .contains(&"tenant_super_admin".into())
     );
     let (leader, _) = tenant
         .department_leader()
@@ -96,26 +96,27 @@ async fn first_sync_then_unchanged_resync() {
             .contains(&"department_leader".into())
     );
 
-    let admins = aviary
-        .run(&[
-            "accounts",
-            "list",
-            "-i",
-            "acme",
-            "--role",
-            "tenant_admin",
-            "--output",
-            "json",
-        ])
-        .success()
-        .json();
+    let list_role = |role: &str| {
+        aviary
+            .run(&[
+                "accounts", "list", "-i", "acme", "--role", role, "--output", "json",
+            ])
+            .success()
+            .json()
+    };
+    let admins = list_role("tenant_super_admin");
     assert!(admins.as_array().unwrap().iter().all(|a| {
         a["roles"]
             .as_array()
             .unwrap()
-            .contains(&"tenant_admin".into())
+            .contains(&"tenant_super_admin".into())
     }));
     assert!(!admins.as_array().unwrap().is_empty());
+    assert_eq!(
+        list_role("tenant_admin"),
+        admins,
+        "the old name still filters"
+    );
 
     let csv = aviary
         .run(&["accounts", "list", "-i", "acme", "--output", "csv"])
