@@ -2,8 +2,8 @@
 
 use aviary_domain::model::{
     AccountState, ApiCounters, ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts,
-    FieldChange, Integration, IntegrationStatus, Region, Role, RunStatus, RunTrigger, Subject,
-    SyncCounts, SyncRun, TenantInfo, UserAccount,
+    FieldChange, HeldSubject, Hold, Integration, IntegrationStatus, Presence, Region, Role,
+    RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo, UserAccount,
 };
 use aviary_domain::values::{AppId, ContentHash, IntegrationId, IntegrationLabel, RunId};
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::crypto::Sealed;
-use crate::entities::{accounts, changes, departments, integrations, sync_runs};
+use crate::entities::{accounts, changes, departments, held_subjects, integrations, sync_runs};
 
 /// A stored row could not be turned into a domain value (or a value into a row).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -147,7 +147,7 @@ pub(crate) fn integration_from_row(
 // ---- accounts -------------------------------------------------------------------------------
 
 /// Columns written for an account, in the order of [`account_values`].
-pub(crate) const ACCOUNT_COLUMNS: [accounts::Column; 21] = [
+pub(crate) const ACCOUNT_COLUMNS: [accounts::Column; 22] = [
     accounts::Column::IntegrationId,
     accounts::Column::OpenId,
     accounts::Column::UnionId,
@@ -169,6 +169,7 @@ pub(crate) const ACCOUNT_COLUMNS: [accounts::Column; 21] = [
     accounts::Column::FirstSeenAt,
     accounts::Column::LastChangedAt,
     accounts::Column::RemovedAt,
+    accounts::Column::Presence,
 ];
 
 /// The row values of an account: searchable copies of profile fields plus the whole state as JSON.
@@ -202,6 +203,7 @@ pub(crate) fn account_values(account: &UserAccount) -> Mapped<Vec<Expr>> {
         Expr::val(micros(account.first_seen_at)),
         Expr::val(micros(account.last_changed_at)),
         Expr::val(account.removed_at.map(micros)),
+        Expr::val(account.presence.as_str()),
     ])
 }
 
@@ -215,9 +217,10 @@ pub(crate) struct TrackedRow {
     pub first_seen_at: i64,
     pub last_changed_at: i64,
     pub removed_at: Option<i64>,
+    pub presence: String,
 }
 
-pub(crate) const ACCOUNT_ROW_COLUMNS: [accounts::Column; 7] = [
+pub(crate) const ACCOUNT_ROW_COLUMNS: [accounts::Column; 8] = [
     accounts::Column::IntegrationId,
     accounts::Column::StateJson,
     accounts::Column::RawJson,
@@ -225,6 +228,7 @@ pub(crate) const ACCOUNT_ROW_COLUMNS: [accounts::Column; 7] = [
     accounts::Column::FirstSeenAt,
     accounts::Column::LastChangedAt,
     accounts::Column::RemovedAt,
+    accounts::Column::Presence,
 ];
 
 /// A decoded [`TrackedRow`]: what accounts and departments share.
@@ -236,6 +240,7 @@ struct Tracked<S> {
     first_seen_at: DateTime<Utc>,
     last_changed_at: DateTime<Utc>,
     removed_at: Option<DateTime<Utc>>,
+    presence: Presence,
 }
 
 impl TrackedRow {
@@ -248,6 +253,7 @@ impl TrackedRow {
             first_seen_at: from_micros(self.first_seen_at)?,
             last_changed_at: from_micros(self.last_changed_at)?,
             removed_at: opt_from_micros(self.removed_at)?,
+            presence: parse_text::<Presence>(&self.presence)?,
         })
     }
 
@@ -261,6 +267,7 @@ impl TrackedRow {
             first_seen_at: t.first_seen_at,
             last_changed_at: t.last_changed_at,
             removed_at: t.removed_at,
+            presence: t.presence,
         })
     }
 
@@ -274,13 +281,14 @@ impl TrackedRow {
             first_seen_at: t.first_seen_at,
             last_changed_at: t.last_changed_at,
             removed_at: t.removed_at,
+            presence: t.presence,
         })
     }
 }
 
 // ---- departments ----------------------------------------------------------------------------
 
-pub(crate) const DEPARTMENT_COLUMNS: [departments::Column; 11] = [
+pub(crate) const DEPARTMENT_COLUMNS: [departments::Column; 12] = [
     departments::Column::IntegrationId,
     departments::Column::OpenDepartmentId,
     departments::Column::DepartmentId,
@@ -292,6 +300,7 @@ pub(crate) const DEPARTMENT_COLUMNS: [departments::Column; 11] = [
     departments::Column::FirstSeenAt,
     departments::Column::LastChangedAt,
     departments::Column::RemovedAt,
+    departments::Column::Presence,
 ];
 
 pub(crate) fn department_values(department: &Department) -> Mapped<Vec<Expr>> {
@@ -308,10 +317,11 @@ pub(crate) fn department_values(department: &Department) -> Mapped<Vec<Expr>> {
         Expr::val(micros(department.first_seen_at)),
         Expr::val(micros(department.last_changed_at)),
         Expr::val(department.removed_at.map(micros)),
+        Expr::val(department.presence.as_str()),
     ])
 }
 
-pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 7] = [
+pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 8] = [
     departments::Column::IntegrationId,
     departments::Column::StateJson,
     departments::Column::RawJson,
@@ -319,6 +329,7 @@ pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 7] = [
     departments::Column::FirstSeenAt,
     departments::Column::LastChangedAt,
     departments::Column::RemovedAt,
+    departments::Column::Presence,
 ];
 
 // ---- changes --------------------------------------------------------------------------------
@@ -336,7 +347,7 @@ pub(crate) const CHANGE_COLUMNS: [changes::Column; 7] = [
     changes::Column::RecordedAt,
 ];
 
-fn subject_parts(subject: &Subject) -> (&'static str, &str) {
+pub(crate) fn subject_parts(subject: &Subject) -> (&'static str, &str) {
     match subject {
         Subject::Account(id) => (SUBJECT_ACCOUNT, id),
         Subject::Department(id) => (SUBJECT_DEPARTMENT, id),
@@ -356,17 +367,20 @@ pub(crate) fn change_values(change: &ChangeRecord) -> Mapped<Vec<Expr>> {
     ])
 }
 
+/// A subject from its stored type and id.
+pub(crate) fn subject_from_parts(subject_type: &str, subject_id: String) -> Mapped<Subject> {
+    match subject_type {
+        SUBJECT_ACCOUNT => Ok(Subject::Account(subject_id)),
+        SUBJECT_DEPARTMENT => Ok(Subject::Department(subject_id)),
+        other => Err(MappingError(format!(
+            "stored subject type \"{other}\" is unknown"
+        ))),
+    }
+}
+
 pub(crate) fn change_from_row(row: changes::Model) -> Mapped<ChangeRecord> {
-    let subject = match row.subject_type.as_str() {
-        SUBJECT_ACCOUNT => Subject::Account(row.subject_id),
-        SUBJECT_DEPARTMENT => Subject::Department(row.subject_id),
-        other => {
-            return Err(MappingError(format!(
-                "stored change {} has unknown subject type \"{other}\"",
-                row.id
-            )));
-        }
-    };
+    let subject = subject_from_parts(&row.subject_type, row.subject_id)
+        .map_err(|err| MappingError(format!("stored change {}: {err}", row.id)))?;
     let fields: Vec<FieldChange> = from_json(&row.fields_json, "field changes")?;
     Ok(ChangeRecord {
         run_id: RunId::from_uuid(row.run_id),
@@ -411,19 +425,30 @@ pub(crate) fn run_active_model(run: &SyncRun) -> sync_runs::ActiveModel {
         } else {
             serde_json::to_string(&run.warnings).ok()
         }),
+        users_out_of_range: Set(to_i64(users.out_of_range)),
+        departments_out_of_range: Set(to_i64(departments.out_of_range)),
+        // Serialising plain data cannot fail.
+        hold_json: Set(run
+            .hold
+            .as_ref()
+            .and_then(|hold| serde_json::to_string(hold).ok())),
+        confirms_run_id: Set(run.confirms.map(|id| id.as_uuid())),
+        confirmed_by: Set(run.confirmed_by.clone()),
     }
 }
 
 pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
-    let counts = |added, changed, removed, restored, unchanged| -> Mapped<EntityCounts> {
-        Ok(EntityCounts {
-            added: to_u64(added, "count")?,
-            changed: to_u64(changed, "count")?,
-            removed: to_u64(removed, "count")?,
-            restored: to_u64(restored, "count")?,
-            unchanged: to_u64(unchanged, "count")?,
-        })
-    };
+    let counts =
+        |added, changed, removed, restored, out_of_range, unchanged| -> Mapped<EntityCounts> {
+            Ok(EntityCounts {
+                added: to_u64(added, "count")?,
+                changed: to_u64(changed, "count")?,
+                removed: to_u64(removed, "count")?,
+                restored: to_u64(restored, "count")?,
+                out_of_range: to_u64(out_of_range, "count")?,
+                unchanged: to_u64(unchanged, "count")?,
+            })
+        };
     Ok(SyncRun {
         id: RunId::from_uuid(row.id),
         integration_id: IntegrationId::from_uuid(row.integration_id),
@@ -437,6 +462,7 @@ pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
                 row.users_changed,
                 row.users_removed,
                 row.users_restored,
+                row.users_out_of_range,
                 row.users_unchanged,
             )?,
             departments: counts(
@@ -444,6 +470,7 @@ pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
                 row.departments_changed,
                 row.departments_removed,
                 row.departments_restored,
+                row.departments_out_of_range,
                 row.departments_unchanged,
             )?,
         },
@@ -457,6 +484,32 @@ pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
             Some(text) => from_json(&text, "run warnings")?,
             None => Vec::new(),
         },
+        hold: row
+            .hold_json
+            .as_deref()
+            .map(|text| from_json::<Hold>(text, "run hold"))
+            .transpose()?,
+        confirms: row.confirms_run_id.map(RunId::from_uuid),
+        confirmed_by: row.confirmed_by,
+    })
+}
+
+// ---- held subjects ------------------------------------------------------------------------------
+
+pub(crate) fn held_subject_model(run: RunId, held: &HeldSubject) -> held_subjects::ActiveModel {
+    let (subject_type, subject_id) = subject_parts(&held.subject);
+    held_subjects::ActiveModel {
+        run_id: Set(run.as_uuid()),
+        subject_type: Set(subject_type.to_owned()),
+        subject_id: Set(subject_id.to_owned()),
+        outcome: Set(held.outcome.as_str().to_owned()),
+    }
+}
+
+pub(crate) fn held_subject_from_row(row: held_subjects::Model) -> Mapped<HeldSubject> {
+    Ok(HeldSubject {
+        subject: subject_from_parts(&row.subject_type, row.subject_id)?,
+        outcome: parse_text::<Presence>(&row.outcome)?,
     })
 }
 

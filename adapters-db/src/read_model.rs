@@ -6,7 +6,7 @@ mod order;
 
 use async_trait::async_trait;
 use aviary_domain::model::{
-    AccountStatus, ChangeRecord, Department, Role, RunStatus, SyncRun, UserAccount,
+    AccountStatus, ChangeRecord, Department, HeldSubject, Role, RunStatus, SyncRun, UserAccount,
 };
 use aviary_domain::ports::{AccountQuery, QueryError, ReadModel};
 use aviary_domain::values::{DepartmentId, IntegrationId, OpenId, RunId};
@@ -16,11 +16,13 @@ use sea_orm::{
 };
 
 use crate::connect::{Backend, Shared};
-use crate::entities::{account_departments, accounts, changes, departments, sync_runs};
+use crate::entities::{
+    account_departments, accounts, changes, departments, held_subjects, sync_runs,
+};
 use crate::error::query_err;
 use crate::mapping::{
     ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, SUBJECT_ACCOUNT, TrackedRow, change_from_row,
-    run_from_row,
+    held_subject_from_row, run_from_row,
 };
 
 /// Columns the free-text search looks in.
@@ -365,6 +367,20 @@ impl ReadModel for SqlReadModel {
             .map_err(query_err("reading a run's changes"))?;
         rows.into_iter()
             .map(|row| change_from_row(row).map_err(QueryError::from))
+            .collect()
+    }
+
+    async fn held_subjects(&self, id: RunId, limit: u64) -> Result<Vec<HeldSubject>, QueryError> {
+        let rows = held_subjects::Entity::find()
+            .filter(held_subjects::Column::RunId.eq(id.as_uuid()))
+            .order_by_asc(held_subjects::Column::SubjectType)
+            .order_by_asc(held_subjects::Column::SubjectId)
+            .limit(limit)
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("reading what a run held"))?;
+        rows.into_iter()
+            .map(|row| held_subject_from_row(row).map_err(QueryError::from))
             .collect()
     }
 }

@@ -16,8 +16,8 @@ use aviary_adapters_db::{Backend, Database, MasterKey};
 use aviary_domain::model::{
     AccountCursor, AccountSort, AccountState, AccountStatus, ApiCounters, AuthorizedUser,
     ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts, FieldChange, Grant,
-    Integration, IntegrationStatus, PendingLogin, Region, Role, RunStatus, RunTrigger, SortValue,
-    Subject, SyncCounts, SyncRun, TenantInfo, TokenSet, UserAccount, UserProfile,
+    Integration, IntegrationStatus, PendingLogin, Presence, Region, Role, RunStatus, RunTrigger,
+    SortValue, Subject, SyncCounts, SyncRun, TenantInfo, TokenSet, UserAccount, UserProfile,
 };
 use aviary_domain::ports::{
     AccountQuery, GrantStore, GrantStoreError, IntegrationRepository, IntegrationStoreError, Lease,
@@ -298,6 +298,7 @@ fn with_state(integration: &Integration, state: AccountState) -> UserAccount {
         first_seen_at: at(1_000),
         last_changed_at: at(1_000),
         removed_at: None,
+        presence: Presence::Present,
     }
 }
 
@@ -327,6 +328,7 @@ fn department(integration: &Integration, id: &str, name: Option<&str>, parent: &
         first_seen_at: at(1_000),
         last_changed_at: at(1_000),
         removed_at: None,
+        presence: Presence::Present,
     }
 }
 
@@ -1206,6 +1208,7 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
                 changed: 4,
                 removed: 3,
                 restored: 2,
+                out_of_range: 11,
                 unchanged: 1,
             },
             departments: EntityCounts {
@@ -1213,6 +1216,7 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
                 changed: 9,
                 removed: 8,
                 restored: 7,
+                out_of_range: 12,
                 unchanged: 6,
             },
         };
@@ -1221,7 +1225,7 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
             retries: 3,
             rate_limit_waits: 1,
         };
-        store.finish_run(&lease, &run).await.unwrap();
+        store.finish_run(&lease, &run, &[]).await.unwrap();
         assert_eq!(reads.run(run.id).await.unwrap().unwrap(), run);
         assert_eq!(
             reads.last_succeeded_run(integration.id).await.unwrap(),
@@ -1233,13 +1237,13 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
         held.status = RunStatus::Held;
         held.error = Some("held: too many removals".to_owned());
         assert_eq!(
-            store.finish_run(&crashed_lease, &held).await,
+            store.finish_run(&crashed_lease, &held, &[]).await,
             Err(SyncStoreError::LeaseLost)
         );
         assert_eq!(reads.run(run.id).await.unwrap().unwrap(), run);
         let never_begun = new_run(&integration, at(125_000));
         assert!(matches!(
-            store.finish_run(&lease, &never_begun).await,
+            store.finish_run(&lease, &never_begun, &[]).await,
             Err(SyncStoreError::Backend(_))
         ));
 
@@ -1342,8 +1346,8 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
             &lease,
             WriteBatch {
                 accounts: vec![ann2.clone()],
-                removed_accounts: vec![oid("ou_bob")],
-                removed_departments: vec![did("od-eng")],
+                removed_accounts: vec![(oid("ou_bob"), Presence::Removed)],
+                removed_departments: vec![(did("od-eng"), Presence::Removed)],
                 changes: vec![
                     change(
                         &run,
@@ -1396,7 +1400,7 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
             &ctx,
             &lease,
             WriteBatch {
-                removed_accounts: vec![oid("ou_bob")],
+                removed_accounts: vec![(oid("ou_bob"), Presence::Removed)],
                 ..WriteBatch::default()
             },
             at(50),
@@ -1436,7 +1440,7 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
         let dave = account(&integration, "ou_dave", |_| {});
         let failing = WriteBatch {
             accounts: vec![dave],
-            removed_accounts: vec![oid("ou_cat")],
+            removed_accounts: vec![(oid("ou_cat"), Presence::Removed)],
             changes: vec![change(
                 &ghost_run,
                 Subject::Account("ou_dave".to_owned()),
@@ -1518,7 +1522,7 @@ async fn seed_directory(ctx: &Ctx, integration: &Integration) -> Vec<UserAccount
         ctx,
         &lease,
         WriteBatch {
-            removed_accounts: vec![oid("ou_e_gone")],
+            removed_accounts: vec![(oid("ou_e_gone"), Presence::Removed)],
             ..WriteBatch::default()
         },
         at(30),
@@ -1810,7 +1814,7 @@ async fn history_departments_and_run_changes_come_back_in_order() {
         let mut run1_done = run1.clone();
         run1_done.status = RunStatus::Succeeded;
         run1_done.finished_at = Some(at(30));
-        store.finish_run(&lease, &run1_done).await.unwrap();
+        store.finish_run(&lease, &run1_done, &[]).await.unwrap();
 
         let run2 = new_run(&integration, at(40));
         store.begin_run(&lease, &run2).await.unwrap();
@@ -1853,7 +1857,7 @@ async fn history_departments_and_run_changes_come_back_in_order() {
             &lease,
             WriteBatch {
                 changes: vec![removed.clone()],
-                removed_departments: vec![did("od-d")],
+                removed_departments: vec![(did("od-d"), Presence::Removed)],
                 ..WriteBatch::default()
             },
             at(51),
@@ -2357,3 +2361,6 @@ mod account_sorting;
 /// Password resets in the admin store (`admins.rs`).
 #[path = "repositories/admin_passwords.rs"]
 mod admin_passwords;
+
+#[path = "repositories/holds.rs"]
+mod holds;

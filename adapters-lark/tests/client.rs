@@ -423,7 +423,9 @@ async fn user_statuses_map_from_the_flags() {
             AccountStatus::Resigned,
             AccountStatus::Suspended,
             AccountStatus::NotActivated,
-            AccountStatus::Active
+            // Without `status` (the employment permission withheld) nothing is known: never
+            // "active".
+            AccountStatus::Unknown,
         ]
     );
     assert_eq!(page.next_page_token, None);
@@ -1565,9 +1567,10 @@ mod simulated {
         assert_eq!(refused.status(), 400);
         assert!(refused.text().await.unwrap().contains("20027"));
 
-        // The admin adds offline_access but leaves the refresh switch off: tokens come with a
-        // refresh token, and renewing it is refused with 20074.
+        // The admin adds offline_access but turns the refresh switch (on by default) off: tokens
+        // come with a refresh token, and renewing it is refused with 20074.
         sim.tenant().add_scope("offline_access").unwrap();
+        sim.tenant().set_refresh_enabled(false);
         let url = gateway.authorize_url(
             &connection,
             &request(&["contact:user.base:readonly", "offline_access"]),
@@ -1686,3 +1689,6 @@ mod simulated {
 #[cfg(feature = "simulator")]
 #[path = "client/doctor.rs"]
 mod doctor;
+
+#[path = "client/recheck.rs"]
+mod recheck;

@@ -155,7 +155,8 @@ pub struct SyncArgs {
     /// Show what would change without writing anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// Apply removals even when they exceed the removal threshold (after a held run).
+    /// Confirm the integration's newest run, which was held: apply what it held (and at most
+    /// that; more departures hold again). Same as `aviary runs confirm <RUN>`.
     #[arg(long)]
     pub confirm_removals: bool,
     /// Do not pace requests under Lark's rate limits (only for a simulator without limits).
@@ -237,6 +238,16 @@ pub enum RunsCommand {
         /// How many runs to show.
         #[arg(long, default_value_t = 20)]
         limit: u64,
+    },
+    /// Confirm a held run (the integration's newest): sync, applying what it held — the same
+    /// accounts and departments with the same outcome, the loss of the fields it named — and
+    /// at most that.
+    Confirm {
+        /// The held run's id.
+        run_id: String,
+        /// Show what would change without writing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Show one run with the changes it recorded.
     Show {

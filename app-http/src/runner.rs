@@ -11,7 +11,7 @@ use aviary_domain::ports::{
     Clock, IntegrationRepository, RateLimits, SyncPhase, SyncProgress, SyncStoreError,
 };
 use aviary_domain::usecases::Queries;
-use aviary_domain::usecases::sync::{SyncError, SyncIntegration, SyncRequest};
+use aviary_domain::usecases::sync::{Confirmation, SyncError, SyncIntegration, SyncRequest};
 use aviary_domain::values::IntegrationId;
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
@@ -100,12 +100,27 @@ impl SyncRunner {
         integration: IntegrationId,
         trigger: RunTrigger,
     ) -> Result<SyncRun, SyncError> {
+        self.start_confirming(integration, trigger, None).await
+    }
+
+    /// Like [`SyncRunner::start`], confirming a held run when `confirm` names one: the run
+    /// applies what that run held, at most.
+    ///
+    /// # Errors
+    /// As [`SyncRunner::start`], and `NotHeld` / `Superseded` for a run that cannot be
+    /// confirmed.
+    pub async fn start_confirming(
+        &self,
+        integration: IntegrationId,
+        trigger: RunTrigger,
+        confirm: Option<Confirmation>,
+    ) -> Result<SyncRun, SyncError> {
         let (sender, started) = oneshot::channel();
         let request = SyncRequest {
             integration,
             trigger,
             dry_run: false,
-            confirm_removals: false,
+            confirm,
             rate_limits: self.rate_limits,
         };
         let sync = self.sync.clone();

@@ -31,6 +31,8 @@ pub struct Model {
     pub first_seen_at: i64,
     pub last_changed_at: i64,
     pub removed_at: Option<i64>,
+    /// `present`, `removed` or `out_of_range`.
+    pub presence: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod changes;
 pub mod departments;
 pub mod grants;
+pub mod held_subjects;
 pub mod integrations;
 pub mod oauth_logins;
 pub mod sessions;

@@ -30,6 +30,15 @@ pub struct Model {
     /// A JSON array of plain-words warnings; NULL when there were none.
     #[sea_orm(column_type = "Text", nullable)]
     pub warnings: Option<String>,
+    pub users_out_of_range: i64,
+    pub departments_out_of_range: i64,
+    /// A held run's `Hold` as JSON; NULL for every other run.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub hold_json: Option<String>,
+    /// The held run this run confirmed, and who confirmed it.
+    pub confirms_run_id: Option<Uuid>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub confirmed_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

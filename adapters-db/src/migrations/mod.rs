@@ -12,6 +12,7 @@ mod m20251125_000003_api_keys;
 mod m20251125_000004_admins_sessions;
 mod m20251126_000005_run_warnings;
 mod m20251126_000006_account_sort_indexes;
+mod m20261206_000007_presence_and_holds;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251125_000004_admins_sessions::Migration),
             Box::new(m20251126_000005_run_warnings::Migration),
             Box::new(m20251126_000006_account_sort_indexes::Migration),
+            Box::new(m20261206_000007_presence_and_holds::Migration),
         ]
     }
 }

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aviary_domain::model::{Department, SyncRun, UserAccount};
-use aviary_domain::ports::{Lease, StoredHash, SyncStore, SyncStoreError, WriteBatch};
-use aviary_domain::values::{DepartmentId, IntegrationId, OpenId};
+use aviary_domain::model::{Department, HeldSubject, SyncRun, UserAccount};
+use aviary_domain::ports::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreError, WriteBatch};
+use aviary_domain::values::{DepartmentId, IntegrationId, OpenId, RunId};
 use chrono::{DateTime, Utc};
 
 pub use runs::INTERRUPTED_RUN_ERROR;
@@ -80,8 +80,21 @@ impl SyncStore for SqlSyncStore {
         runs::begin(&self.shared, lease, run).await
     }
 
-    async fn finish_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError> {
-        runs::finish(&self.shared, lease, run).await
+    async fn finish_run(
+        &self,
+        lease: &Lease,
+        run: &SyncRun,
+        held: &[HeldSubject],
+    ) -> Result<(), SyncStoreError> {
+        runs::finish(&self.shared, lease, run, held).await
+    }
+
+    async fn held_run(
+        &self,
+        integration: IntegrationId,
+        run: RunId,
+    ) -> Result<Option<StoredHold>, SyncStoreError> {
+        runs::held(&self.shared, integration, run).await
     }
 
     async fn account_hashes(

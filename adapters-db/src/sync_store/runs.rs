@@ -1,18 +1,28 @@
 //! Run records: `begin` (marking runs left `running` by a dead process as interrupted) and
-//! `finish`, both fenced by the lease.
+//! `finish` (with what a held run held), both fenced by the lease; `held` reads a held run back
+//! for its confirmation.
 
-use aviary_domain::model::{RunStatus, SyncRun};
-use aviary_domain::ports::{Lease, SyncStoreError};
+use aviary_domain::model::{HeldSubject, RunStatus, SyncRun};
+use aviary_domain::ports::{Lease, StoredHold, SyncStoreError};
+use aviary_domain::values::{IntegrationId, RunId};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::NotSet;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _};
+use sea_orm::{
+    ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _,
+};
 
 use super::{foreign_integration, leases};
 use crate::connect::Shared;
-use crate::entities::sync_runs;
+use crate::entities::{held_subjects, sync_runs};
 use crate::error::sync_err;
-use crate::mapping::{micros, run_active_model};
+use crate::mapping::{
+    held_subject_from_row, held_subject_model, micros, run_active_model, run_from_row,
+};
+
+/// Held subjects inserted per statement (four values each, well under every bind limit).
+const HELD_PER_STATEMENT: usize = 1000;
 
 /// The error recorded on runs found still `running` when a new run begins.
 pub const INTERRUPTED_RUN_ERROR: &str =
@@ -68,11 +78,13 @@ pub(super) async fn begin(
     txn.commit().await.map_err(sync_err("committing the run"))
 }
 
-/// Stores the final state of a begun run, fenced by the lease (unexpired at `finished_at`).
+/// Stores the final state of a begun run and what it held, fenced by the lease (unexpired at
+/// `finished_at`).
 pub(super) async fn finish(
     shared: &Shared,
     lease: &Lease,
     run: &SyncRun,
+    held: &[HeldSubject],
 ) -> Result<(), SyncStoreError> {
     let txn = fenced_transaction(shared, lease, run, run.finished_at).await?;
     let mut update = run_active_model(run);
@@ -91,7 +103,60 @@ pub(super) async fn finish(
             run.id
         )));
     }
+    for chunk in held.chunks(HELD_PER_STATEMENT) {
+        held_subjects::Entity::insert_many(chunk.iter().map(|h| held_subject_model(run.id, h)))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(sync_err("recording what the run held"))?;
+    }
     txn.commit()
         .await
         .map_err(sync_err("committing the run's result"))
+}
+
+/// A held run of the integration, every record it held, and whether it is the newest run.
+pub(super) async fn held(
+    shared: &Shared,
+    integration: IntegrationId,
+    run: RunId,
+) -> Result<Option<StoredHold>, SyncStoreError> {
+    let mapped = |err: crate::mapping::MappingError| SyncStoreError::Backend(err.0);
+    let row = sync_runs::Entity::find_by_id(run.as_uuid())
+        .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
+        .filter(sync_runs::Column::Status.eq(RunStatus::Held.as_str()))
+        .one(&shared.conn)
+        .await
+        .map_err(sync_err("reading the held run"))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let run = run_from_row(row).map_err(mapped)?;
+    if run.hold.is_none() {
+        // Held before holds were recorded: there is no set to confirm.
+        return Ok(None);
+    }
+    let newest: Option<uuid::Uuid> = sync_runs::Entity::find()
+        .select_only()
+        .column(sync_runs::Column::Id)
+        .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
+        .order_by_desc(sync_runs::Column::StartedAt)
+        .order_by_desc(sync_runs::Column::Id)
+        .into_tuple()
+        .one(&shared.conn)
+        .await
+        .map_err(sync_err("reading the newest run"))?;
+    let subjects = held_subjects::Entity::find()
+        .filter(held_subjects::Column::RunId.eq(run.id.as_uuid()))
+        .all(&shared.conn)
+        .await
+        .map_err(sync_err("reading what the run held"))?
+        .into_iter()
+        .map(held_subject_from_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(mapped)?;
+    Ok(Some(StoredHold {
+        newest: newest == Some(run.id.as_uuid()),
+        run,
+        subjects,
+    }))
 }

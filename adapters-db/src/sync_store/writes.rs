@@ -2,7 +2,7 @@
 //! and accounts (multi-row), replaces the batch's department memberships, marks removals, and
 //! records the changes.
 
-use aviary_domain::model::{ChangeRecord, Department, UserAccount};
+use aviary_domain::model::{ChangeRecord, Department, Presence, UserAccount};
 use aviary_domain::ports::{Lease, SyncStoreError, WriteBatch};
 use aviary_domain::values::{DepartmentId, IntegrationId, OpenId};
 use chrono::{DateTime, Utc};
@@ -200,35 +200,49 @@ async fn check_change_runs(
     }
 }
 
+/// Marks accounts and departments no longer present: `removed_at = now` and the presence
+/// (`removed` or `out_of_range`) each was given. Rows already not present are left as they are.
 async fn mark_removed(
     db: &impl ConnectionTrait,
     integration: IntegrationId,
-    accounts: &[OpenId],
-    departments: &[DepartmentId],
+    accounts: &[(OpenId, Presence)],
+    departments: &[(DepartmentId, Presence)],
     now: DateTime<Utc>,
 ) -> Result<(), SyncStoreError> {
     let at = micros(now);
-    for chunk in accounts.chunks(IDS_PER_STATEMENT) {
-        accounts::Entity::update_many()
-            .col_expr(accounts::Column::RemovedAt, Expr::val(at))
-            .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
-            .filter(accounts::Column::OpenId.is_in(chunk.iter().map(OpenId::as_str)))
-            .filter(accounts::Column::RemovedAt.is_null())
-            .exec(db)
-            .await
-            .map_err(sync_err("marking accounts removed"))?;
-    }
-    for chunk in departments.chunks(IDS_PER_STATEMENT) {
-        departments::Entity::update_many()
-            .col_expr(departments::Column::RemovedAt, Expr::val(at))
-            .filter(departments::Column::IntegrationId.eq(integration.as_uuid()))
-            .filter(
-                departments::Column::OpenDepartmentId.is_in(chunk.iter().map(DepartmentId::as_str)),
-            )
-            .filter(departments::Column::RemovedAt.is_null())
-            .exec(db)
-            .await
-            .map_err(sync_err("marking departments removed"))?;
+    for why in [Presence::Removed, Presence::OutOfRange] {
+        let ids: Vec<&str> = accounts
+            .iter()
+            .filter(|(_, w)| *w == why)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            accounts::Entity::update_many()
+                .col_expr(accounts::Column::RemovedAt, Expr::val(at))
+                .col_expr(accounts::Column::Presence, Expr::val(why.as_str()))
+                .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
+                .filter(accounts::Column::OpenId.is_in(chunk.iter().copied()))
+                .filter(accounts::Column::RemovedAt.is_null())
+                .exec(db)
+                .await
+                .map_err(sync_err("marking accounts removed"))?;
+        }
+        let ids: Vec<&str> = departments
+            .iter()
+            .filter(|(_, w)| *w == why)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            departments::Entity::update_many()
+                .col_expr(departments::Column::RemovedAt, Expr::val(at))
+                .col_expr(departments::Column::Presence, Expr::val(why.as_str()))
+                .filter(departments::Column::IntegrationId.eq(integration.as_uuid()))
+                .filter(departments::Column::OpenDepartmentId.is_in(chunk.iter().copied()))
+                .filter(departments::Column::RemovedAt.is_null())
+                .exec(db)
+                .await
+                .map_err(sync_err("marking departments removed"))?;
+        }
     }
     Ok(())
 }

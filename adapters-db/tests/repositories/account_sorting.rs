@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use aviary_domain::model::{
-    AccountCursor, AccountSort, AccountStatus, SortKey, SortValue, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, Presence, SortKey, SortValue, UserAccount,
 };
 use aviary_domain::ports::{AccountQuery, QueryError, WriteBatch};
 use sea_orm::ConnectionTrait as _;
@@ -89,7 +89,7 @@ async fn seed(ctx: &Ctx) -> aviary_domain::model::Integration {
         ctx,
         &lease,
         WriteBatch {
-            removed_accounts: vec![super::oid("ou_07")],
+            removed_accounts: vec![(super::oid("ou_07"), Presence::Removed)],
             ..WriteBatch::default()
         },
         at(30),

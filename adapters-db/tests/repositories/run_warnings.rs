@@ -30,7 +30,7 @@ async fn run_warnings_are_stored_with_the_result_and_read_back() {
                 .to_owned(),
             "a second one, with \"quotes\", a newline\nand ünïcödé".to_owned(),
         ];
-        store.finish_run(&lease, &run).await.unwrap();
+        store.finish_run(&lease, &run, &[]).await.unwrap();
         assert_eq!(reads.run(run.id).await.unwrap().unwrap(), run);
         assert_eq!(
             reads.runs(integration.id, 5).await.unwrap()[0].warnings,
@@ -45,7 +45,7 @@ async fn run_warnings_are_stored_with_the_result_and_read_back() {
         let (lease, mut quiet) = lease_and_run(&ctx, &integration).await;
         quiet.status = RunStatus::Succeeded;
         quiet.finished_at = Some(at(50));
-        store.finish_run(&lease, &quiet).await.unwrap();
+        store.finish_run(&lease, &quiet, &[]).await.unwrap();
         let read = reads.run(quiet.id).await.unwrap().unwrap();
         assert!(read.warnings.is_empty());
     })

@@ -9,11 +9,15 @@
 //! - Secondary ids (leaders, department ids) that are empty mean "none" (Lark sends `""` for an
 //!   absent leader); ones that are present but malformed are dropped with a warning.
 //! - Empty strings in text fields are normalised to `None`, so `""` and "absent" never differ.
-//! - A missing `status` object means the app lacks the field scope, not that the account is
-//!   inactive: the account reads as `Active` (`is_activated` defaults to true when absent).
+//! - A field group whose first key is missing (`FieldGroup::sentinel`) is *withheld*: Lark leaves
+//!   a group out when the app lacks its permission. Its fields read `None` and the group is
+//!   listed in `withheld`, so the sync keeps stored values instead of erasing them; a missing
+//!   `status` object reads as `Unknown`, never as active.
 //! - Departments flagged `status.is_deleted` are gone and are left out of listings.
 
-use aviary_domain::model::{AccountStatus, DepartmentState, StatusFlags, TenantInfo, UserProfile};
+use aviary_domain::model::{
+    AccountStatus, DepartmentState, FieldGroup, StatusFlags, TenantInfo, UserProfile,
+};
 use aviary_domain::ports::{ContactScope, DirectoryError, RemoteDepartment, RemoteUser};
 use aviary_domain::values::{DepartmentId, OpenId};
 use serde::Deserialize;
@@ -57,21 +61,23 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {
     }
 }
 
-fn status_flags(status: Option<WireUserStatus>, top_level_frozen: Option<bool>) -> StatusFlags {
-    let status = status.unwrap_or(WireUserStatus {
-        is_frozen: None,
-        is_resigned: None,
-        is_activated: None,
-        is_exited: None,
-        is_unjoin: None,
-    });
-    StatusFlags {
+/// The account status from Lark's `status` object. Without one (withheld), the top-level
+/// `is_frozen` that Lark sends to every app still tells a suspended account; else `Unknown`.
+fn account_status(status: Option<WireUserStatus>, top_level_frozen: Option<bool>) -> AccountStatus {
+    let Some(status) = status else {
+        return if top_level_frozen == Some(true) {
+            AccountStatus::Suspended
+        } else {
+            AccountStatus::Unknown
+        };
+    };
+    AccountStatus::from_flags(StatusFlags {
         is_frozen: status.is_frozen.unwrap_or(false) || top_level_frozen.unwrap_or(false),
         is_resigned: status.is_resigned.unwrap_or(false),
         is_activated: status.is_activated.unwrap_or(true),
         is_exited: status.is_exited.unwrap_or(false),
         is_unjoin: status.is_unjoin.unwrap_or(false),
-    }
+    })
 }
 
 /// Maps one `items[]` entry of a user listing.
@@ -79,6 +85,7 @@ fn status_flags(status: Option<WireUserStatus>, top_level_frozen: Option<bool>) 
 /// # Errors
 /// `InvalidResponse` when the item is not a user object or has no valid `open_id`.
 pub(crate) fn user_from_item(item: serde_json::Value) -> Result<RemoteUser, DirectoryError> {
+    let withheld = FieldGroup::withheld_in(FieldGroup::USER, &item);
     let wire = WireUser::deserialize(&item)
         .map_err(|err| invalid(format!("a user object has an unexpected shape: {err}")))?;
     let raw_open_id = wire.open_id.unwrap_or_default();
@@ -123,7 +130,7 @@ pub(crate) fn user_from_item(item: serde_json::Value) -> Result<RemoteUser, Dire
     profile.enterprise_email = text(wire.enterprise_email);
     profile.mobile = text(wire.mobile);
     profile.gender = wire.gender;
-    profile.status = AccountStatus::from_flags(status_flags(wire.status, wire.is_frozen));
+    profile.status = account_status(wire.status, wire.is_frozen);
     profile.is_tenant_manager = wire.is_tenant_manager.unwrap_or(false);
     profile.department_ids = department_ids;
     profile.primary_department_id = primary_department_id;
@@ -138,6 +145,7 @@ pub(crate) fn user_from_item(item: serde_json::Value) -> Result<RemoteUser, Dire
     profile.geo = text(wire.geo);
     profile.join_time = wire.join_time;
     profile.avatar_url = avatar_url;
+    profile.withheld = withheld;
     Ok(RemoteUser { profile, raw: item })
 }
 
@@ -149,6 +157,7 @@ pub(crate) fn user_from_item(item: serde_json::Value) -> Result<RemoteUser, Dire
 pub(crate) fn department_from_item(
     item: serde_json::Value,
 ) -> Result<Option<RemoteDepartment>, DirectoryError> {
+    let withheld = FieldGroup::withheld_in(FieldGroup::DEPARTMENT, &item);
     let wire = WireDepartment::deserialize(&item).map_err(|err| {
         invalid(format!(
             "a department object has an unexpected shape: {err}"
@@ -189,6 +198,7 @@ pub(crate) fn department_from_item(
     state.leader_open_ids = leader_open_ids;
     state.member_count = wire.member_count;
     state.order = wire.order;
+    state.withheld = withheld;
     Ok(Some(RemoteDepartment { state, raw: item }))
 }
 
@@ -238,7 +248,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_user_without_status_reads_active_and_empty_text_reads_absent() {
+    fn a_user_without_status_is_unknown_and_empty_text_reads_absent() {
         let user = user_from_item(json!({
             "open_id": "ou_1",
             "email": "",
@@ -246,7 +256,13 @@ mod tests {
             "department_ids": ["od-b", "od-a", "od-b"],
         }))
         .unwrap();
-        assert_eq!(user.profile.status, AccountStatus::Active);
+        assert_eq!(user.profile.status, AccountStatus::Unknown);
+        assert!(user.profile.withheld.contains(&FieldGroup::Employment));
+        assert!(
+            !user.profile.withheld.contains(&FieldGroup::Email),
+            "an empty email is known to be empty"
+        );
+        assert!(user.profile.withheld.contains(&FieldGroup::Mobile));
         assert_eq!(user.profile.email, None);
         assert_eq!(user.profile.leader_open_id, None);
         let ids: Vec<&str> = user

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use aviary_domain::model::{ApiCounters, TenantInfo};
 use aviary_domain::ports::{
-    ContactScope, DirectoryError, DirectorySession, RemoteDepartment, RemoteUser, UserPage,
+    ContactScope, DirectoryError, DirectorySession, Recheck, RemoteDepartment, RemoteUser, UserPage,
 };
 use aviary_domain::values::{DepartmentId, OpenId};
 use futures::future::BoxFuture;
@@ -17,7 +17,7 @@ use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::mapping;
 use super::transport::{CallError, Transport};
-use super::wire::{WireItems, WireScopes, WireTenantData};
+use super::wire::{WireItems, WireOne, WireScopes, WireTenantData};
 
 mod probe;
 
@@ -31,6 +31,22 @@ const USER_ID_TYPE: (&str, &str) = ("user_id_type", "open_id");
 const DEPARTMENT_ID_TYPE: (&str, &str) = ("department_id_type", "open_department_id");
 /// `41012`: Lark does not know a user id.
 const USER_ID_INVALID: i64 = 41_012;
+/// `40015`: Lark does not know a department id.
+const DEPARTMENT_NOT_FOUND: i64 = 40_015;
+
+/// The `items` of a 200 answer. An answer without them is not an empty page: Lark always sends
+/// the array (empty when there is nothing), so a missing one is refused rather than read as
+/// "nobody".
+pub(super) fn items(
+    api: &str,
+    page: &mut WireItems,
+) -> Result<Vec<serde_json::Value>, DirectoryError> {
+    page.items
+        .take()
+        .ok_or_else(|| DirectoryError::InvalidResponse {
+            detail: format!("the {api} answer has no items"),
+        })
+}
 
 /// The next page token of a paged answer, refusing answers that would loop or stop early.
 fn next_page_token(
@@ -100,8 +116,8 @@ impl LarkSession {
                 &["contact", "v3", "departments", parent.as_str(), "children"],
                 &query,
             );
-            let page: WireItems = self.transport.get_data(API, url, &resource).await?;
-            for item in page.items.unwrap_or_default() {
+            let mut page: WireItems = self.transport.get_data(API, url, &resource).await?;
+            for item in items(API, &mut page)? {
                 if let Some(department) = mapping::department_from_item(item)? {
                     departments.push(department);
                 }
@@ -167,9 +183,9 @@ impl LarkSession {
                 ids.first().map(DepartmentId::as_str).unwrap_or("")
             ),
         };
-        let page: WireItems = self.transport.get_data(API, url, &resource).await?;
+        let mut page: WireItems = self.transport.get_data(API, url, &resource).await?;
         let mut departments = Vec::new();
-        for item in page.items.unwrap_or_default() {
+        for item in items(API, &mut page)? {
             if let Some(department) = mapping::department_from_item(item)? {
                 departments.push(department);
             }
@@ -188,9 +204,8 @@ impl LarkSession {
             [one] => format!("user {one}"),
             _ => format!("one of {} users", ids.len()),
         };
-        let page: WireItems = self.transport.get_data(API, url, &resource).await?;
-        page.items
-            .unwrap_or_default()
+        let mut page: WireItems = self.transport.get_data(API, url, &resource).await?;
+        items(API, &mut page)?
             .into_iter()
             .map(mapping::user_from_item)
             .collect()
@@ -336,13 +351,11 @@ impl DirectorySession for LarkSession {
         let url = self
             .transport
             .url(&["contact", "v3", "users", "find_by_department"], &query);
-        let page: WireItems = self
+        let mut page: WireItems = self
             .transport
             .get_data(API, url, &format!("department {department}"))
             .await?;
-        let users = page
-            .items
-            .unwrap_or_default()
+        let users = items(API, &mut page)?
             .into_iter()
             .map(mapping::user_from_item)
             .collect::<Result<Vec<_>, _>>()?;
@@ -365,6 +378,66 @@ impl DirectorySession for LarkSession {
             .try_collect()
             .await?;
         Ok(batches.into_iter().flatten().collect())
+    }
+
+    async fn user(&self, id: &OpenId) -> Result<Recheck<RemoteUser>, DirectoryError> {
+        const API: &str = "users/get";
+        let url = self.transport.url(
+            &["contact", "v3", "users", id.as_str()],
+            &[USER_ID_TYPE, DEPARTMENT_ID_TYPE],
+        );
+        match self
+            .transport
+            .get_data::<WireOne>(API, url, &format!("user {id}"))
+            .await
+            .map_err(DirectoryError::from)
+        {
+            Ok(one) => {
+                let item = one.user.ok_or_else(|| DirectoryError::InvalidResponse {
+                    detail: format!("the {API} answer has no user"),
+                })?;
+                Ok(Recheck::Found(mapping::user_from_item(item)?))
+            }
+            Err(DirectoryError::NoAuthority { .. }) => Ok(Recheck::OutOfRange),
+            Err(DirectoryError::Api {
+                code: USER_ID_INVALID,
+                ..
+            }) => Ok(Recheck::Gone),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn department(
+        &self,
+        id: &DepartmentId,
+    ) -> Result<Recheck<RemoteDepartment>, DirectoryError> {
+        const API: &str = "departments/get";
+        let url = self.transport.url(
+            &["contact", "v3", "departments", id.as_str()],
+            &[USER_ID_TYPE, DEPARTMENT_ID_TYPE],
+        );
+        match self
+            .transport
+            .get_data::<WireOne>(API, url, &format!("department {id}"))
+            .await
+            .map_err(DirectoryError::from)
+        {
+            Ok(one) => {
+                let item = one
+                    .department
+                    .ok_or_else(|| DirectoryError::InvalidResponse {
+                        detail: format!("the {API} answer has no department"),
+                    })?;
+                // A department Lark returns marked deleted is gone.
+                Ok(mapping::department_from_item(item)?.map_or(Recheck::Gone, Recheck::Found))
+            }
+            Err(DirectoryError::NoAuthority { .. }) => Ok(Recheck::OutOfRange),
+            Err(DirectoryError::Api {
+                code: DEPARTMENT_NOT_FOUND,
+                ..
+            }) => Ok(Recheck::Gone),
+            Err(other) => Err(other),
+        }
     }
 
     async fn sample_departments(

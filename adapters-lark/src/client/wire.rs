@@ -82,6 +82,14 @@ pub(crate) struct WireItems {
     pub items: Option<Vec<serde_json::Value>>,
 }
 
+/// `data` of `GET /contact/v3/users/:user_id` (`user`) or `…/departments/:department_id`
+/// (`department`): the object is kept as JSON for the mapping.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireOne {
+    pub user: Option<serde_json::Value>,
+    pub department: Option<serde_json::Value>,
+}
+
 /// `data` of `GET /contact/v3/scopes`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct WireScopes {

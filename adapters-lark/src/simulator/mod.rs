@@ -143,7 +143,8 @@ pub struct SimulatorConfig {
     /// Scopes the app has enabled. Default [`DEFAULT_OAUTH_SCOPES`]: the setup guide's list,
     /// without `offline_access`.
     pub oauth_scopes: Vec<String>,
-    /// The console's "refresh user_access_token" switch. Default off (refreshes → 20074).
+    /// The console's "refresh user_access_token" switch. Default on, as Lark documents it
+    /// (off: refreshes → 20074).
     pub refresh_enabled: bool,
 }
 
@@ -164,7 +165,7 @@ impl Default for SimulatorConfig {
             consent: ConsentMode::Page,
             redirect_urls: Vec::new(),
             oauth_scopes: OAuthSettings::default().enabled_scopes,
-            refresh_enabled: false,
+            refresh_enabled: true,
         }
     }
 }

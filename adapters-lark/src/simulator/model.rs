@@ -14,7 +14,8 @@ pub const ROOT_DEPARTMENT_ID: &str = "0";
 pub struct SimUserStatus {
     /// Suspended by an admin.
     pub is_frozen: bool,
-    /// Resigned: gone from department listings, still readable through `/users/:id` and `/users/batch`.
+    /// Resigned: gone from department listings and from `/users/batch`, still readable through
+    /// `/users/:id`.
     pub is_resigned: bool,
     /// Has activated the account.
     pub is_activated: bool,

@@ -208,14 +208,13 @@ impl OAuthError {
         )
     }
 
-    /// The console's "refresh user_access_token" switch is off. Lark's pages give the code and
-    /// its meaning only; the `error` value is ours.
+    /// The console's "refresh user_access_token" switch is off: HTTP 400 with Lark's wording
+    /// from the refresh page's error table; the `error` value is ours (not documented).
     pub(crate) fn refresh_disabled() -> Self {
         Self::new(
             20_074,
             "unauthorized_client",
-            "The app is not allowed to refresh user_access_token: enable it in the developer \
-             console's security settings.",
+            "The specified app is not allowed to refresh token.",
         )
     }
 

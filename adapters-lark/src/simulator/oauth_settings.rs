@@ -72,9 +72,9 @@ pub struct OAuthSettings {
     pub redirect_urls: Vec<String>,
     /// Scopes the app has enabled; requesting another one fails with 20027.
     pub enabled_scopes: Vec<String>,
-    /// The console's security switch "refresh user_access_token": off (the default, as on a
-    /// new app), refreshing fails with 20074 even with `offline_access`.
-    #[serde(default)]
+    /// The console's security switch "refresh user_access_token": on by default, as Lark
+    /// documents it; off, refreshing fails with 20074 even with `offline_access`.
+    #[serde(default = "on")]
     pub refresh_enabled: bool,
 }
 
@@ -87,9 +87,13 @@ impl Default for OAuthSettings {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
-            refresh_enabled: false,
+            refresh_enabled: true,
         }
     }
+}
+
+fn on() -> bool {
+    true
 }
 
 /// The settings behind a lock, and the extra OAuth clients (`client_id` → secret).
@@ -180,6 +184,6 @@ mod tests {
             16,
             "the guide's permission list"
         );
-        assert!(!default.refresh_enabled);
+        assert!(default.refresh_enabled, "on by default, as Lark documents");
     }
 }

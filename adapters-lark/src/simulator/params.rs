@@ -75,11 +75,14 @@ impl Params {
             .ok_or_else(LarkError::page_size_invalid)
     }
 
+    /// A boolean parameter, spelled as the official SDKs send it: Go and Node send `true`,
+    /// Python's `lark-oapi` sends `str(True)`, i.e. `True` (its official demo calls
+    /// `.fetch_child(True)`, so Lark accepts it). The spellings of Go's `strconv.ParseBool`.
     pub(crate) fn flag(&self, name: &str) -> Result<bool, LarkError> {
         match self.get(name) {
             None => Ok(false),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
+            Some("true" | "True" | "TRUE" | "t" | "T" | "1") => Ok(true),
+            Some("false" | "False" | "FALSE" | "f" | "F" | "0") => Ok(false),
             Some(_) => Err(LarkError::field_validation(
                 name,
                 format!("{name} must be true or false"),
@@ -156,6 +159,15 @@ mod tests {
         assert_eq!(
             Params::parse("fetch_child=true").flag("fetch_child"),
             Ok(true)
+        );
+        assert_eq!(
+            Params::parse("fetch_child=True").flag("fetch_child"),
+            Ok(true),
+            "as Python's lark-oapi sends it"
+        );
+        assert_eq!(
+            Params::parse("fetch_child=False").flag("fetch_child"),
+            Ok(false)
         );
         assert!(
             Params::parse("fetch_child=yes")

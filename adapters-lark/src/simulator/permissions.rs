@@ -5,7 +5,7 @@
 //! `error_app_scope_missing_99991672_feishu.json`); a field whose field scope is missing is
 //! silently left out of user and department objects. Accepted scopes per API and per field
 //! follow the Lark reference pages of `find_by_department`, `departments/children` and
-//! `contact/v3/scopes` (lark-reference/lark-api.md §6.1–6.3; the user and department batch
+//! `contact/v3/scopes` (docs/lark-fidelity.md; the user and department batch
 //! and single-object APIs are taken to accept what the listings do).
 
 use super::gateway::LarkError;

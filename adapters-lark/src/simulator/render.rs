@@ -1,5 +1,5 @@
 //! JSON the simulator serves, shaped after Lark's documented payloads (samples in
-//! `lark-reference/samples/`) and rendered from the simulator's own model — never from the client's
+//! `adapters-lark/tests/fixtures/`) and rendered from the simulator's own model — never from the client's
 //! wire structs. Borrowing views serialise straight to bytes, which keeps 100k-user pulls cheap.
 
 use serde::Serialize;
@@ -128,8 +128,10 @@ pub(crate) struct UserView<'a> {
     is_frozen: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     geo: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    dotted_line_leader_user_ids: Vec<&'a str>,
+    /// Sent whenever the permission is granted (`[]` without a dotted-line manager): an absent
+    /// key means a withheld field (docs/lark-fidelity.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dotted_line_leader_user_ids: Option<Vec<&'a str>>,
 }
 
 pub(crate) fn user<'a>(
@@ -200,12 +202,12 @@ pub(crate) fn user<'a>(
         job_title: emp.then_some(u.job_title.as_str()),
         is_frozen: u.status.is_frozen,
         geo: fields.geo.then_some(u.geo.as_str()),
-        dotted_line_leader_user_ids: u
-            .dotted_line_leader_open_ids
-            .iter()
-            .filter(|_| fields.dotted_line)
-            .filter_map(|l| t.user_id_as(l, uid))
-            .collect(),
+        dotted_line_leader_user_ids: fields.dotted_line.then(|| {
+            u.dotted_line_leader_open_ids
+                .iter()
+                .filter_map(|l| t.user_id_as(l, uid))
+                .collect()
+        }),
     }
 }
 

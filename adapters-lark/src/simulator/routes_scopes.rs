@@ -1,7 +1,7 @@
 //! `GET /open-apis/contact/v3/scopes`: the app's contact scope. Full scope lists the first-level
 //! departments and the users directly under the root; a restricted scope lists its root
-//! departments and no users. Department ids come first, then user ids, across pages; user ids
-//! only for an app that may read user ids (`contact:user.employee_id:readonly`), as Lark says.
+//! departments and no users. As documented, user ids come first, then department ids, across
+//! pages; user ids only for an app that may read user ids (`contact:user.employee_id:readonly`).
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -56,10 +56,10 @@ fn scopes_page(state: &SimState, params: &Params) -> Result<Vec<u8>, LarkError> 
         .map_or(0, |offset| usize::try_from(offset).unwrap_or(usize::MAX))
         .min(total);
     let end = (start + page_size).min(total);
-    let split = departments.len();
+    let split = users.len();
     let data = ScopeData {
-        department_ids: departments[start.min(split)..end.min(split)].to_vec(),
-        user_ids: users[start.max(split) - split..end.max(split) - split].to_vec(),
+        user_ids: users[start.min(split)..end.min(split)].to_vec(),
+        department_ids: departments[start.max(split) - split..end.max(split) - split].to_vec(),
         group_ids: Vec::new(),
         has_more: end < total,
         page_token: (end < total).then(|| next_token(Listing::Scopes, 0, end as u64)),

@@ -1,6 +1,9 @@
 //! Contact v3 user endpoints: `users/find_by_department` (direct members, paged, resigned users
-//! never listed), `users/batch` (≤ 50 ids; resigned users included, deleted and out-of-scope
-//! users omitted) and `users/:user_id`.
+//! never listed), `users/batch` (≤ 50 ids; deleted and out-of-scope users omitted, as documented
+//! — and resigned ones too: the documentation names `users/:user_id` as the way to read a resigned
+//! user and says nothing of the batch, so the simulator does not offer the convenient reading)
+//! and `users/:user_id` (resigned users returned with their status; outside the range 41050;
+//! unknown 41012).
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -97,6 +100,7 @@ pub(crate) async fn batch(req: HttpRequest, state: Data<SimState>) -> HttpRespon
                 .filter_map(|id| t.user_idx(uid, id))
                 .filter(|&u| t.user_in_scope(u))
                 .filter_map(|u| t.user(u))
+                .filter(|u| !u.status.is_resigned)
                 .map(|u| render::user(&t, u, uid, did, fields))
                 .collect();
             render::ok(Items { items })

@@ -80,7 +80,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Connected to tenant \"{}\" as {}. Syncing…",
         connected.tenant.name, connected.authorized_by.name
     );
-    let (_, code) = sync_and_report(ctx, LABEL, false, false, true).await?;
+    let (_, code) = sync_and_report(ctx, LABEL, false, None, true).await?;
 
     let accounts = ctx
         .services

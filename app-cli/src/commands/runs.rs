@@ -1,4 +1,4 @@
-//! `aviary runs list|show`.
+//! `aviary runs list|show|confirm`.
 
 use std::process::ExitCode;
 
@@ -8,7 +8,10 @@ use aviary_domain::values::RunId;
 use crate::cli::{OutputFormat, RunsCommand};
 use crate::commands::Ctx;
 use crate::output;
-use crate::views::{ChangeView, RunView, RunWithChangesView, describe_fields};
+use crate::views::{ChangeView, HeldSubjectView, RunView, RunWithChangesView, describe_fields};
+
+/// The most held records `runs show` lists (the hold's counts cover them all).
+const HELD_LISTED: u64 = 1000;
 
 const HEADER: &[&str] = &[
     "id",
@@ -19,6 +22,7 @@ const HEADER: &[&str] = &[
     "users_added",
     "users_changed",
     "users_removed",
+    "users_out_of_range",
     "users_unchanged",
     "error",
     "warnings",
@@ -35,6 +39,7 @@ fn row(v: &RunView) -> Vec<String> {
         u.added.to_string(),
         u.changed.to_string(),
         u.removed.to_string(),
+        u.out_of_range.to_string(),
         u.unchanged.to_string(),
         output::opt(v.error.as_deref()),
         v.warnings.join("; "),
@@ -51,14 +56,23 @@ pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<ExitCode> {
                 views.iter().map(row).collect()
             })?;
         }
+        RunsCommand::Confirm { run_id, dry_run } => {
+            return super::sync::confirm(ctx, &run_id, dry_run).await;
+        }
         RunsCommand::Show { run_id } => {
             let id: RunId = run_id
                 .parse()
                 .with_context(|| format!("\"{run_id}\" is not a run id"))?;
             let (run, changes) = ctx.services.queries.run(id).await?;
+            let held = if run.hold.is_some() {
+                ctx.services.queries.held_subjects(id, HELD_LISTED).await?
+            } else {
+                Vec::new()
+            };
             let view = RunWithChangesView {
                 run: RunView::from(&run),
                 changes: changes.iter().map(ChangeView::from).collect(),
+                held: held.iter().map(HeldSubjectView::from).collect(),
             };
             match ctx.output {
                 OutputFormat::Json => output::json(&view)?,
@@ -69,6 +83,20 @@ pub async fn run(ctx: &Ctx, command: RunsCommand) -> anyhow::Result<ExitCode> {
                     if format == OutputFormat::Table {
                         for warning in &view.run.warnings {
                             say!("warning: {warning}")?;
+                        }
+                        if let Some(error) = &view.run.error {
+                            say!("{error}")?;
+                        }
+                        if !view.held.is_empty() {
+                            say!("held (confirm with: aviary runs confirm {}):", view.run.id)?;
+                            for h in &view.held {
+                                say!(
+                                    "  {:<10} {:<36} {}",
+                                    h.subject_type,
+                                    h.subject_id,
+                                    h.outcome
+                                )?;
+                            }
                         }
                         say!("{} changes:", view.changes.len())?;
                         for c in &view.changes {

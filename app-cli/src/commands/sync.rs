@@ -1,9 +1,11 @@
-//! `aviary sync <ID|LABEL> [--dry-run] [--confirm-removals]`.
+//! `aviary sync <ID|LABEL> [--dry-run] [--confirm-removals]` and `aviary runs confirm <RUN>`.
 
 use std::process::ExitCode;
 
-use aviary_domain::model::{EntityCounts, RunStatus, RunTrigger};
-use aviary_domain::usecases::sync::{SyncReport, SyncRequest};
+use anyhow::Context as _;
+use aviary_domain::model::{EntityCounts, Integration, RunStatus, RunTrigger};
+use aviary_domain::usecases::sync::{Confirmation, SyncReport, SyncRequest};
+use aviary_domain::values::RunId;
 
 use crate::cli::{OutputFormat, SyncArgs};
 use crate::commands::{Ctx, exit};
@@ -12,10 +14,44 @@ use crate::progress::TerminalProgress;
 use crate::views::{SyncView, describe_fields};
 
 fn counts_line(what: &str, c: &EntityCounts) -> String {
-    format!(
-        "{what}: {} added, {} changed, {} removed, {} restored, {} unchanged",
-        c.added, c.changed, c.removed, c.restored, c.unchanged
-    )
+    let mut line = format!(
+        "{what}: {} added, {} changed, {} removed, {} restored",
+        c.added, c.changed, c.removed, c.restored
+    );
+    if c.out_of_range > 0 {
+        line.push_str(&format!(", {} left the contact range", c.out_of_range));
+    }
+    line.push_str(&format!(", {} unchanged", c.unchanged));
+    line
+}
+
+/// How runs confirmed from the CLI name who confirmed them.
+fn confirmed_by() -> String {
+    match std::env::var("USER") {
+        Ok(user) if !user.trim().is_empty() => format!("the command line ({})", user.trim()),
+        _ => "the command line".to_owned(),
+    }
+}
+
+/// The confirmation of the integration's newest run, which must be held.
+async fn newest_held(ctx: &Ctx, integration: &Integration) -> anyhow::Result<Confirmation> {
+    let newest = ctx.services.queries.runs(integration.id, 1).await?;
+    match newest.first() {
+        Some(run) if run.status == RunStatus::Held => Ok(Confirmation {
+            run: run.id,
+            by: confirmed_by(),
+        }),
+        Some(run) => anyhow::bail!(
+            "nothing to confirm: the newest run of \"{}\" ({}) is {}, not held",
+            integration.label,
+            run.id,
+            run.status
+        ),
+        None => anyhow::bail!(
+            "nothing to confirm: \"{}\" has no runs yet",
+            integration.label
+        ),
+    }
 }
 
 /// Runs one sync and prints its summary; shared with `aviary demo`.
@@ -23,7 +59,7 @@ pub async fn sync_and_report(
     ctx: &Ctx,
     key: &str,
     dry_run: bool,
-    confirm_removals: bool,
+    confirm: Option<Confirmation>,
     pacing: bool,
 ) -> anyhow::Result<(SyncReport, ExitCode)> {
     let integration = ctx.integration(key).await?;
@@ -31,7 +67,7 @@ pub async fn sync_and_report(
         integration: integration.id,
         trigger: RunTrigger::Manual,
         dry_run,
-        confirm_removals,
+        confirm,
         rate_limits: if pacing {
             ctx.services.settings.lark.rate_limits()
         } else {
@@ -91,9 +127,9 @@ pub async fn sync_and_report(
         RunStatus::Succeeded => ExitCode::SUCCESS,
         RunStatus::Held => {
             eprintln!(
-                "error: sync {} (to apply them: aviary sync {} --confirm-removals)",
+                "error: sync {} (to apply it: aviary runs confirm {})",
                 run.error.as_deref().unwrap_or("held"),
-                integration.label
+                run.id
             );
             ExitCode::from(exit::RUN_HELD)
         }
@@ -113,13 +149,34 @@ pub async fn sync_and_report(
 }
 
 pub async fn run(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<ExitCode> {
+    let confirm = if args.confirm_removals {
+        let integration = ctx.integration(&args.integration).await?;
+        Some(newest_held(ctx, &integration).await?)
+    } else {
+        None
+    };
     let (_, code) = sync_and_report(
         ctx,
         &args.integration,
         args.dry_run,
-        args.confirm_removals,
+        confirm,
         !args.no_pacing,
     )
     .await?;
+    Ok(code)
+}
+
+/// `aviary runs confirm <RUN>`: a sync that applies what the held run held, and at most that.
+pub async fn confirm(ctx: &Ctx, run: &str, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let id: RunId = run
+        .parse()
+        .with_context(|| format!("\"{run}\" is not a run id"))?;
+    let (held, _) = ctx.services.queries.run(id).await?;
+    let confirm = Confirmation {
+        run: id,
+        by: confirmed_by(),
+    };
+    let key = held.integration_id.to_string();
+    let (_, code) = sync_and_report(ctx, &key, dry_run, Some(confirm), true).await?;
     Ok(code)
 }

@@ -21,9 +21,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The API key a request was authenticated with, for handlers that record who acted
 /// (`web::ReqData<Caller>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub key: ApiKeyId,
+    /// How records name the caller: `API key "nightly" (avk_AbCdEfGh)`.
+    pub name: String,
 }
 
 async fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
@@ -33,7 +35,10 @@ async fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
     })?;
     let token = bearer(req.headers()).ok_or_else(ApiError::unauthorized)?;
     let key = services.api_keys.authenticate(token).await?;
-    Ok(Caller { key: key.id })
+    Ok(Caller {
+        key: key.id,
+        name: format!("API key \"{}\" ({})", key.name, key.prefix),
+    })
 }
 
 /// Middleware: answers the JSON error itself (so the outer middleware still adds its

@@ -292,6 +292,19 @@ impl From<SyncError> for ApiError {
                     until.to_rfc3339()
                 ),
             ),
+            SyncError::NotHeld(run) => Self::new(
+                StatusCode::CONFLICT,
+                "run_not_held",
+                format!("run {run} was not held, so there is nothing to confirm"),
+            ),
+            SyncError::Superseded(run) => Self::new(
+                StatusCode::CONFLICT,
+                "run_superseded",
+                format!(
+                    "run {run} is no longer the integration's newest run; confirm the newest \
+                     held run"
+                ),
+            ),
             SyncError::Integrations(store) => store.into(),
             SyncError::Store(detail) => {
                 tracing::error!(%detail, "sync store failed");

@@ -101,6 +101,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(method_not_allowed)),
             )
             .service(get("/runs/{run_id}", runs::show))
+            .service(
+                web::resource("/runs/{run_id}/confirm")
+                    .route(web::post().to(runs::confirm))
+                    .default_service(web::to(method_not_allowed)),
+            )
             .default_service(web::to(route_not_found)),
     )
     .service(web::scope("/api").default_service(web::to(route_not_found)));

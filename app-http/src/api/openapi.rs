@@ -42,6 +42,7 @@ use crate::views::schema;
         departments::list,
         runs::list,
         runs::show,
+        runs::confirm,
         sync::start,
     ),
     // Schemas that only query parameters name (the rest are collected from the paths).

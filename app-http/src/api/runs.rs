@@ -1,19 +1,25 @@
-//! `GET /api/v1/integrations/{id}/runs` (newest first) and `GET /api/v1/runs/{run_id}` (with
-//! the changes it recorded).
+//! `GET /api/v1/integrations/{id}/runs` (newest first), `GET /api/v1/runs/{run_id}` (with the
+//! changes it recorded and, for a held run, what it held) and `POST /api/v1/runs/{run_id}/confirm`.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
+use aviary_domain::model::RunTrigger;
+use aviary_domain::usecases::sync::Confirmation;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::Items;
+use super::auth::Caller;
 use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
 use super::params;
-use crate::views::{ChangeView, RunView, RunWithChangesView};
+use crate::views::{ChangeView, HeldSubjectView, RunView, RunWithChangesView};
 use crate::wiring::Services;
 
 const DEFAULT_LIMIT: u64 = 20;
+/// The most held records a run's view lists (the hold's counts cover them all).
+pub(crate) const HELD_LISTED: u64 = 1000;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -74,8 +80,61 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let id = params::run_id(&path)?;
     let (run, changes) = services.queries.run(id).await?;
+    let held = if run.hold.is_some() {
+        services.queries.held_subjects(id, HELD_LISTED).await?
+    } else {
+        Vec::new()
+    };
     Ok(HttpResponse::Ok().json(RunWithChangesView {
         run: RunView::from(&run),
         changes: changes.iter().map(ChangeView::from).collect(),
+        held: held.iter().map(HeldSubjectView::from).collect(),
     }))
+}
+
+/// Confirms a held run
+///
+/// 202 with the new run (`status: running`, `trigger: api`, `confirms`, `confirmed_by` the API
+/// key) as soon as it is recorded. It applies what the held run held — the same accounts and
+/// departments with the same outcome, and the loss of the field groups it named — and at most
+/// that: if Lark now shows more departures, it holds again. Only the integration's newest run
+/// can be confirmed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/runs/{run_id}/confirm",
+    operation_id = "confirm_run",
+    tag = "runs",
+    params(("run_id" = String, Path, format = "uuid", description = "The held run's id")),
+    responses(
+        (status = 202, description = "The confirming run started", body = RunView,
+            headers(("Location" = String, description = "`/api/v1/runs/{run_id}` of the new run"))),
+        (status = 400, description = "`invalid_parameter`: not a UUID", body = ErrorBody),
+        (status = 404, description = "`run_not_found`", body = ErrorBody),
+        (status = 409, description = "`run_not_held`, `run_superseded` (a newer run exists), \
+            `sync_already_running` or `integration_disabled`", body = ErrorBody),
+        SharedErrors,
+    )
+)]
+pub async fn confirm(
+    services: web::Data<Services>,
+    caller: web::ReqData<Caller>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = params::run_id(&path)?;
+    let (held, _) = services.queries.run(id).await?;
+    let run = services
+        .runner
+        .start_confirming(
+            held.integration_id,
+            RunTrigger::Api,
+            Some(Confirmation {
+                run: id,
+                by: caller.name.clone(),
+            }),
+        )
+        .await?;
+    tracing::info!(held = %id, run = %run.id, key = %caller.key, "held run confirmed through the API");
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/runs/{}", run.id)))
+        .json(RunView::from(&run)))
 }

@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use aviary_domain::model::Presence;
 use aviary_domain::model::{ChangeRecord, FieldChange};
 use aviary_domain::usecases::QueriesError;
 use serde_json::Value;
@@ -65,7 +66,10 @@ pub struct AccountPage {
     pub title: String,
     pub open_id: String,
     pub status: &'static str,
-    pub removed: Option<String>,
+    /// Why and since when the account is no longer present, in plain words.
+    pub gone: Option<String>,
+    /// Field groups whose values Lark never returned (their permissions are missing).
+    pub unknown: Vec<String>,
     pub facts: Vec<Fact>,
     pub departments: Vec<DepartmentLink>,
     pub history: Vec<HistoryRow>,
@@ -197,7 +201,23 @@ pub async fn show(
         title: p.name.clone().unwrap_or_else(|| p.open_id.to_string()),
         open_id: p.open_id.to_string(),
         status: status_label(p.status),
-        removed: account.removed_at.map(browse::when),
+        gone: account.removed_at.map(|at| match account.presence {
+            Presence::OutOfRange => format!(
+                "Left the app's contact range on {} — it may still be in the tenant, but Lark no \
+                 longer shows it to this app; check the app's contact range. Aviary keeps the \
+                 account and its history.",
+                browse::when(at)
+            ),
+            Presence::Removed | Presence::Present => format!(
+                "Removed from the tenant on {}. Aviary keeps the account and its history.",
+                browse::when(at)
+            ),
+        }),
+        unknown: p
+            .withheld
+            .iter()
+            .map(|g| format!("{} (permission {})", g.describe(), g.permission()))
+            .collect(),
         facts,
         departments,
         history: found

@@ -258,6 +258,13 @@ impl From<SyncError> for UiError {
             SyncError::AlreadyRunning { .. } => Self::SyncNotStarted(
                 "A sync of this integration is already running; wait for it to finish".to_owned(),
             ),
+            SyncError::NotHeld(_) => Self::SyncNotStarted(
+                "This run was not held, so there is nothing to confirm".to_owned(),
+            ),
+            SyncError::Superseded(_) => Self::SyncNotStarted(
+                "A newer run of this integration exists; confirm the newest held run instead"
+                    .to_owned(),
+            ),
             SyncError::Integrations(store) => store.into(),
             SyncError::Store(detail) => {
                 tracing::error!(%detail, "sync store failed");

@@ -100,6 +100,8 @@ pub struct AccountRow {
     pub email: String,
     pub status: &'static str,
     pub removed: bool,
+    /// `removed` or `out of range` for an account no longer present.
+    pub gone: &'static str,
     pub roles: String,
     pub departments: String,
     pub designation: String,
@@ -283,6 +285,11 @@ fn row(integration: &Integration, account: &UserAccount, names: &DepartmentNames
             .unwrap_or_default(),
         status: status_label(p.status),
         removed: account.removed_at.is_some(),
+        gone: match account.presence {
+            aviary_domain::model::Presence::OutOfRange => "out of range",
+            aviary_domain::model::Presence::Removed => "removed",
+            aviary_domain::model::Presence::Present => "",
+        },
         roles: account
             .state
             .roles

@@ -77,6 +77,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     resource("/admin/integrations/{id}/sync").route(web::post().to(sync::start)),
                 )
                 .service(
+                    resource("/admin/runs/{run_id}/confirm").route(web::post().to(sync::confirm)),
+                )
+                .service(
                     resource("/admin/integrations/callback/{region}")
                         .route(web::get().to(connect::callback)),
                 )

@@ -76,6 +76,7 @@ pub(super) fn status_label(status: AccountStatus) -> &'static str {
         AccountStatus::Exited => "exited",
         AccountStatus::Invited => "invited",
         AccountStatus::NotActivated => "not activated",
+        AccountStatus::Unknown => "status unknown",
     }
 }
 
@@ -91,6 +92,9 @@ pub(super) fn counts_words(counts: &SyncCounts) -> String {
     );
     if users.restored > 0 {
         words.push_str(&format!(", {} restored", users.restored));
+    }
+    if users.out_of_range > 0 {
+        words.push_str(&format!(", {} left the contact range", users.out_of_range));
     }
     words.push_str(&format!(", {} unchanged", users.unchanged));
     words

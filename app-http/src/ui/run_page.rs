@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use aviary_domain::model::{ChangeRecord, Subject};
+use aviary_domain::model::{ChangeRecord, Hold, Integration, Subject, SyncRun};
 use aviary_domain::usecases::QueriesError;
+use aviary_domain::usecases::sync::departure_words;
 use aviary_domain::values::{OpenId, RunId};
 
 use super::account_page::{FieldRow, field_rows};
@@ -58,6 +59,33 @@ pub struct RunPage {
     pub departments: Vec<Group>,
     /// Accounts and departments with changes that are not listed (past [`SHOWN`]).
     pub hidden: usize,
+    /// A held run: what it holds and the records confirming it would mark.
+    pub hold: Option<HoldView>,
+    /// Who confirmed the held run this run applied, and that run's page.
+    pub confirmed: Option<(String, String)>,
+}
+
+/// What a held run holds, for its page and its Confirm button.
+#[derive(Debug)]
+pub struct HoldView {
+    /// The hold in plain words, one line per reason.
+    pub reasons: Vec<String>,
+    pub records: Vec<HeldRow>,
+    /// Held records not listed (past [`SHOWN`]).
+    pub more: u64,
+    /// The Confirm button is offered (the run is the integration's newest).
+    pub confirmable: bool,
+    pub csrf_token: String,
+}
+
+/// One record confirming the hold would mark.
+#[derive(Debug)]
+pub struct HeldRow {
+    pub kind: &'static str,
+    pub title: String,
+    pub id: String,
+    pub href: Option<String>,
+    pub outcome: &'static str,
 }
 
 /// Changes grouped by subject, in the order the run recorded them.
@@ -151,7 +179,18 @@ pub async fn show(
             changes: items(changes, &names),
         })
         .collect();
+    let hold = match &run.hold {
+        Some(hold) => Some(hold_view(&services, &integration, &run, hold, &signed_in).await?),
+        None => None,
+    };
     let page = RunPage {
+        hold,
+        confirmed: run.confirms.map(|held| {
+            (
+                run.confirmed_by.clone().unwrap_or_default(),
+                format!("/admin/runs/{held}"),
+            )
+        }),
         chrome: Some(signed_in.chrome()),
         asset_version: ASSET_VERSION,
         tabs: Tabs::new(&integration, "runs"),
@@ -165,4 +204,94 @@ pub async fn show(
         hidden,
     };
     render(StatusCode::OK, &page)
+}
+
+/// The hold in plain words, one line per reason.
+fn hold_reasons(hold: &Hold) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for (what, departures, stored) in [
+        ("accounts", hold.accounts, hold.accounts_stored),
+        ("departments", hold.departments, hold.departments_stored),
+    ] {
+        if departures.removed > 0 {
+            reasons.push(format!(
+                "{} of {stored} {what} would be removed (gone from the tenant).",
+                departures.removed
+            ));
+        }
+        if departures.out_of_range > 0 {
+            reasons.push(format!(
+                "{} of {stored} {what} left the contact range — check the app's contact range.",
+                departures.out_of_range
+            ));
+        }
+    }
+    for w in &hold.withheld {
+        reasons.push(format!(
+            "Lark no longer returns the {} of {} of {} accounts: the app seems to have lost the \
+             permission {}. Their stored values were kept; confirming accepts them as unknown.",
+            w.group.describe(),
+            w.records,
+            w.of,
+            w.permission
+        ));
+    }
+    reasons
+}
+
+async fn hold_view(
+    services: &Services,
+    integration: &Integration,
+    run: &SyncRun,
+    hold: &Hold,
+    signed_in: &SignedIn,
+) -> Result<HoldView, UiError> {
+    let held = services.queries.held_subjects(run.id, SHOWN as u64).await?;
+    let ids: Vec<OpenId> = held
+        .iter()
+        .filter_map(|h| match &h.subject {
+            Subject::Account(id) => OpenId::parse(id).ok(),
+            Subject::Department(_) => None,
+        })
+        .collect();
+    let account_names = services.queries.account_names(integration.id, &ids).await?;
+    let names = department_names(&services.queries.departments(integration.id, true).await?);
+    let records = held
+        .iter()
+        .map(|h| match &h.subject {
+            Subject::Account(id) => HeldRow {
+                kind: "account",
+                title: OpenId::parse(id)
+                    .ok()
+                    .and_then(|open_id| account_names.get(&open_id).cloned().flatten())
+                    .unwrap_or_else(|| id.clone()),
+                id: id.clone(),
+                href: Some(format!(
+                    "/admin/integrations/{}/accounts/{}",
+                    integration.id,
+                    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                )),
+                outcome: departure_words(h.outcome),
+            },
+            Subject::Department(id) => HeldRow {
+                kind: "department",
+                title: names
+                    .get(id)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| id.clone()),
+                id: id.clone(),
+                href: None,
+                outcome: departure_words(h.outcome),
+            },
+        })
+        .collect();
+    let newest = services.queries.runs(integration.id, 1).await?;
+    Ok(HoldView {
+        reasons: hold_reasons(hold),
+        records,
+        more: (hold.accounts.total() + hold.departments.total()).saturating_sub(SHOWN as u64),
+        confirmable: newest.first().is_some_and(|n| n.id == run.id),
+        csrf_token: signed_in.session.csrf_token.as_str().to_owned(),
+    })
 }

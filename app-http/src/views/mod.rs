@@ -12,10 +12,10 @@ use std::collections::HashMap;
 
 use aviary_domain::model::ApiKey;
 use aviary_domain::model::{
-    ApiCounters, ChangeRecord, Department, FieldChange, Integration, Subject, SyncCounts, SyncRun,
-    UserAccount,
+    ApiCounters, ChangeRecord, Department, FieldChange, HeldSubject, Hold, Integration, Subject,
+    SyncCounts, SyncRun, UserAccount,
 };
-use aviary_domain::usecases::sync::{HeldRemovals, SyncReport};
+use aviary_domain::usecases::sync::SyncReport;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -131,8 +131,17 @@ pub struct AccountView {
     pub join_time: Option<i64>,
     pub first_seen_at: DateTime<Utc>,
     pub last_changed_at: DateTime<Utc>,
+    /// When it stopped being `present`; null while present.
     #[schema(required)]
     pub removed_at: Option<DateTime<Utc>>,
+    /// `present`, `removed` (gone from the tenant) or `out_of_range` (outside the app's contact
+    /// range: still in the tenant).
+    #[schema(value_type = schema::Presence)]
+    pub presence: &'static str,
+    /// Field groups whose values are unknown: Lark withheld them and none was ever known (the
+    /// fields read `null`, the status `unknown`). Usually empty.
+    #[schema(value_type = Vec<schema::FieldGroup>)]
+    pub unknown_fields: Vec<&'static str>,
 }
 
 /// Department names by `open_department_id`, to show names next to ids.
@@ -180,6 +189,8 @@ impl AccountView {
             first_seen_at: account.first_seen_at,
             last_changed_at: account.last_changed_at,
             removed_at: account.removed_at,
+            presence: account.presence.as_str(),
+            unknown_fields: p.withheld.iter().map(|g| g.as_str()).collect(),
         }
     }
 }
@@ -200,6 +211,8 @@ pub struct DepartmentView {
     pub member_count: Option<i64>,
     #[schema(required)]
     pub removed_at: Option<DateTime<Utc>>,
+    #[schema(value_type = schema::Presence)]
+    pub presence: &'static str,
 }
 
 impl From<&Department> for DepartmentView {
@@ -212,6 +225,7 @@ impl From<&Department> for DepartmentView {
             leader_open_id: d.state.leader_open_id.as_ref().map(ToString::to_string),
             member_count: d.state.member_count,
             removed_at: d.removed_at,
+            presence: d.presence.as_str(),
         }
     }
 }
@@ -276,6 +290,14 @@ pub struct RunView {
     pub error: Option<String>,
     /// What the run went on despite, in plain words; usually empty.
     pub warnings: Vec<String>,
+    /// A held run: what it did not apply; null for every other run.
+    #[schema(required, value_type = Option<schema::Hold>)]
+    pub hold: Option<Hold>,
+    /// The held run this run confirmed, and who confirmed it; null unless it confirmed one.
+    #[schema(required, format = "uuid")]
+    pub confirms: Option<String>,
+    #[schema(required)]
+    pub confirmed_by: Option<String>,
 }
 
 impl From<&SyncRun> for RunView {
@@ -292,6 +314,34 @@ impl From<&SyncRun> for RunView {
             api: r.api,
             error: r.error.clone(),
             warnings: r.warnings.clone(),
+            hold: r.hold.clone(),
+            confirms: r.confirms.map(|id| id.to_string()),
+            confirmed_by: r.confirmed_by.clone(),
+        }
+    }
+}
+
+/// One record a held run would have marked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldSubjectView {
+    #[schema(value_type = schema::SubjectType)]
+    pub subject_type: &'static str,
+    pub subject_id: String,
+    /// `removed` or `out_of_range`.
+    #[schema(value_type = schema::Presence)]
+    pub outcome: &'static str,
+}
+
+impl From<&HeldSubject> for HeldSubjectView {
+    fn from(h: &HeldSubject) -> Self {
+        let (subject_type, subject_id) = match &h.subject {
+            Subject::Account(id) => ("account", id.clone()),
+            Subject::Department(id) => ("department", id.clone()),
+        };
+        Self {
+            subject_type,
+            subject_id,
+            outcome: h.outcome.as_str(),
         }
     }
 }
@@ -312,6 +362,9 @@ pub struct RunWithChangesView {
     #[serde(flatten)]
     pub run: RunView,
     pub changes: Vec<ChangeView>,
+    /// A held run: the records it would have marked (accounts first, at most 1000; `hold`
+    /// counts them all). Empty for every other run.
+    pub held: Vec<HeldSubjectView>,
 }
 
 /// `aviary sync --output json`: the run plus what only a live run knows.
@@ -320,7 +373,6 @@ pub struct SyncView {
     #[serde(flatten)]
     pub run: RunView,
     pub dry_run: bool,
-    pub held: Option<HeldRemovals>,
     /// Dry runs: the first changes that would be recorded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preview: Vec<ChangeView>,
@@ -331,7 +383,6 @@ impl From<&SyncReport> for SyncView {
         Self {
             run: RunView::from(&report.run),
             dry_run: report.dry_run,
-            held: report.held.clone(),
             preview: report.preview.iter().map(ChangeView::from).collect(),
         }
     }

@@ -62,6 +62,14 @@ text_enum!(
     ChangeKind: model::ChangeKind
 );
 text_enum!(
+    /// Whether a stored record is still in the directory as the app sees it, and if not, why.
+    Presence: model::Presence
+);
+text_enum!(
+    /// A set of fields behind one Lark permission.
+    FieldGroup: model::FieldGroup
+);
+text_enum!(
     /// What accounts can be sorted by (`updated`: the last recorded change).
     SortKey: model::SortKey
 );
@@ -103,6 +111,7 @@ impl ToSchema for AccountCounts {}
 // (`app-http/tests/api/openapi.rs`) check the serialised keys against real responses.
 
 /// Destructures every mirrored type without `..`.
+#[allow(clippy::too_many_arguments)] // one per mirrored type, never called
 fn _mirrored(
     entity: model::EntityCounts,
     sync: model::SyncCounts,
@@ -110,14 +119,36 @@ fn _mirrored(
     change: model::FieldChange,
     report: doctor::DoctorReport,
     check: doctor::Check,
+    hold: model::Hold,
+    departures: model::Departures,
+    withheld: model::WithheldGroup,
 ) {
     let model::EntityCounts {
         added: _,
         changed: _,
         removed: _,
         restored: _,
+        out_of_range: _,
         unchanged: _,
     } = entity;
+    let model::Hold {
+        accounts: _,
+        accounts_stored: _,
+        departments: _,
+        departments_stored: _,
+        withheld: _,
+        threshold_percent: _,
+    } = hold;
+    let model::Departures {
+        removed: _,
+        out_of_range: _,
+    } = departures;
+    let model::WithheldGroup {
+        group: _,
+        permission: _,
+        records: _,
+        of: _,
+    } = withheld;
     let model::SyncCounts {
         users: _,
         departments: _,
@@ -149,14 +180,51 @@ fn _mirrored(
     } = check;
 }
 
-/// Added/changed/removed/restored/unchanged counts for one kind of record.
+/// Added/changed/removed/restored/out-of-range/unchanged counts for one kind of record.
 #[derive(Debug, ToSchema)]
 pub struct EntityCounts {
     pub added: u64,
     pub changed: u64,
+    /// Gone from the tenant.
     pub removed: u64,
     pub restored: u64,
+    /// Left the app's contact range (still in the tenant).
+    pub out_of_range: u64,
     pub unchanged: u64,
+}
+
+/// What a held run did not apply: departures above the threshold (per outcome), field groups
+/// Lark stopped returning. Everything else the run found was applied.
+#[derive(Debug, ToSchema)]
+pub struct Hold {
+    /// Accounts the run would have marked.
+    pub accounts: Departures,
+    /// Present accounts before the run (the threshold's base).
+    pub accounts_stored: u64,
+    pub departments: Departures,
+    pub departments_stored: u64,
+    /// Field groups withheld above the threshold; their stored values were kept.
+    pub withheld: Vec<WithheldGroup>,
+    pub threshold_percent: f64,
+}
+
+/// How many records would go, per outcome.
+#[derive(Debug, ToSchema)]
+pub struct Departures {
+    pub removed: u64,
+    pub out_of_range: u64,
+}
+
+/// A field group Lark stopped returning.
+#[derive(Debug, ToSchema)]
+pub struct WithheldGroup {
+    pub group: FieldGroup,
+    /// The Lark permission that returns it.
+    pub permission: String,
+    /// Records whose stored values Lark no longer returns…
+    pub records: u64,
+    /// …of those listed whose values were known before.
+    pub of: u64,
 }
 
 /// A run's counts, for users and for departments.

@@ -480,7 +480,11 @@ async fn the_status_has_runs_schedule_counts_and_problems() {
         serde_json::from_value(status["next_sync_at"].clone()).unwrap();
     assert_eq!(next - started, chrono::Duration::minutes(60));
     let counts = status["account_counts"].as_object().unwrap();
-    assert_eq!(counts.len(), 6, "every status, zeros included: {counts:?}");
+    assert_eq!(
+        counts.len(),
+        aviary_domain::model::AccountStatus::ALL.len(),
+        "every status, zeros included: {counts:?}"
+    );
     let stored = fx
         .services
         .queries

@@ -38,6 +38,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/integrations/{integration}/runs"),
     ("POST", "/api/v1/integrations/{integration}/sync"),
     ("GET", "/api/v1/runs/{run_id}"),
+    ("POST", "/api/v1/runs/{run_id}/confirm"),
 ];
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -89,6 +90,8 @@ struct Ids {
     integration: String,
     open_id: String,
     run_id: String,
+    /// A held run (of a second integration), for `POST …/confirm`.
+    held_run: String,
 }
 
 async fn ids(fx: &Fixture) -> Ids {
@@ -102,6 +105,7 @@ async fn ids(fx: &Fixture) -> Ids {
         integration: fx.integration.id.to_string(),
         open_id: fx.frozen.clone(),
         run_id: runs[0].id.to_string(),
+        held_run: super::common::held_run(fx).await.to_string(),
     }
 }
 
@@ -115,7 +119,14 @@ fn concrete(op: &Operation, ids: &Ids) -> String {
         .path
         .replace("{integration}", integration)
         .replace("{open_id}", &ids.open_id)
-        .replace("{run_id}", &ids.run_id);
+        .replace(
+            "{run_id}",
+            if op.path.ends_with("/confirm") {
+                &ids.held_run
+            } else {
+                &ids.run_id
+            },
+        );
     assert!(!uri.contains('{'), "no test value for a parameter of {uri}");
     uri
 }
@@ -679,7 +690,9 @@ async fn documented_parameter_values_are_exactly_the_accepted_ones() {
             let place = param["in"].as_str().unwrap();
             let with = |value: &str| match place {
                 "query" => format!("{uri}?{name}={value}"),
-                "path" => uri.replace(&ids.run_id, value),
+                "path" => uri
+                    .replace(&ids.run_id, value)
+                    .replace(&ids.held_run, value),
                 other => panic!("a parameter in {other}"),
             };
             for value in accepted {
@@ -704,8 +717,8 @@ async fn documented_parameter_values_are_exactly_the_accepted_ones() {
         }
     }
     // status, role, include_removed, sort, order, limit, format; include_removed, shape;
-    // limit; run_id.
-    assert_eq!(checked, 11);
+    // limit; run_id (show and confirm).
+    assert_eq!(checked, 12);
 }
 
 #[actix_web::test]

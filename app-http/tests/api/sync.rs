@@ -126,3 +126,48 @@ async fn shutting_down_cancels_a_run_in_flight_and_frees_the_lease() {
         .await
         .expect("the cancelled run released its lease");
 }
+
+fn post_confirm(fx: &Fixture, run: &str) -> test::TestRequest {
+    test::TestRequest::post()
+        .uri(&format!("/api/v1/runs/{run}/confirm"))
+        .insert_header(("Authorization", format!("Bearer {}", fx.key)))
+}
+
+#[actix_web::test]
+async fn a_held_run_is_shown_with_what_it_held_and_confirmed_once_through_the_api() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let held = super::common::held_run(&fx).await.to_string();
+    let shown = get!(fx, &app, format!("/api/v1/runs/{held}"));
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    let shown = shown.json();
+    assert_eq!(shown["hold"]["accounts"]["removed"], 2, "{shown}");
+    assert_eq!(shown["held"].as_array().unwrap().len(), 2, "{shown}");
+    assert_eq!(shown["held"][0]["outcome"], "removed");
+    assert_eq!(shown["held"][0]["subject_type"], "account");
+
+    let res = send!(fx, &app, post_confirm(&fx, &held));
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    let run = res.json();
+    assert_eq!(run["confirms"], held.as_str());
+    assert_eq!(
+        run["confirmed_by"],
+        "API key \"api tests\" (".to_owned() + &fx.key[..12] + ")",
+        "{run}"
+    );
+    let id = run["id"].as_str().unwrap().to_owned();
+    let done = finished_run!(fx, &app, id);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["confirms"], held.as_str());
+
+    // It is no longer the newest run: confirming it again is refused.
+    send!(fx, &app, post_confirm(&fx, &held)).error(StatusCode::CONFLICT, "run_superseded");
+    // A run that was not held has nothing to confirm; an unknown run is 404.
+    send!(fx, &app, post_confirm(&fx, &id)).error(StatusCode::CONFLICT, "run_not_held");
+    send!(
+        fx,
+        &app,
+        post_confirm(&fx, "00000000-0000-4000-8000-000000000000")
+    )
+    .error(StatusCode::NOT_FOUND, "run_not_found");
+}

@@ -60,7 +60,7 @@ pub async fn sync(services: &Services, integration: &Integration) {
         integration: integration.id,
         trigger: RunTrigger::Manual,
         dry_run: false,
-        confirm_removals: false,
+        confirm: None,
         rate_limits: None,
     };
     let report = services.sync.execute(&request, &NoProgress).await.unwrap();
@@ -168,4 +168,68 @@ impl Resp {
         assert_eq!(body["error"].as_object().unwrap().len(), 2);
         message
     }
+}
+
+/// A held run, as a sync that held would leave it: a second integration of the fixture's tenant
+/// (`held`) whose newest run held two removals. Confirming it syncs that integration.
+pub async fn held_run(fx: &Fixture) -> aviary_domain::values::RunId {
+    use aviary_domain::model::{
+        Departures, HeldSubject, Hold, Presence, RunStatus, Subject, SyncRun,
+    };
+    let integration = fx
+        .services
+        .register
+        .execute(NewIntegration {
+            label: "held".into(),
+            region: Region::Lark,
+            base_url: Some(fx.simulator.base_url()),
+            app_id: fx.simulator.app_id(),
+            app_secret: SecretString::from(fx.app_secret.clone()),
+            verify: false,
+            rate_limits: None,
+        })
+        .await
+        .unwrap();
+    let store = fx.services.database.sync_store();
+    let now = chrono::Utc::now();
+    let lease = store
+        .acquire_lease(
+            integration.id,
+            "test",
+            std::time::Duration::from_secs(60),
+            now,
+        )
+        .await
+        .unwrap();
+    let mut run = SyncRun::start(
+        aviary_domain::values::RunId::from_uuid(uuid::Uuid::new_v4()),
+        integration.id,
+        RunTrigger::Schedule,
+        now,
+    );
+    store.begin_run(&lease, &run).await.unwrap();
+    run.status = RunStatus::Held;
+    run.finished_at = Some(now);
+    run.error = Some("held".into());
+    run.hold = Some(Hold {
+        accounts: Departures {
+            removed: 2,
+            out_of_range: 0,
+        },
+        accounts_stored: 5,
+        departments: Departures::default(),
+        departments_stored: 1,
+        withheld: Vec::new(),
+        threshold_percent: 20.0,
+    });
+    let held: Vec<HeldSubject> = ["ou_gone_1", "ou_gone_2"]
+        .iter()
+        .map(|id| HeldSubject {
+            subject: Subject::Account((*id).to_owned()),
+            outcome: Presence::Removed,
+        })
+        .collect();
+    store.finish_run(&lease, &run, &held).await.unwrap();
+    store.release_lease(&lease).await.unwrap();
+    run.id
 }

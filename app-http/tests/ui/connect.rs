@@ -383,7 +383,7 @@ async fn sync_when_free(fx: &Fixture, integration: &Integration) {
         integration: integration.id,
         trigger: RunTrigger::Manual,
         dry_run: false,
-        confirm_removals: false,
+        confirm: None,
         rate_limits: None,
     };
     for _ in 0..10_000 {

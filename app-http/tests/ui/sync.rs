@@ -117,3 +117,61 @@ async fn a_refused_sync_is_explained_and_unknown_integrations_are_404() {
         malformed.body
     );
 }
+
+#[actix_web::test]
+async fn a_held_run_lists_what_it_holds_and_its_confirm_button_applies_it() {
+    let fx = with_admin().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let cookie = signed_in!(&app);
+    let held = crate::common::held_run(&fx).await;
+    let page = send!(&app, get(&format!("/admin/runs/{held}"), &cookie));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("On hold"), "{}", page.body);
+    assert!(page.body.contains("ou_gone_1") && page.body.contains("ou_gone_2"));
+    assert!(
+        page.body.contains("2 of 5 accounts would be removed"),
+        "{}",
+        page.body
+    );
+    let action = format!("action=\"/admin/runs/{held}/confirm\"");
+    assert!(page.body.contains(&action), "{}", page.body);
+
+    let confirm = |token: Option<&str>| {
+        let req = TestRequest::post()
+            .uri(&format!("/admin/runs/{held}/confirm"))
+            .cookie(cookie.clone());
+        match token {
+            Some(token) => req.set_form([("csrf_token", token)]),
+            None => req,
+        }
+    };
+    let refused = send!(&app, confirm(None));
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "CSRF-checked");
+    let token = csrf_of(&page.body);
+    let res = send!(&app, confirm(Some(&token)));
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let location = res.header("location").unwrap().to_owned();
+    let new_id: aviary_domain::values::RunId =
+        location.trim_start_matches("/admin/runs/").parse().unwrap();
+    let mut finished = None;
+    for _ in 0..300 {
+        let (run, _) = fx.services.queries.run(new_id).await.unwrap();
+        if run.status != RunStatus::Running {
+            finished = Some(run);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run = finished.expect("the confirming run finished");
+    assert_eq!(run.confirms, Some(held));
+    assert_eq!(run.confirmed_by.as_deref(), Some(EMAIL));
+    let shown = send!(&app, get(&location, &cookie));
+    assert!(shown.body.contains("confirmed by"), "{}", shown.body);
+
+    // Superseded: the button is gone, and posting anyway is a page in plain words.
+    let page = send!(&app, get(&format!("/admin/runs/{held}"), &cookie));
+    assert!(!page.body.contains(&action), "{}", page.body);
+    let again = send!(&app, confirm(Some(&token)));
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("newer run"), "{}", again.body);
+}

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use super::field_group::FieldGroup;
 use super::integration::text_enum;
 use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId};
 
@@ -17,6 +18,22 @@ text_enum!(
         Exited => "exited",
         Invited => "invited",
         NotActivated => "not_activated",
+        /// Lark did not say: the app lacks `contact:user.employee:readonly` and no status was
+        /// ever known for the account.
+        Unknown => "unknown",
+    }
+);
+
+text_enum!(
+    /// Whether a stored account (or department) is still in the tenant's directory as the app
+    /// sees it, and if not, why.
+    Presence, "presence" {
+        /// Listed in the latest complete sync.
+        Present => "present",
+        /// Gone from the tenant (deleted, or not known to Lark any more).
+        Removed => "removed",
+        /// Still in the tenant, but outside the app's contact range: Lark refuses to say more.
+        OutOfRange => "out_of_range",
     }
 );
 
@@ -92,6 +109,10 @@ pub struct UserProfile {
     pub geo: Option<String>,
     pub join_time: Option<i64>,
     pub avatar_url: Option<String>,
+    /// Field groups whose values are unknown: Lark withheld them and no value was ever kept
+    /// for the account (or an admin accepted their loss). Sorted; usually empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<FieldGroup>,
 }
 
 /// The tracked state of an account: its profile plus the roles derived from it.
@@ -134,7 +155,10 @@ pub struct UserAccount {
     pub content_hash: ContentHash,
     pub first_seen_at: DateTime<Utc>,
     pub last_changed_at: DateTime<Utc>,
+    /// When it stopped being present (`presence` says why); `None` while present.
     pub removed_at: Option<DateTime<Utc>>,
+    /// `Present` exactly when `removed_at` is `None`.
+    pub presence: Presence,
 }
 
 impl UserProfile {
@@ -166,6 +190,49 @@ impl UserProfile {
             geo: None,
             join_time: None,
             avatar_url: None,
+            withheld: Vec::new(),
+        }
+    }
+
+    /// Takes the values of `group` from `stored` (Lark withheld them now, and a withheld field
+    /// never overwrites what is known).
+    pub fn keep(&mut self, group: FieldGroup, stored: &UserProfile) {
+        let s = stored.clone();
+        match group {
+            FieldGroup::UserNames => {
+                (self.name, self.en_name, self.nickname, self.avatar_url) =
+                    (s.name, s.en_name, s.nickname, s.avatar_url);
+            }
+            FieldGroup::UserId => self.user_id = s.user_id,
+            FieldGroup::Email => self.email = s.email,
+            FieldGroup::Mobile => self.mobile = s.mobile,
+            FieldGroup::Gender => self.gender = s.gender,
+            FieldGroup::Departments => {
+                (
+                    self.department_ids,
+                    self.primary_department_id,
+                    self.leader_open_id,
+                ) = (s.department_ids, s.primary_department_id, s.leader_open_id);
+            }
+            FieldGroup::Employment => {
+                (self.status, self.is_tenant_manager, self.designation) =
+                    (s.status, s.is_tenant_manager, s.designation);
+                (self.employee_type, self.city, self.country) =
+                    (s.employee_type, s.city, s.country);
+                (self.work_station, self.join_time, self.enterprise_email) =
+                    (s.work_station, s.join_time, s.enterprise_email);
+            }
+            FieldGroup::EmployeeNo => self.employee_no = s.employee_no,
+            FieldGroup::Geo => self.geo = s.geo,
+            FieldGroup::DottedLineLeaders => {
+                self.dotted_line_leader_open_ids = s.dotted_line_leader_open_ids;
+            }
+            FieldGroup::DepartmentNames | FieldGroup::DepartmentOrganisation => return,
+        }
+        self.withheld.retain(|g| *g != group);
+        if stored.withheld.contains(&group) {
+            self.withheld.push(group);
+            self.withheld.sort();
         }
     }
 }

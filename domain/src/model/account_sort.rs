@@ -194,6 +194,7 @@ mod tests {
             first_seen_at: DateTime::UNIX_EPOCH,
             last_changed_at: DateTime::UNIX_EPOCH,
             removed_at: None,
+            presence: crate::model::Presence::Present,
         }
     }
 

@@ -11,13 +11,17 @@ text_enum!(
     ChangeKind, "change kind" {
         Added => "added",
         Changed => "changed",
+        /// Gone from the tenant.
         Removed => "removed",
+        /// Present again after being removed or out of range.
         Restored => "restored",
+        /// Left the app's contact range: still in the tenant, but Lark no longer shows it.
+        OutOfRange => "out_of_range",
     }
 );
 
 /// Which record a change is about.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Subject {
     /// A user account, by `open_id`.

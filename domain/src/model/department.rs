@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::account::Presence;
+use super::field_group::FieldGroup;
 use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId};
 
 /// A department as the directory reports it, normalised. Field order is the diff/hash order.
@@ -20,6 +22,9 @@ pub struct DepartmentState {
     /// Users in the department and its sub-departments, as Lark counts them.
     pub member_count: Option<i64>,
     pub order: Option<i64>,
+    /// Field groups whose values are unknown (see `UserProfile::withheld`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<FieldGroup>,
 }
 
 impl DepartmentState {
@@ -35,6 +40,32 @@ impl DepartmentState {
             leader_open_ids: Vec::new(),
             member_count: None,
             order: None,
+            withheld: Vec::new(),
+        }
+    }
+
+    /// Takes the values of `group` from `stored` (see `UserProfile::keep`).
+    pub fn keep(&mut self, group: FieldGroup, stored: &DepartmentState) {
+        let s = stored.clone();
+        match group {
+            FieldGroup::DepartmentNames => {
+                (self.name, self.name_en, self.department_id) =
+                    (s.name, s.name_en, s.department_id);
+            }
+            FieldGroup::DepartmentOrganisation => {
+                (
+                    self.parent_id,
+                    self.leader_open_id,
+                    self.leader_open_ids,
+                    self.order,
+                ) = (s.parent_id, s.leader_open_id, s.leader_open_ids, s.order);
+            }
+            _ => return,
+        }
+        self.withheld.retain(|g| *g != group);
+        if stored.withheld.contains(&group) {
+            self.withheld.push(group);
+            self.withheld.sort();
         }
     }
 }
@@ -48,5 +79,8 @@ pub struct Department {
     pub content_hash: ContentHash,
     pub first_seen_at: DateTime<Utc>,
     pub last_changed_at: DateTime<Utc>,
+    /// When it stopped being present (`presence` says why); `None` while present.
     pub removed_at: Option<DateTime<Utc>>,
+    /// `Present` exactly when `removed_at` is `None`.
+    pub presence: Presence,
 }

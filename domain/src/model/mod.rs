@@ -6,18 +6,24 @@ mod admin;
 mod api_key;
 mod change;
 mod department;
+mod field_group;
 mod grant;
+mod hold;
 mod integration;
 mod run;
 mod session;
 
-pub use account::{AccountState, AccountStatus, Role, StatusFlags, UserAccount, UserProfile};
+pub use account::{
+    AccountState, AccountStatus, Presence, Role, StatusFlags, UserAccount, UserProfile,
+};
 pub use account_sort::{AccountCursor, AccountSort, SortKey, SortValue};
 pub use admin::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES};
 pub use api_key::ApiKey;
 pub use change::{ChangeKind, ChangeRecord, FieldChange, Subject, field_changes};
 pub use department::{Department, DepartmentState};
+pub use field_group::FieldGroup;
 pub use grant::{AuthorizedUser, Grant, LOGIN_TIMEOUT_MINUTES, PendingLogin, TokenSet};
+pub use hold::{Departures, HeldSubject, Hold, WithheldGroup};
 pub(crate) use integration::text_enum;
 pub use integration::{Integration, IntegrationStatus, Region, TenantInfo, UnknownValue};
 pub use run::{ApiCounters, EntityCounts, RunStatus, RunTrigger, SyncCounts, SyncRun};

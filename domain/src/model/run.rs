@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::hold::Hold;
 use super::integration::text_enum;
 use crate::values::{IntegrationId, RunId};
 
@@ -21,20 +22,35 @@ text_enum!(
     RunTrigger, "run trigger" { Schedule => "schedule", Manual => "manual", Api => "api" }
 );
 
-/// Added/changed/removed/restored/unchanged counts for one kind of record.
+/// Added/changed/removed/restored/out-of-range/unchanged counts for one kind of record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EntityCounts {
     pub added: u64,
     pub changed: u64,
     pub removed: u64,
     pub restored: u64,
+    /// Left the app's contact range (still in the tenant).
+    #[serde(default)]
+    pub out_of_range: u64,
     pub unchanged: u64,
 }
 
 impl EntityCounts {
     /// Records written or marked in the run.
     pub fn touched(&self) -> u64 {
-        self.added + self.changed + self.removed + self.restored
+        self.added + self.changed + self.removed + self.restored + self.out_of_range
+    }
+
+    /// Counts one change of kind `kind`.
+    pub fn count(&mut self, kind: super::ChangeKind) {
+        use super::ChangeKind;
+        match kind {
+            ChangeKind::Added => self.added += 1,
+            ChangeKind::Changed => self.changed += 1,
+            ChangeKind::Removed => self.removed += 1,
+            ChangeKind::Restored => self.restored += 1,
+            ChangeKind::OutOfRange => self.out_of_range += 1,
+        }
     }
 }
 
@@ -44,6 +60,7 @@ impl std::ops::AddAssign for EntityCounts {
         self.changed += other.changed;
         self.removed += other.removed;
         self.restored += other.restored;
+        self.out_of_range += other.out_of_range;
         self.unchanged += other.unchanged;
     }
 }
@@ -86,6 +103,11 @@ pub struct SyncRun {
     /// What the run went on despite, in plain words (e.g. the admin's Lark sign-in no longer
     /// works); empty for most runs.
     pub warnings: Vec<String>,
+    /// A held run: what it did not apply.
+    pub hold: Option<Hold>,
+    /// The held run this run was started to confirm, and who confirmed it.
+    pub confirms: Option<RunId>,
+    pub confirmed_by: Option<String>,
 }
 
 impl SyncRun {
@@ -106,6 +128,9 @@ impl SyncRun {
             api: ApiCounters::default(),
             error: None,
             warnings: Vec::new(),
+            hold: None,
+            confirms: None,
+            confirmed_by: None,
         }
     }
 }

@@ -59,7 +59,8 @@ pub struct ContactScope {
     pub user_ids: Vec<OpenId>,
 }
 
-/// A user as listed, with Lark's JSON for forward compatibility.
+/// A user as listed, with Lark's JSON for forward compatibility. Field groups Lark left out
+/// are in `profile.withheld` (their fields are `None`, the status `Unknown`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteUser {
     pub profile: UserProfile,
@@ -71,6 +72,19 @@ pub struct RemoteUser {
 pub struct RemoteDepartment {
     pub state: DepartmentState,
     pub raw: serde_json::Value,
+}
+
+/// What Lark answers when asked directly about one user or department that vanished from a
+/// listing (`GET /contact/v3/users/:user_id`, `GET /contact/v3/departments/:department_id`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recheck<T> {
+    /// Lark returned it (a resigned user, with its status).
+    Found(T),
+    /// Lark refused it as outside the app's contact range (40004, 40014, 41050): it may well
+    /// still be in the tenant.
+    OutOfRange,
+    /// Lark does not know it (deleted), or returned it marked deleted.
+    Gone,
 }
 
 /// One page of a department's direct members.
@@ -187,11 +201,27 @@ pub trait DirectorySession: Send + Sync {
     ) -> Result<UserPage, DirectoryError>;
 
     /// The given users (any number; the adapter batches by 50). Users Lark does not return
-    /// (deleted, outside the scope) are simply absent; resigned users come back resigned.
+    /// (deleted, outside the scope — and, as far as the documentation says, resigned ones) are
+    /// simply absent: ask [`Self::user`] about those.
     ///
     /// # Errors
     /// [`DirectoryError`] as Lark answers.
     async fn users(&self, ids: &[OpenId]) -> Result<Vec<RemoteUser>, DirectoryError>;
+
+    /// One user, asked for directly: the documented way to learn that a user resigned.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers, other than the refusals that are [`Recheck`]s.
+    async fn user(&self, id: &OpenId) -> Result<Recheck<RemoteUser>, DirectoryError>;
+
+    /// One department, asked for directly.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers, other than the refusals that are [`Recheck`]s.
+    async fn department(
+        &self,
+        id: &DepartmentId,
+    ) -> Result<Recheck<RemoteDepartment>, DirectoryError>;
 
     /// Up to `limit` (at most 50) direct sub-departments of `parent`, from one request: a
     /// cheap, read-only probe of the department listing (the permission doctor).

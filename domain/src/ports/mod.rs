@@ -18,7 +18,7 @@ pub use api_keys::{ApiKeyStore, ApiKeyStoreError};
 pub use clock::{Clock, IdSource};
 pub use directory::{
     ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
-    RateLimits, RemoteDepartment, RemoteUser, UserPage,
+    RateLimits, Recheck, RemoteDepartment, RemoteUser, UserPage,
 };
 pub use grants::{GrantStore, GrantStoreError};
 pub use integrations::{
@@ -29,7 +29,7 @@ pub use passwords::{PasswordHashError, PasswordHasher};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
 pub use read_model::{AccountQuery, QueryError, ReadModel};
 pub use sessions::{SessionStore, SessionStoreError};
-pub use sync_store::{Lease, StoredHash, SyncStore, SyncStoreError, WriteBatch};
+pub use sync_store::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreError, WriteBatch};
 
 #[cfg(any(test, feature = "mock"))]
 pub use admins::MockAdminStore;

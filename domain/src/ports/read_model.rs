@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 
 use crate::model::{
-    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, HeldSubject, Role,
+    SyncRun, UserAccount,
 };
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
 
@@ -147,4 +148,10 @@ pub trait ReadModel: Send + Sync {
     /// # Errors
     /// `Backend`.
     async fn run_changes(&self, id: RunId) -> Result<Vec<ChangeRecord>, QueryError>;
+
+    /// What a held run would have marked, accounts first, each ordered by id; at most `limit`.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn held_subjects(&self, id: RunId, limit: u64) -> Result<Vec<HeldSubject>, QueryError>;
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::model::{ChangeRecord, Department, SyncRun, UserAccount};
-use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId};
+use crate::model::{ChangeRecord, Department, HeldSubject, Presence, SyncRun, UserAccount};
+use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId, RunId};
 
 /// Exclusive right to sync one integration until `expires_at`. `token` increases with every
 /// grant, so a writer holding an older lease is fenced off.
@@ -24,7 +24,19 @@ pub struct Lease {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredHash {
     pub hash: ContentHash,
+    /// Not present (removed or out of the contact range).
     pub removed: bool,
+}
+
+/// A held run, as a confirmation needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredHold {
+    /// The run (its `hold` is set).
+    pub run: SyncRun,
+    /// Every record it would have marked.
+    pub subjects: Vec<HeldSubject>,
+    /// Whether it is the integration's newest run.
+    pub newest: bool,
 }
 
 /// Rows and change records to write together, atomically.
@@ -33,9 +45,10 @@ pub struct WriteBatch {
     /// Inserted or replaced whole (including `removed_at`, cleared on restore).
     pub accounts: Vec<UserAccount>,
     pub departments: Vec<Department>,
-    /// Marked `removed_at = now` (soft delete).
-    pub removed_accounts: Vec<OpenId>,
-    pub removed_departments: Vec<DepartmentId>,
+    /// Marked `removed_at = now` with the given presence, `Removed` or `OutOfRange` (soft
+    /// delete).
+    pub removed_accounts: Vec<(OpenId, Presence)>,
+    pub removed_departments: Vec<(DepartmentId, Presence)>,
     pub changes: Vec<ChangeRecord>,
 }
 
@@ -102,11 +115,28 @@ pub trait SyncStore: Send + Sync {
     /// `LeaseLost`, `Backend`.
     async fn begin_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError>;
 
-    /// Stores the final state of a run; `run.finished_at` is the time the lease is checked against.
+    /// Stores the final state of a run — with, for a held run, every record it would have
+    /// marked — in one transaction; `run.finished_at` is the time the lease is checked against.
     ///
     /// # Errors
     /// `LeaseLost`, `Backend`.
-    async fn finish_run(&self, lease: &Lease, run: &SyncRun) -> Result<(), SyncStoreError>;
+    async fn finish_run(
+        &self,
+        lease: &Lease,
+        run: &SyncRun,
+        held: &[HeldSubject],
+    ) -> Result<(), SyncStoreError>;
+
+    /// A held run of the integration with what it held; `None` when there is no such run or
+    /// it was not held.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn held_run(
+        &self,
+        integration: IntegrationId,
+        run: RunId,
+    ) -> Result<Option<StoredHold>, SyncStoreError>;
 
     /// `open_id → stored hash` of every account of the integration, removed ones included.
     ///

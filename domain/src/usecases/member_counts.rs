@@ -82,6 +82,7 @@ mod tests {
             first_seen_at: Utc::now(),
             last_changed_at: Utc::now(),
             removed_at: None,
+            presence: crate::model::Presence::Present,
         }
     }
 

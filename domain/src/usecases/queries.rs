@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::member_counts::MemberCounts;
 use crate::model::{
-    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, Role, SyncRun, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, HeldSubject, Role,
+    SyncRun, UserAccount,
 };
 use crate::ports::{AccountQuery, QueryError, ReadModel};
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
@@ -291,6 +292,19 @@ impl Queries {
         let changes = self.read.run_changes(id).await?;
         Ok((run, changes))
     }
+
+    /// What a held run would have marked (accounts first), at most `limit`; empty for other
+    /// runs.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn held_subjects(
+        &self,
+        id: RunId,
+        limit: u64,
+    ) -> Result<Vec<HeldSubject>, QueriesError> {
+        Ok(self.read.held_subjects(id, limit).await?)
+    }
 }
 
 #[cfg(test)]
@@ -313,6 +327,7 @@ mod tests {
             first_seen_at: Utc::now(),
             last_changed_at: Utc::now(),
             removed_at: None,
+            presence: crate::model::Presence::Present,
         }
     }
 

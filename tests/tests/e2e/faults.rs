@@ -159,9 +159,14 @@ async fn a_shrunk_scope_holds_the_run_until_removals_are_confirmed() {
 
     let held = aviary.run(&["sync", "acme"]);
     held.clean_failure(4);
-    assert!(held.stderr.contains("removal threshold"), "{}", held.stderr);
+    assert!(held.stderr.contains("20% threshold"), "{}", held.stderr);
     assert!(
-        held.stderr.contains("--confirm-removals"),
+        held.stderr.contains("left the contact range"),
+        "{}",
+        held.stderr
+    );
+    assert!(
+        held.stderr.contains("aviary runs confirm"),
         "{}",
         held.stderr
     );
@@ -176,12 +181,50 @@ async fn a_shrunk_scope_holds_the_run_until_removals_are_confirmed() {
         .json();
     assert_eq!(runs[0]["status"], "held");
 
+    assert!(
+        runs[0]["hold"]["accounts"]["out_of_range"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     let confirmed = aviary
         .run(&["sync", "acme", "--confirm-removals", "--output", "json"])
         .success()
         .json();
     assert_eq!(confirmed["status"], "succeeded");
-    assert!(confirmed["counts"]["users"]["removed"].as_u64().unwrap() > 0);
+    assert_eq!(confirmed["confirms"], runs[0]["id"]);
+    assert_eq!(
+        confirmed["counts"]["users"]["out_of_range"], runs[0]["hold"]["accounts"]["out_of_range"],
+        "a shrunk range leaves users out of range, not removed"
+    );
+    assert_eq!(confirmed["counts"]["users"]["removed"], 0);
+    let everyone = aviary
+        .run(&[
+            "accounts",
+            "list",
+            "-i",
+            "acme",
+            "--include-removed",
+            "--output",
+            "json",
+        ])
+        .success()
+        .json();
+    assert!(
+        everyone
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["presence"] == "out_of_range")
+    );
+    // Nothing left to confirm.
+    let again = aviary.run(&["sync", "acme", "--confirm-removals"]);
+    again.clean_failure(1);
+    assert!(
+        again.stderr.contains("nothing to confirm"),
+        "{}",
+        again.stderr
+    );
     sim.stop().await;
 }
 

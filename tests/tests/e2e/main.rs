@@ -13,3 +13,4 @@ mod oauth;
 mod resync;
 mod secrets;
 mod server_binary;
+mod withheld;

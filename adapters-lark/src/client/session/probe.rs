@@ -7,7 +7,7 @@ use aviary_domain::values::DepartmentId;
 
 use super::super::mapping;
 use super::super::wire::WireItems;
-use super::{DEPARTMENT_ID_TYPE, LarkSession, USER_ID_TYPE};
+use super::{DEPARTMENT_ID_TYPE, LarkSession, USER_ID_TYPE, items};
 
 /// Lark's `page_size` bounds for both listings.
 fn page_size(limit: usize) -> String {
@@ -32,12 +32,12 @@ impl LarkSession {
             &["contact", "v3", "departments", parent.as_str(), "children"],
             &query,
         );
-        let page: WireItems = self
+        let mut page: WireItems = self
             .transport
             .get_data("departments/children", url, &format!("department {parent}"))
             .await?;
         let mut departments = Vec::new();
-        for item in page.items.unwrap_or_default() {
+        for item in items("departments/children", &mut page)? {
             if let Some(department) = mapping::department_from_item(item)? {
                 departments.push(department);
             }
@@ -61,7 +61,7 @@ impl LarkSession {
         let url = self
             .transport
             .url(&["contact", "v3", "users", "find_by_department"], &query);
-        let page: WireItems = self
+        let mut page: WireItems = self
             .transport
             .get_data(
                 "users/find_by_department",
@@ -69,8 +69,7 @@ impl LarkSession {
                 &format!("department {department}"),
             )
             .await?;
-        page.items
-            .unwrap_or_default()
+        items("users/find_by_department", &mut page)?
             .into_iter()
             .map(mapping::user_from_item)
             .collect()

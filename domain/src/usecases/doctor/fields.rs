@@ -1,5 +1,5 @@
 //! Field checks: Lark silently leaves a field out of user and department objects when the app
-//! lacks its field scope (lark-reference/lark-api.md §6.1, §6.3). Each field the sync stores is
+//! lacks its field scope (docs/lark-fidelity.md, "Withheld fields"). Each field the sync stores is
 //! looked for in the sampled objects' JSON; absent from all of them means the scope is missing.
 //! Fields Lark may legitimately leave out (nobody has a dotted-line manager) only warn.
 
@@ -77,8 +77,9 @@ pub(super) const USER_FIELDS: &[FieldSpec] = &[
         capability: Capability::UserStatus,
         key: "status",
         scope: "contact:user.employee:readonly",
-        loses: "account status (suspended, resigned… all read as active), the tenant-admin \
-                flag, job titles, employee types, work location and join dates",
+        loses: "account status (it reads as unknown; stored statuses are kept but no longer \
+                updated), the super-admin flag, job titles, employee types, work location and \
+                join dates",
         always_present: true,
     },
     FieldSpec {

@@ -1,7 +1,7 @@
 //! The fix steps the doctor suggests, worded once. Console facts (permissions take effect only
 //! after a new app version is published and approved; the contact range is set in the console;
 //! refreshing user tokens needs `offline_access` plus the console's refresh switch) come from
-//! `lark-reference/lark-api.md` §3.2, §6.1 and the 99991672 entry of §4.1.
+//! docs/lark-fidelity.md (the OAuth and tenant-token sections, 99991672).
 
 use crate::model::Region;
 

@@ -14,8 +14,8 @@ use crate::model::{
 };
 use crate::ports::{
     ContactScope, DirectoryError, DirectorySession, GrantStoreError, MockClock,
-    MockDirectoryGateway, MockGrantStore, MockIntegrationRepository, RemoteDepartment, RemoteUser,
-    UserPage,
+    MockDirectoryGateway, MockGrantStore, MockIntegrationRepository, Recheck, RemoteDepartment,
+    RemoteUser, UserPage,
 };
 use crate::values::{AppId, DepartmentId, IntegrationLabel, OpenId};
 
@@ -174,6 +174,15 @@ impl DirectorySession for FakeLark {
     }
     async fn users(&self, _ids: &[OpenId]) -> Result<Vec<RemoteUser>, DirectoryError> {
         self.batch.clone()
+    }
+    async fn user(&self, _id: &OpenId) -> Result<Recheck<RemoteUser>, DirectoryError> {
+        unreachable!("the doctor never rechecks a user")
+    }
+    async fn department(
+        &self,
+        _id: &DepartmentId,
+    ) -> Result<Recheck<RemoteDepartment>, DirectoryError> {
+        unreachable!("the doctor never rechecks a department")
     }
     async fn sample_departments(
         &self,

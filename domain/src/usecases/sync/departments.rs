@@ -6,9 +6,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::accounts::departure_kind;
 use super::tracker::{Decision, StoredVersion, Tracker, settle};
+use super::withheld::WithheldTally;
 use super::writer::Writer;
-use crate::model::{ChangeKind, ChangeRecord, Department, DepartmentState, FieldChange, Subject};
+use crate::model::{
+    ChangeKind, ChangeRecord, Department, DepartmentState, FieldChange, FieldGroup, Presence,
+    Subject,
+};
 use crate::ports::{RemoteDepartment, SyncStore, SyncStoreError};
 use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId, RunId};
 
@@ -32,6 +37,7 @@ pub(super) struct DepartmentIngest {
     pub(super) tracker: Tracker<DepartmentId>,
     /// Records seen and found unchanged (the rest is counted when committed).
     pub(super) unchanged: u64,
+    pub(super) withheld: WithheldTally,
 }
 
 impl DepartmentIngest {
@@ -39,12 +45,14 @@ impl DepartmentIngest {
         integration: IntegrationId,
         run_id: RunId,
         tracker: Tracker<DepartmentId>,
+        accepted: &[FieldGroup],
     ) -> Self {
         Self {
             integration,
             run_id,
             tracker,
             unchanged: 0,
+            withheld: WithheldTally::new(accepted),
         }
     }
 
@@ -76,14 +84,15 @@ impl DepartmentIngest {
         let mut pending = Vec::new();
         for department in listed {
             let hash = ContentHash::of_record(&department.state, &department.raw);
-            match self
-                .tracker
-                .observe(&department.state.open_department_id, &hash)
-            {
+            let id = department.state.open_department_id.clone();
+            match self.tracker.observe(&id, &hash) {
                 None => {}
-                Some(Decision::Unchanged) => self.unchanged += 1,
+                Some(Decision::Unchanged) => {
+                    self.unchanged += 1;
+                    self.withheld
+                        .unchanged(FieldGroup::DEPARTMENT, &department.state.withheld);
+                }
                 Some(Decision::Added) => {
-                    let id = department.state.open_department_id.clone();
                     writer
                         .batch
                         .changes
@@ -96,16 +105,15 @@ impl DepartmentIngest {
                         first_seen_at: now,
                         last_changed_at: now,
                         removed_at: None,
+                        presence: Presence::Present,
                     });
                 }
-                Some(Decision::NeedsStored) => {
-                    pending.push((department.state, department.raw, hash))
-                }
+                Some(Decision::NeedsStored) => pending.push(department),
             }
         }
         let ids: Vec<DepartmentId> = pending
             .iter()
-            .map(|p| p.0.open_department_id.clone())
+            .map(|d| d.state.open_department_id.clone())
             .collect();
         let mut stored: HashMap<DepartmentId, Department> = if ids.is_empty() {
             HashMap::new()
@@ -117,55 +125,87 @@ impl DepartmentIngest {
                 .map(|d| (d.state.open_department_id.clone(), d))
                 .collect()
         };
-        let to_json = |state: &DepartmentState| serde_json::to_value(state).unwrap_or(Value::Null);
-        for (state, raw, hash) in pending {
-            let id = state.open_department_id.clone();
-            let old = stored.remove(&id);
-            let settled = settle(
-                old.as_ref().map(|old| StoredVersion {
-                    state: to_json(&old.state),
-                    raw: &old.raw,
-                    removed: old.removed_at.is_some(),
-                    first_seen_at: old.first_seen_at,
-                    last_changed_at: old.last_changed_at,
-                }),
-                &to_json(&state),
-                &raw,
-                now,
-            );
-            match settled.change {
-                Some((kind, fields)) => writer
-                    .batch
-                    .changes
-                    .push(self.change(&id, kind, fields, now)),
-                None => self.unchanged += 1,
-            }
-            writer.batch.departments.push(Department {
-                integration_id: self.integration,
-                state,
-                raw,
-                content_hash: hash,
-                first_seen_at: settled.first_seen_at,
-                last_changed_at: settled.last_changed_at,
-                removed_at: None,
-            });
+        for department in pending {
+            let old = stored.remove(&department.state.open_department_id);
+            self.settle_one(department, old, writer, now);
             writer.flush_if_full().await?;
         }
         writer.flush_if_full().await
     }
 
-    pub(super) fn remove(
+    /// Puts back what Lark withheld, then writes the department if anything differs from its
+    /// stored version.
+    fn settle_one(
         &mut self,
-        ids: Vec<DepartmentId>,
+        mut department: RemoteDepartment,
+        old: Option<Department>,
         writer: &mut Writer<'_>,
         now: DateTime<Utc>,
     ) {
-        for id in &ids {
+        if let Some(old) = &old {
+            self.withheld.merge(
+                FieldGroup::DEPARTMENT,
+                &mut department.state,
+                &mut department.raw,
+                &old.state,
+                &old.raw,
+            );
+        }
+        let RemoteDepartment { state, raw } = department;
+        let hash = ContentHash::of_record(&state, &raw);
+        if let Some(old) = &old
+            && old.content_hash == hash
+            && old.presence == Presence::Present
+        {
+            self.unchanged += 1;
+            return;
+        }
+        let to_json = |state: &DepartmentState| serde_json::to_value(state).unwrap_or(Value::Null);
+        let id = state.open_department_id.clone();
+        let settled = settle(
+            old.as_ref().map(|old| StoredVersion {
+                state: to_json(&old.state),
+                raw: &old.raw,
+                removed: old.presence != Presence::Present,
+                first_seen_at: old.first_seen_at,
+                last_changed_at: old.last_changed_at,
+            }),
+            &to_json(&state),
+            &raw,
+            now,
+        );
+        match settled.change {
+            Some((kind, fields)) => writer
+                .batch
+                .changes
+                .push(self.change(&id, kind, fields, now)),
+            None => self.unchanged += 1,
+        }
+        writer.batch.departments.push(Department {
+            integration_id: self.integration,
+            state,
+            raw,
+            content_hash: hash,
+            first_seen_at: settled.first_seen_at,
+            last_changed_at: settled.last_changed_at,
+            removed_at: None,
+            presence: Presence::Present,
+        });
+    }
+
+    /// Marks departments removed or out of the contact range, with a change record each.
+    pub(super) fn depart(
+        &mut self,
+        departed: Vec<(DepartmentId, Presence)>,
+        writer: &mut Writer<'_>,
+        now: DateTime<Utc>,
+    ) {
+        for (id, why) in &departed {
             writer
                 .batch
                 .changes
-                .push(self.change(id, ChangeKind::Removed, Vec::new(), now));
+                .push(self.change(id, departure_kind(*why), Vec::new(), now));
         }
-        writer.batch.removed_departments.extend(ids);
+        writer.batch.removed_departments.extend(departed);
     }
 }

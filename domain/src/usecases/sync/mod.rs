@@ -1,13 +1,18 @@
-//! `SyncIntegration`: one run of the sync algorithm (DESIGN §5) — claim the lease, list the
-//! scope's departments and members, write only what changed with field-level change records,
-//! and remove what vanished only after a complete listing, re-checked, under a threshold.
+//! `SyncIntegration`: one run of the sync algorithm (docs/architecture.md) — claim the lease,
+//! list the range's departments and members, write only what changed with field-level change
+//! records (never overwriting a field Lark withheld), and mark what vanished — removed or out of
+//! the contact range, as Lark answers when asked directly — only after a complete listing and
+//! under a threshold; above it the run holds until an admin confirms it.
 
 mod accounts;
 mod departments;
 mod grant_check;
+mod holding;
 mod listing;
+mod recheck;
 mod settings;
 mod tracker;
+mod withheld;
 mod writer;
 
 #[cfg(test)]
@@ -28,11 +33,15 @@ use self::listing::{Listing, departments_in_scope, member_pages};
 use self::tracker::Tracker;
 use self::writer::Writer;
 
-use crate::model::{ChangeRecord, Integration, IntegrationStatus, RunStatus, RunTrigger, SyncRun};
+use self::holding::{Departing, Held, Stored};
+use crate::model::{
+    ChangeRecord, FieldGroup, HeldSubject, Integration, IntegrationStatus, Presence, RunStatus,
+    RunTrigger, SyncRun,
+};
 use crate::ports::{
-    Clock, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession, IdSource,
-    IntegrationRepository, IntegrationStoreError, RateLimits, RemoteUser, SyncPhase, SyncProgress,
-    SyncStore, SyncStoreError,
+    Clock, ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
+    IdSource, IntegrationRepository, IntegrationStoreError, Lease, RateLimits, RemoteUser,
+    StoredHold, SyncPhase, SyncProgress, SyncStore, SyncStoreError,
 };
 use crate::usecases::connect::UserTokens;
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
@@ -44,27 +53,27 @@ pub struct SyncRequest {
     pub trigger: RunTrigger,
     /// Compute and report everything, write nothing.
     pub dry_run: bool,
-    /// Apply removals even above the threshold (an admin confirmed the tenant shrank).
-    pub confirm_removals: bool,
+    /// Confirm a held run: apply what it held, and at most that.
+    pub confirm: Option<Confirmation>,
     pub rate_limits: Option<RateLimits>,
 }
 
-/// Removals a run refused to apply because they exceeded the threshold.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HeldRemovals {
-    pub accounts: u64,
-    pub accounts_stored: u64,
-    pub departments: u64,
-    pub departments_stored: u64,
-    pub threshold_percent: f64,
+/// An admin's confirmation of a held run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The held run (the integration's newest).
+    pub run: RunId,
+    /// Who confirmed it, as the run records it ("Ada <ada@acme.example>", "API key nightly",
+    /// "the command line").
+    pub by: String,
 }
 
-/// The result of a run that got as far as starting (its status says how it ended).
+/// The result of a run that got as far as starting (its status says how it ended; a held
+/// run's `hold` says what it held).
 #[derive(Debug, Clone)]
 pub struct SyncReport {
     pub run: SyncRun,
     pub dry_run: bool,
-    pub held: Option<HeldRemovals>,
     /// Dry runs: the first changes that would have been recorded.
     pub preview: Vec<ChangeRecord>,
 }
@@ -83,6 +92,12 @@ pub enum SyncError {
         owner: String,
         until: chrono::DateTime<chrono::Utc>,
     },
+    /// The run to confirm does not exist for this integration, or was not held.
+    #[error("run {0} of this integration was not held, so there is nothing to confirm")]
+    NotHeld(RunId),
+    /// A newer run exists: only the newest held run can be confirmed.
+    #[error("run {0} is no longer the integration's newest run; confirm the newest held run")]
+    Superseded(RunId),
     #[error(transparent)]
     Integrations(#[from] IntegrationStoreError),
     #[error(transparent)]
@@ -126,17 +141,26 @@ impl std::fmt::Debug for SyncIntegration {
 
 /// What a run body produced besides its counts.
 struct Outcome {
-    held: Option<HeldRemovals>,
+    held: Option<Held>,
+    warnings: Vec<String>,
 }
 
-/// Whether removals are too many to apply without confirmation; a single removal never is, so
+/// Whether departures are too many to apply without confirmation; a single one never is, so
 /// a tiny tenant is not held for one departure.
-fn exceeds(removals: usize, stored: usize, threshold_percent: f64) -> bool {
-    removals > 1 && stored > 0 && removals as f64 * 100.0 > threshold_percent * stored as f64
+fn exceeds(departures: usize, stored: usize, threshold_percent: f64) -> bool {
+    departures > 1 && stored > 0 && departures as f64 * 100.0 > threshold_percent * stored as f64
 }
 
 /// Users fetched per round of `/users/batch` calls before their results are written.
 const RECHECK_CHUNK: usize = 500;
+
+/// Everything one run works with, so its steps take few arguments.
+struct RunContext<'a> {
+    integration: &'a Integration,
+    request: &'a SyncRequest,
+    confirmed: Option<&'a StoredHold>,
+    progress: &'a dyn SyncProgress,
+}
 
 impl SyncIntegration {
     pub fn new(
@@ -166,7 +190,8 @@ impl SyncIntegration {
     ///
     /// # Errors
     /// [`SyncError`] when no run could be started (unknown or disabled integration, another run
-    /// holds the lease) or its final state could not be stored.
+    /// holds the lease, a confirmation of a run that cannot be confirmed) or its final state
+    /// could not be stored.
     pub async fn execute(
         &self,
         request: &SyncRequest,
@@ -188,40 +213,19 @@ impl SyncIntegration {
         progress: &dyn SyncProgress,
         cancel: impl Future<Output = ()> + Send,
     ) -> Result<SyncReport, SyncError> {
-        let integration = self
-            .integrations
-            .get(request.integration)
-            .await?
-            .ok_or(SyncError::NotFound(request.integration))?;
-        if integration.status == IntegrationStatus::Disabled {
-            return Err(SyncError::Disabled(integration.label.to_string()));
-        }
-        let lease = if request.dry_run {
-            None
-        } else {
-            let lease = self
-                .store
-                .acquire_lease(
-                    integration.id,
-                    &self.settings.owner,
-                    self.settings.lease_ttl,
-                    self.clock.now(),
-                )
-                .await
-                .map_err(|e| match e {
-                    SyncStoreError::LeaseHeld { owner, until } => {
-                        SyncError::AlreadyRunning { owner, until }
-                    }
-                    other => SyncError::Store(other),
-                })?;
-            Some(lease)
-        };
+        let integration = self.syncable(request.integration).await?;
+        let confirmed = self.confirmation(&integration, request).await?;
+        let lease = self.lease(&integration, request).await?;
         let mut run = SyncRun::start(
             RunId::from_uuid(self.ids.new_uuid()),
             integration.id,
             request.trigger,
             self.clock.now(),
         );
+        if let Some(confirm) = &request.confirm {
+            run.confirms = Some(confirm.run);
+            run.confirmed_by = Some(confirm.by.clone());
+        }
         let (mut writer, mut committer) = writer::pipeline(
             self.store.as_ref(),
             self.clock.as_ref(),
@@ -247,21 +251,20 @@ impl SyncIntegration {
         };
         run.warnings.extend(grant.warning());
 
+        let context = RunContext {
+            integration: &integration,
+            request,
+            confirmed: confirmed.as_ref(),
+            progress,
+        };
         let mut session: Option<Arc<dyn DirectorySession>> = None;
         let result = {
             let listing = async {
                 let result = match grant.failure() {
                     Some(error) => Err(RunFailure::Grant(error)),
                     None => {
-                        self.run_body(
-                            &integration,
-                            request,
-                            &mut run,
-                            &mut writer,
-                            &mut session,
-                            progress,
-                        )
-                        .await
+                        self.run_body(&context, &mut run, &mut writer, &mut session)
+                            .await
                     }
                 };
                 writer.finish();
@@ -284,15 +287,102 @@ impl SyncIntegration {
             run.api = session.counters();
         }
         run.finished_at = Some(self.clock.now());
-        let held = match result {
+        let held = self.conclude(&mut run, result, &integration);
+        let preview = std::mem::take(&mut committer.preview);
+        if let Some(lease) = writer.lease().cloned() {
+            self.record(&lease, &run, &held, &grant, &integration)
+                .await?;
+        }
+        Ok(SyncReport {
+            run,
+            dry_run: request.dry_run,
+            preview,
+        })
+    }
+
+    /// The integration, if it exists and is not disabled.
+    async fn syncable(&self, id: IntegrationId) -> Result<Integration, SyncError> {
+        let integration = self
+            .integrations
+            .get(id)
+            .await?
+            .ok_or(SyncError::NotFound(id))?;
+        if integration.status == IntegrationStatus::Disabled {
+            return Err(SyncError::Disabled(integration.label.to_string()));
+        }
+        Ok(integration)
+    }
+
+    /// The held run a confirmation names: it must be the integration's newest run, and held.
+    async fn confirmation(
+        &self,
+        integration: &Integration,
+        request: &SyncRequest,
+    ) -> Result<Option<StoredHold>, SyncError> {
+        let Some(confirm) = &request.confirm else {
+            return Ok(None);
+        };
+        let held = self
+            .store
+            .held_run(integration.id, confirm.run)
+            .await
+            .map_err(SyncError::Store)?
+            .ok_or(SyncError::NotHeld(confirm.run))?;
+        if !held.newest {
+            return Err(SyncError::Superseded(confirm.run));
+        }
+        Ok(Some(held))
+    }
+
+    /// The run's lease; a dry run takes none.
+    async fn lease(
+        &self,
+        integration: &Integration,
+        request: &SyncRequest,
+    ) -> Result<Option<Lease>, SyncError> {
+        if request.dry_run {
+            return Ok(None);
+        }
+        self.store
+            .acquire_lease(
+                integration.id,
+                &self.settings.owner,
+                self.settings.lease_ttl,
+                self.clock.now(),
+            )
+            .await
+            .map(Some)
+            .map_err(|e| match e {
+                SyncStoreError::LeaseHeld { owner, until } => {
+                    SyncError::AlreadyRunning { owner, until }
+                }
+                other => SyncError::Store(other),
+            })
+    }
+
+    /// Sets the run's status, error, warnings and hold from how its body ended; returns what a
+    /// held run held.
+    fn conclude(
+        &self,
+        run: &mut SyncRun,
+        result: Result<Outcome, RunFailure>,
+        integration: &Integration,
+    ) -> Vec<HeldSubject> {
+        match result {
             Ok(outcome) => {
-                run.status = if outcome.held.is_some() {
-                    RunStatus::Held
-                } else {
-                    RunStatus::Succeeded
-                };
-                run.error = outcome.held.as_ref().map(held_message);
-                outcome.held
+                run.warnings.extend(outcome.warnings);
+                match outcome.held {
+                    Some((hold, subjects)) => {
+                        run.status = RunStatus::Held;
+                        run.error = Some(holding::message(&hold, integration.label.as_str()));
+                        run.hold = Some(hold);
+                        subjects
+                    }
+                    None => {
+                        run.status = RunStatus::Succeeded;
+                        Vec::new()
+                    }
+                }
             }
             Err(failure) => {
                 run.status = if matches!(failure, RunFailure::Cancelled) {
@@ -301,71 +391,165 @@ impl SyncIntegration {
                     RunStatus::Failed
                 };
                 run.error = Some(failure.to_string());
-                None
-            }
-        };
-        let preview = std::mem::take(&mut committer.preview);
-        if let Some(lease) = writer.lease().cloned() {
-            let finished = self.store.finish_run(&lease, &run).await;
-            let _ = self.store.release_lease(&lease).await;
-            finished.map_err(SyncError::Store)?;
-            let status = grant_check::integration_status(run.status, &grant, integration.status);
-            if let Some(status) = status {
-                self.integrations
-                    .set_status(integration.id, status, None, self.clock.now())
-                    .await?;
+                Vec::new()
             }
         }
-        Ok(SyncReport {
-            run,
-            dry_run: request.dry_run,
-            held,
-            preview,
-        })
     }
 
+    /// Stores the run's end, gives the lease up and records the integration's health.
+    async fn record(
+        &self,
+        lease: &Lease,
+        run: &SyncRun,
+        held: &[HeldSubject],
+        grant: &GrantCheck,
+        integration: &Integration,
+    ) -> Result<(), SyncError> {
+        let finished = self.store.finish_run(lease, run, held).await;
+        let _ = self.store.release_lease(lease).await;
+        finished.map_err(SyncError::Store)?;
+        let status = grant_check::integration_status(run.status, grant, integration.status);
+        if let Some(status) = status {
+            self.integrations
+                .set_status(integration.id, status, None, self.clock.now())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Lists, diffs and writes; then rechecks what vanished and marks it, or holds.
     async fn run_body(
         &self,
-        integration: &Integration,
-        request: &SyncRequest,
+        context: &RunContext<'_>,
         run: &mut SyncRun,
         writer: &mut Writer<'_>,
         session_slot: &mut Option<Arc<dyn DirectorySession>>,
-        progress: &dyn SyncProgress,
     ) -> Result<Outcome, RunFailure> {
+        let progress = context.progress;
         progress.phase(SyncPhase::Connecting);
-        let connection = DirectoryConnection::of(integration, request.rate_limits);
+        let connection = DirectoryConnection::of(context.integration, context.request.rate_limits);
         let session = self.directory.open(&connection).await?;
         *session_slot = Some(Arc::clone(&session));
         let scope = session.contact_scope().await?;
+        let accepted: Vec<FieldGroup> = context
+            .confirmed
+            .and_then(|held| held.run.hold.as_ref())
+            .map(|hold| hold.accepted_groups())
+            .unwrap_or_default();
 
         progress.phase(SyncPhase::Departments);
-        let listed = departments_in_scope(&session, &scope, self.settings.concurrency).await?;
-        progress.departments(listed.len() as u64);
+        let (mut departments, leaders, member_sources) = self
+            .list_departments(context, &session, &scope, &accepted, run, writer)
+            .await?;
+
+        progress.phase(SyncPhase::Users);
+        let stored_accounts = self.store.account_hashes(context.integration.id).await?;
+        let mut accounts = AccountIngest::new(
+            context.integration.id,
+            run.id,
+            leaders,
+            Tracker::new(stored_accounts),
+            &accepted,
+        );
+        self.list_users(
+            &session,
+            &scope,
+            member_sources,
+            &mut accounts,
+            run,
+            writer,
+            progress,
+        )
+        .await?;
+
+        // The listing is complete and error-free: what was not seen may have gone. Ask Lark
+        // about each one directly before marking anything.
+        progress.phase(SyncPhase::Rechecking);
+        let departing = self
+            .recheck(&session, &mut accounts, &mut departments, writer)
+            .await?;
+        run.counts.users.unchanged = accounts.unchanged;
+        run.counts.departments.unchanged = departments.unchanged;
+        let threshold = self.settings.removal_threshold_percent;
+        let stored = Stored {
+            accounts: accounts.tracker.live_count(),
+            departments: departments.tracker.live_count(),
+        };
+        let mut withheld_groups = accounts.withheld.above(threshold);
+        withheld_groups.extend(departments.withheld.above(threshold));
+        let mut warnings = accounts.withheld.notes(threshold, "accounts");
+        warnings.extend(departments.withheld.notes(threshold, "departments"));
+        let held = holding::judge(
+            &departing,
+            stored,
+            withheld_groups,
+            threshold,
+            context.confirmed,
+        );
+        if held.is_none() {
+            let now = self.clock.now();
+            accounts.depart(departing.accounts, writer, now);
+            departments.depart(departing.departments, writer, now);
+        }
+        writer.flush().await?;
+        Ok(Outcome { held, warnings })
+    }
+
+    /// Lists the range's departments and writes what changed; returns the ingest (for the
+    /// recheck), the department leaders and the departments whose members to list.
+    async fn list_departments(
+        &self,
+        context: &RunContext<'_>,
+        session: &Arc<dyn DirectorySession>,
+        scope: &ContactScope,
+        accepted: &[FieldGroup],
+        run: &mut SyncRun,
+        writer: &mut Writer<'_>,
+    ) -> Result<
+        (
+            DepartmentIngest,
+            std::collections::HashSet<OpenId>,
+            Vec<DepartmentId>,
+        ),
+        RunFailure,
+    > {
+        let listed = departments_in_scope(session, scope, self.settings.concurrency).await?;
+        context.progress.departments(listed.len() as u64);
         writer.keep_alive().await?;
         let leaders = departments::leaders(&listed);
         let mut member_sources: Vec<DepartmentId> = vec![DepartmentId::root()];
         member_sources.extend(listed.iter().map(|d| d.state.open_department_id.clone()));
-        let stored_departments = self.store.department_hashes(integration.id).await?;
-        let mut departments =
-            DepartmentIngest::new(integration.id, run.id, Tracker::new(stored_departments));
+        let stored = self.store.department_hashes(context.integration.id).await?;
+        let mut departments = DepartmentIngest::new(
+            context.integration.id,
+            run.id,
+            Tracker::new(stored),
+            accepted,
+        );
         departments
             .ingest_all(listed, self.store.as_ref(), writer, self.clock.now())
             .await?;
         run.counts.departments.unchanged = departments.unchanged;
+        Ok((departments, leaders, member_sources))
+    }
 
-        progress.phase(SyncPhase::Users);
-        let stored_accounts = self.store.account_hashes(integration.id).await?;
-        let mut accounts = AccountIngest::new(
-            integration.id,
-            run.id,
-            leaders,
-            Tracker::new(stored_accounts),
-        );
+    /// Lists the members of every department and the users granted directly, writing as it
+    /// goes.
+    #[allow(clippy::too_many_arguments)] // the run's moving parts, each used
+    async fn list_users(
+        &self,
+        session: &Arc<dyn DirectorySession>,
+        scope: &ContactScope,
+        member_sources: Vec<DepartmentId>,
+        accounts: &mut AccountIngest,
+        run: &mut SyncRun,
+        writer: &mut Writer<'_>,
+        progress: &dyn SyncProgress,
+    ) -> Result<(), RunFailure> {
         let total = member_sources.len() as u64;
         let mut done = 0u64;
         let mut pages = pin!(member_pages(
-            &session,
+            session,
             member_sources,
             self.settings.concurrency
         ));
@@ -373,7 +557,7 @@ impl SyncIntegration {
             match item? {
                 Listing::DepartmentDone => done += 1,
                 Listing::Page(users) => {
-                    self.absorb(users, &mut accounts, writer).await?;
+                    self.absorb(users, accounts, writer).await?;
                     run.counts.users.unchanged = accounts.unchanged;
                 }
             }
@@ -385,42 +569,42 @@ impl SyncIntegration {
             .filter(|id| !accounts.tracker.was_seen(id))
             .cloned()
             .collect();
-        self.fetch_and_ingest(&session, &granted, &mut accounts, writer)
-            .await?;
+        self.fetch_and_ingest(session, &granted, accounts, writer)
+            .await
+    }
 
-        // The listing is complete and error-free: what was not seen may have gone. Ask Lark
-        // about each candidate directly — resigned users come back flagged, not absent.
-        progress.phase(SyncPhase::Rechecking);
+    /// Asks Lark about every account and department that vanished: accounts in a batch first
+    /// (users still in range come back), then one by one (resigned users come back with their
+    /// status; the rest are out of range or gone). What comes back is written; the rest is
+    /// returned with why it departed.
+    async fn recheck(
+        &self,
+        session: &Arc<dyn DirectorySession>,
+        accounts: &mut AccountIngest,
+        departments: &mut DepartmentIngest,
+        writer: &mut Writer<'_>,
+    ) -> Result<Departing, RunFailure> {
+        let concurrency = self.settings.concurrency;
         let candidates = accounts.tracker.unseen_live();
-        self.fetch_and_ingest(&session, &candidates, &mut accounts, writer)
+        self.fetch_and_ingest(session, &candidates, accounts, writer)
             .await?;
+        let mut departing = Departing::default();
+        for chunk in accounts.tracker.unseen_live().chunks(RECHECK_CHUNK) {
+            let rechecked = recheck::users(session, chunk, concurrency).await?;
+            self.absorb(rechecked.found, accounts, writer).await?;
+            departing.accounts.extend(rechecked.departed);
+        }
         let now = self.clock.now();
         accounts
             .resolve_pending(self.store.as_ref(), writer, now)
             .await?;
-        run.counts.users.unchanged = accounts.unchanged;
-        let vanished_accounts = accounts.tracker.unseen_live();
-        let vanished_departments = departments.tracker.unseen_live();
-        let threshold = self.settings.removal_threshold_percent;
-        let accounts_stored = accounts.tracker.live_count();
-        let departments_stored = departments.tracker.live_count();
-        let too_many = exceeds(vanished_accounts.len(), accounts_stored, threshold)
-            || exceeds(vanished_departments.len(), departments_stored, threshold);
-        let held = if too_many && !request.confirm_removals {
-            Some(HeldRemovals {
-                accounts: vanished_accounts.len() as u64,
-                accounts_stored: accounts_stored as u64,
-                departments: vanished_departments.len() as u64,
-                departments_stored: departments_stored as u64,
-                threshold_percent: threshold,
-            })
-        } else {
-            accounts.remove(vanished_accounts, writer, now);
-            departments.remove(vanished_departments, writer, now);
-            None
-        };
-        writer.flush().await?;
-        Ok(Outcome { held })
+        let rechecked =
+            recheck::departments(session, &departments.tracker.unseen_live(), concurrency).await?;
+        departments
+            .ingest_all(rechecked.found, self.store.as_ref(), writer, now)
+            .await?;
+        departing.departments = rechecked.departed;
+        Ok(departing)
     }
 
     /// Fetches users by id in chunks and ingests them as they come, so memory stays bounded
@@ -459,16 +643,11 @@ impl SyncIntegration {
     }
 }
 
-/// The plain-words reason a run was held.
-fn held_message(held: &HeldRemovals) -> String {
-    format!(
-        "held: {} of {} accounts and {} of {} departments would be removed, above the {}% removal threshold; \
-         nothing was removed. If the app's contact scope was narrowed by mistake, restore it in the Lark \
-         developer console; if the tenant really shrank, confirm the removals",
-        held.accounts,
-        held.accounts_stored,
-        held.departments,
-        held.departments_stored,
-        held.threshold_percent
-    )
+/// Why a record departed, as the held-run list shows it.
+pub fn departure_words(why: Presence) -> &'static str {
+    match why {
+        Presence::Removed => "removed",
+        Presence::OutOfRange => "left the contact range — check the app's contact range",
+        Presence::Present => "present",
+    }
 }

@@ -10,13 +10,13 @@ use serde_json::json;
 
 use super::*;
 use crate::model::{
-    AccountState, AccountStatus, ChangeKind, Department, DepartmentState, Region, Role, Subject,
-    UserAccount, UserProfile,
+    AccountState, AccountStatus, ChangeKind, Department, DepartmentState, HeldSubject, Presence,
+    Region, Role, Subject, UserAccount, UserProfile,
 };
 use crate::ports::{
     ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockGrantStore,
-    MockIdSource, MockIntegrationRepository, MockOAuthGateway, MockSyncStore, NoProgress,
-    RemoteDepartment, RemoteUser, StoredHash, UserPage, WriteBatch,
+    MockIdSource, MockIntegrationRepository, MockOAuthGateway, MockSyncStore, NoProgress, Recheck,
+    RemoteDepartment, RemoteUser, StoredHash, StoredHold, UserPage, WriteBatch,
 };
 use crate::usecases::connect::UserTokens;
 use crate::values::{AppId, ContentHash, IntegrationLabel, OpenId};
@@ -88,6 +88,10 @@ struct Tenant {
     pages: HashMap<&'static str, Vec<Vec<RemoteUser>>>,
     /// What `/users/batch` returns, by id.
     batch: HashMap<&'static str, RemoteUser>,
+    /// What `users/:user_id` answers, by id (`Gone` for the rest).
+    single: HashMap<&'static str, Recheck<RemoteUser>>,
+    /// What `departments/:department_id` answers, by id (`Gone` for the rest).
+    single_departments: HashMap<&'static str, Recheck<RemoteDepartment>>,
     /// Listing this department fails with this error.
     failing: Option<(&'static str, DirectoryError)>,
 }
@@ -142,6 +146,14 @@ fn session(tenant: Tenant) -> MockDirectorySession {
             .filter_map(|id| batch.get(id.as_str()).cloned())
             .collect())
     });
+    let single = tenant.single.clone();
+    session
+        .expect_user()
+        .returning(move |id| Ok(single.get(id.as_str()).cloned().unwrap_or(Recheck::Gone)));
+    let single = tenant.single_departments.clone();
+    session
+        .expect_department()
+        .returning(move |id| Ok(single.get(id.as_str()).cloned().unwrap_or(Recheck::Gone)));
     session
         .expect_counters()
         .returning(|| crate::model::ApiCounters {
@@ -163,6 +175,10 @@ struct Stored {
     write_attempts: usize,
     batches: Vec<WriteBatch>,
     finished: Option<SyncRun>,
+    /// What the finished run held, record by record.
+    held_subjects: Vec<HeldSubject>,
+    /// What `held_run` answers.
+    held_runs: Vec<StoredHold>,
     status: Option<IntegrationStatus>,
     released: usize,
 }
@@ -178,6 +194,11 @@ fn stored_account(remote: &RemoteUser, removed: bool) -> UserAccount {
         first_seen_at: at() - chrono::Duration::days(3),
         last_changed_at: at() - chrono::Duration::days(3),
         removed_at: removed.then(|| at() - chrono::Duration::days(1)),
+        presence: if removed {
+            Presence::Removed
+        } else {
+            Presence::Present
+        },
     }
 }
 
@@ -254,9 +275,21 @@ impl Setup {
         });
         store.expect_begin_run().returning(|_, _| Ok(()));
         let recorder = Arc::clone(&self.stored);
-        store.expect_finish_run().returning(move |_, run| {
-            recorder.lock().unwrap().finished = Some(run.clone());
+        store.expect_finish_run().returning(move |_, run, held| {
+            let mut stored = recorder.lock().unwrap();
+            stored.finished = Some(run.clone());
+            stored.held_subjects = held.to_vec();
             Ok(())
+        });
+        let recorder = Arc::clone(&self.stored);
+        store.expect_held_run().returning(move |_, id| {
+            Ok(recorder
+                .lock()
+                .unwrap()
+                .held_runs
+                .iter()
+                .find(|h| h.run.id == id)
+                .cloned())
         });
         let recorder = Arc::clone(&self.stored);
         store.expect_account_hashes().returning(move |_| {
@@ -367,8 +400,8 @@ impl Setup {
         )
     }
 
-    async fn run(&self, dry_run: bool, confirm_removals: bool) -> SyncReport {
-        let request = request(dry_run, confirm_removals);
+    async fn run(&self, dry_run: bool, confirm: Option<Confirmation>) -> SyncReport {
+        let request = request(dry_run, confirm);
         self.use_case()
             .execute(&request, &NoProgress)
             .await
@@ -391,14 +424,31 @@ impl Setup {
     }
 }
 
-fn request(dry_run: bool, confirm_removals: bool) -> SyncRequest {
+fn request(dry_run: bool, confirm: Option<Confirmation>) -> SyncRequest {
     SyncRequest {
         integration: integration_id(),
         trigger: RunTrigger::Manual,
         dry_run,
-        confirm_removals,
+        confirm,
         rate_limits: None,
     }
+}
+
+/// The held run of a finished setup, as the store would answer for it.
+fn held_run_of(setup: &Setup) -> StoredHold {
+    let stored = setup.stored.lock().unwrap();
+    StoredHold {
+        run: stored.finished.clone().expect("a finished run"),
+        subjects: stored.held_subjects.clone(),
+        newest: true,
+    }
+}
+
+fn confirmation_of(held: &StoredHold) -> Option<Confirmation> {
+    Some(Confirmation {
+        run: held.run.id,
+        by: "Ada <ada@acme.example>".into(),
+    })
 }
 
 fn base_tenant() -> Tenant {
@@ -447,7 +497,7 @@ fn kinds(batch: &WriteBatch) -> Vec<(String, ChangeKind)> {
 #[tokio::test]
 async fn first_sync_adds_every_user_once_and_derives_roles() {
     let setup = Setup::new(base_tenant());
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert_eq!(
         report.run.counts.users.added, 5,
@@ -507,7 +557,7 @@ fn previous_state_of(tenant: &Tenant) -> Vec<UserAccount> {
 async fn unchanged_tenant_writes_nothing_but_the_department_rows_it_never_had() {
     let tenant = base_tenant();
     let setup = Setup::new(tenant.clone()).with_stored(previous_state_of(&tenant));
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert_eq!(report.run.counts.users.unchanged, 5);
     assert_eq!(report.run.counts.users.touched(), 0);
@@ -527,7 +577,7 @@ async fn changed_fields_are_diffed_field_by_field_against_the_stored_row() {
     pages[0][1].profile.designation = Some("Account Executive".into());
     pages[0][1].profile.status = AccountStatus::Suspended;
     let setup = Setup::new(tenant).with_stored(stored);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.counts.users.changed, 1);
     assert_eq!(report.run.counts.users.unchanged, 4);
     let written = setup.written();
@@ -561,18 +611,19 @@ async fn changed_fields_are_diffed_field_by_field_against_the_stored_row() {
 async fn vanished_users_are_rechecked_and_resigned_ones_come_back_flagged() {
     let mut tenant = base_tenant();
     let stored = previous_state_of(&tenant);
-    // ou_dev resigned (gone from listings, batch says resigned); ou_rep vanished entirely.
+    // ou_dev resigned (gone from listings and from the batch, `users/:id` says resigned);
+    // ou_rep vanished entirely.
     tenant.pages.get_mut("od-eng").unwrap()[1].clear();
     tenant.pages.get_mut("od-sales").unwrap()[0].retain(|u| u.profile.open_id.as_str() != "ou_rep");
     let mut resigned = user("ou_dev", &[]);
     resigned.profile.status = AccountStatus::Resigned;
-    tenant.batch.insert("ou_dev", resigned);
+    tenant.single.insert("ou_dev", Recheck::Found(resigned));
     let setup = Setup {
         threshold: 50.0,
         ..Setup::new(tenant)
     }
     .with_stored(stored);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     let written = setup.written();
     assert_eq!(
@@ -582,7 +633,10 @@ async fn vanished_users_are_rechecked_and_resigned_ones_come_back_flagged() {
             ("ou_rep".into(), ChangeKind::Removed),
         ]
     );
-    assert_eq!(written.removed_accounts, vec![open_id("ou_rep")]);
+    assert_eq!(
+        written.removed_accounts,
+        vec![(open_id("ou_rep"), Presence::Removed)]
+    );
     let dev = written
         .accounts
         .iter()
@@ -601,8 +655,9 @@ async fn a_returning_user_is_restored() {
         .find(|a| a.state.open_id().as_str() == "ou_rep")
         .unwrap();
     rep.removed_at = Some(at() - chrono::Duration::days(1));
+    rep.presence = Presence::Removed;
     let setup = Setup::new(tenant).with_stored(stored);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.counts.users.restored, 1);
     let written = setup.written();
     assert_eq!(
@@ -624,7 +679,7 @@ async fn a_failed_listing_removes_nothing_and_fails_the_run() {
         },
     ));
     let setup = Setup::new(tenant).with_stored(stored);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Failed);
     assert!(report.run.error.as_deref().unwrap().contains("503"));
     let written = setup.written();
@@ -648,22 +703,94 @@ async fn removals_above_the_threshold_hold_the_run_until_confirmed() {
     // The scope shrank to sales only: eng users vanish from every listing and from batch.
     tenant.scope_departments = vec!["od-sales"];
     tenant.pages.remove("0");
+    for id in ["ou_lead", "ou_dev", "ou_ceo"] {
+        tenant.single.insert(id, Recheck::OutOfRange);
+    }
     let setup = Setup::new(tenant.clone()).with_stored(stored.clone());
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Held);
-    let held = report.held.unwrap();
-    assert_eq!((held.accounts, held.accounts_stored), (3, 5));
-    assert!(report.run.error.unwrap().contains("3 of 5 accounts"));
+    let hold = report.run.hold.clone().unwrap();
+    assert_eq!(
+        (
+            hold.accounts.out_of_range,
+            hold.accounts.removed,
+            hold.accounts_stored
+        ),
+        (3, 0, 5)
+    );
+    let error = report.run.error.clone().unwrap();
+    assert!(error.contains("3 of 5 accounts"), "{error}");
+    assert!(error.contains("left the contact range"), "{error}");
     assert!(setup.written().removed_accounts.is_empty());
     assert_eq!(
         setup.stored.lock().unwrap().status,
         Some(IntegrationStatus::Degraded)
     );
+    let held = held_run_of(&setup);
+    assert_eq!(held.subjects.len(), 3);
+    assert!(
+        held.subjects
+            .iter()
+            .all(|s| s.outcome == Presence::OutOfRange)
+    );
 
-    let confirmed = Setup::new(tenant).with_stored(stored);
-    let report = confirmed.run(false, true).await;
+    let confirmed = Setup::new(tenant.clone()).with_stored(stored.clone());
+    confirmed.stored.lock().unwrap().held_runs = vec![held.clone()];
+    let report = confirmed.run(false, confirmation_of(&held)).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
-    assert_eq!(confirmed.written().removed_accounts.len(), 3);
+    assert_eq!(report.run.confirms, Some(held.run.id));
+    assert_eq!(
+        report.run.confirmed_by.as_deref(),
+        Some("Ada <ada@acme.example>")
+    );
+    let written = confirmed.written();
+    assert_eq!(written.removed_accounts.len(), 3);
+    assert!(
+        written
+            .removed_accounts
+            .iter()
+            .all(|(_, why)| *why == Presence::OutOfRange)
+    );
+    assert_eq!(report.run.counts.users.out_of_range, 3);
+    assert_eq!(report.run.counts.users.removed, 0);
+
+    // A confirmation applies at most what was held: one more departure holds again.
+    let mut more = tenant;
+    more.pages.get_mut("od-sales").unwrap()[0].retain(|u| u.profile.open_id.as_str() != "ou_rep");
+    let again = Setup::new(more).with_stored(stored);
+    again.stored.lock().unwrap().held_runs = vec![held.clone()];
+    let report = again.run(false, confirmation_of(&held)).await;
+    assert_eq!(report.run.status, RunStatus::Held);
+    assert!(again.written().removed_accounts.is_empty());
+}
+
+#[tokio::test]
+async fn only_the_newest_held_run_can_be_confirmed() {
+    let setup = Setup::new(base_tenant());
+    let mut held = StoredHold {
+        run: SyncRun::start(
+            RunId::from_uuid(uuid::Uuid::from_u128(5)),
+            integration_id(),
+            RunTrigger::Manual,
+            at(),
+        ),
+        subjects: Vec::new(),
+        newest: false,
+    };
+    setup.stored.lock().unwrap().held_runs = vec![held.clone()];
+    let refused = setup
+        .use_case()
+        .execute(&request(false, confirmation_of(&held)), &NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(refused, SyncError::Superseded(held.run.id));
+    held.run.id = RunId::from_uuid(uuid::Uuid::from_u128(6));
+    let unknown = setup
+        .use_case()
+        .execute(&request(false, confirmation_of(&held)), &NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(unknown, SyncError::NotHeld(held.run.id));
 }
 
 #[tokio::test]
@@ -672,7 +799,7 @@ async fn users_granted_directly_in_scope_are_fetched_in_batch() {
     tenant.scope_users = vec!["ou_ceo", "ou_guest"];
     tenant.batch.insert("ou_guest", user("ou_guest", &[]));
     let setup = Setup::new(tenant);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(
         report.run.counts.users.added, 6,
         "ou_ceo is not fetched twice"
@@ -690,7 +817,7 @@ async fn the_root_listing_is_skipped_without_whole_tenant_scope() {
         },
     ));
     let setup = Setup::new(tenant);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert_eq!(report.run.counts.users.added, 4);
 }
@@ -698,7 +825,7 @@ async fn the_root_listing_is_skipped_without_whole_tenant_scope() {
 #[tokio::test]
 async fn a_dry_run_writes_nothing_and_previews_the_changes() {
     let setup = Setup::new(base_tenant());
-    let report = setup.run(true, false).await;
+    let report = setup.run(true, None).await;
     assert!(report.dry_run);
     assert_eq!(report.run.counts.users.added, 5);
     assert_eq!(
@@ -721,7 +848,7 @@ async fn a_second_concurrent_run_is_refused() {
         lease_held: true,
         ..Setup::new(base_tenant())
     };
-    let request = request(false, false);
+    let request = request(false, None);
     let err = setup
         .use_case()
         .execute(&request, &NoProgress)
@@ -737,7 +864,7 @@ async fn a_second_concurrent_run_is_refused() {
 #[tokio::test]
 async fn writes_are_batched_by_the_configured_size() {
     let setup = Setup::new(base_tenant());
-    setup.run(false, false).await;
+    setup.run(false, None).await;
     let stored = setup.stored.lock().unwrap();
     assert!(
         stored.batches.len() >= 3,
@@ -754,6 +881,11 @@ async fn writes_are_batched_by_the_configured_size() {
 fn stored_department(remote: &RemoteDepartment, removed: bool) -> Department {
     let hash = ContentHash::of_record(&remote.state, &remote.raw);
     Department {
+        presence: if removed {
+            Presence::Removed
+        } else {
+            Presence::Present
+        },
         integration_id: integration_id(),
         state: remote.state.clone(),
         raw: remote.raw.clone(),
@@ -813,7 +945,7 @@ async fn departments_are_diffed_removed_and_restored_and_leader_changes_change_r
         .extend(["od-x1", "od-x2", "od-x3", "od-x4"]);
     let setup = Setup::new(tenant).with_stored(accounts);
     setup.stored.lock().unwrap().departments = departments;
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(
         report.run.status,
         RunStatus::Succeeded,
@@ -861,7 +993,7 @@ async fn a_run_that_fails_half_way_reports_what_it_committed() {
     ));
     tenant.scope_departments = vec!["od-eng", "od-sales"];
     let setup = Setup::new(tenant);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Failed);
     let written = setup.written();
     let committed_users = written
@@ -885,7 +1017,7 @@ async fn parallel_writes_commit_the_same_rows_and_counts_as_serial_ones() {
         setup.parallel_writes = parallel_writes;
         let report = setup
             .use_case()
-            .execute(&request(false, false), &NoProgress)
+            .execute(&request(false, None), &NoProgress)
             .await
             .unwrap();
         let written = setup.written();
@@ -922,7 +1054,7 @@ async fn with_parallel_writes_a_failed_write_stops_the_run_and_counts_what_was_c
     setup.stored.lock().unwrap().fail_writes_after = Some((2, SyncStoreError::LeaseLost));
     let report = setup
         .use_case()
-        .execute(&request(false, false), &NoProgress)
+        .execute(&request(false, None), &NoProgress)
         .await
         .unwrap();
     assert_eq!(report.run.status, RunStatus::Failed);
@@ -957,7 +1089,7 @@ async fn with_parallel_writes_a_failed_write_stops_the_run_and_counts_what_was_c
 async fn a_lost_lease_stops_the_run_without_further_writes() {
     let setup = Setup::new(base_tenant());
     setup.stored.lock().unwrap().fail_writes_after = Some((1, SyncStoreError::LeaseLost));
-    let request = request(false, false);
+    let request = request(false, None);
     let report = setup
         .use_case()
         .execute(&request, &NoProgress)
@@ -975,7 +1107,7 @@ async fn a_lost_lease_stops_the_run_without_further_writes() {
 #[tokio::test]
 async fn a_cancelled_run_is_recorded_releases_its_lease_and_writes_nothing() {
     let setup = Setup::new(base_tenant());
-    let request = request(false, false);
+    let request = request(false, None);
     let report = setup
         .use_case()
         .execute_until(&request, &NoProgress, std::future::ready(()))
@@ -1006,7 +1138,7 @@ async fn a_stale_hash_without_field_changes_refreshes_the_row_and_records_nothin
         .unwrap();
     dev.content_hash = ContentHash::of_json(&json!("hashed by an older version"));
     let setup = Setup::new(tenant).with_stored(stored);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.counts.users.unchanged, 5);
     assert_eq!(report.run.counts.users.changed, 0);
     let written = setup.written();
@@ -1191,7 +1323,7 @@ async fn a_run_checks_the_admins_sign_in_and_stays_quiet_when_it_works() {
         }),
     );
     let setup = with_login(&login);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert!(report.run.warnings.is_empty(), "{:?}", report.run.warnings);
     assert_eq!((login.user_infos(), login.refreshes()), (1, 0));
@@ -1199,7 +1331,7 @@ async fn a_run_checks_the_admins_sign_in_and_stays_quiet_when_it_works() {
 
     // Registered with app credentials only: no check, no warning, `active` as always.
     let plain = Setup::new(base_tenant());
-    let report = plain.run(false, false).await;
+    let report = plain.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert!(report.run.warnings.is_empty());
     assert_eq!(final_status(&plain), Some(IntegrationStatus::Active));
@@ -1216,7 +1348,7 @@ async fn a_token_lark_rejects_early_is_renewed_once_and_the_new_pair_stored() {
         Ok(issued_access_2()),
     );
     let setup = with_login(&login);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert!(report.run.warnings.is_empty(), "{:?}", report.run.warnings);
     assert_eq!((login.user_infos(), login.refreshes()), (2, 1));
@@ -1235,7 +1367,7 @@ async fn a_dead_grant_warns_syncs_with_the_tenant_token_and_needs_a_new_login() 
         }),
     );
     let setup = with_login(&login);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(
         report.run.status,
         RunStatus::Succeeded,
@@ -1277,7 +1409,7 @@ async fn an_authorised_integration_without_a_stored_grant_needs_a_new_login() {
         Ok(issued_access_2()),
     );
     let setup = with_login(&login);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert_eq!(report.run.warnings.len(), 1, "{:?}", report.run.warnings);
     assert_eq!(login.refreshes(), 0);
@@ -1295,7 +1427,7 @@ async fn a_sign_in_to_another_tenant_fails_the_run_before_anything_is_listed() {
         Ok(issued_access_2()),
     );
     let setup = with_login(&login);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Failed);
     let error = report.run.error.unwrap();
     assert!(
@@ -1322,7 +1454,7 @@ async fn a_sign_in_lark_cannot_check_now_is_a_warning_not_a_dead_grant() {
         Ok(issued_access_2()),
     );
     let setup = with_login(&login);
-    let report = setup.run(false, false).await;
+    let report = setup.run(false, None).await;
     assert_eq!(report.run.status, RunStatus::Succeeded);
     assert_eq!(report.run.warnings.len(), 1);
     assert!(
@@ -1342,7 +1474,183 @@ async fn a_dry_run_checks_no_sign_in() {
         Ok(issued_access_2()),
     );
     let setup = with_login(&login);
-    let report = setup.run(true, false).await;
+    let report = setup.run(true, None).await;
     assert!(report.run.warnings.is_empty());
     assert_eq!((login.user_infos(), login.refreshes()), (0, 0));
+}
+
+/// `tenant` as Lark answers once the app lost the permission of `group`: the group's values
+/// are gone from every user, who reads it as withheld.
+fn withholding(tenant: &Tenant, group: crate::model::FieldGroup) -> Tenant {
+    let mut tenant = tenant.clone();
+    for page in tenant.pages.values_mut().flatten() {
+        for user in page.iter_mut() {
+            let stored = user.profile.clone();
+            // What the adapter makes of an object without the group's keys.
+            let mut blank = UserProfile::new(stored.open_id.clone());
+            blank.status = AccountStatus::Unknown;
+            blank.withheld = vec![group];
+            user.profile.keep(group, &blank);
+            if let Some(raw) = user.raw.as_object_mut() {
+                for key in group.lark_keys() {
+                    raw.remove(*key);
+                }
+            }
+        }
+    }
+    tenant
+}
+
+/// A tenant whose users have an email and a status, as stored before.
+fn tenant_with_details() -> Tenant {
+    let mut tenant = base_tenant();
+    for page in tenant.pages.values_mut().flatten() {
+        for user in page.iter_mut() {
+            let id = user.profile.open_id.as_str().to_owned();
+            user.profile.email = Some(format!("{id}@acme.example"));
+            user.profile.status = AccountStatus::Suspended;
+            user.raw = json!({"open_id": id, "email": format!("{id}@acme.example"),
+                "status": {"is_frozen": true}});
+        }
+    }
+    tenant
+}
+
+#[tokio::test]
+async fn a_withdrawn_permission_holds_the_run_and_overwrites_nothing() {
+    use crate::model::FieldGroup;
+    let tenant = tenant_with_details();
+    let stored = previous_state_of(&tenant);
+    for group in [FieldGroup::Employment, FieldGroup::Email] {
+        let setup = Setup::new(withholding(&tenant, group)).with_stored(stored.clone());
+        let report = setup.run(false, None).await;
+        assert_eq!(report.run.status, RunStatus::Held, "{group}");
+        let error = report.run.error.clone().unwrap();
+        assert!(error.contains(group.permission()), "{error}");
+        let hold = report.run.hold.clone().unwrap();
+        assert_eq!(hold.withheld.len(), 1);
+        assert_eq!((hold.withheld[0].records, hold.withheld[0].of), (5, 5));
+        let written = setup.written();
+        assert!(
+            written.accounts.is_empty()
+                && written
+                    .changes
+                    .iter()
+                    .all(|c| matches!(c.subject, Subject::Department(_))),
+            "{group}: no stored value is overwritten and no change recorded: {:?}",
+            written.changes
+        );
+        assert_eq!(report.run.counts.users.unchanged, 5);
+    }
+
+    // Permission granted again: the stored values were never touched, so nothing changed.
+    let setup = Setup::new(tenant).with_stored(stored);
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(setup.written().accounts.is_empty());
+}
+
+#[tokio::test]
+async fn a_field_withheld_for_one_user_keeps_its_value_with_a_warning() {
+    use crate::model::FieldGroup;
+    let tenant = tenant_with_details();
+    let stored = previous_state_of(&tenant);
+    let mut lacking = tenant.clone();
+    let dev = &mut lacking.pages.get_mut("od-eng").unwrap()[1][0];
+    dev.profile.email = None;
+    dev.profile.withheld = vec![FieldGroup::Email];
+    dev.raw.as_object_mut().unwrap().remove("email");
+    let setup = Setup::new(lacking).with_stored(stored);
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(setup.written().accounts.is_empty(), "the email is kept");
+    assert_eq!(report.run.warnings.len(), 1, "{:?}", report.run.warnings);
+    assert!(report.run.warnings[0].contains("email addresses of 1 accounts"));
+}
+
+#[tokio::test]
+async fn a_new_user_without_a_status_is_unknown_not_active() {
+    use crate::model::FieldGroup;
+    let setup = Setup::new(withholding(&base_tenant(), FieldGroup::Employment));
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    for account in setup.written().accounts {
+        assert_eq!(account.state.profile.status, AccountStatus::Unknown);
+        assert_eq!(account.state.profile.withheld, [FieldGroup::Employment]);
+    }
+}
+
+#[tokio::test]
+async fn confirming_a_withheld_field_accepts_its_loss_as_unknown() {
+    use crate::model::FieldGroup;
+    let tenant = tenant_with_details();
+    let stored = previous_state_of(&tenant);
+    let withheld = withholding(&tenant, FieldGroup::Email);
+    let setup = Setup::new(withheld.clone()).with_stored(stored.clone());
+    setup.run(false, None).await;
+    let held = held_run_of(&setup);
+
+    let confirmed = Setup::new(withheld).with_stored(stored);
+    confirmed.stored.lock().unwrap().held_runs = vec![held.clone()];
+    let report = confirmed.run(false, confirmation_of(&held)).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    let written = confirmed.written();
+    assert_eq!(written.accounts.len(), 5);
+    for account in &written.accounts {
+        assert_eq!(account.state.profile.email, None);
+        assert_eq!(account.state.profile.withheld, [FieldGroup::Email]);
+    }
+    let change = written
+        .changes
+        .iter()
+        .find(|c| c.subject == Subject::Account("ou_rep".into()))
+        .unwrap();
+    let fields: Vec<&str> = change.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["email", "withheld"]);
+}
+
+#[tokio::test]
+async fn a_department_outside_the_range_is_out_of_range_not_removed() {
+    let mut tenant = base_tenant();
+    let accounts = previous_state_of(&tenant);
+    let hidden = department("od-hidden", None);
+    let gone = department("od-gone", None);
+    tenant
+        .single_departments
+        .insert("od-hidden", Recheck::OutOfRange);
+    let setup = Setup {
+        threshold: 100.0,
+        ..Setup::new(tenant)
+    }
+    .with_stored(accounts);
+    let listed: Vec<Department> = setup
+        .tenant
+        .departments
+        .iter()
+        .map(|d| stored_department(d, false))
+        .collect();
+    setup.stored.lock().unwrap().departments = listed
+        .into_iter()
+        .chain([
+            stored_department(&hidden, false),
+            stored_department(&gone, false),
+        ])
+        .collect();
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert_eq!(
+        department_kinds(&setup.written()),
+        vec![
+            ("od-gone".into(), ChangeKind::Removed),
+            ("od-hidden".into(), ChangeKind::OutOfRange),
+        ]
+    );
+    assert_eq!(report.run.counts.departments.out_of_range, 1);
+    assert_eq!(report.run.counts.departments.removed, 1);
+    assert!(
+        setup
+            .written()
+            .removed_departments
+            .contains(&(dept_id("od-hidden"), Presence::OutOfRange))
+    );
 }

@@ -11,7 +11,7 @@ use futures::channel::mpsc;
 use futures::future::{self, Either};
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use crate::model::{ChangeKind, ChangeRecord, Subject, SyncCounts};
+use crate::model::{ChangeRecord, Subject, SyncCounts};
 use crate::ports::{Clock, Lease, SyncStore, SyncStoreError, WriteBatch};
 
 /// How many changes a dry run keeps to show.
@@ -91,12 +91,7 @@ fn tally(counts: &mut SyncCounts, changes: &[ChangeRecord]) {
             Subject::Account(_) => &mut counts.users,
             Subject::Department(_) => &mut counts.departments,
         };
-        match change.kind {
-            ChangeKind::Added => entity.added += 1,
-            ChangeKind::Changed => entity.changed += 1,
-            ChangeKind::Removed => entity.removed += 1,
-            ChangeKind::Restored => entity.restored += 1,
-        }
+        entity.count(change.kind);
     }
 }
 
