@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, the domain dependency rule, clippy, and every test
-# (unit, repository suite on SQLite and PostgreSQL, simulator, end-to-end).
+# (unit, repository suite on SQLite and PostgreSQL, simulator, end-to-end), and the simulator
+# driven by Lark's official Python SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +33,7 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build the aviary and aviary-server binaries for the end-to-end tests"
 cargo build --locked --bins
+echo "== Lark's official Python SDK (lark-oapi) against the simulator"
+bash scripts/sdk-check.sh
 echo "== tests"
 cargo test --workspace --locked

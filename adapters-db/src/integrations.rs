@@ -17,7 +17,9 @@ use sea_orm::{
 use crate::connect::Shared;
 use crate::crypto::{self, app_secret_aad};
 use crate::entities::integrations::{self, Column, Entity};
-use crate::entities::{account_departments, accounts, changes, departments, sync_runs};
+use crate::entities::{
+    account_departments, accounts, changes, departments, directory_objects, sync_runs,
+};
 use crate::error::{DbError, store_err};
 use crate::mapping::{
     integration_active_model, integration_from_row, integration_sealed_secret, micros,
@@ -249,6 +251,11 @@ impl IntegrationRepository for SqlIntegrations {
             .exec(&txn)
             .await
             .map_err(store_err("deleting an integration's departments"))?;
+        directory_objects::Entity::delete_many()
+            .filter(directory_objects::Column::IntegrationId.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(store_err("deleting an integration's groups and apps"))?;
         let result = Entity::delete_by_id(uuid)
             .exec(&txn)
             .await

@@ -1,4 +1,7 @@
-//! Row ↔ domain conversions in one place: timestamps, accounts, departments, runs, changes.
+//! Row ↔ domain conversions in one place: timestamps, accounts, departments, runs, changes;
+//! user groups and installed apps in `objects`.
+
+pub(crate) mod objects;
 
 use aviary_domain::model::{
     AccountState, ApiCounters, ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts,
@@ -336,6 +339,8 @@ pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 8] = [
 
 pub(crate) const SUBJECT_ACCOUNT: &str = "account";
 pub(crate) const SUBJECT_DEPARTMENT: &str = "department";
+pub(crate) const SUBJECT_GROUP: &str = "group";
+pub(crate) const SUBJECT_APP: &str = "app";
 
 pub(crate) const CHANGE_COLUMNS: [changes::Column; 7] = [
     changes::Column::RunId,
@@ -351,6 +356,8 @@ pub(crate) fn subject_parts(subject: &Subject) -> (&'static str, &str) {
     match subject {
         Subject::Account(id) => (SUBJECT_ACCOUNT, id),
         Subject::Department(id) => (SUBJECT_DEPARTMENT, id),
+        Subject::Group(id) => (SUBJECT_GROUP, id),
+        Subject::App(id) => (SUBJECT_APP, id),
     }
 }
 
@@ -372,6 +379,8 @@ pub(crate) fn subject_from_parts(subject_type: &str, subject_id: String) -> Mapp
     match subject_type {
         SUBJECT_ACCOUNT => Ok(Subject::Account(subject_id)),
         SUBJECT_DEPARTMENT => Ok(Subject::Department(subject_id)),
+        SUBJECT_GROUP => Ok(Subject::Group(subject_id)),
+        SUBJECT_APP => Ok(Subject::App(subject_id)),
         other => Err(MappingError(format!(
             "stored subject type \"{other}\" is unknown"
         ))),
@@ -434,6 +443,7 @@ pub(crate) fn run_active_model(run: &SyncRun) -> sync_runs::ActiveModel {
             .and_then(|hold| serde_json::to_string(hold).ok())),
         confirms_run_id: Set(run.confirms.map(|id| id.as_uuid())),
         confirmed_by: Set(run.confirmed_by.clone()),
+        object_counts_json: Set(objects::object_counts_json(&run.counts)),
     }
 }
 
@@ -449,6 +459,7 @@ pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
                 unchanged: to_u64(unchanged, "count")?,
             })
         };
+    let (groups, apps) = objects::object_counts(row.object_counts_json.as_deref())?;
     Ok(SyncRun {
         id: RunId::from_uuid(row.id),
         integration_id: IntegrationId::from_uuid(row.integration_id),
@@ -473,6 +484,8 @@ pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
                 row.departments_out_of_range,
                 row.departments_unchanged,
             )?,
+            groups,
+            apps,
         },
         api: ApiCounters {
             calls: to_u64(row.api_calls, "API call count")?,

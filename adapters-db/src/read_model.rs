@@ -1,15 +1,17 @@
 //! `ReadModel`: account listing with every filter in one SQL query (sorted, keyset-paginated
 //! by `(sort key, open_id)`: `order.rs`), account names and department memberships, account
-//! history, departments, runs and a run's changes.
+//! history, departments, runs and a run's changes; user groups and apps in `objects.rs`.
 
+mod objects;
 mod order;
 
 use async_trait::async_trait;
 use aviary_domain::model::{
-    AccountStatus, ChangeRecord, Department, HeldSubject, Role, RunStatus, SyncRun, UserAccount,
+    AccountStatus, App, ChangeRecord, Department, Group, HeldSubject, Role, RunStatus, Subject,
+    SyncRun, UserAccount,
 };
-use aviary_domain::ports::{AccountQuery, QueryError, ReadModel};
-use aviary_domain::values::{DepartmentId, IntegrationId, OpenId, RunId};
+use aviary_domain::ports::{AccountQuery, GroupMembers, QueryError, ReadModel};
+use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query};
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
@@ -22,7 +24,7 @@ use crate::entities::{
 use crate::error::query_err;
 use crate::mapping::{
     ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, SUBJECT_ACCOUNT, TrackedRow, change_from_row,
-    held_subject_from_row, run_from_row,
+    held_subject_from_row, run_from_row, subject_parts,
 };
 
 /// Columns the free-text search looks in.
@@ -92,27 +94,10 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
         };
     }
     if let Some(departments) = &query.departments {
-        let membership = Alias::new("membership");
-        let member_of = Query::select()
-            .expr(Expr::val(1))
-            .from_as(account_departments::Entity, membership.clone())
-            .and_where(
-                Expr::col((
-                    membership.clone(),
-                    account_departments::Column::IntegrationId,
-                ))
-                .equals((accounts::Entity, accounts::Column::IntegrationId)),
-            )
-            .and_where(
-                Expr::col((membership.clone(), account_departments::Column::OpenId))
-                    .equals((accounts::Entity, accounts::Column::OpenId)),
-            )
-            .and_where(
-                Expr::col((membership, account_departments::Column::DepartmentId))
-                    .is_in(departments.iter().map(|d| d.as_str().to_owned())),
-            )
-            .to_owned();
-        filter = filter.add(Expr::exists(member_of));
+        filter = filter.add(Expr::exists(in_departments(departments)));
+    }
+    if let Some(members) = &query.members_of {
+        filter = filter.add(group_members(members));
     }
     if let Some(search) = query
         .search
@@ -136,6 +121,45 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
     filter
 }
 
+/// A group's members: one of its users, or in one of its departments.
+fn group_members(members: &GroupMembers) -> Condition {
+    let mut any = Condition::any();
+    if !members.users.is_empty() {
+        any = any.add(
+            accounts::Column::OpenId.is_in(members.users.iter().map(|u| u.as_str().to_owned())),
+        );
+    }
+    if !members.departments.is_empty() {
+        any = any.add(Expr::exists(in_departments(&members.departments)));
+    }
+    // Never empty: `accounts` answers a group without members before querying.
+    any
+}
+
+/// `EXISTS` subquery: the account belongs to one of `departments`.
+fn in_departments(departments: &[DepartmentId]) -> sea_orm::sea_query::SelectStatement {
+    let membership = Alias::new("membership");
+    Query::select()
+        .expr(Expr::val(1))
+        .from_as(account_departments::Entity, membership.clone())
+        .and_where(
+            Expr::col((
+                membership.clone(),
+                account_departments::Column::IntegrationId,
+            ))
+            .equals((accounts::Entity, accounts::Column::IntegrationId)),
+        )
+        .and_where(
+            Expr::col((membership.clone(), account_departments::Column::OpenId))
+                .equals((accounts::Entity, accounts::Column::OpenId)),
+        )
+        .and_where(
+            Expr::col((membership, account_departments::Column::DepartmentId))
+                .is_in(departments.iter().map(|d| d.as_str().to_owned())),
+        )
+        .to_owned()
+}
+
 /// Turns stored Lark ids back into values (a bad one is a stored-data fault).
 fn stored_id<T, E: std::fmt::Display>(
     parse: impl Fn(&str) -> Result<T, E>,
@@ -147,7 +171,14 @@ fn stored_id<T, E: std::fmt::Display>(
 #[async_trait]
 impl ReadModel for SqlReadModel {
     async fn accounts(&self, query: &AccountQuery) -> Result<Vec<UserAccount>, QueryError> {
-        if query.departments.as_ref().is_some_and(Vec::is_empty) || query.limit == Some(0) {
+        let no_members = query
+            .members_of
+            .as_ref()
+            .is_some_and(|m| m.users.is_empty() && m.departments.is_empty());
+        if query.departments.as_ref().is_some_and(Vec::is_empty)
+            || no_members
+            || query.limit == Some(0)
+        {
             return Ok(Vec::new());
         }
         let select = accounts::Entity::find()
@@ -368,6 +399,57 @@ impl ReadModel for SqlReadModel {
         rows.into_iter()
             .map(|row| change_from_row(row).map_err(QueryError::from))
             .collect()
+    }
+
+    async fn subject_history(
+        &self,
+        integration: IntegrationId,
+        subject: &Subject,
+    ) -> Result<Vec<ChangeRecord>, QueryError> {
+        let (subject_type, subject_id) = subject_parts(subject);
+        let rows = changes::Entity::find()
+            .filter(changes::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(changes::Column::SubjectType.eq(subject_type))
+            .filter(changes::Column::SubjectId.eq(subject_id))
+            .order_by_asc(changes::Column::Id)
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("reading a record's history"))?;
+        rows.into_iter()
+            .map(|row| change_from_row(row).map_err(QueryError::from))
+            .collect()
+    }
+
+    async fn groups(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<Group>, QueryError> {
+        objects::groups(&self.shared, integration, include_removed).await
+    }
+
+    async fn group(
+        &self,
+        integration: IntegrationId,
+        id: &GroupId,
+    ) -> Result<Option<Group>, QueryError> {
+        objects::group(&self.shared, integration, id).await
+    }
+
+    async fn apps(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<App>, QueryError> {
+        objects::apps(&self.shared, integration, include_removed).await
+    }
+
+    async fn app(
+        &self,
+        integration: IntegrationId,
+        id: &InstalledAppId,
+    ) -> Result<Option<App>, QueryError> {
+        objects::app(&self.shared, integration, id).await
     }
 
     async fn held_subjects(&self, id: RunId, limit: u64) -> Result<Vec<HeldSubject>, QueryError> {

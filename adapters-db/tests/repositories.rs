@@ -1219,6 +1219,7 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
                 out_of_range: 12,
                 unchanged: 6,
             },
+            ..SyncCounts::default()
         };
         run.api = ApiCounters {
             calls: 120,
@@ -2364,3 +2365,6 @@ mod admin_passwords;
 
 #[path = "repositories/holds.rs"]
 mod holds;
+
+#[path = "repositories/objects.rs"]
+mod objects;

@@ -575,7 +575,7 @@ async fn the_contact_scope_is_read_page_by_page() {
         .and(query_param("page_token", doc["data"]["page_token"].as_str().unwrap()))
         .respond_with(answer(
             200,
-            &ok_data(json!({"department_ids": ["od-2"], "user_ids": ["9b2fabg6", "ou_2"], "has_more": false})),
+            &ok_data(json!({"department_ids": ["od-2"], "user_ids": ["9b2fabg6", "ou_2"], "group_ids": ["g2"], "has_more": false})),
         ))
         .mount(&server)
         .await;
@@ -586,6 +586,7 @@ async fn the_contact_scope_is_read_page_by_page() {
         ContactScope {
             department_ids: vec![dept("75217143312g9842"), dept("od-2")],
             user_ids: vec![user_id("9b2fabg6"), user_id("ou_2")],
+            group_ids: vec!["4bgga762".to_owned(), "g2".to_owned()],
         }
     );
     assert_eq!(requests_to(&server, scopes).await.len(), 2);
@@ -1692,3 +1693,6 @@ mod doctor;
 
 #[path = "client/recheck.rs"]
 mod recheck;
+
+#[path = "client/inventory.rs"]
+mod inventory;

@@ -588,10 +588,16 @@ async fn contact_scope_shrink_and_restore() {
     assert!(!root_users.is_empty());
     assert_eq!(ids_of(&full["department_ids"]), first_level);
     assert_eq!(ids_of(&full["user_ids"]), root_users);
-    assert_eq!(full["group_ids"], json!([]));
+    let all_groups: Vec<String> = tenant.groups().into_iter().map(|g| g.group_id).collect();
+    assert!(!all_groups.is_empty());
+    assert_eq!(
+        ids_of(&full["group_ids"]),
+        all_groups,
+        "all members: every group, by custom group_id"
+    );
     assert_eq!(full["has_more"], json!(false));
 
-    // Paged scopes: one entry per page walks departments then users.
+    // Paged scopes: one entry per page walks users, departments, then groups.
     let mut entries = 0;
     let mut page_token = String::new();
     loop {
@@ -600,13 +606,18 @@ async fn contact_scope_shrink_and_restore() {
             query.push(("page_token", &page_token));
         }
         let data = sim.data(endpoints::SCOPES, &query, &token).await;
-        entries += ids_of(&data["department_ids"]).len() + ids_of(&data["user_ids"]).len();
+        entries += ids_of(&data["department_ids"]).len()
+            + ids_of(&data["user_ids"]).len()
+            + ids_of(&data["group_ids"]).len();
         if data["has_more"] == json!(false) {
             break;
         }
         page_token = data["page_token"].as_str().unwrap().to_owned();
     }
-    assert_eq!(entries, first_level.len() + root_users.len());
+    assert_eq!(
+        entries,
+        first_level.len() + root_users.len() + all_groups.len()
+    );
 
     // Shrink to the most populated first-level department.
     let mut by_size = first_level.clone();
@@ -616,6 +627,7 @@ async fn contact_scope_shrink_and_restore() {
     let scoped = sim.data(endpoints::SCOPES, &[], &token).await;
     assert_eq!(ids_of(&scoped["department_ids"]), vec![inside.clone()]);
     assert_eq!(scoped["user_ids"], json!([]));
+    assert_eq!(scoped["group_ids"], json!([]));
     for path in [children_path("0"), children_path(&outside)] {
         sim.get(&path, &[], Some(&token))
             .await
@@ -1146,11 +1158,17 @@ async fn control_http_surface() {
             Some(json!({"department_ids": [dept]})),
         )
         .await;
-    assert_eq!(scope.json(), json!({"department_ids": [dept]}));
+    assert_eq!(
+        scope.json(),
+        json!({"department_ids": [dept], "group_ids": []})
+    );
     let scopes = sim.data(endpoints::SCOPES, &[], &token).await;
     assert_eq!(scopes["department_ids"], json!([dept]));
     let scope = sim.control(Method::PUT, "/scope", Some(json!({}))).await;
-    assert_eq!(scope.json(), json!({"department_ids": null}));
+    assert_eq!(
+        scope.json(),
+        json!({"department_ids": null, "group_ids": null})
+    );
 
     let faults = sim
         .control(
@@ -1272,6 +1290,8 @@ async fn a_hundred_thousand_users_start_and_page() {
     let sim = Sim::start(SimulatorConfig {
         users: 100_000,
         departments: 2_000,
+        groups: 300,
+        apps: 300,
         ..config()
     })
     .await;
@@ -1281,6 +1301,7 @@ async fn a_hundred_thousand_users_start_and_page() {
         (tenant.user_count(), tenant.department_count()),
         (100_000, 2_000)
     );
+    assert_eq!((tenant.groups().len(), tenant.apps().len()), (300, 300));
     let token = sim.token().await;
     let big = tenant.largest_department().unwrap();
     let listed = sim.list_department(&big.open_department_id, &token).await;
@@ -1296,6 +1317,22 @@ async fn a_hundred_thousand_users_start_and_page() {
         .data("/open-apis/contact/v3/departments/0", &[], &token)
         .await;
     assert_eq!(root["department"]["member_count"], json!(100_000));
+    let groups = sim
+        .data(
+            "/open-apis/contact/v3/group/simplelist",
+            &[("page_size", "100")],
+            &token,
+        )
+        .await;
+    assert_eq!(groups["grouplist"].as_array().unwrap().len(), 100);
+    let apps = sim
+        .data(
+            "/open-apis/application/v6/applications",
+            &[("lang", "en_us")],
+            &token,
+        )
+        .await;
+    assert_eq!(apps["app_list"].as_array().unwrap().len(), 50);
     // Debug build; release is several times faster.
     assert!(
         startup < Duration::from_secs(20),
@@ -2470,3 +2507,34 @@ async fn oauth_the_default_app_is_set_up_like_the_guide() {
     );
     sim.handle.stop().await;
 }
+
+// ----- user groups, the contact range through groups, installed apps -----
+
+/// A doc sample from `tests/fixtures/`.
+fn fixture(name: &str) -> Value {
+    let file = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The keys of a JSON object.
+fn keys(value: &Value) -> std::collections::BTreeSet<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[path = "simulator/groups.rs"]
+mod groups;
+
+#[path = "simulator/group_range.rs"]
+mod group_range;
+
+#[path = "simulator/apps.rs"]
+mod apps;
+
+#[path = "simulator/control_groups_apps.rs"]
+mod control_groups_apps;

@@ -37,7 +37,7 @@ pub enum Command {
     /// Register, list, show, change, check and remove Lark integrations.
     #[command(subcommand)]
     Integration(IntegrationCommand),
-    /// Sync an integration's accounts and departments from Lark now.
+    /// Sync an integration's accounts, departments, user groups and apps from Lark now.
     Sync(SyncArgs),
     /// List and inspect synced user accounts.
     #[command(subcommand)]
@@ -45,6 +45,12 @@ pub enum Command {
     /// List synced departments.
     #[command(subcommand)]
     Departments(DepartmentsCommand),
+    /// List and inspect synced user groups and their members.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// List and inspect the apps installed in a tenant.
+    #[command(subcommand)]
+    Apps(AppsCommand),
     /// List and inspect sync runs and their changes.
     #[command(subcommand)]
     Runs(RunsCommand),
@@ -198,6 +204,10 @@ pub struct AccountsListArgs {
     /// Department id, custom id or name; matches its sub-departments too.
     #[arg(long)]
     pub department: Option<String>,
+    /// User group id, custom group id or name: its user members and everyone in its member
+    /// departments (and below them).
+    #[arg(long)]
+    pub group: Option<String>,
     /// Text to find in names, emails, mobile, ids or employee number.
     #[arg(long)]
     pub search: Option<String>,
@@ -226,6 +236,44 @@ pub enum DepartmentsCommand {
         /// Include departments removed from the tenant.
         #[arg(long)]
         include_removed: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// List user groups with their member counts.
+    List {
+        #[command(flatten)]
+        selector: IntegrationSelector,
+        /// Include groups removed from the tenant or outside the app's contact range.
+        #[arg(long)]
+        include_removed: bool,
+    },
+    /// Show one group with its members and change history.
+    Show {
+        /// The group's id, custom group id or name.
+        group: String,
+        #[command(flatten)]
+        selector: IntegrationSelector,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppsCommand {
+    /// List installed apps.
+    List {
+        #[command(flatten)]
+        selector: IntegrationSelector,
+        /// Include apps no longer installed.
+        #[arg(long)]
+        include_removed: bool,
+    },
+    /// Show one app with its permissions, who may use it and its change history.
+    Show {
+        /// The app's app_id (cli_…).
+        app_id: String,
+        #[command(flatten)]
+        selector: IntegrationSelector,
     },
 }
 
@@ -328,6 +376,12 @@ pub struct SimulatorArgs {
     /// Departments in the generated tenant.
     #[arg(long, default_value_t = 20)]
     pub departments: usize,
+    /// User groups in the generated tenant (every fourth one dynamic).
+    #[arg(long, default_value_t = 12)]
+    pub groups: usize,
+    /// Apps installed in the generated tenant, the simulator's own included.
+    #[arg(long, default_value_t = 8)]
+    pub apps: usize,
     /// Seed of the generator: the same seed gives the same tenant.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

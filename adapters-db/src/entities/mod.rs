@@ -9,6 +9,7 @@ pub mod admins;
 pub mod api_keys;
 pub mod changes;
 pub mod departments;
+pub mod directory_objects;
 pub mod grants;
 pub mod held_subjects;
 pub mod integrations;

@@ -39,6 +39,9 @@ pub struct Model {
     pub confirms_run_id: Option<Uuid>,
     #[sea_orm(column_type = "Text", nullable)]
     pub confirmed_by: Option<String>,
+    /// Group and app counts as JSON (`{"groups": …, "apps": …}`); NULL before they existed.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub object_counts_json: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

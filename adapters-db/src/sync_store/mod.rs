@@ -2,6 +2,7 @@
 //! writes (one transaction per batch, multi-row upserts).
 
 mod leases;
+mod objects;
 mod reads;
 mod runs;
 mod writes;
@@ -10,9 +11,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aviary_domain::model::{Department, HeldSubject, SyncRun, UserAccount};
+use aviary_domain::model::{App, Department, Group, HeldSubject, SyncRun, UserAccount};
 use aviary_domain::ports::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreError, WriteBatch};
-use aviary_domain::values::{DepartmentId, IntegrationId, OpenId, RunId};
+use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 use chrono::{DateTime, Utc};
 
 pub use runs::INTERRUPTED_RUN_ERROR;
@@ -125,6 +126,36 @@ impl SyncStore for SqlSyncStore {
         ids: &[DepartmentId],
     ) -> Result<Vec<Department>, SyncStoreError> {
         reads::load_departments(&self.shared, integration, ids).await
+    }
+
+    async fn group_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<GroupId, StoredHash>, SyncStoreError> {
+        objects::group_hashes(&self.shared, integration).await
+    }
+
+    async fn app_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<InstalledAppId, StoredHash>, SyncStoreError> {
+        objects::app_hashes(&self.shared, integration).await
+    }
+
+    async fn load_groups(
+        &self,
+        integration: IntegrationId,
+        ids: &[GroupId],
+    ) -> Result<Vec<Group>, SyncStoreError> {
+        objects::load_groups(&self.shared, integration, ids).await
+    }
+
+    async fn load_apps(
+        &self,
+        integration: IntegrationId,
+        ids: &[InstalledAppId],
+    ) -> Result<Vec<App>, SyncStoreError> {
+        objects::load_apps(&self.shared, integration, ids).await
     }
 
     fn parallel_writes(&self) -> usize {

@@ -1,6 +1,6 @@
-//! Fenced batched writes: one transaction per batch that checks the lease, upserts departments
-//! and accounts (multi-row), replaces the batch's department memberships, marks removals, and
-//! records the changes.
+//! Fenced batched writes: one transaction per batch that checks the lease, upserts departments,
+//! accounts, groups and apps (multi-row), replaces the batch's department memberships, marks
+//! removals, and records the changes.
 
 use aviary_domain::model::{ChangeRecord, Department, Presence, UserAccount};
 use aviary_domain::ports::{Lease, SyncStoreError, WriteBatch};
@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{batch_err, foreign_integration, leases};
+use super::{batch_err, foreign_integration, leases, objects};
 use crate::batch::{IDS_PER_STATEMENT, insert_rows, last_wins};
 use crate::connect::Shared;
 use crate::entities::{account_departments, accounts, changes, departments, sync_runs};
@@ -44,6 +44,15 @@ pub(super) async fn write(
         integration,
         &batch.removed_accounts,
         &batch.removed_departments,
+        now,
+    )
+    .await?;
+    objects::upsert(shared, &txn, &batch.groups, &batch.apps).await?;
+    objects::mark_removed(
+        &txn,
+        integration,
+        &batch.removed_groups,
+        &batch.removed_apps,
         now,
     )
     .await?;
@@ -254,6 +263,12 @@ fn check_batch(lease: &Lease, batch: &WriteBatch) -> Result<(), SyncStoreError> 
     }
     if batch.departments.iter().any(|d| d.integration_id != ours) {
         return Err(foreign_integration("departments", lease));
+    }
+    if batch.groups.iter().any(|g| g.integration_id != ours) {
+        return Err(foreign_integration("user groups", lease));
+    }
+    if batch.apps.iter().any(|a| a.integration_id != ours) {
+        return Err(foreign_integration("apps", lease));
     }
     if batch.changes.iter().any(|c| c.integration_id != ours) {
         return Err(foreign_integration("changes", lease));

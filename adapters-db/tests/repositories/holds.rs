@@ -112,6 +112,10 @@ fn a_hold() -> Hold {
         accounts_stored: 10,
         departments: Departures::default(),
         departments_stored: 2,
+        groups: Departures::default(),
+        groups_stored: 0,
+        apps: Departures::default(),
+        apps_stored: 0,
         withheld: vec![WithheldGroup {
             group: FieldGroup::Email,
             permission: FieldGroup::Email.permission().to_owned(),

@@ -8,7 +8,7 @@
 //! | 99991400 (HTTP 429 or 400) | any | wait `x-ogw-ratelimit-reset`, retry (bounded → `RateLimited`) |
 //! | 99991663, 99991668, 99991677 | API | drop the cached token, fetch a new one, retry once |
 //! | 99991672, 99991676, 99991679 | any | `MissingScope` (scope from `permission_violations` or msg) |
-//! | 40004, 40014, 41050 | any | `NoAuthority` |
+//! | 40004, 40014, 41050, 42009 | any | `NoAuthority` |
 //! | 43010 | API | level-by-level department walk (internal signal) |
 //! | 40003, unknown code with HTTP 5xx | any | back off, retry (bounded → `Unavailable`) |
 //! | 10003, 10014, 10015 | token | `InvalidCredentials` (invalid app_id / app secret) |
@@ -26,7 +26,7 @@ use aviary_domain::ports::DirectoryError;
 const RATE_LIMITED: i64 = 99_991_400;
 const TOKEN_INVALID: [i64; 3] = [99_991_663, 99_991_668, 99_991_677];
 const MISSING_SCOPE: [i64; 3] = [99_991_672, 99_991_676, 99_991_679];
-const NO_AUTHORITY: [i64; 3] = [40_004, 40_014, 41_050];
+const NO_AUTHORITY: [i64; 4] = [40_004, 40_014, 41_050, 42_009];
 pub(crate) const RECURSION_REFUSED: i64 = 43_010;
 const INTERNAL_ERROR: i64 = 40_003;
 const TOKEN_ENDPOINT_CREDENTIALS: [i64; 3] = [10_003, 10_014, 10_015];

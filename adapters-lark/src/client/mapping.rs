@@ -223,6 +223,11 @@ pub(crate) fn extend_scope(
             .map_err(|err| invalid(format!("the contact scope lists a bad user id: {err}")))?;
         push_unique(&mut scope.user_ids, id);
     }
+    for raw in page.group_ids.unwrap_or_default() {
+        let id = text(Some(raw))
+            .ok_or_else(|| invalid("the contact scope lists an empty group id".to_owned()))?;
+        push_unique(&mut scope.group_ids, id);
+    }
     Ok(())
 }
 
@@ -375,6 +380,7 @@ mod tests {
         let page = |deps: &[&str], users: &[&str]| WireScopes {
             department_ids: Some(deps.iter().map(|s| (*s).to_owned()).collect()),
             user_ids: Some(users.iter().map(|s| (*s).to_owned()).collect()),
+            group_ids: Some(vec!["g1".to_owned()]),
             has_more: None,
             page_token: None,
         };
@@ -382,6 +388,7 @@ mod tests {
         extend_scope(&mut scope, page(&["od-1", "od-2"], &[])).unwrap();
         assert_eq!(scope.department_ids.len(), 2);
         assert_eq!(scope.user_ids.len(), 1);
+        assert_eq!(scope.group_ids, ["g1"]);
         assert!(extend_scope(&mut scope, page(&[""], &[])).is_err());
     }
 }

@@ -4,6 +4,7 @@
 
 mod errors;
 mod mapping;
+mod mapping_inventory;
 mod oauth;
 mod pacing;
 mod retry;
@@ -12,6 +13,7 @@ mod settings;
 mod token;
 mod transport;
 mod wire;
+mod wire_inventory;
 
 use std::sync::Arc;
 

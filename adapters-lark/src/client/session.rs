@@ -1,7 +1,7 @@
 //! `LarkSession`: the directory port over Lark's contact v3 and tenant v2 APIs — scope, the
 //! department tree (recursive `fetch_child`, level by level after 43010), department and user
 //! batches of 50, one `find_by_department` page per call, the tenant query, and the permission
-//! doctor's one-page probes (`probe.rs`). Every request asks for open ids
+//! doctor's one-page probes (`probe.rs`), user groups and installed apps (`inventory.rs`). Every request asks for open ids
 //! (`user_id_type=open_id`, `department_id_type=open_department_id`).
 
 use std::collections::HashSet;
@@ -9,9 +9,10 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use aviary_domain::model::{ApiCounters, TenantInfo};
 use aviary_domain::ports::{
-    ContactScope, DirectoryError, DirectorySession, Recheck, RemoteDepartment, RemoteUser, UserPage,
+    ContactScope, DirectoryError, DirectorySession, Recheck, RemoteApp, RemoteDepartment,
+    RemoteGroup, RemoteUser, UserPage,
 };
-use aviary_domain::values::{DepartmentId, OpenId};
+use aviary_domain::values::{DepartmentId, GroupId, OpenId};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 
@@ -19,6 +20,7 @@ use super::mapping;
 use super::transport::{CallError, Transport};
 use super::wire::{WireItems, WireOne, WireScopes, WireTenantData};
 
+mod inventory;
 mod probe;
 
 /// Lark's maximum `page_size` for user and department listings.
@@ -454,6 +456,26 @@ impl DirectorySession for LarkSession {
         limit: usize,
     ) -> Result<Vec<RemoteUser>, DirectoryError> {
         self.first_members(department, limit).await
+    }
+
+    async fn groups(&self) -> Result<Vec<RemoteGroup>, DirectoryError> {
+        self.all_groups().await
+    }
+
+    async fn group(&self, id: &GroupId) -> Result<Recheck<RemoteGroup>, DirectoryError> {
+        self.one_group(id).await
+    }
+
+    async fn apps(&self) -> Result<Vec<RemoteApp>, DirectoryError> {
+        self.all_apps().await
+    }
+
+    async fn sample_groups(&self, limit: usize) -> Result<Vec<RemoteGroup>, DirectoryError> {
+        self.first_groups(limit).await
+    }
+
+    async fn sample_apps(&self, limit: usize) -> Result<Vec<RemoteApp>, DirectoryError> {
+        self.first_apps(limit).await
     }
 
     fn counters(&self) -> ApiCounters {

@@ -95,6 +95,7 @@ pub(crate) struct WireOne {
 pub(crate) struct WireScopes {
     pub department_ids: Option<Vec<String>>,
     pub user_ids: Option<Vec<String>>,
+    pub group_ids: Option<Vec<String>>,
     pub has_more: Option<bool>,
     pub page_token: Option<String>,
 }

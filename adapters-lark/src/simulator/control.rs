@@ -315,14 +315,15 @@ impl TenantControl {
 
     // ----- contact scope -----
 
-    /// Shrinks the app's contact scope to these departments' subtrees (`"0"` restores full scope).
+    /// Shrinks the app's contact scope to these departments' subtrees, without groups (`"0"`
+    /// restores full scope). [`Self::set_scope`] grants groups too.
     pub fn set_scope_departments<I, S>(&self, open_department_ids: I) -> Result<(), SimError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let ids: Vec<String> = open_department_ids.into_iter().map(Into::into).collect();
-        self.state.write().set_scope(&ids)
+        self.state.write().set_scope(&ids, &[])
     }
 
     /// All members ("全部成员") again.
@@ -330,7 +331,7 @@ impl TenantControl {
         self.state.write().set_full_scope();
     }
 
-    /// `None` for full scope, else the scope's root departments.
+    /// `None` for full scope, else the scope's root departments (groups: [`Self::scope_groups`]).
     #[must_use]
     pub fn scope_departments(&self) -> Option<Vec<String>> {
         let t = self.state.read();

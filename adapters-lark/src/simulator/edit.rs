@@ -1,13 +1,16 @@
 //! Tenant mutations with Lark's semantics (resign vs delete, multi-department users, department
 //! moves, contact scope changes). Every change is validated on a copy first, so a refused change
-//! leaves the tenant untouched, and then re-indexes memberships.
+//! leaves the tenant untouched, and then re-indexes memberships. A user who resigns or is deleted
+//! leaves every user group (and a deleted one every app's availability); a deleted department
+//! leaves groups and availabilities too.
 
 use super::generator::{Person, email_stem, random_user};
 use super::ids::{hex, prefixed_hex};
 use super::model::{
     NewUser, ROOT_DEPARTMENT_ID, SimDepartment, SimError, SimI18nName, SimUser, SimUserStatus,
 };
-use super::tenant::{DeptIdType, ROOT, Tenant, UserIdType, insert_sorted, remove_sorted};
+use super::tenant::{DeptIdType, ROOT, Scope, Tenant, UserIdType, insert_sorted, remove_sorted};
+use super::tenant_groups::dedupe;
 
 impl Tenant {
     fn user_index(&self, open_id: &str) -> Result<usize, SimError> {
@@ -111,6 +114,7 @@ impl Tenant {
         }
         if resigning {
             self.forget_leadership(&open_id);
+            self.forget_user_in_groups(idx, &open_id);
         }
         self.invalidate_counts();
         self.user(idx)
@@ -163,6 +167,8 @@ impl Tenant {
         self.user_by_union.remove(&rec.user.union_id);
         self.user_by_uid.remove(&rec.user.user_id);
         self.forget_leadership(open_id);
+        self.forget_user_in_groups(idx, open_id);
+        self.forget_user_in_apps(open_id);
         self.invalidate_counts();
         Ok(())
     }
@@ -374,36 +380,56 @@ impl Tenant {
         let dept = self.dept(idx).clone();
         self.dept_by_open.remove(&dept.open_department_id);
         self.dept_by_custom.remove(&dept.department_id);
+        self.forget_department_in_groups(idx, &dept.open_department_id);
+        self.forget_department_in_apps(&dept.open_department_id);
+        if let Some(scope) = self.scope.as_mut() {
+            scope.departments.retain(|&d| d != idx);
+        }
         self.invalidate_counts();
         Ok(())
     }
 
     // ----- scope -----
 
-    /// Restricts the app's contact scope to these departments' subtrees; `"0"` means everyone.
-    pub(crate) fn set_scope(&mut self, open_ids: &[String]) -> Result<(), SimError> {
-        if open_ids.iter().any(|id| id == ROOT_DEPARTMENT_ID) {
+    /// Restricts the app's contact range to these departments' subtrees and these groups (by
+    /// `id` or custom `group_id`); a `"0"` among the departments means everyone.
+    pub(crate) fn set_scope(
+        &mut self,
+        open_department_ids: &[String],
+        groups: &[String],
+    ) -> Result<(), SimError> {
+        if open_department_ids
+            .iter()
+            .any(|id| id == ROOT_DEPARTMENT_ID)
+        {
             self.scope = None;
             return Ok(());
         }
-        let mut roots = self.resolve_departments(open_ids)?;
-        roots.sort_unstable();
-        roots.dedup();
-        self.scope = Some(roots);
+        let mut departments = self.resolve_departments(open_department_ids)?;
+        departments.sort_unstable();
+        departments.dedup();
+        let mut groups = groups
+            .iter()
+            .map(|id| {
+                self.group_idx(id)
+                    .ok_or_else(|| SimError::UnknownGroup(id.clone()))
+            })
+            .collect::<Result<Vec<usize>, SimError>>()?;
+        groups.sort_unstable();
+        groups.dedup();
+        self.scope = Some(Scope {
+            departments,
+            groups,
+        });
         Ok(())
     }
 
-    /// No department and no user: an empty contact range.
+    /// No department, no group and no user: an empty contact range.
     pub(crate) fn set_empty_scope(&mut self) {
-        self.scope = Some(Vec::new());
+        self.scope = Some(Scope::default());
     }
 
     pub(crate) fn set_full_scope(&mut self) {
         self.scope = None;
     }
-}
-
-fn dedupe(ids: &mut Vec<String>) {
-    let mut seen = std::collections::HashSet::new();
-    ids.retain(|id| seen.insert(id.clone()));
 }

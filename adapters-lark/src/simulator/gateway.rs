@@ -99,6 +99,41 @@ impl LarkError {
         Self::new(400, 41_050, "no user authority")
     }
 
+    pub(crate) fn group_not_found() -> Self {
+        Self::new(400, 42_002, "invalid group_id")
+    }
+
+    pub(crate) fn no_group_authority() -> Self {
+        Self::new(403, 42_009, "no user group authority error")
+    }
+
+    pub(crate) fn member_id_type_invalid() -> Self {
+        Self::new(400, 41_071, "invalid member_id_type")
+    }
+
+    pub(crate) fn member_id_type_mismatch() -> Self {
+        Self::new(400, 41_072, "member_type not match member_id_type")
+    }
+
+    pub(crate) fn member_type_invalid() -> Self {
+        Self::new(400, 41_074, "invalid member_type")
+    }
+
+    /// 211003: the installed-apps list's own code for a bad page token.
+    pub(crate) fn app_page_token_invalid() -> Self {
+        Self::new(400, 211_003, "page token error")
+    }
+
+    /// 211004: the installed-apps list's own code for a page size out of range.
+    pub(crate) fn app_page_size_invalid() -> Self {
+        Self::new(400, 211_004, "page size error")
+    }
+
+    /// 50003 with HTTP 200: the legacy availability API's unknown (or not installed) app.
+    pub(crate) fn invalid_app_id() -> Self {
+        Self::new(200, 50_003, "invalid app_id")
+    }
+
     pub(crate) fn big_dept_recursion() -> Self {
         Self::new(400, 43_010, "big dept forbid recursion error")
     }
@@ -378,5 +413,9 @@ pub(crate) fn respond(
     for (name, value) in headers {
         response.insert_header((*name, value.as_str()));
     }
-    response.body(body)
+    let mut response = response.body(body);
+    // Header names in Lark's spelling (`X-Tt-Logid`, `Content-Type`): the official Python SDK
+    // copies them into a plain dict and looks them up with exactly that case.
+    response.head_mut().set_camel_case_headers(true);
+    response
 }

@@ -136,7 +136,7 @@ fn generate_departments(tenant: &mut Tenant, rng: &mut StdRng, count: usize) -> 
     families
 }
 
-fn unique_name(used: &mut HashSet<String>, base: String) -> String {
+pub(crate) fn unique_name(used: &mut HashSet<String>, base: String) -> String {
     if used.insert(base.clone()) {
         return base;
     }
@@ -580,5 +580,13 @@ mod tests {
         // Debug builds are several times slower than release; the 2 s target is for release.
         assert!(elapsed.as_secs() < 20, "generation took {elapsed:?}");
         eprintln!("100k users / 2k departments generated in {elapsed:?}");
+        let mut t = t;
+        let started = Instant::now();
+        super::super::generator_groups::generate_groups(&mut t, 300, 9);
+        super::super::generator_apps::generate_apps(&mut t, 300, 9, "cli_0000000000000009");
+        let elapsed = started.elapsed();
+        assert_eq!((t.live_groups().count(), t.apps().len()), (300, 300));
+        assert!(elapsed.as_secs() < 2, "groups and apps took {elapsed:?}");
+        eprintln!("300 groups / 300 apps generated in {elapsed:?}");
     }
 }

@@ -1,10 +1,12 @@
 //! A faithful fake Lark/Feishu tenant served over HTTP, in process (feature `simulator`): for tests,
 //! demos and benchmarks of the Lark client and of whole syncs.
 //!
-//! It serves the token endpoints and the contact/tenant endpoints Aviary uses, with Lark's
-//! envelopes, paging (opaque base64 page tokens containing `+`, `/`, `=`), contact scope, error codes
-//! and real rate limits (50/s and 1000/min per API, fixed windows), plus fault switches and a way to
-//! change the tenant between syncs ([`TenantControl`]). Its JSON is rendered from its own model, never
+//! It serves the token endpoints and the contact/tenant endpoints Aviary uses — users, departments,
+//! user groups, the contact range (departments and groups) — and the installed applications with
+//! their availability, with Lark's envelopes, paging (opaque base64 page tokens containing `+`,
+//! `/`, `=`), error codes and real rate limits (50/s and 1000/min per API, 100/min for the
+//! installed-apps list; fixed windows), plus fault switches and a way to change the tenant between
+//! syncs ([`TenantControl`]). Its JSON is rendered from its own model, never
 //! from the client's wire structs, so the two can disagree and tests notice.
 //!
 //! It also serves the admin's user OAuth on its one base URL: the authorize page (accounts host in
@@ -32,7 +34,12 @@
 //! batch without ids or with more than 50 40001 (400); injected 500 40003; `page_size` out of range
 //! 40011 (400); bad page token 40012 (400); department outside the contact scope 40004 (403);
 //! unknown department 40015 (400); unknown user 41012 (400); user outside the scope 41050 (400);
-//! subtree above the recursion limit 43010 (400); unknown path 404 (404).
+//! subtree above the recursion limit 43010 (400); API without the app's permission 99991672 (400);
+//! groups — bad `type` 99992402 (400), unknown group 42002 (400), group outside the contact range
+//! 42009 (403), bad `member_id_type` 41071 (400), `member_id_type` not for that `member_type` 41072
+//! (400), bad `member_type` 41074 (400); installed apps — missing or unknown `lang` 99992402 (400),
+//! bad page token 211003 (400), `page_size` out of 1–50 211004 (400); app availability — unknown
+//! `app_id` 50003 (**200**); unknown path 404 (404).
 //!
 //! User OAuth. Authorize page — HTML error page (400), never a redirect: missing `client_id` or
 //! `redirect_uri` 20001, unknown `client_id` 20048, malformed or unregistered `redirect_uri` 20029,
@@ -53,30 +60,43 @@
 
 mod consent_page;
 mod control;
+mod control_apps;
+mod control_groups;
 mod control_oauth;
 mod control_permissions;
 mod edit;
 mod faults;
 mod gateway;
 mod generator;
+mod generator_apps;
+mod generator_groups;
 mod ids;
 mod model;
+mod model_apps;
+mod model_groups;
 mod oauth_error;
 mod oauth_grants;
 mod oauth_secrets;
 mod oauth_settings;
+mod own_app;
 mod page_token;
 mod params;
 mod permissions;
 mod rate_limit;
 mod redirect_uri;
 mod render;
+mod render_apps;
+mod render_groups;
+mod routes_apps;
 mod routes_auth;
 mod routes_authorize;
 mod routes_control;
+mod routes_control_apps;
+mod routes_control_groups;
 mod routes_control_oauth;
 mod routes_control_permissions;
 mod routes_departments;
+mod routes_groups;
 mod routes_oauth_token;
 mod routes_scopes;
 mod routes_tenant;
@@ -86,8 +106,11 @@ mod server;
 mod state;
 mod stats;
 mod tenant;
+mod tenant_apps;
+mod tenant_groups;
 mod tokens;
 mod vocabulary;
+mod vocabulary_apps;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -103,6 +126,8 @@ pub use model::{
     NewUser, ROOT_DEPARTMENT_ID, SimCustomAttr, SimDepartment, SimError, SimI18nName,
     SimTenantInfo, SimUser, SimUserStatus,
 };
+pub use model_apps::{NewApp, SimApp, SimAppI18n, SimAppOwner, SimAppScope, SimAppVisibility};
+pub use model_groups::{NewGroup, SimGroup, SimGroupType};
 pub use oauth_settings::{ConsentMode, DEFAULT_OAUTH_SCOPES, OAuthSettings, OFFLINE_ACCESS};
 pub use stats::{SimulatorStats, endpoints};
 
@@ -116,6 +141,11 @@ pub struct SimulatorConfig {
     pub users: usize,
     /// Departments generated besides the root `"0"`. Default 20.
     pub departments: usize,
+    /// User groups generated: every fourth dynamic, the rest normal. Default 12.
+    pub groups: usize,
+    /// Apps installed in the tenant, the simulator's own included (always installed, so at
+    /// least one). Default 8.
+    pub apps: usize,
     /// Same seed and sizes, same tenant. Default 1.
     pub seed: u64,
     /// Lark's real limits (50/s and 1000/min per API). Default on.
@@ -153,6 +183,8 @@ impl Default for SimulatorConfig {
         Self {
             users: 200,
             departments: 20,
+            groups: 12,
+            apps: 8,
             seed: 1,
             rate_limits: true,
             app_id: String::new(),
@@ -208,10 +240,15 @@ impl Simulator {
         let app_id = non_empty_or(config.app_id, derived_id);
         let app_secret = non_empty_or(config.app_secret, derived_secret);
         let (users, departments, seed) = (config.users, config.departments, config.seed);
-        let tenant =
-            tokio::task::spawn_blocking(move || generator::generate(users, departments, seed))
-                .await
-                .map_err(io::Error::other)?;
+        let (groups, apps, own_app_id) = (config.groups, config.apps, app_id.clone());
+        let tenant = tokio::task::spawn_blocking(move || {
+            let mut tenant = generator::generate(users, departments, seed);
+            generator_groups::generate_groups(&mut tenant, groups, seed);
+            generator_apps::generate_apps(&mut tenant, apps, seed, &own_app_id);
+            tenant
+        })
+        .await
+        .map_err(io::Error::other)?;
         let state = Arc::new(SimState::new(
             tenant,
             Settings {

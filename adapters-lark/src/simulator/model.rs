@@ -1,4 +1,5 @@
-//! The simulated tenant's public data types (users, departments, tenant identity) and mutation errors.
+//! The simulated tenant's public data types (users, departments, tenant identity) and mutation errors;
+//! user groups are in `model_groups.rs`, installed applications in `model_apps.rs`.
 //!
 //! These are the simulator's own model, deliberately independent of the client's wire structs: the
 //! JSON the simulator serves is rendered from these types (see `render.rs`), so a disagreement
@@ -101,7 +102,8 @@ pub struct SimUser {
     pub custom_attrs: Vec<SimCustomAttr>,
 }
 
-/// Localised department names (`i18n_name`).
+/// A text in Lark's three main languages: department names (`i18n_name`), and the localised
+/// scope descriptions and categories of installed apps.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SimI18nName {
     pub zh_cn: String,
@@ -186,6 +188,10 @@ pub enum SimError {
         department: String,
         new_parent: String,
     },
+    #[error("no user group with id or group_id {0}")]
+    UnknownGroup(String),
+    #[error("no installed app with app_id {0}")]
+    UnknownApp(String),
     #[error("invalid change: {0}")]
     Invalid(String),
 }

@@ -8,6 +8,10 @@ pub(crate) enum Listing {
     UsersByDepartment = 1,
     DepartmentChildren = 2,
     Scopes = 3,
+    Groups = 4,
+    GroupMembers = 5,
+    Apps = 6,
+    AppVisibilityUsers = 7,
 }
 
 /// Where the next page starts.
@@ -45,6 +49,10 @@ pub(crate) fn decode(token: &str) -> Option<Cursor> {
         1 => Listing::UsersByDepartment,
         2 => Listing::DepartmentChildren,
         3 => Listing::Scopes,
+        4 => Listing::Groups,
+        5 => Listing::GroupMembers,
+        6 => Listing::Apps,
+        7 => Listing::AppVisibilityUsers,
         _ => return None,
     };
     let key = u32::from_be_bytes(bytes[4..8].try_into().ok()?);

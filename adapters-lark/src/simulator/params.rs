@@ -93,7 +93,17 @@ impl Params {
     /// The position encoded in `page_token` for this listing, `None` on the first page;
     /// 40012 if the token is garbled or was issued by another listing.
     pub(crate) fn cursor(&self, listing: Listing, key: u32) -> Result<Option<u64>, LarkError> {
-        let Some(raw) = self.get("page_token") else {
+        self.cursor_in("page_token", listing, key)
+    }
+
+    /// [`Self::cursor`] read from another parameter (`user_page_token` of the legacy APIs).
+    pub(crate) fn cursor_in(
+        &self,
+        name: &str,
+        listing: Listing,
+        key: u32,
+    ) -> Result<Option<u64>, LarkError> {
+        let Some(raw) = self.get(name) else {
             return Ok(None);
         };
         match page_token::decode(raw) {

@@ -6,7 +6,9 @@
 //! silently left out of user and department objects. Accepted scopes per API and per field
 //! follow the Lark reference pages of `find_by_department`, `departments/children` and
 //! `contact/v3/scopes` (docs/lark-fidelity.md; the user and department batch
-//! and single-object APIs are taken to accept what the listings do).
+//! and single-object APIs are taken to accept what the listings do), of the three user-group
+//! APIs (`contact:group:readonly` only) and of the installed-apps and app-availability APIs
+//! (`admin:app.info:readonly` only).
 
 use super::gateway::LarkError;
 use super::state::SimState;
@@ -39,6 +41,9 @@ const USER_APIS: &[&str] = &[
     "contact:contact:readonly",
 ];
 const TENANT_API: &[&str] = &["tenant:tenant:readonly"];
+/// The group APIs accept this one scope only (no broad contact scope unlocks them).
+const GROUP_APIS: &[&str] = &["contact:group:readonly"];
+const APP_APIS: &[&str] = &["admin:app.info:readonly"];
 
 /// The scopes (any one suffices) a tenant-token API needs; `None` for APIs without one.
 fn required(endpoint: &str) -> Option<&'static [&'static str]> {
@@ -51,6 +56,8 @@ fn required(endpoint: &str) -> Option<&'static [&'static str]> {
             Some(USER_APIS)
         }
         endpoints::TENANT_QUERY => Some(TENANT_API),
+        endpoints::GROUPS | endpoints::GROUP_MEMBERS | endpoints::GROUP => Some(GROUP_APIS),
+        endpoints::APPLICATIONS | endpoints::APP_VISIBILITY => Some(APP_APIS),
         _ => None,
     }
 }
@@ -145,5 +152,7 @@ mod tests {
         assert_eq!(required(endpoints::TENANT_QUERY), Some(TENANT_API));
         assert_eq!(required(endpoints::USER_INFO), None);
         assert_eq!(required(endpoints::USERS_BATCH), Some(USER_APIS));
+        assert_eq!(required(endpoints::GROUP_MEMBERS), Some(GROUP_APIS));
+        assert_eq!(required(endpoints::APP_VISIBILITY), Some(APP_APIS));
     }
 }

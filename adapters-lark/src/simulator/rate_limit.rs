@@ -1,5 +1,6 @@
 //! Lark's per-API frequency limits: at most 50 requests per second AND 1000 per minute for each API
-//! (path template) of the app.
+//! (path template) of the app, unless the API documents its own (the installed-apps list: 100 per
+//! minute, still at most 50 in a second).
 //!
 //! Fixed windows aligned to the simulator's start: second `k` covers `[k s, k+1 s)` and minute `m`
 //! covers `[60m s, 60(m+1) s)`. `x-ogw-ratelimit-reset` is the whole seconds (rounded up, at least 1)
@@ -10,8 +11,18 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::stats::endpoints;
+
 pub(crate) const PER_SECOND: u32 = 50;
 pub(crate) const PER_MINUTE: u32 = 1000;
+
+/// The per-minute limit of `api`: [`PER_MINUTE`] unless its page documents another.
+fn per_minute(api: &str) -> u32 {
+    match api {
+        endpoints::APPLICATIONS => 100,
+        _ => PER_MINUTE,
+    }
+}
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +65,10 @@ impl RateLimiter {
             w.minute = minute;
             w.minute_count = 0;
         }
-        if w.minute_count >= PER_MINUTE {
+        let per_minute = per_minute(api);
+        if w.minute_count >= per_minute {
             return Err(Limited {
-                limit: PER_MINUTE,
+                limit: per_minute,
                 reset_secs: secs_until(millis, (u128::from(minute) + 1) * 60_000),
             });
         }
@@ -126,5 +138,26 @@ mod tests {
             })
         );
         assert_eq!(limiter.check(API, Duration::from_secs(120)), Ok(()));
+    }
+
+    #[test]
+    fn the_installed_apps_list_allows_a_hundred_a_minute() {
+        let limiter = RateLimiter::default();
+        for s in 0..4u64 {
+            for _ in 0..25 {
+                assert_eq!(
+                    limiter.check(endpoints::APPLICATIONS, Duration::from_secs(s)),
+                    Ok(())
+                );
+            }
+        }
+        assert_eq!(
+            limiter.check(endpoints::APPLICATIONS, Duration::from_secs(4)),
+            Err(Limited {
+                limit: 100,
+                reset_secs: 56
+            })
+        );
+        assert_eq!(limiter.check(API, Duration::from_secs(4)), Ok(()));
     }
 }

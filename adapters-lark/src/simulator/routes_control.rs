@@ -12,7 +12,18 @@
 //! | `POST users/{open_id}/resign` | | the resigned user |
 //! | `DELETE users/{open_id}` | | 204 |
 //! | `GET departments` | | every department |
-//! | `GET scope` / `PUT scope` | `{"department_ids": [...]}` (`null` = all members, `[]` = nobody) | the scope |
+//! | `GET scope` / `PUT scope` | `{"department_ids": [...], "group_ids": [...]}` (group `id`s or custom `group_id`s; both absent or `null` = all members, `[]` and `[]` = nobody) | the scope, groups by `id` |
+//! | `GET groups` | | every user group |
+//! | `POST groups` | [`NewGroup`](super::NewGroup) | 201 `{"id": …, "group_id": …}` |
+//! | `GET groups/{id}` | | the group (`id` or custom `group_id`) |
+//! | `PATCH groups/{id}` | top-level fields of the group to replace | the updated group |
+//! | `PUT groups/{id}/members` | `{"user_ids": [...], "department_ids": [...]}` (open ids; absent = unchanged) | the updated group |
+//! | `DELETE groups/{id}` | | 204 |
+//! | `GET apps` | | every installed app |
+//! | `POST apps` | [`NewApp`](super::NewApp) | 201 `{"app_id": …}` |
+//! | `GET apps/{app_id}` | | the app |
+//! | `PATCH apps/{app_id}` | top-level fields of the app to replace | the updated app |
+//! | `DELETE apps/{app_id}` | | 204 (uninstalled; 400 for the simulator's own app) |
 //! | `GET faults` / `POST faults` | `{"rate_limit_next":n,"rate_limit_status":429,"fail_next":n,"status":500,"fail_always":503,"malformed_next":n,"expire_tokens":true,"expire_user_tokens":true,"oauth_fail_next":n,"oauth_fail_status":503,"delay_ms":n,"rate_limits":false,"advance_token_clock_secs":n,"clear":true}` | the fault settings |
 //! | `GET oauth` / `PATCH oauth` | `{"consent":"page"\|"approve"\|"deny","redirect_urls":[...],"enabled_scopes":[...],"refresh_enabled":bool}` (absent = unchanged) | the OAuth settings |
 //! | `POST oauth/clients` | `{"client_id":…,"client_secret":…}` | 201 `{"client_id": …}` |
@@ -21,8 +32,8 @@
 //! | `DELETE scopes/{scope}` / `PUT scopes/{scope}` | | `{"scopes": [...]}`; 404 when removing a scope the app lacks |
 //! | `PUT app_secret` | `{"app_secret": …}` | 204 (the old secret answers 10014) |
 //!
-//! Errors: `{"error": "..."}` with 404 (unknown user/department), 409 (department not empty)
-//! or 400 (anything else invalid).
+//! Errors: `{"error": "..."}` with 404 (unknown user/department/group/app), 409 (department not
+//! empty) or 400 (anything else invalid).
 
 use std::time::Duration;
 
@@ -35,7 +46,9 @@ use super::control::TenantControl;
 use super::faults::FaultSettings;
 use super::model::{NewUser, SimError, SimUser};
 use super::state::SimState;
-use super::{routes_control_oauth, routes_control_permissions};
+use super::{
+    routes_control_apps, routes_control_groups, routes_control_oauth, routes_control_permissions,
+};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -53,6 +66,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route("/scope", web::put().to(put_scope))
             .route("/faults", web::get().to(get_faults))
             .route("/faults", web::post().to(post_faults))
+            .configure(routes_control_groups::configure)
+            .configure(routes_control_apps::configure)
             .configure(routes_control_oauth::configure)
             .configure(routes_control_permissions::configure),
     );
@@ -76,7 +91,10 @@ fn fail(status: actix_web::http::StatusCode, message: impl Into<String>) -> Http
 pub(super) fn sim_error(err: &SimError) -> HttpResponse {
     use actix_web::http::StatusCode;
     let status = match err {
-        SimError::UnknownUser(_) | SimError::UnknownDepartment(_) => StatusCode::NOT_FOUND,
+        SimError::UnknownUser(_)
+        | SimError::UnknownDepartment(_)
+        | SimError::UnknownGroup(_)
+        | SimError::UnknownApp(_) => StatusCode::NOT_FOUND,
         SimError::DepartmentNotEmpty(_) => StatusCode::CONFLICT,
         SimError::DepartmentCycle { .. } | SimError::Invalid(_) => StatusCode::BAD_REQUEST,
     };
@@ -91,6 +109,26 @@ pub(super) fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
         bytes
     };
     serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+/// `current` with the top-level fields of the JSON object `bytes` replaced (a field the type
+/// does not have is refused).
+pub(super) fn merge_patch<T: Serialize + DeserializeOwned>(
+    current: &T,
+    bytes: &[u8],
+) -> Result<T, String> {
+    let patch: serde_json::Map<String, serde_json::Value> = body(bytes)?;
+    let mut value = serde_json::to_value(current).map_err(|e| e.to_string())?;
+    let Some(fields) = value.as_object_mut() else {
+        return Err("not an object".to_owned());
+    };
+    for (key, field) in patch {
+        match fields.get_mut(&key) {
+            Some(slot) => *slot = field,
+            None => return Err(format!("unknown field {key:?}")),
+        }
+    }
+    serde_json::from_value(value).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 pub(super) fn bad_request(message: String) -> HttpResponse {
@@ -273,14 +311,21 @@ async fn list_departments(state: Data<SimState>) -> HttpResponse {
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct Scope {
-    /// `None`: all members.
+    /// `None` (with `group_ids` `None` too): all members.
     department_ids: Option<Vec<String>>,
+    /// Group `id`s or custom `group_id`s.
+    group_ids: Option<Vec<String>>,
+}
+
+fn scope_view(control: &TenantControl) -> Scope {
+    Scope {
+        department_ids: control.scope_departments(),
+        group_ids: control.scope_groups(),
+    }
 }
 
 async fn get_scope(state: Data<SimState>) -> HttpResponse {
-    HttpResponse::Ok().json(Scope {
-        department_ids: control(state).scope_departments(),
-    })
+    HttpResponse::Ok().json(scope_view(&control(state)))
 }
 
 async fn put_scope(state: Data<SimState>, bytes: Bytes) -> HttpResponse {
@@ -289,17 +334,17 @@ async fn put_scope(state: Data<SimState>, bytes: Bytes) -> HttpResponse {
         Err(message) => return bad_request(message),
     };
     let control = control(state);
-    let result = match scope.department_ids {
-        None => {
+    let result = match (scope.department_ids, scope.group_ids) {
+        (None, None) => {
             control.full_scope();
             Ok(())
         }
-        Some(ids) => control.set_scope_departments(ids),
+        (departments, groups) => {
+            control.set_scope(departments.unwrap_or_default(), groups.unwrap_or_default())
+        }
     };
     match result {
-        Ok(()) => HttpResponse::Ok().json(Scope {
-            department_ids: control.scope_departments(),
-        }),
+        Ok(()) => HttpResponse::Ok().json(scope_view(&control)),
         Err(err) => sim_error(&err),
     }
 }

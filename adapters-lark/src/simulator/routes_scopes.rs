@@ -1,7 +1,10 @@
 //! `GET /open-apis/contact/v3/scopes`: the app's contact scope. Full scope lists the first-level
-//! departments and the users directly under the root; a restricted scope lists its root
-//! departments and no users. As documented, user ids come first, then department ids, across
-//! pages; user ids only for an app that may read user ids (`contact:user.employee_id:readonly`).
+//! departments, the users directly under the root and every user group; a restricted scope lists
+//! its departments and groups and no users. As documented, user ids come first, then department
+//! ids, then group ids, across pages (`page_size` counts all three lists together); user ids only
+//! for an app that may read user ids (`contact:user.employee_id:readonly`). Groups are listed by
+//! their custom `group_id`, the id Lark's range event and availability API use (the scope page
+//! does not say which).
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -50,17 +53,28 @@ fn scopes_page(state: &SimState, params: &Params) -> Result<Vec<u8>, LarkError> 
     } else {
         Vec::new()
     };
-    let total = departments.len() + users.len();
+    let groups: Vec<String> = t
+        .scope_groups()
+        .into_iter()
+        .filter_map(|g| t.group(g).map(|g| g.group_id.clone()))
+        .collect();
+    let total = users.len() + departments.len() + groups.len();
     let start = params
         .cursor(Listing::Scopes, 0)?
         .map_or(0, |offset| usize::try_from(offset).unwrap_or(usize::MAX))
         .min(total);
     let end = (start + page_size).min(total);
-    let split = users.len();
+    // The page [start, end) of the sequence users ++ departments ++ groups.
+    let (u, d) = (users.len(), users.len() + departments.len());
+    let segment = |list: &[String], from: usize| -> Vec<String> {
+        let lo = start.clamp(from, from + list.len()) - from;
+        let hi = end.clamp(from, from + list.len()) - from;
+        list[lo..hi].to_vec()
+    };
     let data = ScopeData {
-        user_ids: users[start.min(split)..end.min(split)].to_vec(),
-        department_ids: departments[start.max(split) - split..end.max(split) - split].to_vec(),
-        group_ids: Vec::new(),
+        user_ids: segment(&users, 0),
+        department_ids: segment(&departments, u),
+        group_ids: segment(&groups, d),
         has_more: end < total,
         page_token: (end < total).then(|| next_token(Listing::Scopes, 0, end as u64)),
     };

@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use super::{
-    routes_auth, routes_authorize, routes_control, routes_departments, routes_oauth_token,
-    routes_scopes, routes_tenant, routes_user_info, routes_users,
+    routes_apps, routes_auth, routes_authorize, routes_control, routes_departments, routes_groups,
+    routes_oauth_token, routes_scopes, routes_tenant, routes_user_info, routes_users,
 };
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,9 +45,30 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         "/open-apis/contact/v3/users/{user_id}",
         web::get().to(routes_users::get),
     )
+    // `simplelist` before `{group_id}`: the first matching route wins.
+    .route(
+        "/open-apis/contact/v3/group/simplelist",
+        web::get().to(routes_groups::simplelist),
+    )
+    .route(
+        "/open-apis/contact/v3/group/{group_id}/member/simplelist",
+        web::get().to(routes_groups::members),
+    )
+    .route(
+        "/open-apis/contact/v3/group/{group_id}",
+        web::get().to(routes_groups::get),
+    )
     .route(
         "/open-apis/tenant/v2/tenant/query",
         web::get().to(routes_tenant::query),
+    )
+    .route(
+        "/open-apis/application/v6/applications",
+        web::get().to(routes_apps::list),
+    )
+    .route(
+        "/open-apis/application/v2/app/visibility",
+        web::get().to(routes_apps::visibility),
     )
     // User OAuth: the accounts-host pages and the open-host APIs, all on the one base URL.
     .route(

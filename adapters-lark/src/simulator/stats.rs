@@ -20,6 +20,13 @@ pub mod endpoints {
     pub const USERS_BATCH: &str = "/open-apis/contact/v3/users/batch";
     pub const USER: &str = "/open-apis/contact/v3/users/:user_id";
     pub const TENANT_QUERY: &str = "/open-apis/tenant/v2/tenant/query";
+    pub const GROUPS: &str = "/open-apis/contact/v3/group/simplelist";
+    pub const GROUP_MEMBERS: &str = "/open-apis/contact/v3/group/:group_id/member/simplelist";
+    pub const GROUP: &str = "/open-apis/contact/v3/group/:group_id";
+    /// The installed apps (`application/v6/applications`, 100 requests a minute).
+    pub const APPLICATIONS: &str = "/open-apis/application/v6/applications";
+    /// An app's availability (legacy `application/v2`).
+    pub const APP_VISIBILITY: &str = "/open-apis/application/v2/app/visibility";
     /// The OAuth authorize page (on the accounts host in production).
     pub const AUTHORIZE: &str = "/open-apis/authen/v1/authorize";
     /// The simulator's consent form target (not a Lark API).

@@ -1,5 +1,7 @@
 //! Tenant storage: users and departments plus the indexes that keep every request O(page), and the
-//! read-side queries (lookups by any id type, scope checks, subtree walks, member counts).
+//! read-side queries (lookups by any id type, contact range checks, subtree walks, member counts).
+//! User groups and installed apps are stored here too; their queries and edits live in
+//! `tenant_groups.rs` and `tenant_apps.rs`.
 //!
 //! Mutations live in `edit.rs`; both keep the invariants documented on [`Tenant`].
 
@@ -9,6 +11,8 @@ use std::sync::{Arc, Mutex};
 use rand::rngs::StdRng;
 
 use super::model::{ROOT_DEPARTMENT_ID, SimDepartment, SimTenantInfo, SimUser};
+use super::model_apps::SimApp;
+use super::tenant_groups::GroupRecord;
 
 /// Index of the root department in [`Tenant::depts`].
 pub(crate) const ROOT: usize = 0;
@@ -92,11 +96,22 @@ pub(crate) struct MemberCounts {
     pub(crate) primary: Vec<u32>,
 }
 
+/// A contact range other than "all members": departments (with their subtrees) and user groups.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Scope {
+    /// Department indexes, sorted; what `/scopes` lists in `department_ids`.
+    pub(crate) departments: Vec<usize>,
+    /// Live group indexes, sorted; what `/scopes` lists in `group_ids`.
+    pub(crate) groups: Vec<usize>,
+}
+
 /// The whole simulated tenant.
 ///
 /// Invariants: slot `ROOT` is the root department (`"0"`); a deleted user's slot is `None` and it
 /// is in no index; every live, non-resigned user is in the `members` list of exactly the
-/// departments of its `department_ids`; the id maps contain live entities only.
+/// departments of its `department_ids`; the id maps contain live entities only; a group's members
+/// are live, non-resigned users and live departments (never the root), and its record's index
+/// lists match its open id lists; the scope names live groups only.
 #[derive(Debug)]
 pub(crate) struct Tenant {
     pub(crate) info: SimTenantInfo,
@@ -109,8 +124,14 @@ pub(crate) struct Tenant {
     pub(super) dept_by_custom: HashMap<String, usize>,
     /// Every email address ever given out, so added users get fresh ones without a scan.
     pub(super) used_emails: HashSet<String>,
-    /// `None`: all members ("全部成员"); otherwise the scope's root departments.
-    pub(super) scope: Option<Vec<usize>>,
+    /// `None`: all members ("全部成员"); otherwise the departments and groups granted.
+    pub(super) scope: Option<Scope>,
+    /// User groups; a deleted group's slot is `None`.
+    pub(super) groups: Vec<Option<GroupRecord>>,
+    pub(super) group_by_id: HashMap<String, usize>,
+    pub(super) group_by_custom: HashMap<String, usize>,
+    /// Installed applications in listing order (the simulator's own app first).
+    pub(super) apps: Vec<SimApp>,
     /// Recomputed lazily after a mutation; a `Mutex` so readers holding only a read lock can fill it.
     pub(super) counts: Mutex<Option<Arc<MemberCounts>>>,
     /// Generates ids and values for entities added after the initial generation.
@@ -153,6 +174,10 @@ impl Tenant {
             dept_by_custom: HashMap::new(),
             used_emails: HashSet::new(),
             scope: None,
+            groups: Vec::new(),
+            group_by_id: HashMap::new(),
+            group_by_custom: HashMap::new(),
+            apps: Vec::new(),
             counts: Mutex::new(None),
             rng,
             next_employee_no: 1,
@@ -307,7 +332,8 @@ impl Tenant {
     pub(crate) fn scope_roots(&self) -> Vec<usize> {
         match &self.scope {
             None => self.depts[ROOT].children.clone(),
-            Some(roots) => roots
+            Some(scope) => scope
+                .departments
                 .iter()
                 .copied()
                 .filter(|&d| !self.depts[d].deleted)
@@ -315,9 +341,10 @@ impl Tenant {
         }
     }
 
-    /// Whether the app may read department `idx` (itself inside a scope root's subtree).
+    /// Whether the app may read department `idx`: it or an ancestor is a department of the range
+    /// or a department member of a group of the range.
     pub(crate) fn dept_in_scope(&self, idx: usize) -> bool {
-        let Some(roots) = &self.scope else {
+        let Some(scope) = &self.scope else {
             return true;
         };
         let mut cur = idx;
@@ -326,7 +353,7 @@ impl Tenant {
             if cur == ROOT {
                 return false;
             }
-            if roots.contains(&cur) {
+            if scope.departments.contains(&cur) || self.granted_through_group(scope, cur) {
                 return true;
             }
             cur = self.depts[cur].parent;
@@ -334,12 +361,28 @@ impl Tenant {
         false
     }
 
+    /// Whether department `idx` is a department member of a group of the range.
+    fn granted_through_group(&self, scope: &Scope, idx: usize) -> bool {
+        scope
+            .groups
+            .iter()
+            .filter_map(|&g| self.group_record(g))
+            .any(|r| r.depts.contains(&idx))
+    }
+
+    /// Whether the app may read user `idx`: one of its departments is in range, or it is a user
+    /// member of a group of the range.
     pub(crate) fn user_in_scope(&self, idx: usize) -> bool {
-        if self.scope.is_none() {
+        let Some(scope) = &self.scope else {
             return true;
-        }
+        };
         self.record(idx)
             .is_some_and(|r| r.depts.iter().any(|&d| self.dept_in_scope(d)))
+            || scope
+                .groups
+                .iter()
+                .filter_map(|&g| self.group_record(g))
+                .any(|r| r.users.binary_search(&idx).is_ok())
     }
 
     // ----- tree walks and counts -----

@@ -73,6 +73,7 @@ async fn list(ctx: &Ctx, args: AccountsListArgs) -> anyhow::Result<ExitCode> {
             .transpose()?,
         role: args.role.as_deref().map(str::parse::<Role>).transpose()?,
         department: args.department,
+        group: args.group,
         search: args.search,
         include_removed: args.include_removed,
         sort: AccountSort {

@@ -7,6 +7,7 @@ mod db;
 mod demo;
 mod departments;
 mod integration;
+mod inventory;
 mod key;
 mod runs;
 mod serve;
@@ -70,6 +71,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(args) => sync::run(&ctx, args).await,
         Command::Accounts(command) => accounts::run(&ctx, command).await,
         Command::Departments(command) => departments::run(&ctx, command).await,
+        Command::Groups(command) => inventory::groups(&ctx, command).await,
+        Command::Apps(command) => inventory::apps(&ctx, command).await,
         Command::Runs(command) => runs::run(&ctx, command).await,
         Command::Key(command) => key::run(&ctx, command).await,
         Command::Admin(command) => admin::run(&ctx, command).await,

@@ -12,6 +12,8 @@ pub async fn run(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
     let config = SimulatorConfig {
         users: args.users,
         departments: args.departments,
+        groups: args.groups,
+        apps: args.apps,
         seed: args.seed,
         rate_limits: !args.no_rate_limits,
         ..SimulatorConfig::default()
@@ -21,9 +23,11 @@ pub async fn run(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot start the simulator on {address}"))?;
     say!(
-        "Simulated Lark tenant running ({} users, {} departments).",
+        "Simulated Lark tenant running ({} users, {} departments, {} user groups, {} installed apps).",
         args.users,
-        args.departments
+        args.departments,
+        args.groups,
+        args.apps.max(1)
     )?;
     say!("Base URL:   {}", handle.base_url())?;
     say!("App ID:     {}", handle.app_id())?;

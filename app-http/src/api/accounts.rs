@@ -30,6 +30,9 @@ pub struct ListParams {
     role: Option<String>,
     /// A department id, custom id or name; matches its sub-departments too.
     department: Option<String>,
+    /// A user group's id, custom group id or name: its user members and everyone in its
+    /// member departments (and below them).
+    group: Option<String>,
     /// Text in names, emails, mobile, ids or employee number.
     search: Option<String>,
     /// `true`: accounts removed from the tenant too.
@@ -104,8 +107,8 @@ fn format(raw: Option<&str>) -> Result<Format, ApiError> {
             content((Page = "application/json"), (String = "text/csv")),
             headers(("X-Next-Cursor" = String, description = "`format=csv` only: the next \
                 page's cursor; absent on the last page"))),
-        (status = 400, description = "`invalid_parameter` (the message names it) or \
-            `unknown_department`", body = ErrorBody),
+        (status = 400, description = "`invalid_parameter` (the message names it), \
+            `unknown_department` or `unknown_group`", body = ErrorBody),
         (status = 404, description = "`integration_not_found`", body = ErrorBody),
         SharedErrors,
     )
@@ -120,6 +123,7 @@ pub async fn list(
         status: params::choice::<AccountStatus>("status", q.status.as_deref())?,
         role: params::choice::<Role>("role", q.role.as_deref())?,
         department: q.department,
+        group: q.group,
         search: q.search,
         include_removed: params::flag("include_removed", q.include_removed.as_deref())?,
         sort: params::sort(q.sort.as_deref(), q.order.as_deref())?,

@@ -240,6 +240,21 @@ impl From<QueriesError> for ApiError {
                 "run_not_found",
                 format!("no sync run with id {id}"),
             ),
+            QueriesError::UnknownGroup(key) => Self::new(
+                StatusCode::NOT_FOUND,
+                "group_not_found",
+                format!("no user group with id or name \"{key}\" in this integration"),
+            ),
+            QueriesError::UnknownGroupFilter(key) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_group",
+                format!("invalid parameter `group`: no user group with id or name \"{key}\""),
+            ),
+            QueriesError::UnknownApp(app_id) => Self::new(
+                StatusCode::NOT_FOUND,
+                "app_not_found",
+                format!("no installed app with id \"{app_id}\" in this integration"),
+            ),
             QueriesError::Store(store) => store.into(),
         }
     }

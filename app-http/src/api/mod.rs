@@ -10,6 +10,7 @@ mod departments;
 mod doctor;
 pub mod error;
 mod integrations;
+mod inventory;
 mod manage;
 mod openapi;
 mod params;
@@ -93,6 +94,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(get(
                 "/integrations/{integration}/departments",
                 departments::list,
+            ))
+            .service(get("/integrations/{integration}/groups", inventory::groups))
+            .service(get(
+                "/integrations/{integration}/groups/{group}",
+                inventory::group,
+            ))
+            .service(get("/integrations/{integration}/apps", inventory::apps))
+            .service(get(
+                "/integrations/{integration}/apps/{app_id}",
+                inventory::app,
             ))
             .service(get("/integrations/{integration}/runs", runs::list))
             .service(

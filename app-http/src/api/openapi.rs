@@ -10,7 +10,9 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::error::Body as ErrorBody;
-use super::{accounts, connect, departments, doctor, integrations, manage, runs, status, sync};
+use super::{
+    accounts, connect, departments, doctor, integrations, inventory, manage, runs, status, sync,
+};
 use crate::server;
 use crate::views::schema;
 
@@ -19,8 +21,8 @@ use crate::views::schema;
 #[openapi(
     info(
         title = "Aviary",
-        description = "Aviary's JSON API: the accounts, departments and sync runs of Lark and \
-            Feishu tenants, and the management of their integrations. Every route under \
+        description = "Aviary's JSON API: the accounts, departments, user groups, installed \
+            apps and sync runs of Lark and Feishu tenants, and the management of their integrations. Every route under \
             `/api/v1` needs an API key (`aviary key create`) sent as \
             `Authorization: Bearer avk_…`; this document and `/healthz` and `/readyz` do not. \
             Errors are `{\"error\": {\"code\", \"message\"}}` with a stable `code`.",
@@ -40,6 +42,10 @@ use crate::views::schema;
         accounts::list,
         accounts::show,
         departments::list,
+        inventory::groups,
+        inventory::group,
+        inventory::apps,
+        inventory::app,
         runs::list,
         runs::show,
         runs::confirm,
@@ -60,6 +66,8 @@ use crate::views::schema;
             and removing integrations"),
         (name = "accounts", description = "The synced accounts of an integration's tenant"),
         (name = "departments", description = "The synced departments of an integration's tenant"),
+        (name = "groups", description = "The synced user groups of an integration's tenant"),
+        (name = "apps", description = "The apps installed in an integration's tenant"),
         (name = "runs", description = "Sync runs and the changes they recorded"),
         (name = "sync", description = "Starting a sync"),
         (name = "health", description = "Liveness, readiness and this document; no API key needed"),

@@ -29,7 +29,7 @@ pub struct Fact {
     pub value: String,
 }
 
-/// A department the account belongs to, linking to its accounts.
+/// A department (or user group) the account belongs to, linking to its accounts.
 #[derive(Debug)]
 pub struct DepartmentLink {
     pub name: String,
@@ -72,6 +72,9 @@ pub struct AccountPage {
     pub unknown: Vec<String>,
     pub facts: Vec<Fact>,
     pub departments: Vec<DepartmentLink>,
+    /// The present user groups it belongs to (itself or through a department), each linking
+    /// to the group on the groups page.
+    pub groups: Vec<DepartmentLink>,
     pub history: Vec<HistoryRow>,
 }
 
@@ -194,7 +197,27 @@ pub async fn show(
             primary: p.primary_department_id.as_ref() == Some(department),
         })
         .collect();
+    let groups = services
+        .queries
+        .account_groups(account)
+        .await?
+        .into_iter()
+        .map(|g| DepartmentLink {
+            href: format!(
+                "/admin/integrations/{}/groups#group-{}",
+                integration.id,
+                url::form_urlencoded::byte_serialize(g.state.id.as_str().as_bytes())
+                    .collect::<String>()
+            ),
+            name: g
+                .state
+                .name
+                .unwrap_or_else(|| g.state.id.as_str().to_owned()),
+            primary: false,
+        })
+        .collect();
     let page = AccountPage {
+        groups,
         chrome: Some(signed_in.chrome()),
         asset_version: ASSET_VERSION,
         tabs: Tabs::new(&integration, ""),

@@ -171,7 +171,9 @@ pub async fn download(
     });
     let (first, next) = match Rc::clone(&export).chunk(None, true).await {
         Ok(chunk) => chunk,
-        Err(QueriesError::UnknownDepartment(_)) => return Ok(back_to_the_form()),
+        Err(QueriesError::UnknownDepartment(_) | QueriesError::UnknownGroupFilter(_)) => {
+            return Ok(back_to_the_form());
+        }
         Err(other) => return Err(other.into()),
     };
     Ok(HttpResponse::Ok()

@@ -16,6 +16,8 @@ pub struct AccountsForm {
     pub status: String,
     pub role: String,
     pub department: String,
+    /// A user group's id (its members: users and everyone in its departments).
+    pub group: String,
     pub search: String,
     pub include_removed: bool,
     pub sort: AccountSort,
@@ -31,6 +33,7 @@ pub struct FieldErrors {
     pub status: Option<String>,
     pub role: Option<String>,
     pub department: Option<String>,
+    pub group: Option<String>,
     pub sort: Option<String>,
     /// A page link that does not fit (damaged, or made for another order).
     pub page: Option<String>,
@@ -39,7 +42,10 @@ pub struct FieldErrors {
 impl FieldErrors {
     /// Whether a filter field is wrong (a bad page link alone still lists the first page).
     pub fn in_filters(&self) -> bool {
-        self.status.is_some() || self.role.is_some() || self.department.is_some()
+        self.status.is_some()
+            || self.role.is_some()
+            || self.department.is_some()
+            || self.group.is_some()
     }
 }
 
@@ -88,6 +94,7 @@ pub fn parse(query: &str) -> Parsed {
             "status" => form.status = value,
             "role" => form.role = value,
             "department" => form.department = value,
+            "group" => form.group = value,
             "search" => form.search = value,
             "include_removed" => form.include_removed = matches!(value.as_str(), "true" | "on"),
             "sort" => sort_key = value,
@@ -105,6 +112,7 @@ pub fn parse(query: &str) -> Parsed {
         status: choice::<AccountStatus>(&form.status, &mut errors.status, "status"),
         role: choice::<Role>(&form.role, &mut errors.role, "role"),
         department: Some(form.department.clone()).filter(|d| !d.is_empty()),
+        group: Some(form.group.clone()).filter(|g| !g.is_empty()),
         search: Some(form.search.clone()).filter(|s| !s.is_empty()),
         include_removed: form.include_removed,
         sort: form.sort,
@@ -142,6 +150,7 @@ impl AccountsForm {
             ("status", &self.status),
             ("role", &self.role),
             ("department", &self.department),
+            ("group", &self.group),
             ("search", &self.search),
         ] {
             if !value.is_empty() {

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::error::UiError;
 use super::{
-    account_page, accounts_export, departments_page, integration_page, resource, run_page,
-    runs_page,
+    account_page, accounts_export, departments_page, integration_page, inventory_pages, resource,
+    run_page, runs_page,
 };
 use crate::wiring::Services;
 
@@ -28,6 +28,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/admin/integrations/{id}/departments")
                 .route(web::get().to(departments_page::show)),
+        )
+        .service(
+            resource("/admin/integrations/{id}/groups")
+                .route(web::get().to(inventory_pages::groups)),
+        )
+        .service(
+            resource("/admin/integrations/{id}/apps").route(web::get().to(inventory_pages::apps)),
         )
         .service(resource("/admin/integrations/{id}/runs").route(web::get().to(runs_page::show)))
         .service(resource("/admin/runs/{run_id}").route(web::get().to(run_page::show)));
@@ -51,7 +58,7 @@ pub async fn integration(services: &Services, raw: &str) -> Result<Integration, 
 pub struct Tabs {
     pub id: String,
     pub label: String,
-    /// `accounts`, `departments`, `runs`, or empty (a page below one of them).
+    /// `accounts`, `departments`, `groups`, `apps`, `runs`, or empty (a page below one of them).
     pub active: &'static str,
 }
 

@@ -207,7 +207,10 @@ impl From<QueriesError> for UiError {
         match err {
             QueriesError::UnknownDepartment(_)
             | QueriesError::UnknownAccount(_)
-            | QueriesError::UnknownRun(_) => Self::NotFound,
+            | QueriesError::UnknownRun(_)
+            | QueriesError::UnknownGroup(_)
+            | QueriesError::UnknownGroupFilter(_)
+            | QueriesError::UnknownApp(_) => Self::NotFound,
             // The accounts page shows it next to its pager; anywhere else it is a bad request.
             QueriesError::CursorMismatch { .. } => Self::BadForm,
             QueriesError::Store(store) => store.into(),

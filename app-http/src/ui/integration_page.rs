@@ -138,6 +138,8 @@ pub struct IntegrationPage {
     pub statuses: Vec<Choice>,
     pub roles: Vec<Choice>,
     pub departments: Vec<Choice>,
+    /// Present user groups for the group filter; empty hides it.
+    pub groups: Vec<Choice>,
     pub headers: Vec<Header>,
     /// `None` when the form has errors to fix first.
     pub listing: Option<Listing>,
@@ -202,6 +204,22 @@ fn choices<T: Copy>(
             value: value(*item).to_owned(),
             text: text(*item),
             selected: value(*item) == chosen,
+        })
+        .collect()
+}
+
+/// Present user groups by name, for the group select.
+fn group_choices(groups: &[aviary_domain::model::Group], chosen: &str) -> Vec<Choice> {
+    groups
+        .iter()
+        .map(|g| Choice {
+            value: g.state.id.as_str().to_owned(),
+            text: g
+                .state
+                .name
+                .clone()
+                .unwrap_or_else(|| g.state.id.as_str().to_owned()),
+            selected: g.state.id.as_str() == chosen,
         })
         .collect()
 }
@@ -411,6 +429,11 @@ pub async fn show(
                     not_found.0
                 ));
             }
+            Err(QueriesError::UnknownGroupFilter(key)) => {
+                errors.group = Some(format!(
+                    "There is no user group \"{key}\"; choose one from the list."
+                ));
+            }
             Err(other) => return Err(other.into()),
         }
     }
@@ -449,6 +472,10 @@ pub async fn show(
         ),
         roles: choices(Role::ALL, &form.role, Role::as_str, role_words),
         departments: department_choices(&departments, &form.department),
+        groups: group_choices(
+            &services.queries.groups(integration.id, false).await?,
+            &form.group,
+        ),
         headers: headers(&form),
         export_href: format!(
             "/admin/integrations/{}/accounts.csv{}",

@@ -16,6 +16,7 @@ pub mod error;
 mod integration_delete;
 mod integration_form;
 mod integration_page;
+mod inventory_pages;
 mod keys;
 mod management;
 mod overview;
@@ -84,7 +85,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(connect::callback)),
                 )
                 .service(resource("/signout").route(web::post().to(signin::sign_out)))
-                // The browse pages: an integration's accounts, departments and runs (browse.rs).
+                // The browse pages: an integration's accounts, departments, groups, apps and runs
+                // (browse.rs).
                 .configure(browse::routes)
                 .default_service(web::to(not_found)),
         );

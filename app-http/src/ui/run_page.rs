@@ -1,6 +1,6 @@
 //! `GET /admin/runs/{run_id}`: one sync run — how it went and what it counted — and its diff:
-//! the changes it recorded grouped by account (then by department), each with the fields'
-//! old and new values, or added, removed or restored.
+//! the changes it recorded grouped by account (then by department, user group and app), each
+//! with the fields' old and new values, or added, removed or restored.
 
 use std::collections::HashMap;
 
@@ -57,7 +57,9 @@ pub struct RunPage {
     pub rate_limit_waits: u64,
     pub accounts: Vec<Group>,
     pub departments: Vec<Group>,
-    /// Accounts and departments with changes that are not listed (past [`SHOWN`]).
+    /// User groups and installed apps with changes.
+    pub objects: Vec<Group>,
+    /// Records with changes that are not listed (past [`SHOWN`] of a kind).
     pub hidden: usize,
     /// A held run: what it holds and the records confirming it would mark.
     pub hold: Option<HoldView>,
@@ -88,15 +90,16 @@ pub struct HeldRow {
     pub outcome: &'static str,
 }
 
-/// Changes grouped by subject, in the order the run recorded them.
-fn grouped(changes: &[ChangeRecord], accounts: bool) -> Vec<(&str, Vec<&ChangeRecord>)> {
+/// Changes of one subject type (`account`, `department`, `group`, `app`) grouped by subject,
+/// in the order the run recorded them.
+fn grouped<'a>(changes: &'a [ChangeRecord], kind: &str) -> Vec<(&'a str, Vec<&'a ChangeRecord>)> {
     let mut order: Vec<(&str, Vec<&ChangeRecord>)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for change in changes {
-        let id = match (&change.subject, accounts) {
-            (Subject::Account(id), true) | (Subject::Department(id), false) => id.as_str(),
-            (Subject::Account(_), false) | (Subject::Department(_), true) => continue,
-        };
+        let (subject_type, id) = change.subject.parts();
+        if subject_type != kind {
+            continue;
+        }
         match index.get(id) {
             Some(&i) => order[i].1.push(change),
             None => {
@@ -133,10 +136,12 @@ pub async fn show(
     let integration = browse::integration(&services, &run.integration_id.to_string()).await?;
     let names = department_names(&services.queries.departments(integration.id, true).await?);
 
-    let account_groups = grouped(&changes, true);
-    let department_groups = grouped(&changes, false);
-    let hidden =
-        account_groups.len().saturating_sub(SHOWN) + department_groups.len().saturating_sub(SHOWN);
+    let account_groups = grouped(&changes, "account");
+    let department_groups = grouped(&changes, "department");
+    let objects = object_changes(&services, &integration, &changes, &names).await?;
+    let hidden = account_groups.len().saturating_sub(SHOWN)
+        + department_groups.len().saturating_sub(SHOWN)
+        + objects.hidden;
     let shown_ids: Vec<OpenId> = account_groups
         .iter()
         .take(SHOWN)
@@ -201,9 +206,75 @@ pub async fn show(
         run: run_row(&run),
         accounts,
         departments,
+        objects: objects.shown,
         hidden,
     };
     render(StatusCode::OK, &page)
+}
+
+/// The changes of user groups and installed apps, each titled by its stored name.
+struct ObjectChanges {
+    shown: Vec<Group>,
+    hidden: usize,
+}
+
+async fn object_changes(
+    services: &Services,
+    integration: &Integration,
+    changes: &[ChangeRecord],
+    names: &crate::views::DepartmentNames,
+) -> Result<ObjectChanges, UiError> {
+    let groups = grouped(changes, "group");
+    let apps = grouped(changes, "app");
+    if groups.is_empty() && apps.is_empty() {
+        return Ok(ObjectChanges {
+            shown: Vec::new(),
+            hidden: 0,
+        });
+    }
+    let titles = object_titles(services, integration).await?;
+    let hidden = (groups.len() + apps.len()).saturating_sub(SHOWN);
+    let shown = groups
+        .iter()
+        .map(|g| ("group", g))
+        .chain(apps.iter().map(|a| ("app", a)))
+        .take(SHOWN)
+        .map(|(kind, (id, changes))| Group {
+            title: titles.get(*id).cloned().unwrap_or_else(|| (*id).to_owned()),
+            id: (*id).to_owned(),
+            href: Some(object_href(integration, kind, id)),
+            changes: items(changes, names),
+        })
+        .collect();
+    Ok(ObjectChanges { shown, hidden })
+}
+
+/// `id → name` of every stored group and app (ids do not collide: apps are `cli_…`).
+async fn object_titles(
+    services: &Services,
+    integration: &Integration,
+) -> Result<HashMap<String, String>, UiError> {
+    let mut titles = HashMap::new();
+    for group in services.queries.groups(integration.id, true).await? {
+        if let Some(name) = group.state.name {
+            titles.insert(group.state.id.as_str().to_owned(), name);
+        }
+    }
+    for app in services.queries.apps(integration.id, true).await? {
+        if let Some(name) = app.state.name {
+            titles.insert(app.state.app_id.as_str().to_owned(), name);
+        }
+    }
+    Ok(titles)
+}
+
+/// A group's or app's place on its list page.
+fn object_href(integration: &Integration, kind: &str, id: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    format!(
+        "/admin/integrations/{}/{kind}s#{kind}-{encoded}",
+        integration.id
+    )
 }
 
 /// The hold in plain words, one line per reason.
@@ -212,6 +283,8 @@ fn hold_reasons(hold: &Hold) -> Vec<String> {
     for (what, departures, stored) in [
         ("accounts", hold.accounts, hold.accounts_stored),
         ("departments", hold.departments, hold.departments_stored),
+        ("user groups", hold.groups, hold.groups_stored),
+        ("installed apps", hold.apps, hold.apps_stored),
     ] {
         if departures.removed > 0 {
             reasons.push(format!(
@@ -251,11 +324,12 @@ async fn hold_view(
         .iter()
         .filter_map(|h| match &h.subject {
             Subject::Account(id) => OpenId::parse(id).ok(),
-            Subject::Department(_) => None,
+            Subject::Department(_) | Subject::Group(_) | Subject::App(_) => None,
         })
         .collect();
     let account_names = services.queries.account_names(integration.id, &ids).await?;
     let names = department_names(&services.queries.departments(integration.id, true).await?);
+    let titles = object_titles(services, integration).await?;
     let records = held
         .iter()
         .map(|h| match &h.subject {
@@ -284,13 +358,27 @@ async fn hold_view(
                 href: None,
                 outcome: departure_words(h.outcome),
             },
+            Subject::Group(id) | Subject::App(id) => {
+                let (kind, _) = h.subject.parts();
+                HeldRow {
+                    kind,
+                    title: titles.get(id).cloned().unwrap_or_else(|| id.clone()),
+                    id: id.clone(),
+                    href: Some(object_href(integration, kind, id)),
+                    outcome: departure_words(h.outcome),
+                }
+            }
         })
         .collect();
     let newest = services.queries.runs(integration.id, 1).await?;
     Ok(HoldView {
         reasons: hold_reasons(hold),
         records,
-        more: (hold.accounts.total() + hold.departments.total()).saturating_sub(SHOWN as u64),
+        more: (hold.accounts.total()
+            + hold.departments.total()
+            + hold.groups.total()
+            + hold.apps.total())
+        .saturating_sub(SHOWN as u64),
         confirmable: newest.first().is_some_and(|n| n.id == run.id),
         csrf_token: signed_in.session.csrf_token.as_str().to_owned(),
     })

@@ -26,6 +26,8 @@ pub struct RunRow {
     pub duration: String,
     pub users: String,
     pub departments: String,
+    pub groups: String,
+    pub apps: String,
     pub api_calls: u64,
     pub error: Option<String>,
 }
@@ -80,6 +82,8 @@ pub(super) fn run_row(run: &SyncRun) -> RunRow {
         duration: browse::duration(run.started_at, run.finished_at),
         users: entity_words(&run.counts.users),
         departments: entity_words(&run.counts.departments),
+        groups: entity_words(&run.counts.groups),
+        apps: entity_words(&run.counts.apps),
         api_calls: run.api.calls,
         error: run.error.clone(),
     }

@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod cursor;
+pub mod inventory;
 pub mod schema;
 pub mod tree;
 
@@ -12,8 +13,8 @@ use std::collections::HashMap;
 
 use aviary_domain::model::ApiKey;
 use aviary_domain::model::{
-    ApiCounters, ChangeRecord, Department, FieldChange, HeldSubject, Hold, Integration, Subject,
-    SyncCounts, SyncRun, UserAccount,
+    ApiCounters, ChangeRecord, Department, FieldChange, HeldSubject, Hold, Integration, SyncCounts,
+    SyncRun, UserAccount,
 };
 use aviary_domain::usecases::sync::SyncReport;
 use chrono::{DateTime, Utc};
@@ -230,14 +231,15 @@ impl From<&Department> for DepartmentView {
     }
 }
 
-/// One change to one account or department in one run.
+/// One change to one account, department, user group or installed app in one run.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangeView {
     #[schema(format = "uuid")]
     pub run_id: String,
     #[schema(value_type = schema::SubjectType)]
     pub subject_type: &'static str,
-    /// The account's `open_id` or the department's `open_department_id`.
+    /// The account's `open_id`, the department's `open_department_id`, the group's `id` or
+    /// the app's `app_id`.
     pub subject_id: String,
     #[schema(value_type = schema::ChangeKind)]
     pub kind: &'static str,
@@ -249,14 +251,11 @@ pub struct ChangeView {
 
 impl From<&ChangeRecord> for ChangeView {
     fn from(c: &ChangeRecord) -> Self {
-        let (subject_type, subject_id) = match &c.subject {
-            Subject::Account(id) => ("account", id.clone()),
-            Subject::Department(id) => ("department", id.clone()),
-        };
+        let (subject_type, subject_id) = c.subject.parts();
         Self {
+            subject_id: subject_id.to_owned(),
             run_id: c.run_id.to_string(),
             subject_type,
-            subject_id,
             kind: c.kind.as_str(),
             fields: c.fields.clone(),
             recorded_at: c.recorded_at,
@@ -334,13 +333,10 @@ pub struct HeldSubjectView {
 
 impl From<&HeldSubject> for HeldSubjectView {
     fn from(h: &HeldSubject) -> Self {
-        let (subject_type, subject_id) = match &h.subject {
-            Subject::Account(id) => ("account", id.clone()),
-            Subject::Department(id) => ("department", id.clone()),
-        };
+        let (subject_type, subject_id) = h.subject.parts();
         Self {
             subject_type,
-            subject_id,
+            subject_id: subject_id.to_owned(),
             outcome: h.outcome.as_str(),
         }
     }

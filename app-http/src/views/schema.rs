@@ -82,8 +82,24 @@ text_enum!(
     Outcome: doctor::Outcome
 );
 text_enum!(
+    /// A user group's kind (`dynamic`: members chosen by rules, users only).
+    GroupKind: model::GroupKind
+);
+text_enum!(
+    /// An installed app's status.
+    AppStatus: model::AppStatus
+);
+text_enum!(
+    /// Where an installed app comes from.
+    AppScene: model::AppScene
+);
+text_enum!(
+    /// Who owns an installed app.
+    AppOwnerKind: model::AppOwnerKind
+);
+text_enum!(
     /// Which kind of record a change is about (`views::ChangeView`).
-    SubjectType = ["account", "department"]
+    SubjectType = model::Subject::TYPES
 );
 
 /// Current accounts per status: every status is there, zeros included.
@@ -136,6 +152,10 @@ fn _mirrored(
         accounts_stored: _,
         departments: _,
         departments_stored: _,
+        groups: _,
+        groups_stored: _,
+        apps: _,
+        apps_stored: _,
         withheld: _,
         threshold_percent: _,
     } = hold;
@@ -152,6 +172,8 @@ fn _mirrored(
     let model::SyncCounts {
         users: _,
         departments: _,
+        groups: _,
+        apps: _,
     } = sync;
     let model::ApiCounters {
         calls: _,
@@ -203,6 +225,12 @@ pub struct Hold {
     pub accounts_stored: u64,
     pub departments: Departures,
     pub departments_stored: u64,
+    /// User groups the run would have marked.
+    pub groups: Departures,
+    pub groups_stored: u64,
+    /// Installed apps the run would have marked.
+    pub apps: Departures,
+    pub apps_stored: u64,
     /// Field groups withheld above the threshold; their stored values were kept.
     pub withheld: Vec<WithheldGroup>,
     pub threshold_percent: f64,
@@ -227,11 +255,13 @@ pub struct WithheldGroup {
     pub of: u64,
 }
 
-/// A run's counts, for users and for departments.
+/// A run's counts, for users, departments, user groups and installed apps.
 #[derive(Debug, ToSchema)]
 pub struct SyncCounts {
     pub users: EntityCounts,
     pub departments: EntityCounts,
+    pub groups: EntityCounts,
+    pub apps: EntityCounts,
 }
 
 /// How hard a run worked the Lark API.

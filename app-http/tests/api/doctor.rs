@@ -42,7 +42,7 @@ async fn the_report_lists_every_check_with_fixes_for_what_is_missing() {
     assert_eq!(report["integration_id"], fx.integration.id.to_string());
     assert_eq!(report["label"], "acme");
     assert!(report["checked_at"].as_str().unwrap().contains('T'));
-    assert_eq!(report["checks"].as_array().unwrap().len(), 17);
+    assert_eq!(report["checks"].as_array().unwrap().len(), 19);
     // Registered and synced, never connected through the admin's Lark login.
     assert_eq!(failing(&report), ["user_login"], "{report:#}");
     assert_eq!(report["healthy"], false);

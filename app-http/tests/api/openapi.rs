@@ -35,6 +35,10 @@ const ROUTES: &[(&str, &str)] = &[
         "/api/v1/integrations/{integration}/accounts/{open_id}",
     ),
     ("GET", "/api/v1/integrations/{integration}/departments"),
+    ("GET", "/api/v1/integrations/{integration}/groups"),
+    ("GET", "/api/v1/integrations/{integration}/groups/{group}"),
+    ("GET", "/api/v1/integrations/{integration}/apps"),
+    ("GET", "/api/v1/integrations/{integration}/apps/{app_id}"),
     ("GET", "/api/v1/integrations/{integration}/runs"),
     ("POST", "/api/v1/integrations/{integration}/sync"),
     ("GET", "/api/v1/runs/{run_id}"),
@@ -44,10 +48,12 @@ const ROUTES: &[(&str, &str)] = &[
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// The document's tags, in its order; each operation has one of them.
-const TAGS: [&str; 6] = [
+const TAGS: [&str; 8] = [
     "integrations",
     "accounts",
     "departments",
+    "groups",
+    "apps",
     "runs",
     "sync",
     "health",
@@ -92,6 +98,9 @@ struct Ids {
     run_id: String,
     /// A held run (of a second integration), for `POST …/confirm`.
     held_run: String,
+    /// A synced user group and installed app.
+    group: String,
+    app_id: String,
 }
 
 async fn ids(fx: &Fixture) -> Ids {
@@ -101,7 +110,21 @@ async fn ids(fx: &Fixture) -> Ids {
         .runs(fx.integration.id, 1)
         .await
         .unwrap();
+    let groups = fx
+        .services
+        .queries
+        .groups(fx.integration.id, false)
+        .await
+        .unwrap();
+    let apps = fx
+        .services
+        .queries
+        .apps(fx.integration.id, false)
+        .await
+        .unwrap();
     Ids {
+        group: groups[0].state.id.as_str().to_owned(),
+        app_id: apps[0].state.app_id.as_str().to_owned(),
         integration: fx.integration.id.to_string(),
         open_id: fx.frozen.clone(),
         run_id: runs[0].id.to_string(),
@@ -119,6 +142,8 @@ fn concrete(op: &Operation, ids: &Ids) -> String {
         .path
         .replace("{integration}", integration)
         .replace("{open_id}", &ids.open_id)
+        .replace("{group}", &ids.group)
+        .replace("{app_id}", &ids.app_id)
         .replace(
             "{run_id}",
             if op.path.ends_with("/confirm") {
@@ -528,6 +553,8 @@ async fn the_document_lists_exactly_the_routes_the_app_serves() {
             let uri = path
                 .replace("{integration}", &ids.integration)
                 .replace("{open_id}", &ids.open_id)
+                .replace("{group}", &ids.group)
+                .replace("{app_id}", &ids.app_id)
                 .replace("{run_id}", &ids.run_id);
             send!(fx, &app, request(&fx, method, &uri, true))
                 .error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
@@ -717,8 +744,8 @@ async fn documented_parameter_values_are_exactly_the_accepted_ones() {
         }
     }
     // status, role, include_removed, sort, order, limit, format; include_removed, shape;
-    // limit; run_id (show and confirm).
-    assert_eq!(checked, 12);
+    // include_removed of groups and of apps; limit; run_id (show and confirm).
+    assert_eq!(checked, 14);
 }
 
 #[actix_web::test]

@@ -219,8 +219,8 @@ pub async fn held_run(fx: &Fixture) -> aviary_domain::values::RunId {
         accounts_stored: 5,
         departments: Departures::default(),
         departments_stored: 1,
-        withheld: Vec::new(),
         threshold_percent: 20.0,
+        ..Hold::default()
     });
     let held: Vec<HeldSubject> = ["ou_gone_1", "ou_gone_2"]
         .iter()

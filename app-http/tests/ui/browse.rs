@@ -721,12 +721,26 @@ async fn the_runs_page_lists_runs_and_a_run_shows_its_diff_by_account() {
             "{group}"
         );
     }
-    // The first run added every account and department.
+    // The first run added every account, department, user group and installed app.
     let first = page!(fx, &app, &cookie, format!("/admin/runs/{}", runs[1].id));
+    let groups = fx
+        .services
+        .queries
+        .groups(fx.integration.id, true)
+        .await
+        .unwrap();
+    let apps = fx
+        .services
+        .queries
+        .apps(fx.integration.id, true)
+        .await
+        .unwrap();
+    assert!(!groups.is_empty() && !apps.is_empty());
     assert_eq!(
         first.body.matches("<span class=\"kind added\">").count(),
-        40 + 6
+        40 + 6 + groups.len() + apps.len()
     );
+    assert!(first.body.contains("Group and app changes"));
 }
 
 #[actix_web::test]

@@ -28,6 +28,25 @@ pub enum Subject {
     Account(String),
     /// A department, by `open_department_id`.
     Department(String),
+    /// A user group, by its `id`.
+    Group(String),
+    /// An installed application, by `app_id`.
+    App(String),
+}
+
+impl Subject {
+    /// Every subject type's name, as [`Subject::parts`] gives it.
+    pub const TYPES: [&'static str; 4] = ["account", "department", "group", "app"];
+
+    /// The subject's type name and id.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Self::Account(id) => ("account", id),
+            Self::Department(id) => ("department", id),
+            Self::Group(id) => ("group", id),
+            Self::App(id) => ("app", id),
+        }
+    }
 }
 
 /// One field's old and new value (JSON; `null` when absent).

@@ -45,7 +45,7 @@ pub struct WithheldGroup {
 }
 
 /// What a held run did not apply, and why. Everything else it found was applied.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hold {
     /// Accounts the run would have marked, per outcome.
     pub accounts: Departures,
@@ -53,6 +53,14 @@ pub struct Hold {
     pub accounts_stored: u64,
     pub departments: Departures,
     pub departments_stored: u64,
+    #[serde(default)]
+    pub groups: Departures,
+    #[serde(default)]
+    pub groups_stored: u64,
+    #[serde(default)]
+    pub apps: Departures,
+    #[serde(default)]
+    pub apps_stored: u64,
     /// Field groups withheld above the threshold (their stored values were kept).
     #[serde(default)]
     pub withheld: Vec<WithheldGroup>,
@@ -68,6 +76,8 @@ impl Hold {
         };
         within(self.accounts, other.accounts)
             && within(self.departments, other.departments)
+            && within(self.groups, other.groups)
+            && within(self.apps, other.apps)
             && other
                 .withheld
                 .iter()
@@ -101,6 +111,10 @@ mod tests {
             accounts_stored: 100,
             departments: Departures::default(),
             departments_stored: 10,
+            groups: Departures::default(),
+            groups_stored: 0,
+            apps: Departures::default(),
+            apps_stored: 0,
             withheld: withheld
                 .iter()
                 .map(|group| WithheldGroup {

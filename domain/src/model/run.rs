@@ -65,17 +65,23 @@ impl std::ops::AddAssign for EntityCounts {
     }
 }
 
-/// Counts for users and departments.
+/// Counts for users, departments, user groups and installed apps.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncCounts {
     pub users: EntityCounts,
     pub departments: EntityCounts,
+    #[serde(default)]
+    pub groups: EntityCounts,
+    #[serde(default)]
+    pub apps: EntityCounts,
 }
 
 impl std::ops::AddAssign for SyncCounts {
     fn add_assign(&mut self, other: Self) {
         self.users += other.users;
         self.departments += other.departments;
+        self.groups += other.groups;
+        self.apps += other.apps;
     }
 }
 

@@ -6,8 +6,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::model::{ApiCounters, DepartmentState, Integration, Region, TenantInfo, UserProfile};
-use crate::values::{AppId, DepartmentId, OpenId};
+use crate::model::{
+    ApiCounters, AppState, DepartmentState, GroupState, Integration, Region, TenantInfo,
+    UserProfile,
+};
+use crate::values::{AppId, DepartmentId, GroupId, OpenId};
 
 /// Client-side pacing: requests per second and per minute, per API (Lark's tier 4 is 50/s and
 /// 1000/min). `None` in a connection means no pacing (simulator benchmarks).
@@ -50,13 +53,17 @@ impl DirectoryConnection {
     }
 }
 
-/// The app's contact scope: the departments and users it was granted.
+/// The app's contact scope: the departments, users and user groups it was granted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactScope {
     /// Top-level departments of the scope (first-level departments when the scope is everyone).
     pub department_ids: Vec<DepartmentId>,
     /// Users granted directly (root-level users when the scope is everyone).
     pub user_ids: Vec<OpenId>,
+    /// User groups granted (every group when the scope is everyone), as Lark names them: which
+    /// of a group's two ids (`id` or the custom `group_id`) is not documented, so match either
+    /// (`GroupState::is_named`).
+    pub group_ids: Vec<String>,
 }
 
 /// A user as listed, with Lark's JSON for forward compatibility. Field groups Lark left out
@@ -71,6 +78,20 @@ pub struct RemoteUser {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteDepartment {
     pub state: DepartmentState,
+    pub raw: serde_json::Value,
+}
+
+/// A user group with its members, with Lark's JSON of the group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteGroup {
+    pub state: GroupState,
+    pub raw: serde_json::Value,
+}
+
+/// An installed application, with Lark's JSON of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteApp {
+    pub state: AppState,
     pub raw: serde_json::Value,
 }
 
@@ -223,6 +244,26 @@ pub trait DirectorySession: Send + Sync {
         id: &DepartmentId,
     ) -> Result<Recheck<RemoteDepartment>, DirectoryError>;
 
+    /// Every user group the app may see (normal and dynamic, all pages), each with all its
+    /// members (`contact:group:readonly`).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `MissingScope` without `contact:group:readonly`.
+    async fn groups(&self) -> Result<Vec<RemoteGroup>, DirectoryError>;
+
+    /// One group (by its `id`) with its members, asked for directly.
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers, other than the refusals that are [`Recheck`]s.
+    async fn group(&self, id: &GroupId) -> Result<Recheck<RemoteGroup>, DirectoryError>;
+
+    /// Every application installed in the tenant, with who may use it where Lark tells
+    /// (`admin:app.info:readonly`).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `MissingScope` without `admin:app.info:readonly`.
+    async fn apps(&self) -> Result<Vec<RemoteApp>, DirectoryError>;
+
     /// Up to `limit` (at most 50) direct sub-departments of `parent`, from one request: a
     /// cheap, read-only probe of the department listing (the permission doctor).
     ///
@@ -246,6 +287,20 @@ pub trait DirectorySession: Send + Sync {
         department: &DepartmentId,
         limit: usize,
     ) -> Result<Vec<RemoteUser>, DirectoryError>;
+
+    /// Up to `limit` (at most 50) user groups from one request, without their members: a
+    /// cheap probe of the group listing (the permission doctor).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `MissingScope` without `contact:group:readonly`.
+    async fn sample_groups(&self, limit: usize) -> Result<Vec<RemoteGroup>, DirectoryError>;
+
+    /// Up to `limit` (at most 50) installed apps from one request, without their
+    /// availability: a cheap probe of the app listing (the permission doctor).
+    ///
+    /// # Errors
+    /// [`DirectoryError`] as Lark answers; `MissingScope` without `admin:app.info:readonly`.
+    async fn sample_apps(&self, limit: usize) -> Result<Vec<RemoteApp>, DirectoryError>;
 
     /// Calls, retries and rate-limit waits made through this session so far.
     fn counters(&self) -> ApiCounters;

@@ -18,7 +18,7 @@ pub use api_keys::{ApiKeyStore, ApiKeyStoreError};
 pub use clock::{Clock, IdSource};
 pub use directory::{
     ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
-    RateLimits, Recheck, RemoteDepartment, RemoteUser, UserPage,
+    RateLimits, Recheck, RemoteApp, RemoteDepartment, RemoteGroup, RemoteUser, UserPage,
 };
 pub use grants::{GrantStore, GrantStoreError};
 pub use integrations::{
@@ -27,7 +27,7 @@ pub use integrations::{
 pub use oauth::{AuthorizeRequest, IssuedTokens, OAuthError, OAuthGateway};
 pub use passwords::{PasswordHashError, PasswordHasher};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
-pub use read_model::{AccountQuery, QueryError, ReadModel};
+pub use read_model::{AccountQuery, GroupMembers, QueryError, ReadModel};
 pub use sessions::{SessionStore, SessionStoreError};
 pub use sync_store::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreError, WriteBatch};
 

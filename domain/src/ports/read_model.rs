@@ -1,12 +1,13 @@
-//! Read-model port: queries over stored accounts, departments, runs and change history.
+//! Read-model port: queries over stored accounts, departments, user groups, installed apps,
+//! runs and change history.
 
 use async_trait::async_trait;
 
 use crate::model::{
-    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, HeldSubject, Role,
-    SyncRun, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, App, ChangeRecord, Department, Group, HeldSubject,
+    Role, Subject, SyncRun, UserAccount,
 };
-use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
+use crate::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 
 /// Filters for listing accounts; all given filters must match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,9 @@ pub struct AccountQuery {
     pub role: Option<Role>,
     /// The account belongs to at least one of these departments.
     pub departments: Option<Vec<DepartmentId>>,
+    /// The account is a member of a group: one of these users, or in one of these departments
+    /// (the group's own and those below them).
+    pub members_of: Option<GroupMembers>,
     /// Case-insensitive substring of name, English name, emails, mobile, ids or employee number.
     pub search: Option<String>,
     pub include_removed: bool,
@@ -36,6 +40,7 @@ impl AccountQuery {
             status: None,
             role: None,
             departments: None,
+            members_of: None,
             search: None,
             include_removed: false,
             sort: AccountSort::default(),
@@ -43,6 +48,13 @@ impl AccountQuery {
             limit: None,
         }
     }
+}
+
+/// Who belongs to a group, as the account filter takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMembers {
+    pub users: Vec<OpenId>,
+    pub departments: Vec<DepartmentId>,
 }
 
 /// A query failed.
@@ -148,6 +160,52 @@ pub trait ReadModel: Send + Sync {
     /// # Errors
     /// `Backend`.
     async fn run_changes(&self, id: RunId) -> Result<Vec<ChangeRecord>, QueryError>;
+
+    /// Changes recorded for one record (any subject), oldest first.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn subject_history(
+        &self,
+        integration: IntegrationId,
+        subject: &Subject,
+    ) -> Result<Vec<ChangeRecord>, QueryError>;
+
+    /// User groups ordered by name, removed ones only when asked.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn groups(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<Group>, QueryError>;
+
+    /// # Errors
+    /// `Backend`.
+    async fn group(
+        &self,
+        integration: IntegrationId,
+        id: &GroupId,
+    ) -> Result<Option<Group>, QueryError>;
+
+    /// Installed applications ordered by name, removed ones only when asked.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn apps(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<App>, QueryError>;
+
+    /// # Errors
+    /// `Backend`.
+    async fn app(
+        &self,
+        integration: IntegrationId,
+        id: &InstalledAppId,
+    ) -> Result<Option<App>, QueryError>;
 
     /// What a held run would have marked, accounts first, each ordered by id; at most `limit`.
     ///

@@ -7,8 +7,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::model::{ChangeRecord, Department, HeldSubject, Presence, SyncRun, UserAccount};
-use crate::values::{ContentHash, DepartmentId, IntegrationId, OpenId, RunId};
+use crate::model::{
+    App, ChangeRecord, Department, Group, HeldSubject, Presence, SyncRun, UserAccount,
+};
+use crate::values::{
+    ContentHash, DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId,
+};
 
 /// Exclusive right to sync one integration until `expires_at`. `token` increases with every
 /// grant, so a writer holding an older lease is fenced off.
@@ -49,16 +53,29 @@ pub struct WriteBatch {
     /// delete).
     pub removed_accounts: Vec<(OpenId, Presence)>,
     pub removed_departments: Vec<(DepartmentId, Presence)>,
+    /// Inserted or replaced whole, like accounts.
+    pub groups: Vec<Group>,
+    pub apps: Vec<App>,
+    pub removed_groups: Vec<(GroupId, Presence)>,
+    pub removed_apps: Vec<(InstalledAppId, Presence)>,
     pub changes: Vec<ChangeRecord>,
 }
 
 impl WriteBatch {
+    /// Rows the batch writes or marks (its change records aside).
+    pub fn rows(&self) -> usize {
+        self.accounts.len()
+            + self.departments.len()
+            + self.removed_accounts.len()
+            + self.removed_departments.len()
+            + self.groups.len()
+            + self.apps.len()
+            + self.removed_groups.len()
+            + self.removed_apps.len()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
-            && self.departments.is_empty()
-            && self.removed_accounts.is_empty()
-            && self.removed_departments.is_empty()
-            && self.changes.is_empty()
+        self.rows() == 0 && self.changes.is_empty()
     }
 }
 
@@ -155,6 +172,44 @@ pub trait SyncStore: Send + Sync {
         &self,
         integration: IntegrationId,
     ) -> Result<HashMap<DepartmentId, StoredHash>, SyncStoreError>;
+
+    /// `id → stored hash` of every user group, removed ones included.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn group_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<GroupId, StoredHash>, SyncStoreError>;
+
+    /// `app_id → stored hash` of every installed app, removed ones included.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn app_hashes(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<HashMap<InstalledAppId, StoredHash>, SyncStoreError>;
+
+    /// The stored groups with the given ids (missing ids are skipped).
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn load_groups(
+        &self,
+        integration: IntegrationId,
+        ids: &[GroupId],
+    ) -> Result<Vec<Group>, SyncStoreError>;
+
+    /// The stored apps with the given ids (missing ids are skipped).
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn load_apps(
+        &self,
+        integration: IntegrationId,
+        ids: &[InstalledAppId],
+    ) -> Result<Vec<App>, SyncStoreError>;
 
     /// The stored accounts with the given ids (missing ids are skipped).
     ///

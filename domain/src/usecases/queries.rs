@@ -20,6 +20,9 @@ pub struct AccountFilter {
     pub status: Option<AccountStatus>,
     pub role: Option<Role>,
     pub department: Option<String>,
+    /// A user group (`id`, custom `group_id` or name): its user members and everyone in its
+    /// member departments (and below them).
+    pub group: Option<String>,
     pub search: Option<String>,
     pub include_removed: bool,
     /// The order of the listing; `open_id` ascending by default.
@@ -40,6 +43,13 @@ pub enum QueriesError {
     UnknownAccount(String),
     #[error("no sync run with id {0}")]
     UnknownRun(RunId),
+    #[error("no user group with id or name \"{0}\" in this integration (see `aviary groups list`)")]
+    UnknownGroup(String),
+    /// The account filter's `group` names no group (a bad filter, not a missing page).
+    #[error("no user group with id or name \"{0}\" to filter by (see `aviary groups list`)")]
+    UnknownGroupFilter(String),
+    #[error("no installed app with id \"{0}\" in this integration (see `aviary apps list`)")]
+    UnknownApp(String),
     /// A page cursor made for another order than the one asked for.
     #[error(
         "the cursor continues a listing sorted by {cursor}, not by {requested}; \
@@ -63,7 +73,7 @@ pub struct AccountWithHistory {
 /// Read-side queries over the stored directory.
 #[derive(Clone)]
 pub struct Queries {
-    read: Arc<dyn ReadModel>,
+    pub(in crate::usecases) read: Arc<dyn ReadModel>,
 }
 
 impl std::fmt::Debug for Queries {
@@ -73,7 +83,10 @@ impl std::fmt::Debug for Queries {
 }
 
 /// The department and all its descendants (by `parent_id`).
-fn subtree(departments: &[Department], root: &DepartmentId) -> Vec<DepartmentId> {
+pub(in crate::usecases) fn subtree(
+    departments: &[Department],
+    root: &DepartmentId,
+) -> Vec<DepartmentId> {
     let mut children: HashMap<&DepartmentId, Vec<&DepartmentId>> = HashMap::new();
     for department in departments {
         if let Some(parent) = &department.state.parent_id {
@@ -165,10 +178,20 @@ impl Queries {
                 Some(subtree(&all, &root.state.open_department_id))
             }
         };
+        let members_of = match &filter.group {
+            None => None,
+            Some(key) => Some(self.group_members(integration, key).await.map_err(
+                |err| match err {
+                    QueriesError::UnknownGroup(key) => QueriesError::UnknownGroupFilter(key),
+                    other => other,
+                },
+            )?),
+        };
         let query = AccountQuery {
             status: filter.status,
             role: filter.role,
             departments,
+            members_of,
             search: filter
                 .search
                 .as_ref()

@@ -26,6 +26,6 @@ pub use key_name::{KeyName, KeyNameError};
 pub use label::{IntegrationLabel, LabelError};
 pub use oauth::{OAuthState, OAuthStateError, PkceVerifier};
 pub use password::{Password, PasswordError, PasswordHash};
-pub use remote_ids::{DepartmentId, OpenId, RemoteIdError};
+pub use remote_ids::{DepartmentId, GroupId, InstalledAppId, OpenId, RemoteIdError};
 pub use session::{CsrfToken, MalformedSessionToken, SessionId, SessionIdError};
 pub use sync_interval::{SyncInterval, SyncIntervalError};

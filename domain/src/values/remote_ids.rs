@@ -1,4 +1,5 @@
-//! Identifiers Lark assigns: a user's `open_id` and a department's `open_department_id`.
+//! Identifiers Lark assigns: a user's `open_id`, a department's `open_department_id`, a user
+//! group's `id` and an installed application's `app_id`.
 
 use std::fmt;
 
@@ -81,6 +82,48 @@ impl DepartmentId {
     }
 }
 
+/// A user group's `id` (e.g. `g193821`): the id Lark's group APIs take in their paths. Groups
+/// also have a custom `group_id`, kept in their state.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct GroupId(String);
+
+impl GroupId {
+    /// # Errors
+    /// [`RemoteIdError`] when empty, longer than 128 bytes or containing whitespace.
+    pub fn parse(raw: &str) -> Result<Self, RemoteIdError> {
+        check("group id", raw)?;
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An installed application's `app_id` (`cli_…`): any app of the tenant, not only the
+/// integration's own (whose App ID is an [`crate::values::AppId`]).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct InstalledAppId(String);
+
+impl InstalledAppId {
+    /// # Errors
+    /// [`RemoteIdError`] when empty, longer than 128 bytes or containing whitespace.
+    pub fn parse(raw: &str) -> Result<Self, RemoteIdError> {
+        check("app id", raw)?;
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 macro_rules! string_conversions {
     ($name:ident) => {
         impl TryFrom<String> for $name {
@@ -103,6 +146,8 @@ macro_rules! string_conversions {
 }
 string_conversions!(OpenId);
 string_conversions!(DepartmentId);
+string_conversions!(GroupId);
+string_conversions!(InstalledAppId);
 
 #[cfg(test)]
 mod tests {

@@ -176,7 +176,10 @@ async fn first_sync_then_unchanged_resync() {
         .json();
     assert_eq!(
         shown["changes"].as_array().unwrap().len() as u64,
-        visible + tenant.visible_department_count() as u64
+        visible
+            + tenant.visible_department_count() as u64
+            + tenant.groups().len() as u64
+            + tenant.apps().len() as u64
     );
 
     let integrations = aviary

@@ -25,6 +25,10 @@ const DEPARTMENTS_TRIED: usize = 3;
 const TENANT_SCOPE: &str = "tenant:tenant:readonly";
 const CONTACT_BASE_SCOPE: &str = "contact:contact.base:readonly";
 const DEPARTMENT_SCOPE: &str = "contact:department.organize:readonly";
+const GROUPS_SCOPE: &str = "contact:group:readonly";
+const APPS_SCOPE: &str = "admin:app.info:readonly";
+/// Groups and apps per probe page.
+const SAMPLE_INVENTORY: usize = 5;
 
 /// Turns a failed probe into its check: a refused permission or credential is `missing`, a
 /// department or user outside the contact range too, anything else (Lark unreachable, rate
@@ -81,7 +85,7 @@ fn user_field_capabilities() -> Vec<Capability> {
     USER_FIELDS.iter().map(|f| f.capability).collect()
 }
 
-/// Everything after the contact range.
+/// Everything after the contact range that depends on it (groups and apps do not).
 fn after_scope() -> Vec<Capability> {
     let mut caps = vec![
         Capability::ReadDepartments,
@@ -111,6 +115,7 @@ pub(super) async fn probe(
             checks.push(failure(Capability::AppCredentials, err, "", console));
             let mut rest = vec![Capability::TenantInfo, Capability::ContactScope];
             rest.extend(after_scope());
+            rest.extend([Capability::ReadGroups, Capability::ReadApps]);
             checks.extend(skip(&rest, "the app could not sign in to Lark"));
             return checks;
         }
@@ -124,12 +129,16 @@ pub(super) async fn probe(
         Err(err) => failure(Capability::TenantInfo, err, TENANT_SCOPE, console),
     });
     let scope = match session.contact_scope().await {
-        Ok(scope) if scope.department_ids.is_empty() && scope.user_ids.is_empty() => {
+        Ok(scope)
+            if scope.department_ids.is_empty()
+                && scope.user_ids.is_empty()
+                && scope.group_ids.is_empty() =>
+        {
             checks.push(Check::failed(
                 Capability::ContactScope,
                 Outcome::Missing,
-                "The app's contact range is empty: Lark shows it no department and no user, so \
-                 a sync would find nobody.",
+                "The app's contact range is empty: Lark shows it no department, no user and no \
+                 user group, so a sync would find nobody.",
                 console.widen_contact_range(),
             ));
             None
@@ -139,10 +148,11 @@ pub(super) async fn probe(
                 Check::ok(
                     Capability::ContactScope,
                     format!(
-                        "The contact range starts at {} department(s) and {} user(s) granted \
-                         directly.",
+                        "The contact range starts at {} department(s), {} user(s) and {} user \
+                         group(s) granted directly.",
                         scope.department_ids.len(),
-                        scope.user_ids.len()
+                        scope.user_ids.len(),
+                        scope.group_ids.len()
                     ),
                 )
                 .with_scope(CONTACT_BASE_SCOPE),
@@ -159,13 +169,68 @@ pub(super) async fn probe(
             None
         }
     };
-    let Some(scope) = scope else {
-        checks.extend(skip(&after_scope(), "the contact range could not be used"));
-        return checks;
-    };
-    let tried = departments(&session, &scope, console, &mut checks).await;
-    users(&session, &scope, tried, console, &mut checks).await;
+    match &scope {
+        None => checks.extend(skip(&after_scope(), "the contact range could not be used")),
+        Some(scope) => {
+            let tried = departments(&session, scope, console, &mut checks).await;
+            users(&session, scope, tried, console, &mut checks).await;
+        }
+    }
+    checks.push(groups(&session, scope.as_ref(), console).await);
+    checks.push(apps(&session, console).await);
     checks
+}
+
+/// `read_groups`: one page of user groups.
+async fn groups(
+    session: &Arc<dyn DirectorySession>,
+    scope: Option<&ContactScope>,
+    console: &Console,
+) -> Check {
+    let in_range = scope.map_or(0, |s| s.group_ids.len());
+    match session.sample_groups(SAMPLE_INVENTORY).await {
+        Ok(groups) => Check::ok(
+            Capability::ReadGroups,
+            format!(
+                "Listed {} user group(s) (one page); the contact range grants {in_range} \
+                 directly.",
+                groups.len()
+            ),
+        )
+        .with_scope(GROUPS_SCOPE),
+        Err(err) => {
+            let mut check = failure(Capability::ReadGroups, err, GROUPS_SCOPE, console);
+            if in_range > 0 && check.outcome == Outcome::Missing {
+                check.summary.push_str(&format!(
+                    " The contact range grants {in_range} user group(s), so syncs fail until it \
+                     is added: their members could not be listed."
+                ));
+            } else if check.outcome == Outcome::Missing {
+                check.summary.push_str(" Syncs go on without user groups.");
+            }
+            check
+        }
+    }
+}
+
+/// `read_apps`: one page of installed apps.
+async fn apps(session: &Arc<dyn DirectorySession>, console: &Console) -> Check {
+    match session.sample_apps(SAMPLE_INVENTORY).await {
+        Ok(apps) => Check::ok(
+            Capability::ReadApps,
+            format!("Listed {} installed app(s) (one page).", apps.len()),
+        )
+        .with_scope(APPS_SCOPE),
+        Err(err) => {
+            let mut check = failure(Capability::ReadApps, err, APPS_SCOPE, console);
+            if check.outcome == Outcome::Missing {
+                check
+                    .summary
+                    .push_str(" Syncs go on without the app inventory.");
+            }
+            check
+        }
+    }
 }
 
 /// `read_departments` and `department_names`; returns the departments whose members to try.

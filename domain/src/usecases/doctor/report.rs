@@ -44,6 +44,10 @@ text_enum!(
         DottedLineLeaders => "dotted_line_leaders",
         /// Data residency (`contact:user.user_geo`).
         DataResidency => "data_residency",
+        /// User groups and their members (`contact:group:readonly`).
+        ReadGroups => "read_groups",
+        /// The tenant's installed applications (`admin:app.info:readonly`).
+        ReadApps => "read_apps",
         /// The admin's OAuth grant: connected, renewable, within Lark's 365-day limit.
         UserLogin => "user_login",
     }
@@ -69,6 +73,8 @@ impl Capability {
             Self::EmployeeNumbers => "Employee numbers",
             Self::DottedLineLeaders => "Dotted-line managers",
             Self::DataResidency => "Data residency",
+            Self::ReadGroups => "User groups",
+            Self::ReadApps => "Installed apps",
             Self::UserLogin => "Admin's Lark login",
         }
     }

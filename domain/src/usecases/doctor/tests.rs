@@ -14,10 +14,10 @@ use crate::model::{
 };
 use crate::ports::{
     ContactScope, DirectoryError, DirectorySession, GrantStoreError, MockClock,
-    MockDirectoryGateway, MockGrantStore, MockIntegrationRepository, Recheck, RemoteDepartment,
-    RemoteUser, UserPage,
+    MockDirectoryGateway, MockGrantStore, MockIntegrationRepository, Recheck, RemoteApp,
+    RemoteDepartment, RemoteGroup, RemoteUser, UserPage,
 };
-use crate::values::{AppId, DepartmentId, IntegrationLabel, OpenId};
+use crate::values::{AppId, DepartmentId, GroupId, IntegrationLabel, OpenId};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
@@ -110,6 +110,8 @@ struct FakeLark {
     children: Result<Vec<RemoteDepartment>, DirectoryError>,
     members: Result<Vec<RemoteUser>, DirectoryError>,
     batch: Result<Vec<RemoteUser>, DirectoryError>,
+    groups: Result<Vec<RemoteGroup>, DirectoryError>,
+    apps: Result<Vec<RemoteApp>, DirectoryError>,
 }
 
 impl Default for FakeLark {
@@ -123,10 +125,13 @@ impl Default for FakeLark {
             scope: Ok(ContactScope {
                 department_ids: vec![DepartmentId::parse("od-1").unwrap()],
                 user_ids: vec![OpenId::parse("ou_root").unwrap()],
+                group_ids: Vec::new(),
             }),
             departments: Ok(vec![department("od-1")]),
             children: Ok(vec![department("od-2")]),
             members: Ok(vec![user(full_user("ou_1")), user(full_user("ou_2"))]),
+            groups: Ok(Vec::new()),
+            apps: Ok(Vec::new()),
             batch: Ok(vec![user(full_user("ou_root"))]),
         }
     }
@@ -174,6 +179,23 @@ impl DirectorySession for FakeLark {
     }
     async fn users(&self, _ids: &[OpenId]) -> Result<Vec<RemoteUser>, DirectoryError> {
         self.batch.clone()
+    }
+    async fn groups(&self) -> Result<Vec<RemoteGroup>, DirectoryError> {
+        unreachable!("the doctor lists one page of groups")
+    }
+    async fn group(&self, _id: &GroupId) -> Result<Recheck<RemoteGroup>, DirectoryError> {
+        unreachable!("the doctor never rechecks a group")
+    }
+    async fn apps(&self) -> Result<Vec<RemoteApp>, DirectoryError> {
+        unreachable!("the doctor lists one page of apps")
+    }
+    async fn sample_groups(&self, limit: usize) -> Result<Vec<RemoteGroup>, DirectoryError> {
+        assert!(limit <= 50, "probes stay small");
+        self.groups.clone()
+    }
+    async fn sample_apps(&self, limit: usize) -> Result<Vec<RemoteApp>, DirectoryError> {
+        assert!(limit <= 50, "probes stay small");
+        self.apps.clone()
     }
     async fn user(&self, _id: &OpenId) -> Result<Recheck<RemoteUser>, DirectoryError> {
         unreachable!("the doctor never rechecks a user")
@@ -496,6 +518,7 @@ async fn a_range_of_users_only_warns_about_departments() {
         scope: Ok(ContactScope {
             department_ids: Vec::new(),
             user_ids: vec![OpenId::parse("ou_root").unwrap()],
+            group_ids: Vec::new(),
         }),
         ..FakeLark::default()
     })

@@ -8,26 +8,40 @@ use std::collections::HashSet;
 
 use crate::model::{Departures, FieldGroup, HeldSubject, Hold, Presence, Subject, WithheldGroup};
 use crate::ports::StoredHold;
-use crate::values::{DepartmentId, OpenId};
+use crate::values::{DepartmentId, GroupId, InstalledAppId, OpenId};
 
 /// What vanished from a complete listing and what Lark said about each.
 #[derive(Debug, Default)]
 pub(super) struct Departing {
     pub(super) accounts: Vec<(OpenId, Presence)>,
     pub(super) departments: Vec<(DepartmentId, Presence)>,
+    pub(super) groups: Vec<(GroupId, Presence)>,
+    pub(super) apps: Vec<(InstalledAppId, Presence)>,
+}
+
+fn held<K>(departed: &[(K, Presence)], subject: impl Fn(&K) -> Subject) -> Vec<HeldSubject> {
+    departed
+        .iter()
+        .map(|(id, why)| HeldSubject {
+            subject: subject(id),
+            outcome: *why,
+        })
+        .collect()
 }
 
 impl Departing {
     fn subjects(&self) -> Vec<HeldSubject> {
-        let accounts = self.accounts.iter().map(|(id, why)| HeldSubject {
-            subject: Subject::Account(id.as_str().to_owned()),
-            outcome: *why,
+        let mut all = held(&self.accounts, |id| {
+            Subject::Account(id.as_str().to_owned())
         });
-        let departments = self.departments.iter().map(|(id, why)| HeldSubject {
-            subject: Subject::Department(id.as_str().to_owned()),
-            outcome: *why,
-        });
-        accounts.chain(departments).collect()
+        all.extend(held(&self.departments, |id| {
+            Subject::Department(id.as_str().to_owned())
+        }));
+        all.extend(held(&self.groups, |id| {
+            Subject::Group(id.as_str().to_owned())
+        }));
+        all.extend(held(&self.apps, |id| Subject::App(id.as_str().to_owned())));
+        all
     }
 }
 
@@ -40,10 +54,12 @@ fn departures<K>(departed: &[(K, Presence)]) -> Departures {
 }
 
 /// The base of the threshold: how many of each were present before the run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Stored {
     pub(super) accounts: usize,
     pub(super) departments: usize,
+    pub(super) groups: usize,
+    pub(super) apps: usize,
 }
 
 /// A held run's record: the hold and every record it would have marked.
@@ -58,12 +74,11 @@ pub(super) fn judge(
     threshold_percent: f64,
     confirmed: Option<&StoredHold>,
 ) -> Option<Held> {
-    let too_many = super::exceeds(departing.accounts.len(), stored.accounts, threshold_percent)
-        || super::exceeds(
-            departing.departments.len(),
-            stored.departments,
-            threshold_percent,
-        )
+    let over = |departed: usize, base: usize| super::exceeds(departed, base, threshold_percent);
+    let too_many = over(departing.accounts.len(), stored.accounts)
+        || over(departing.departments.len(), stored.departments)
+        || over(departing.groups.len(), stored.groups)
+        || over(departing.apps.len(), stored.apps)
         || !withheld.is_empty();
     if !too_many {
         return None;
@@ -73,6 +88,10 @@ pub(super) fn judge(
         accounts_stored: stored.accounts as u64,
         departments: departures(&departing.departments),
         departments_stored: stored.departments as u64,
+        groups: departures(&departing.groups),
+        groups_stored: stored.groups as u64,
+        apps: departures(&departing.apps),
+        apps_stored: stored.apps as u64,
         withheld,
         threshold_percent,
     };
@@ -119,6 +138,8 @@ pub(super) fn message(hold: &Hold, integration_label: &str) -> String {
     let mut reasons: Vec<String> = [
         departure_words("accounts", hold.accounts, hold.accounts_stored),
         departure_words("departments", hold.departments, hold.departments_stored),
+        departure_words("user groups", hold.groups, hold.groups_stored),
+        departure_words("installed apps", hold.apps, hold.apps_stored),
     ]
     .into_iter()
     .flatten()
@@ -170,6 +191,8 @@ mod tests {
     const STORED: Stored = Stored {
         accounts: 100,
         departments: 10,
+        groups: 0,
+        apps: 0,
     };
 
     fn confirmed(held: Held) -> StoredHold {

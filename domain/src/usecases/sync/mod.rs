@@ -8,7 +8,9 @@ mod accounts;
 mod departments;
 mod grant_check;
 mod holding;
+mod inventory;
 mod listing;
+mod objects;
 mod recheck;
 mod settings;
 mod tracker;
@@ -116,6 +118,9 @@ enum RunFailure {
     /// The admin's Lark sign-in belongs to another user or tenant (see `grant_check`).
     #[error("{0}")]
     Grant(String),
+    /// The listing could not be complete (e.g. groups in the range the app may not read).
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 /// Runs syncs.
@@ -280,9 +285,13 @@ impl SyncIntegration {
             }
         };
         progress.phase(SyncPhase::Finishing);
-        let unchanged = (run.counts.users.unchanged, run.counts.departments.unchanged);
+        // The committer counts what it wrote; unchanged records were never written.
+        let unchanged = run.counts;
         run.counts = committer.committed;
-        (run.counts.users.unchanged, run.counts.departments.unchanged) = unchanged;
+        run.counts.users.unchanged = unchanged.users.unchanged;
+        run.counts.departments.unchanged = unchanged.departments.unchanged;
+        run.counts.groups.unchanged = unchanged.groups.unchanged;
+        run.counts.apps.unchanged = unchanged.apps.unchanged;
         if let Some(session) = &session {
             run.api = session.counters();
         }
@@ -426,6 +435,8 @@ impl SyncIntegration {
         session_slot: &mut Option<Arc<dyn DirectorySession>>,
     ) -> Result<Outcome, RunFailure> {
         let progress = context.progress;
+        let integration = context.integration.id;
+        let mut warnings = Vec::new();
         progress.phase(SyncPhase::Connecting);
         let connection = DirectoryConnection::of(context.integration, context.request.rate_limits);
         let session = self.directory.open(&connection).await?;
@@ -436,6 +447,15 @@ impl SyncIntegration {
             .and_then(|held| held.run.hold.as_ref())
             .map(|hold| hold.accepted_groups())
             .unwrap_or_default();
+        // Groups first: the range may grant users and departments through them.
+        let mut groups = self.list_groups(&session, &scope, &mut warnings).await?;
+        let scope = match groups.as_mut() {
+            Some(groups) => {
+                self.widen_scope(&session, scope, groups, &mut warnings)
+                    .await?
+            }
+            None => scope,
+        };
 
         progress.phase(SyncPhase::Departments);
         let (mut departments, leaders, member_sources) = self
@@ -443,9 +463,9 @@ impl SyncIntegration {
             .await?;
 
         progress.phase(SyncPhase::Users);
-        let stored_accounts = self.store.account_hashes(context.integration.id).await?;
+        let stored_accounts = self.store.account_hashes(integration).await?;
         let mut accounts = AccountIngest::new(
-            context.integration.id,
+            integration,
             run.id,
             leaders,
             Tracker::new(stored_accounts),
@@ -461,23 +481,49 @@ impl SyncIntegration {
             progress,
         )
         .await?;
+        let mut groups = match groups {
+            Some(listed) => Some(
+                self.ingest_groups(integration, run.id, listed, writer)
+                    .await?,
+            ),
+            None => None,
+        };
+        let apps = self
+            .sync_apps(&session, integration, run.id, writer, &mut warnings)
+            .await?;
 
         // The listing is complete and error-free: what was not seen may have gone. Ask Lark
         // about each one directly before marking anything.
         progress.phase(SyncPhase::Rechecking);
-        let departing = self
+        let mut departing = self
             .recheck(&session, &mut accounts, &mut departments, writer)
             .await?;
+        if let Some(groups) = groups.as_mut() {
+            departing.groups = self.recheck_groups(&session, groups, writer).await?;
+        }
+        if let Some(apps) = &apps {
+            // An app no longer listed is no longer installed.
+            departing.apps = apps
+                .tracker
+                .unseen_live()
+                .into_iter()
+                .map(|id| (id, Presence::Removed))
+                .collect();
+        }
         run.counts.users.unchanged = accounts.unchanged;
         run.counts.departments.unchanged = departments.unchanged;
+        run.counts.groups.unchanged = groups.as_ref().map_or(0, |g| g.unchanged);
+        run.counts.apps.unchanged = apps.as_ref().map_or(0, |a| a.unchanged);
         let threshold = self.settings.removal_threshold_percent;
         let stored = Stored {
             accounts: accounts.tracker.live_count(),
             departments: departments.tracker.live_count(),
+            groups: groups.as_ref().map_or(0, |g| g.tracker.live_count()),
+            apps: apps.as_ref().map_or(0, |a| a.tracker.live_count()),
         };
         let mut withheld_groups = accounts.withheld.above(threshold);
         withheld_groups.extend(departments.withheld.above(threshold));
-        let mut warnings = accounts.withheld.notes(threshold, "accounts");
+        warnings.extend(accounts.withheld.notes(threshold, "accounts"));
         warnings.extend(departments.withheld.notes(threshold, "departments"));
         let held = holding::judge(
             &departing,
@@ -490,6 +536,12 @@ impl SyncIntegration {
             let now = self.clock.now();
             accounts.depart(departing.accounts, writer, now);
             departments.depart(departing.departments, writer, now);
+            if let Some(groups) = groups.as_mut() {
+                groups.depart(departing.groups, writer, now);
+            }
+            if let Some(mut apps) = apps {
+                apps.depart(departing.apps, writer, now);
+            }
         }
         writer.flush().await?;
         Ok(Outcome { held, warnings })

@@ -16,7 +16,8 @@ use crate::model::{
 use crate::ports::{
     ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockGrantStore,
     MockIdSource, MockIntegrationRepository, MockOAuthGateway, MockSyncStore, NoProgress, Recheck,
-    RemoteDepartment, RemoteUser, StoredHash, StoredHold, UserPage, WriteBatch,
+    RemoteApp, RemoteDepartment, RemoteGroup, RemoteUser, StoredHash, StoredHold, UserPage,
+    WriteBatch,
 };
 use crate::usecases::connect::UserTokens;
 use crate::values::{AppId, ContentHash, IntegrationLabel, OpenId};
@@ -92,6 +93,12 @@ struct Tenant {
     single: HashMap<&'static str, Recheck<RemoteUser>>,
     /// What `departments/:department_id` answers, by id (`Gone` for the rest).
     single_departments: HashMap<&'static str, Recheck<RemoteDepartment>>,
+    /// Groups granted in the range (by either id).
+    scope_groups: Vec<&'static str>,
+    /// What the group listing answers (`Ok([])` unless set).
+    groups: Option<Result<Vec<RemoteGroup>, DirectoryError>>,
+    /// What the app listing answers (`Ok([])` unless set).
+    apps: Option<Result<Vec<RemoteApp>, DirectoryError>>,
     /// Listing this department fails with this error.
     failing: Option<(&'static str, DirectoryError)>,
 }
@@ -105,6 +112,11 @@ fn session(tenant: Tenant) -> MockDirectorySession {
             .map(|d| dept_id(d))
             .collect(),
         user_ids: tenant.scope_users.iter().map(|u| open_id(u)).collect(),
+        group_ids: tenant
+            .scope_groups
+            .iter()
+            .map(|g| (*g).to_owned())
+            .collect(),
     };
     session
         .expect_contact_scope()
@@ -154,6 +166,11 @@ fn session(tenant: Tenant) -> MockDirectorySession {
     session
         .expect_department()
         .returning(move |id| Ok(single.get(id.as_str()).cloned().unwrap_or(Recheck::Gone)));
+    let groups = tenant.groups.clone().unwrap_or(Ok(Vec::new()));
+    session.expect_groups().returning(move || groups.clone());
+    session.expect_group().returning(|_| Ok(Recheck::Gone));
+    let apps = tenant.apps.clone().unwrap_or(Ok(Vec::new()));
+    session.expect_apps().returning(move || apps.clone());
     session
         .expect_counters()
         .returning(|| crate::model::ApiCounters {
@@ -349,6 +366,12 @@ impl Setup {
                     .collect())
             }
         });
+        store
+            .expect_group_hashes()
+            .returning(|_| Ok(HashMap::new()));
+        store.expect_app_hashes().returning(|_| Ok(HashMap::new()));
+        store.expect_load_groups().returning(|_, _| Ok(Vec::new()));
+        store.expect_load_apps().returning(|_, _| Ok(Vec::new()));
         let recorder = Arc::clone(&self.stored);
         store
             .expect_parallel_writes()
@@ -418,6 +441,8 @@ impl Setup {
                 .extend(batch.removed_accounts.iter().cloned());
             all.removed_departments
                 .extend(batch.removed_departments.iter().cloned());
+            all.groups.extend(batch.groups.iter().cloned());
+            all.apps.extend(batch.apps.iter().cloned());
             all.changes.extend(batch.changes.iter().cloned());
         }
         all
@@ -487,7 +512,7 @@ fn kinds(batch: &WriteBatch) -> Vec<(String, ChangeKind)> {
         .iter()
         .filter_map(|c| match &c.subject {
             Subject::Account(id) => Some((id.clone(), c.kind)),
-            Subject::Department(_) => None,
+            Subject::Department(_) | Subject::Group(_) | Subject::App(_) => None,
         })
         .collect();
     kinds.sort_by(|a, b| a.0.cmp(&b.0));
@@ -902,7 +927,7 @@ fn department_kinds(batch: &WriteBatch) -> Vec<(String, ChangeKind)> {
         .iter()
         .filter_map(|c| match &c.subject {
             Subject::Department(id) => Some((id.clone(), c.kind)),
-            Subject::Account(_) => None,
+            Subject::Account(_) | Subject::Group(_) | Subject::App(_) => None,
         })
         .collect();
     kinds.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1652,5 +1677,121 @@ async fn a_department_outside_the_range_is_out_of_range_not_removed() {
             .written()
             .removed_departments
             .contains(&(dept_id("od-hidden"), Presence::OutOfRange))
+    );
+}
+
+fn group(id: &str, custom: &str, users: &[&str], departments: &[&str]) -> RemoteGroup {
+    let mut state = crate::model::GroupState::new(
+        crate::values::GroupId::parse(id).unwrap(),
+        crate::model::GroupKind::Normal,
+    );
+    state.group_id = Some(custom.to_owned());
+    state.name = Some(format!("Group {id}"));
+    state.users = users.iter().map(|u| open_id(u)).collect();
+    state.departments = departments.iter().map(|d| dept_id(d)).collect();
+    state.normalise();
+    RemoteGroup {
+        state,
+        raw: json!({"id": id, "group_id": custom}),
+    }
+}
+
+fn app(id: &str, name: &str) -> RemoteApp {
+    let mut state = crate::model::AppState::new(crate::values::InstalledAppId::parse(id).unwrap());
+    state.name = Some(name.to_owned());
+    state.status = crate::model::AppStatus::Enabled;
+    RemoteApp {
+        state,
+        raw: json!({"app_id": id, "app_name": name}),
+    }
+}
+
+#[tokio::test]
+async fn a_user_granted_through_a_group_in_no_granted_department_is_synced() {
+    let mut tenant = base_tenant();
+    // The range names the group by its custom id; its one member is in no granted department
+    // and only `/users/batch` returns her.
+    tenant.scope_groups = vec!["custom-ops"];
+    tenant.groups = Some(Ok(vec![group("g1", "custom-ops", &["ou_grouped"], &[])]));
+    tenant
+        .batch
+        .insert("ou_grouped", user("ou_grouped", &["od-elsewhere"]));
+    let setup = Setup::new(tenant);
+    let report = setup.run(false, None).await;
+    assert_eq!(
+        report.run.status,
+        RunStatus::Succeeded,
+        "{:?}",
+        report.run.error
+    );
+    let written = setup.written();
+    assert!(
+        written
+            .accounts
+            .iter()
+            .any(|a| a.state.open_id().as_str() == "ou_grouped"),
+        "the group's member is synced"
+    );
+    assert_eq!(written.groups.len(), 1);
+    assert_eq!(report.run.counts.groups.added, 1);
+}
+
+#[tokio::test]
+async fn groups_the_app_may_not_read_are_a_warning_unless_the_range_names_some() {
+    let missing = || {
+        Err(DirectoryError::MissingScope {
+            scope: Some("contact:group:readonly".into()),
+            detail: "99991672".into(),
+        })
+    };
+    let mut tenant = base_tenant();
+    tenant.groups = Some(missing());
+    let setup = Setup::new(tenant.clone());
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(
+        report
+            .run
+            .warnings
+            .iter()
+            .any(|w| w.contains("contact:group:readonly")),
+        "{:?}",
+        report.run.warnings
+    );
+
+    tenant.scope_groups = vec!["custom-ops"];
+    let setup = Setup::new(tenant);
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Failed);
+    let error = report.run.error.unwrap();
+    assert!(
+        error.contains("contact:group:readonly") && error.contains("nothing was removed"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn apps_are_synced_and_a_refused_app_listing_only_warns() {
+    let mut tenant = base_tenant();
+    tenant.apps = Some(Ok(vec![app("cli_a1", "Expenses"), app("cli_a2", "Travel")]));
+    let setup = Setup::new(tenant.clone());
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.counts.apps.added, 2);
+    assert_eq!(setup.written().apps.len(), 2);
+
+    tenant.apps = Some(Err(DirectoryError::MissingScope {
+        scope: Some("admin:app.info:readonly".into()),
+        detail: "99991672".into(),
+    }));
+    let setup = Setup::new(tenant);
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(setup.written().apps.is_empty() && setup.written().removed_apps.is_empty());
+    assert!(
+        report
+            .run
+            .warnings
+            .iter()
+            .any(|w| w.contains("admin:app.info:readonly"))
     );
 }

@@ -90,6 +90,8 @@ fn tally(counts: &mut SyncCounts, changes: &[ChangeRecord]) {
         let entity = match change.subject {
             Subject::Account(_) => &mut counts.users,
             Subject::Department(_) => &mut counts.departments,
+            Subject::Group(_) => &mut counts.groups,
+            Subject::App(_) => &mut counts.apps,
         };
         entity.count(change.kind);
     }
@@ -101,10 +103,7 @@ impl Writer<'_> {
     }
 
     fn pending_rows(&self) -> usize {
-        self.batch.accounts.len()
-            + self.batch.departments.len()
-            + self.batch.removed_accounts.len()
-            + self.batch.removed_departments.len()
+        self.batch.rows()
     }
 
     pub(super) async fn flush_if_full(&mut self) -> Result<(), SyncStoreError> {

@@ -1,0 +1,360 @@
+//! User groups and installed applications: listed whole, each diffed against its stored version
+//! the way departments are (`ObjectIngest`), with one change record per difference. A group's
+//! member lists are recorded compactly: a change of `users` or `departments` names the members
+//! that left (`old`) and those that joined (`new`), not the whole lists.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::accounts::departure_kind;
+use super::tracker::{Decision, StoredVersion, Tracker, settle};
+use super::writer::Writer;
+use crate::model::{
+    App, AppState, ChangeKind, ChangeRecord, FieldChange, Group, GroupState, Presence, Subject,
+};
+use crate::ports::{SyncStore, SyncStoreError, WriteBatch};
+use crate::values::{ContentHash, GroupId, InstalledAppId, IntegrationId, RunId};
+
+/// A kind of record synced whole (groups, apps).
+pub(super) trait Tracked: Sized + Send {
+    type Id: Hash + Eq + Clone + Ord + Send + Sync;
+    type State: serde::Serialize + Clone + Send;
+
+    fn id(state: &Self::State) -> &Self::Id;
+    fn subject(id: &Self::Id) -> Subject;
+    fn new_row(
+        integration: IntegrationId,
+        state: Self::State,
+        raw: Value,
+        hash: ContentHash,
+        seen: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Self;
+    fn state(&self) -> &Self::State;
+    fn raw(&self) -> &Value;
+    fn presence(&self) -> Presence;
+    fn seen(&self) -> (DateTime<Utc>, DateTime<Utc>);
+    fn load<'a>(
+        store: &'a dyn SyncStore,
+        integration: IntegrationId,
+        ids: &'a [Self::Id],
+    ) -> impl Future<Output = Result<Vec<Self>, SyncStoreError>> + Send + 'a;
+    fn push(batch: &mut WriteBatch, row: Self);
+    fn depart(batch: &mut WriteBatch, departed: Vec<(Self::Id, Presence)>);
+    /// The recorded form of the field changes (all of them, by default).
+    fn compact(fields: Vec<FieldChange>) -> Vec<FieldChange> {
+        fields
+    }
+}
+
+/// The members of `old` missing from `new`, in `old`'s order.
+fn missing(old: &Value, new: &Value) -> Value {
+    let keep: BTreeSet<String> = new
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(Value::to_string)
+        .collect();
+    Value::Array(
+        old.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| !keep.contains(&v.to_string()))
+            .cloned()
+            .collect(),
+    )
+}
+
+impl Tracked for Group {
+    type Id = GroupId;
+    type State = GroupState;
+
+    fn id(state: &GroupState) -> &GroupId {
+        &state.id
+    }
+    fn subject(id: &GroupId) -> Subject {
+        Subject::Group(id.as_str().to_owned())
+    }
+    fn new_row(
+        integration: IntegrationId,
+        state: GroupState,
+        raw: Value,
+        hash: ContentHash,
+        (first_seen_at, last_changed_at): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Self {
+        Group {
+            integration_id: integration,
+            state,
+            raw,
+            content_hash: hash,
+            first_seen_at,
+            last_changed_at,
+            removed_at: None,
+            presence: Presence::Present,
+        }
+    }
+    fn state(&self) -> &GroupState {
+        &self.state
+    }
+    fn raw(&self) -> &Value {
+        &self.raw
+    }
+    fn presence(&self) -> Presence {
+        self.presence
+    }
+    fn seen(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.first_seen_at, self.last_changed_at)
+    }
+    fn load<'a>(
+        store: &'a dyn SyncStore,
+        integration: IntegrationId,
+        ids: &'a [GroupId],
+    ) -> impl Future<Output = Result<Vec<Self>, SyncStoreError>> + Send + 'a {
+        store.load_groups(integration, ids)
+    }
+    fn push(batch: &mut WriteBatch, row: Self) {
+        batch.groups.push(row);
+    }
+    fn depart(batch: &mut WriteBatch, departed: Vec<(GroupId, Presence)>) {
+        batch.removed_groups.extend(departed);
+    }
+    fn compact(fields: Vec<FieldChange>) -> Vec<FieldChange> {
+        fields
+            .into_iter()
+            .map(|change| match change.field.as_str() {
+                "users" | "departments" => FieldChange {
+                    old: missing(&change.old, &change.new),
+                    new: missing(&change.new, &change.old),
+                    field: change.field,
+                },
+                _ => change,
+            })
+            .collect()
+    }
+}
+
+impl Tracked for App {
+    type Id = InstalledAppId;
+    type State = AppState;
+
+    fn id(state: &AppState) -> &InstalledAppId {
+        &state.app_id
+    }
+    fn subject(id: &InstalledAppId) -> Subject {
+        Subject::App(id.as_str().to_owned())
+    }
+    fn new_row(
+        integration: IntegrationId,
+        state: AppState,
+        raw: Value,
+        hash: ContentHash,
+        (first_seen_at, last_changed_at): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Self {
+        App {
+            integration_id: integration,
+            state,
+            raw,
+            content_hash: hash,
+            first_seen_at,
+            last_changed_at,
+            removed_at: None,
+            presence: Presence::Present,
+        }
+    }
+    fn state(&self) -> &AppState {
+        &self.state
+    }
+    fn raw(&self) -> &Value {
+        &self.raw
+    }
+    fn presence(&self) -> Presence {
+        self.presence
+    }
+    fn seen(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.first_seen_at, self.last_changed_at)
+    }
+    fn load<'a>(
+        store: &'a dyn SyncStore,
+        integration: IntegrationId,
+        ids: &'a [InstalledAppId],
+    ) -> impl Future<Output = Result<Vec<Self>, SyncStoreError>> + Send + 'a {
+        store.load_apps(integration, ids)
+    }
+    fn push(batch: &mut WriteBatch, row: Self) {
+        batch.apps.push(row);
+    }
+    fn depart(batch: &mut WriteBatch, departed: Vec<(InstalledAppId, Presence)>) {
+        batch.removed_apps.extend(departed);
+    }
+}
+
+/// One kind of whole-listed record over a run.
+pub(super) struct ObjectIngest<R: Tracked> {
+    integration: IntegrationId,
+    run_id: RunId,
+    pub(super) tracker: Tracker<R::Id>,
+    pub(super) unchanged: u64,
+}
+
+fn to_json<T: serde::Serialize>(state: &T) -> Value {
+    // Serialising plain data structs into a Value cannot fail.
+    serde_json::to_value(state).unwrap_or(Value::Null)
+}
+
+impl<R: Tracked> ObjectIngest<R> {
+    pub(super) fn new(integration: IntegrationId, run_id: RunId, tracker: Tracker<R::Id>) -> Self {
+        Self {
+            integration,
+            run_id,
+            tracker,
+            unchanged: 0,
+        }
+    }
+
+    fn change(
+        &self,
+        id: &R::Id,
+        kind: ChangeKind,
+        fields: Vec<FieldChange>,
+        now: DateTime<Utc>,
+    ) -> ChangeRecord {
+        ChangeRecord {
+            run_id: self.run_id,
+            integration_id: self.integration,
+            subject: R::subject(id),
+            kind,
+            fields,
+            recorded_at: now,
+        }
+    }
+
+    /// Diffs every listed record against the store and batches the writes.
+    pub(super) async fn ingest_all(
+        &mut self,
+        listed: Vec<(R::State, Value)>,
+        store: &dyn SyncStore,
+        writer: &mut Writer<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        let mut pending = Vec::new();
+        for (state, raw) in listed {
+            let hash = ContentHash::of_record(&state, &raw);
+            let id = R::id(&state).clone();
+            match self.tracker.observe(&id, &hash) {
+                None => {}
+                Some(Decision::Unchanged) => self.unchanged += 1,
+                Some(Decision::Added) => {
+                    writer
+                        .batch
+                        .changes
+                        .push(self.change(&id, ChangeKind::Added, Vec::new(), now));
+                    let row = R::new_row(self.integration, state, raw, hash, (now, now));
+                    R::push(&mut writer.batch, row);
+                }
+                Some(Decision::NeedsStored) => pending.push((state, raw, hash)),
+            }
+        }
+        let ids: Vec<R::Id> = pending.iter().map(|p| R::id(&p.0).clone()).collect();
+        let mut stored: HashMap<R::Id, R> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            R::load(store, self.integration, &ids)
+                .await?
+                .into_iter()
+                .map(|row| (R::id(row.state()).clone(), row))
+                .collect()
+        };
+        for (state, raw, hash) in pending {
+            let old = stored.remove(R::id(&state));
+            self.settle_one(state, raw, hash, old, writer, now);
+            writer.flush_if_full().await?;
+        }
+        writer.flush_if_full().await
+    }
+
+    fn settle_one(
+        &mut self,
+        state: R::State,
+        raw: Value,
+        hash: ContentHash,
+        old: Option<R>,
+        writer: &mut Writer<'_>,
+        now: DateTime<Utc>,
+    ) {
+        let id = R::id(&state).clone();
+        let settled = settle(
+            old.as_ref().map(|old| StoredVersion {
+                state: to_json(old.state()),
+                raw: old.raw(),
+                removed: old.presence() != Presence::Present,
+                first_seen_at: old.seen().0,
+                last_changed_at: old.seen().1,
+            }),
+            &to_json(&state),
+            &raw,
+            now,
+        );
+        match settled.change {
+            Some((kind, fields)) => {
+                let fields = R::compact(fields);
+                writer
+                    .batch
+                    .changes
+                    .push(self.change(&id, kind, fields, now));
+            }
+            None => self.unchanged += 1,
+        }
+        let row = R::new_row(
+            self.integration,
+            state,
+            raw,
+            hash,
+            (settled.first_seen_at, settled.last_changed_at),
+        );
+        R::push(&mut writer.batch, row);
+    }
+
+    /// Marks records removed or out of range, with a change record each.
+    pub(super) fn depart(
+        &mut self,
+        departed: Vec<(R::Id, Presence)>,
+        writer: &mut Writer<'_>,
+        now: DateTime<Utc>,
+    ) {
+        for (id, why) in &departed {
+            writer
+                .batch
+                .changes
+                .push(self.change(id, departure_kind(*why), Vec::new(), now));
+        }
+        R::depart(&mut writer.batch, departed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn member_changes_name_who_left_and_who_joined() {
+        let fields = Group::compact(vec![
+            FieldChange {
+                field: "users".into(),
+                old: json!(["ou_a", "ou_b", "ou_c"]),
+                new: json!(["ou_b", "ou_c", "ou_d"]),
+            },
+            FieldChange {
+                field: "name".into(),
+                old: json!("Old"),
+                new: json!("New"),
+            },
+        ]);
+        assert_eq!(fields[0].old, json!(["ou_a"]));
+        assert_eq!(fields[0].new, json!(["ou_d"]));
+        assert_eq!(fields[1].new, json!("New"), "other fields as they are");
+    }
+}
