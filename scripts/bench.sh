@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Sync benchmark (DESIGN §9), with the release binary against the simulator in its own process:
-#   1. full sync of 100k users / 2k departments, limits off, into SQLite and into PostgreSQL
-#      (users/s and peak RSS of the aviary process);
+#   1. full sync of 100k users / 2k departments / 300 user groups / 300 installed apps, limits
+#      off, into SQLite and into PostgreSQL (users/s and peak RSS of the aviary process);
 #   2. an unchanged resync of each (account rows written must be 0);
 #   3. a 5k-user sync with Lark's real limits on in the simulator and client pacing on
 #      (duration vs the minimum the limits allow, 429s seen).
-# Usage: bash scripts/bench.sh [USERS] [DEPARTMENTS]   (results are printed; copy them into
+# Usage: bash scripts/bench.sh [USERS] [DEPARTMENTS] [GROUPS] [APPS]   (results are printed; copy them into
 # docs/benchmarks.md). Needs /usr/bin/time (Debian package `time`) and PostgreSQL at
 # AVIARY_BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS="${1:-100000}"
 DEPARTMENTS="${2:-2000}"
+N_GROUPS="${3:-300}"
+N_APPS="${4:-300}"
 PG="${AVIARY_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install -y time" >&2; exit 1; }
 cargo build --release --locked --bin aviary
@@ -36,11 +38,12 @@ u = run["counts"]["users"]; secs = run["duration_ms"] / 1000
 seen = u["added"] + u["changed"] + u["unchanged"] + u["restored"]
 print(f"  status={run['status']} duration={secs:.2f}s users={seen} -> {seen/secs:,.0f} users/s; "
       f"written: added={u['added']} changed={u['changed']} removed={u['removed']}; "
+      f"groups={sum(run['counts']['groups'].values())} apps={sum(run['counts']['apps'].values())}; "
       f"api calls={run['api']['calls']} rate-limit waits={run['api']['rate_limit_waits']}; peak RSS={rss_mb:.0f} MB")
 PY
 }
 
-start_simulator "$USERS" "$DEPARTMENTS" 9471 --no-rate-limits
+start_simulator "$USERS" "$DEPARTMENTS" 9471 --no-rate-limits --groups "$N_GROUPS" --apps "$N_APPS"
 for backend in sqlite postgres; do
   export AVIARY_DATA__DIR="$WORK/data-$backend"
   if [ "$backend" = postgres ]; then
@@ -52,7 +55,7 @@ for backend in sqlite postgres; do
     unset AVIARY_DATABASE__URL AVIARY_SECRETS__MASTER_KEY
   fi
   echo "$APP_SECRET" | "$BIN" integration add --label bench --app-id "$APP_ID" --base-url "$BASE_URL" --app-secret-stdin >/dev/null 2>&1
-  echo "== $backend: full sync of $USERS users / $DEPARTMENTS departments (limits off)"
+  echo "== $backend: full sync of $USERS users / $DEPARTMENTS departments / $N_GROUPS groups / $N_APPS apps (limits off)"
   timed_sync bench --no-pacing
   echo "== $backend: unchanged resync"
   timed_sync bench --no-pacing

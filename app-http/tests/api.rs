@@ -561,3 +561,6 @@ mod doctor;
 /// The OpenAPI document against the routes and responses it describes (`api/openapi.rs`).
 #[path = "api/openapi.rs"]
 mod openapi;
+
+#[path = "api/inventory.rs"]
+mod inventory;

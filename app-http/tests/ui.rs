@@ -382,3 +382,6 @@ mod browse;
 
 #[path = "ui/sync.rs"]
 mod sync;
+
+#[path = "ui/inventory.rs"]
+mod inventory;

@@ -8,6 +8,7 @@ mod demo;
 mod doctor;
 mod faults;
 mod first_sync;
+mod groups;
 mod integration_set;
 mod oauth;
 mod resync;
