@@ -1,7 +1,7 @@
 //! Row ↔ domain conversions of user groups and installed apps (`directory_objects`) and of
 //! their per-run counts.
 
-use aviary_domain::model::{App, AppState, EntityCounts, Group, GroupState, SyncCounts};
+use aviary_domain::model::{App, EntityCounts, Group, Record, SyncCounts};
 use sea_orm::sea_query::Expr;
 
 use super::{Mapped, TrackedRow, from_json, micros, to_json};
@@ -39,44 +39,46 @@ pub(crate) const OBJECT_ROW_COLUMNS: [directory_objects::Column; 8] = [
     directory_objects::Column::Presence,
 ];
 
-pub(crate) fn group_values(group: &Group) -> Mapped<Vec<Expr>> {
-    let state = &group.state;
+/// The row values of a group or app: its kind, id and name, then the tracked columns.
+fn object_values<S: serde::Serialize>(
+    record: &Record<S>,
+    kind: &'static str,
+    id: &str,
+    name: Option<&str>,
+) -> Mapped<Vec<Expr>> {
     Ok(vec![
-        Expr::val(group.integration_id.as_uuid()),
-        Expr::val(KIND_GROUP),
-        Expr::val(state.id.as_str()),
-        Expr::val(state.name.clone()),
-        Expr::val(to_json(state, "group state")?),
-        Expr::val(to_json(&group.raw, "group raw JSON")?),
-        Expr::val(group.content_hash.as_str()),
-        Expr::val(micros(group.first_seen_at)),
-        Expr::val(micros(group.last_changed_at)),
-        Expr::val(group.removed_at.map(micros)),
-        Expr::val(group.presence.as_str()),
+        Expr::val(record.integration_id.as_uuid()),
+        Expr::val(kind),
+        Expr::val(id),
+        Expr::val(name.map(str::to_owned)),
+        Expr::val(to_json(&record.state, "group or app state")?),
+        Expr::val(to_json(&record.raw, "group or app raw JSON")?),
+        Expr::val(record.content_hash.as_str()),
+        Expr::val(micros(record.first_seen_at)),
+        Expr::val(micros(record.last_changed_at)),
+        Expr::val(record.removed_at.map(micros)),
+        Expr::val(record.presence.as_str()),
     ])
+}
+
+pub(crate) fn group_values(group: &Group) -> Mapped<Vec<Expr>> {
+    let s = &group.state;
+    object_values(group, KIND_GROUP, s.id.as_str(), s.name.as_deref())
 }
 
 pub(crate) fn app_values(app: &App) -> Mapped<Vec<Expr>> {
-    let state = &app.state;
-    Ok(vec![
-        Expr::val(app.integration_id.as_uuid()),
-        Expr::val(KIND_APP),
-        Expr::val(state.app_id.as_str()),
-        Expr::val(state.name.clone()),
-        Expr::val(to_json(state, "app state")?),
-        Expr::val(to_json(&app.raw, "app raw JSON")?),
-        Expr::val(app.content_hash.as_str()),
-        Expr::val(micros(app.first_seen_at)),
-        Expr::val(micros(app.last_changed_at)),
-        Expr::val(app.removed_at.map(micros)),
-        Expr::val(app.presence.as_str()),
-    ])
+    let s = &app.state;
+    object_values(app, KIND_APP, s.app_id.as_str(), s.name.as_deref())
 }
 
 impl TrackedRow {
-    pub(crate) fn into_group(self) -> Mapped<Group> {
-        let t = self.decode::<GroupState>("group state")?;
-        Ok(Group {
+    /// A group or app from its row (`what` names the state in errors).
+    pub(crate) fn into_record<S: serde::de::DeserializeOwned>(
+        self,
+        what: &'static str,
+    ) -> Mapped<Record<S>> {
+        let t = self.decode::<S>(what)?;
+        Ok(Record {
             integration_id: t.integration_id,
             state: t.state,
             raw: t.raw,
@@ -88,18 +90,12 @@ impl TrackedRow {
         })
     }
 
+    pub(crate) fn into_group(self) -> Mapped<Group> {
+        self.into_record("group state")
+    }
+
     pub(crate) fn into_app(self) -> Mapped<App> {
-        let t = self.decode::<AppState>("app state")?;
-        Ok(App {
-            integration_id: t.integration_id,
-            state: t.state,
-            raw: t.raw,
-            content_hash: t.content_hash,
-            first_seen_at: t.first_seen_at,
-            last_changed_at: t.last_changed_at,
-            removed_at: t.removed_at,
-            presence: t.presence,
-        })
+        self.into_record("app state")
     }
 }
 

@@ -1,11 +1,8 @@
 //! The tenant's installed applications (`admin:app.info:readonly`): an app's details as Lark
 //! reports them (`AppState`) and the stored row (`App`).
 
-use chrono::{DateTime, Utc};
-
-use super::account::Presence;
 use super::integration::text_enum;
-use crate::values::{ContentHash, DepartmentId, InstalledAppId, IntegrationId, OpenId};
+use crate::values::{DepartmentId, InstalledAppId, OpenId};
 
 text_enum!(
     /// Lark's app `status`.
@@ -142,16 +139,4 @@ impl AppState {
 }
 
 /// A stored application of an integration's tenant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct App {
-    pub integration_id: IntegrationId,
-    pub state: AppState,
-    /// Lark's JSON of the app (its `app_list` item).
-    pub raw: serde_json::Value,
-    pub content_hash: ContentHash,
-    pub first_seen_at: DateTime<Utc>,
-    pub last_changed_at: DateTime<Utc>,
-    /// When it stopped being installed; `None` while present.
-    pub removed_at: Option<DateTime<Utc>>,
-    pub presence: Presence,
-}
+pub type App = super::record::Record<AppState>;

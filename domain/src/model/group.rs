@@ -2,11 +2,8 @@
 //! (`GroupState`), and the stored row (`Group`). Normal groups have user and department members;
 //! dynamic groups (rule-based) only users.
 
-use chrono::{DateTime, Utc};
-
-use super::account::Presence;
 use super::integration::text_enum;
-use crate::values::{ContentHash, DepartmentId, GroupId, IntegrationId, OpenId};
+use crate::values::{DepartmentId, GroupId, OpenId};
 
 text_enum!(
     /// Lark's group `type`.
@@ -82,16 +79,4 @@ impl GroupState {
 }
 
 /// A stored group of an integration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Group {
-    pub integration_id: IntegrationId,
-    pub state: GroupState,
-    /// Lark's JSON of the group (its `simplelist` item).
-    pub raw: serde_json::Value,
-    pub content_hash: ContentHash,
-    pub first_seen_at: DateTime<Utc>,
-    pub last_changed_at: DateTime<Utc>,
-    /// When it stopped being present (`presence` says why); `None` while present.
-    pub removed_at: Option<DateTime<Utc>>,
-    pub presence: Presence,
-}
+pub type Group = super::record::Record<GroupState>;

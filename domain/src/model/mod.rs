@@ -12,6 +12,7 @@ mod grant;
 mod group;
 mod hold;
 mod integration;
+mod record;
 mod run;
 mod session;
 
@@ -30,6 +31,7 @@ pub use group::{Group, GroupKind, GroupState};
 pub use hold::{Departures, HeldSubject, Hold, WithheldGroup};
 pub(crate) use integration::text_enum;
 pub use integration::{Integration, IntegrationStatus, Region, TenantInfo, UnknownValue};
+pub use record::Record;
 pub use run::{ApiCounters, EntityCounts, RunStatus, RunTrigger, SyncCounts, SyncRun};
 pub use session::{
     SESSION_ABSOLUTE_DAYS, SESSION_IDLE_HOURS, SESSION_TOUCH_INTERVAL_SECS, Session,

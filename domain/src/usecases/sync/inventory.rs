@@ -13,7 +13,7 @@ use super::recheck::Rechecked;
 use super::tracker::Tracker;
 use super::writer::Writer;
 use super::{RunFailure, SyncIntegration};
-use crate::model::{App, Group, Presence};
+use crate::model::{AppState, GroupState, Presence};
 use crate::ports::{ContactScope, DirectoryError, DirectorySession, Recheck, RemoteGroup};
 use crate::values::{GroupId, IntegrationId, RunId};
 
@@ -126,7 +126,7 @@ impl SyncIntegration {
         run_id: RunId,
         groups: Vec<RemoteGroup>,
         writer: &mut Writer<'_>,
-    ) -> Result<ObjectIngest<Group>, RunFailure> {
+    ) -> Result<ObjectIngest<GroupState>, RunFailure> {
         let stored = self.store.group_hashes(integration).await?;
         let mut ingest = ObjectIngest::new(integration, run_id, Tracker::new(stored));
         let listed = groups.into_iter().map(|g| (g.state, g.raw)).collect();
@@ -148,7 +148,7 @@ impl SyncIntegration {
         run_id: RunId,
         writer: &mut Writer<'_>,
         warnings: &mut Vec<String>,
-    ) -> Result<Option<ObjectIngest<App>>, RunFailure> {
+    ) -> Result<Option<ObjectIngest<AppState>>, RunFailure> {
         let apps = match session.apps().await {
             Ok(apps) => apps,
             Err(err) if missing_permission(&err) => {
@@ -178,7 +178,7 @@ impl SyncIntegration {
     pub(super) async fn recheck_groups(
         &self,
         session: &Arc<dyn DirectorySession>,
-        groups: &mut ObjectIngest<Group>,
+        groups: &mut ObjectIngest<GroupState>,
         writer: &mut Writer<'_>,
     ) -> Result<Vec<(GroupId, Presence)>, RunFailure> {
         let mut rechecked = Rechecked {

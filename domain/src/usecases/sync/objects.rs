@@ -13,39 +13,48 @@ use super::accounts::departure_kind;
 use super::tracker::{Decision, StoredVersion, Tracker, settle};
 use super::writer::Writer;
 use crate::model::{
-    App, AppState, ChangeKind, ChangeRecord, FieldChange, Group, GroupState, Presence, Subject,
+    App, AppState, ChangeKind, ChangeRecord, FieldChange, Group, GroupState, Presence, Record,
+    Subject,
 };
 use crate::ports::{SyncStore, SyncStoreError, WriteBatch};
 use crate::values::{ContentHash, GroupId, InstalledAppId, IntegrationId, RunId};
 
-/// A kind of record synced whole (groups, apps).
-pub(super) trait Tracked: Sized + Send {
+/// A kind of record synced whole (groups, apps), by its state: what differs between kinds.
+pub(super) trait Tracked: serde::Serialize + Clone + Send + Sync + Sized {
     type Id: Hash + Eq + Clone + Ord + Send + Sync;
-    type State: serde::Serialize + Clone + Send;
 
-    fn id(state: &Self::State) -> &Self::Id;
+    fn id(&self) -> &Self::Id;
     fn subject(id: &Self::Id) -> Subject;
-    fn new_row(
-        integration: IntegrationId,
-        state: Self::State,
-        raw: Value,
-        hash: ContentHash,
-        seen: (DateTime<Utc>, DateTime<Utc>),
-    ) -> Self;
-    fn state(&self) -> &Self::State;
-    fn raw(&self) -> &Value;
-    fn presence(&self) -> Presence;
-    fn seen(&self) -> (DateTime<Utc>, DateTime<Utc>);
     fn load<'a>(
         store: &'a dyn SyncStore,
         integration: IntegrationId,
         ids: &'a [Self::Id],
-    ) -> impl Future<Output = Result<Vec<Self>, SyncStoreError>> + Send + 'a;
-    fn push(batch: &mut WriteBatch, row: Self);
+    ) -> impl Future<Output = Result<Vec<Record<Self>>, SyncStoreError>> + Send + 'a;
+    fn push(batch: &mut WriteBatch, row: Record<Self>);
     fn depart(batch: &mut WriteBatch, departed: Vec<(Self::Id, Presence)>);
     /// The recorded form of the field changes (all of them, by default).
     fn compact(fields: Vec<FieldChange>) -> Vec<FieldChange> {
         fields
+    }
+}
+
+/// A present record as of `seen` (first seen, last changed).
+fn new_row<S>(
+    integration: IntegrationId,
+    state: S,
+    raw: Value,
+    hash: ContentHash,
+    (first_seen_at, last_changed_at): (DateTime<Utc>, DateTime<Utc>),
+) -> Record<S> {
+    Record {
+        integration_id: integration,
+        state,
+        raw,
+        content_hash: hash,
+        first_seen_at,
+        last_changed_at,
+        removed_at: None,
+        presence: Presence::Present,
     }
 }
 
@@ -67,54 +76,23 @@ fn missing(old: &Value, new: &Value) -> Value {
     )
 }
 
-impl Tracked for Group {
+impl Tracked for GroupState {
     type Id = GroupId;
-    type State = GroupState;
 
-    fn id(state: &GroupState) -> &GroupId {
-        &state.id
+    fn id(&self) -> &GroupId {
+        &self.id
     }
     fn subject(id: &GroupId) -> Subject {
         Subject::Group(id.as_str().to_owned())
-    }
-    fn new_row(
-        integration: IntegrationId,
-        state: GroupState,
-        raw: Value,
-        hash: ContentHash,
-        (first_seen_at, last_changed_at): (DateTime<Utc>, DateTime<Utc>),
-    ) -> Self {
-        Group {
-            integration_id: integration,
-            state,
-            raw,
-            content_hash: hash,
-            first_seen_at,
-            last_changed_at,
-            removed_at: None,
-            presence: Presence::Present,
-        }
-    }
-    fn state(&self) -> &GroupState {
-        &self.state
-    }
-    fn raw(&self) -> &Value {
-        &self.raw
-    }
-    fn presence(&self) -> Presence {
-        self.presence
-    }
-    fn seen(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        (self.first_seen_at, self.last_changed_at)
     }
     fn load<'a>(
         store: &'a dyn SyncStore,
         integration: IntegrationId,
         ids: &'a [GroupId],
-    ) -> impl Future<Output = Result<Vec<Self>, SyncStoreError>> + Send + 'a {
+    ) -> impl Future<Output = Result<Vec<Group>, SyncStoreError>> + Send + 'a {
         store.load_groups(integration, ids)
     }
-    fn push(batch: &mut WriteBatch, row: Self) {
+    fn push(batch: &mut WriteBatch, row: Group) {
         batch.groups.push(row);
     }
     fn depart(batch: &mut WriteBatch, departed: Vec<(GroupId, Presence)>) {
@@ -135,54 +113,23 @@ impl Tracked for Group {
     }
 }
 
-impl Tracked for App {
+impl Tracked for AppState {
     type Id = InstalledAppId;
-    type State = AppState;
 
-    fn id(state: &AppState) -> &InstalledAppId {
-        &state.app_id
+    fn id(&self) -> &InstalledAppId {
+        &self.app_id
     }
     fn subject(id: &InstalledAppId) -> Subject {
         Subject::App(id.as_str().to_owned())
-    }
-    fn new_row(
-        integration: IntegrationId,
-        state: AppState,
-        raw: Value,
-        hash: ContentHash,
-        (first_seen_at, last_changed_at): (DateTime<Utc>, DateTime<Utc>),
-    ) -> Self {
-        App {
-            integration_id: integration,
-            state,
-            raw,
-            content_hash: hash,
-            first_seen_at,
-            last_changed_at,
-            removed_at: None,
-            presence: Presence::Present,
-        }
-    }
-    fn state(&self) -> &AppState {
-        &self.state
-    }
-    fn raw(&self) -> &Value {
-        &self.raw
-    }
-    fn presence(&self) -> Presence {
-        self.presence
-    }
-    fn seen(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        (self.first_seen_at, self.last_changed_at)
     }
     fn load<'a>(
         store: &'a dyn SyncStore,
         integration: IntegrationId,
         ids: &'a [InstalledAppId],
-    ) -> impl Future<Output = Result<Vec<Self>, SyncStoreError>> + Send + 'a {
+    ) -> impl Future<Output = Result<Vec<App>, SyncStoreError>> + Send + 'a {
         store.load_apps(integration, ids)
     }
-    fn push(batch: &mut WriteBatch, row: Self) {
+    fn push(batch: &mut WriteBatch, row: App) {
         batch.apps.push(row);
     }
     fn depart(batch: &mut WriteBatch, departed: Vec<(InstalledAppId, Presence)>) {
@@ -233,7 +180,7 @@ impl<R: Tracked> ObjectIngest<R> {
     /// Diffs every listed record against the store and batches the writes.
     pub(super) async fn ingest_all(
         &mut self,
-        listed: Vec<(R::State, Value)>,
+        listed: Vec<(R, Value)>,
         store: &dyn SyncStore,
         writer: &mut Writer<'_>,
         now: DateTime<Utc>,
@@ -241,7 +188,7 @@ impl<R: Tracked> ObjectIngest<R> {
         let mut pending = Vec::new();
         for (state, raw) in listed {
             let hash = ContentHash::of_record(&state, &raw);
-            let id = R::id(&state).clone();
+            let id = state.id().clone();
             match self.tracker.observe(&id, &hash) {
                 None => {}
                 Some(Decision::Unchanged) => self.unchanged += 1,
@@ -250,24 +197,24 @@ impl<R: Tracked> ObjectIngest<R> {
                         .batch
                         .changes
                         .push(self.change(&id, ChangeKind::Added, Vec::new(), now));
-                    let row = R::new_row(self.integration, state, raw, hash, (now, now));
+                    let row = new_row(self.integration, state, raw, hash, (now, now));
                     R::push(&mut writer.batch, row);
                 }
                 Some(Decision::NeedsStored) => pending.push((state, raw, hash)),
             }
         }
-        let ids: Vec<R::Id> = pending.iter().map(|p| R::id(&p.0).clone()).collect();
-        let mut stored: HashMap<R::Id, R> = if ids.is_empty() {
+        let ids: Vec<R::Id> = pending.iter().map(|p| p.0.id().clone()).collect();
+        let mut stored: HashMap<R::Id, Record<R>> = if ids.is_empty() {
             HashMap::new()
         } else {
             R::load(store, self.integration, &ids)
                 .await?
                 .into_iter()
-                .map(|row| (R::id(row.state()).clone(), row))
+                .map(|row| (row.state.id().clone(), row))
                 .collect()
         };
         for (state, raw, hash) in pending {
-            let old = stored.remove(R::id(&state));
+            let old = stored.remove(state.id());
             self.settle_one(state, raw, hash, old, writer, now);
             writer.flush_if_full().await?;
         }
@@ -276,21 +223,21 @@ impl<R: Tracked> ObjectIngest<R> {
 
     fn settle_one(
         &mut self,
-        state: R::State,
+        state: R,
         raw: Value,
         hash: ContentHash,
-        old: Option<R>,
+        old: Option<Record<R>>,
         writer: &mut Writer<'_>,
         now: DateTime<Utc>,
     ) {
-        let id = R::id(&state).clone();
+        let id = state.id().clone();
         let settled = settle(
             old.as_ref().map(|old| StoredVersion {
-                state: to_json(old.state()),
-                raw: old.raw(),
-                removed: old.presence() != Presence::Present,
-                first_seen_at: old.seen().0,
-                last_changed_at: old.seen().1,
+                state: to_json(&old.state),
+                raw: &old.raw,
+                removed: old.presence != Presence::Present,
+                first_seen_at: old.first_seen_at,
+                last_changed_at: old.last_changed_at,
             }),
             &to_json(&state),
             &raw,
@@ -306,7 +253,7 @@ impl<R: Tracked> ObjectIngest<R> {
             }
             None => self.unchanged += 1,
         }
-        let row = R::new_row(
+        let row = new_row(
             self.integration,
             state,
             raw,
@@ -341,7 +288,7 @@ mod tests {
 
     #[test]
     fn member_changes_name_who_left_and_who_joined() {
-        let fields = Group::compact(vec![
+        let fields = GroupState::compact(vec![
             FieldChange {
                 field: "users".into(),
                 old: json!(["ou_a", "ou_b", "ou_c"]),
