@@ -90,7 +90,8 @@ impl From<&AppOwner> for AppOwnerView {
 pub struct AppVisibilityView {
     /// Everyone in the tenant.
     pub everyone: bool,
-    /// Departments (`open_department_id`s) whose members may use it.
+    /// Departments whose members may use it, as Lark names them (its documentation says the
+    /// custom `department_id`; its example shows `open_department_id`s).
     pub departments: Vec<String>,
     /// Users granted one by one (`open_id`s).
     pub users: Vec<String>,

@@ -87,7 +87,8 @@ pub struct AppOwner {
 }
 
 /// Who may use an app (its availability), where Lark tells: everyone, or the listed
-/// departments, users and groups (custom group ids).
+/// departments (as Lark names them: custom or open department ids, its docs disagree), users
+/// and groups (custom group ids).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AppVisibility {
     pub everyone: bool,
