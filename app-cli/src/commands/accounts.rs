@@ -10,7 +10,7 @@ use crate::commands::Ctx;
 use crate::output;
 use crate::views::csv::{ACCOUNT_HEADER, account_row};
 use crate::views::{
-    AccountView, AccountWithHistoryView, ChangeView, department_names, describe_fields,
+    AccountView, AccountWithHistoryView, ChangeView, GroupRef, department_names, describe_fields,
 };
 
 pub async fn run(ctx: &Ctx, command: AccountsCommand) -> anyhow::Result<ExitCode> {
@@ -130,6 +130,7 @@ async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Re
                 .join(", ")
         ),
     };
+    let groups = ctx.services.queries.account_groups(&found.account).await?;
     let names = department_names(
         &ctx.services
             .queries
@@ -139,6 +140,7 @@ async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Re
     let view = AccountWithHistoryView {
         integration_id: integration.id.to_string(),
         account: AccountView::new(&found.account, &names),
+        groups: groups.iter().map(GroupRef::from).collect(),
         history: found.history.iter().map(ChangeView::from).collect(),
     };
     match ctx.output {
@@ -146,6 +148,16 @@ async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Re
         OutputFormat::Csv => output::csv(ACCOUNT_HEADER, vec![account_row(&view.account)])?,
         OutputFormat::Table => {
             output::table(TABLE_HEADER, vec![table_row(&view.account)])?;
+            if !view.groups.is_empty() {
+                say!(
+                    "user groups: {}",
+                    view.groups
+                        .iter()
+                        .map(|g| g.name.clone().unwrap_or_else(|| g.id.clone()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )?;
+            }
             say!("history of {open_id} in \"{}\":", integration.label)?;
             for change in &view.history {
                 say!(

@@ -13,7 +13,7 @@ use super::openapi::SharedErrors;
 use super::params;
 use crate::views::csv::{ACCOUNT_HEADER, account_row};
 use crate::views::schema::{self, text_enum};
-use crate::views::{AccountView, AccountWithHistoryView, ChangeView, department_names};
+use crate::views::{AccountView, AccountWithHistoryView, ChangeView, GroupRef, department_names};
 use crate::wiring::Services;
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -195,10 +195,12 @@ pub async fn show(
     let (integration, open_id) = path.into_inner();
     let integration = resolve(&services, &integration).await?;
     let found = services.queries.account(integration.id, &open_id).await?;
+    let groups = services.queries.account_groups(&found.account).await?;
     let names = department_names(&services.queries.departments(integration.id, true).await?);
     Ok(HttpResponse::Ok().json(AccountWithHistoryView {
         integration_id: integration.id.to_string(),
         account: AccountView::new(&found.account, &names),
+        groups: groups.iter().map(GroupRef::from).collect(),
         history: found.history.iter().map(ChangeView::from).collect(),
     }))
 }

@@ -342,13 +342,33 @@ impl From<&HeldSubject> for HeldSubjectView {
     }
 }
 
-/// `aviary accounts show`, `GET …/accounts/{open_id}`: an account with its change history.
+/// A user group an account belongs to (itself, or through a department).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: String,
+    #[schema(required)]
+    pub name: Option<String>,
+}
+
+impl From<&aviary_domain::model::Group> for GroupRef {
+    fn from(g: &aviary_domain::model::Group) -> Self {
+        Self {
+            id: g.state.id.as_str().to_owned(),
+            name: g.state.name.clone(),
+        }
+    }
+}
+
+/// `aviary accounts show`, `GET …/accounts/{open_id}`: an account with the user groups it
+/// belongs to and its change history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountWithHistoryView {
     #[schema(format = "uuid")]
     pub integration_id: String,
     #[serde(flatten)]
     pub account: AccountView,
+    /// The present user groups it belongs to, itself or through one of its departments.
+    pub groups: Vec<GroupRef>,
     pub history: Vec<ChangeView>,
 }
 

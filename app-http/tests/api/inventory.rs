@@ -100,6 +100,17 @@ async fn accounts_filter_by_group_members_and_departments() {
         found.len() > with_departments.member_user_ids.len(),
         "the member departments' people are members too"
     );
+    let member = &sim.member_user_ids[0];
+    let res = get!(fx, &app, format!("{}/accounts/{member}", base(&fx)));
+    let groups = res.json()["groups"].clone();
+    assert!(
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == sim.id.as_str()),
+        "the account names its group: {groups}"
+    );
     let res = get!(fx, &app, format!("{}/accounts?group=nobody", base(&fx)));
     let message = res.error(StatusCode::BAD_REQUEST, "unknown_group");
     assert!(message.contains("nobody"), "{message}");

@@ -188,6 +188,8 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
             "integration show acme".to_owned(),
             "accounts list -i acme".to_owned(),
             "departments list -i acme".to_owned(),
+            "groups list -i acme".to_owned(),
+            "apps list -i acme".to_owned(),
             "runs list -i acme".to_owned(),
             format!("runs show {run_id}"),
         ] {
@@ -303,6 +305,8 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
         "/integrations/acme/doctor".to_owned(),
         "/integrations/acme/departments".to_owned(),
         "/integrations/acme/departments?shape=tree".to_owned(),
+        "/integrations/acme/groups".to_owned(),
+        "/integrations/acme/apps".to_owned(),
         "/integrations/acme/accounts?format=csv".to_owned(),
         format!("/integrations/acme/accounts/{open_id}"),
         "/integrations/acme/runs".to_owned(),
@@ -373,6 +377,8 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
     for needed in [
         format!("/admin/integrations/{acme_id}"),
         format!("/admin/integrations/{acme_id}/departments"),
+        format!("/admin/integrations/{acme_id}/groups"),
+        format!("/admin/integrations/{acme_id}/apps"),
         format!("/admin/integrations/{acme_id}/runs"),
         format!("/admin/integrations/{acme_id}/doctor"),
         format!("/admin/integrations/{acme_id}/edit"),
