@@ -30,7 +30,17 @@ fi
 
 mkdir -p "$cache" "$wheels"
 rm -rf "$venv.tmp"
-"$py" -m venv "$venv.tmp" >&2
+if ! "$py" -m venv "$venv.tmp" >&2; then
+    # Debian's python3 ships venv separately.
+    echo "lark-oapi: installing python3-venv" >&2
+    sudo_if_needed=()
+    if [ "$(id -u)" -ne 0 ]; then sudo_if_needed=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo_if_needed[@]}" apt-get install -y --no-install-recommends python3-venv >&2 \
+        || { "${sudo_if_needed[@]}" apt-get update >&2 \
+             && DEBIAN_FRONTEND=noninteractive "${sudo_if_needed[@]}" apt-get install -y --no-install-recommends python3-venv >&2; }
+    rm -rf "$venv.tmp"
+    "$py" -m venv "$venv.tmp" >&2
+fi
 pip=("$venv.tmp/bin/python" -m pip --disable-pip-version-check --no-input -q)
 
 if ! "${pip[@]}" install --no-index --find-links "$wheels" --require-hashes -r "$req" >&2 2>/dev/null; then
