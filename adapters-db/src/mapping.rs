@@ -337,11 +337,6 @@ pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 8] = [
 
 // ---- changes --------------------------------------------------------------------------------
 
-pub(crate) const SUBJECT_ACCOUNT: &str = "account";
-pub(crate) const SUBJECT_DEPARTMENT: &str = "department";
-pub(crate) const SUBJECT_GROUP: &str = "group";
-pub(crate) const SUBJECT_APP: &str = "app";
-
 pub(crate) const CHANGE_COLUMNS: [changes::Column; 7] = [
     changes::Column::RunId,
     changes::Column::IntegrationId,
@@ -352,17 +347,8 @@ pub(crate) const CHANGE_COLUMNS: [changes::Column; 7] = [
     changes::Column::RecordedAt,
 ];
 
-pub(crate) fn subject_parts(subject: &Subject) -> (&'static str, &str) {
-    match subject {
-        Subject::Account(id) => (SUBJECT_ACCOUNT, id),
-        Subject::Department(id) => (SUBJECT_DEPARTMENT, id),
-        Subject::Group(id) => (SUBJECT_GROUP, id),
-        Subject::App(id) => (SUBJECT_APP, id),
-    }
-}
-
 pub(crate) fn change_values(change: &ChangeRecord) -> Mapped<Vec<Expr>> {
-    let (subject_type, subject_id) = subject_parts(&change.subject);
+    let (subject_type, subject_id) = change.subject.parts();
     Ok(vec![
         Expr::val(change.run_id.as_uuid()),
         Expr::val(change.integration_id.as_uuid()),
@@ -374,13 +360,13 @@ pub(crate) fn change_values(change: &ChangeRecord) -> Mapped<Vec<Expr>> {
     ])
 }
 
-/// A subject from its stored type and id.
+/// A subject from its stored type and id (the names of `Subject::parts`).
 pub(crate) fn subject_from_parts(subject_type: &str, subject_id: String) -> Mapped<Subject> {
     match subject_type {
-        SUBJECT_ACCOUNT => Ok(Subject::Account(subject_id)),
-        SUBJECT_DEPARTMENT => Ok(Subject::Department(subject_id)),
-        SUBJECT_GROUP => Ok(Subject::Group(subject_id)),
-        SUBJECT_APP => Ok(Subject::App(subject_id)),
+        "account" => Ok(Subject::Account(subject_id)),
+        "department" => Ok(Subject::Department(subject_id)),
+        "group" => Ok(Subject::Group(subject_id)),
+        "app" => Ok(Subject::App(subject_id)),
         other => Err(MappingError(format!(
             "stored subject type \"{other}\" is unknown"
         ))),
@@ -510,7 +496,7 @@ pub(crate) fn run_from_row(row: sync_runs::Model) -> Mapped<SyncRun> {
 // ---- held subjects ------------------------------------------------------------------------------
 
 pub(crate) fn held_subject_model(run: RunId, held: &HeldSubject) -> held_subjects::ActiveModel {
-    let (subject_type, subject_id) = subject_parts(&held.subject);
+    let (subject_type, subject_id) = held.subject.parts();
     held_subjects::ActiveModel {
         run_id: Set(run.as_uuid()),
         subject_type: Set(subject_type.to_owned()),
@@ -537,6 +523,23 @@ mod tests {
             .with_timezone(&Utc);
         assert_eq!(from_micros(micros(at)).unwrap(), at);
         assert!(from_micros(i64::MAX).is_err());
+    }
+
+    #[test]
+    fn every_subject_reads_back_as_it_was_stored() {
+        for subject in [
+            Subject::Account("ou_1".to_owned()),
+            Subject::Department("od-1".to_owned()),
+            Subject::Group("g1".to_owned()),
+            Subject::App("cli_1".to_owned()),
+        ] {
+            let (subject_type, id) = subject.parts();
+            assert_eq!(
+                subject_from_parts(subject_type, id.to_owned()).unwrap(),
+                subject
+            );
+        }
+        assert!(subject_from_parts("user", "x".to_owned()).is_err());
     }
 
     #[test]

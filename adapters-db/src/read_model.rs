@@ -23,8 +23,8 @@ use crate::entities::{
 };
 use crate::error::query_err;
 use crate::mapping::{
-    ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, SUBJECT_ACCOUNT, TrackedRow, change_from_row,
-    held_subject_from_row, run_from_row, subject_parts,
+    ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, TrackedRow, change_from_row,
+    held_subject_from_row, run_from_row,
 };
 
 /// Columns the free-text search looks in.
@@ -281,17 +281,8 @@ impl ReadModel for SqlReadModel {
         integration: IntegrationId,
         open_id: &OpenId,
     ) -> Result<Vec<ChangeRecord>, QueryError> {
-        let rows = changes::Entity::find()
-            .filter(changes::Column::IntegrationId.eq(integration.as_uuid()))
-            .filter(changes::Column::SubjectType.eq(SUBJECT_ACCOUNT))
-            .filter(changes::Column::SubjectId.eq(open_id.as_str()))
-            .order_by_asc(changes::Column::Id)
-            .all(&self.shared.conn)
-            .await
-            .map_err(query_err("reading an account's history"))?;
-        rows.into_iter()
-            .map(|row| change_from_row(row).map_err(QueryError::from))
-            .collect()
+        let subject = Subject::Account(open_id.as_str().to_owned());
+        self.subject_history(integration, &subject).await
     }
 
     async fn departments(
@@ -406,7 +397,7 @@ impl ReadModel for SqlReadModel {
         integration: IntegrationId,
         subject: &Subject,
     ) -> Result<Vec<ChangeRecord>, QueryError> {
-        let (subject_type, subject_id) = subject_parts(subject);
+        let (subject_type, subject_id) = subject.parts();
         let rows = changes::Entity::find()
             .filter(changes::Column::IntegrationId.eq(integration.as_uuid()))
             .filter(changes::Column::SubjectType.eq(subject_type))

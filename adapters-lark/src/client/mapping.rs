@@ -24,35 +24,36 @@ use serde::Deserialize;
 
 use super::wire::{WireDepartment, WireScopes, WireTenantData, WireUser, WireUserStatus};
 
-fn invalid(detail: String) -> DirectoryError {
+pub(super) fn invalid(detail: String) -> DirectoryError {
     DirectoryError::InvalidResponse { detail }
 }
 
-fn text(value: Option<String>) -> Option<String> {
+pub(super) fn text(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
-/// An optional secondary user id: empty means none, malformed is dropped with a warning.
-fn optional_open_id(raw: Option<String>, field: &'static str) -> Option<OpenId> {
-    let raw = text(raw)?;
-    match OpenId::parse(&raw) {
+/// An optional secondary id: empty means none, malformed is dropped with a warning.
+pub(super) fn optional_id<T, E: std::fmt::Display>(
+    raw: Option<&str>,
+    field: &'static str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Option<T> {
+    let raw = raw.filter(|v| !v.trim().is_empty())?;
+    match parse(raw) {
         Ok(id) => Some(id),
         Err(err) => {
-            tracing::warn!(field, error = %err, "ignoring a malformed user id in a Lark answer");
+            tracing::warn!(field, error = %err, "ignoring a malformed id in a Lark answer");
             None
         }
     }
 }
 
+fn optional_open_id(raw: Option<String>, field: &'static str) -> Option<OpenId> {
+    optional_id(raw.as_deref(), field, OpenId::parse)
+}
+
 fn optional_department_id(raw: Option<String>, field: &'static str) -> Option<DepartmentId> {
-    let raw = text(raw)?;
-    match DepartmentId::parse(&raw) {
-        Ok(id) => Some(id),
-        Err(err) => {
-            tracing::warn!(field, error = %err, "ignoring a malformed department id in a Lark answer");
-            None
-        }
-    }
+    optional_id(raw.as_deref(), field, DepartmentId::parse)
 }
 
 fn push_unique<T: PartialEq>(list: &mut Vec<T>, value: T) {

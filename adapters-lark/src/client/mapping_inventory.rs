@@ -17,6 +17,7 @@ use aviary_domain::ports::{DirectoryError, RemoteApp, RemoteGroup};
 use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, OpenId};
 use serde::Deserialize;
 
+use super::mapping::{invalid, optional_id, text};
 use super::wire_inventory::{WireApp, WireGroup, WireVisibility};
 
 /// Keys left out of an app's stored JSON.
@@ -29,14 +30,6 @@ const SECRET_KEYS: [&str; 6] = [
     "security",
 ];
 
-fn invalid(detail: String) -> DirectoryError {
-    DirectoryError::InvalidResponse { detail }
-}
-
-fn text(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
-}
-
 /// A string id sent as JSON text (the Python SDK's model types some of them as integers; the
 /// docs and examples send strings).
 fn text_value(value: Option<serde_json::Value>) -> Option<String> {
@@ -47,35 +40,25 @@ fn text_value(value: Option<serde_json::Value>) -> Option<String> {
     }
 }
 
-fn parsed<T, E: std::fmt::Display>(
-    raw: &str,
-    field: &'static str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Option<T> {
-    if raw.trim().is_empty() {
-        return None;
-    }
-    match parse(raw) {
-        Ok(id) => Some(id),
-        Err(err) => {
-            tracing::warn!(field, error = %err, "ignoring a malformed id in a Lark answer");
-            None
-        }
-    }
+fn wire_group(item: &serde_json::Value) -> Result<WireGroup, DirectoryError> {
+    WireGroup::deserialize(item)
+        .map_err(|err| invalid(format!("a group object has an unexpected shape: {err}")))
 }
 
-/// The id of a group object, for paths and for matching the contact range.
+fn key_of(wire: &WireGroup) -> Result<(GroupId, GroupKind), DirectoryError> {
+    let id = GroupId::parse(wire.id.as_deref().unwrap_or_default())
+        .map_err(|err| invalid(format!("a group object has no usable id: {err}")))?;
+    Ok((id, GroupKind::from_lark(wire.kind)))
+}
+
+/// The id and kind of a group object, for paths and for matching the contact range.
 ///
 /// # Errors
 /// `InvalidResponse` when the object is not a group or has no usable `id`.
 pub(crate) fn group_id_of(
     item: &serde_json::Value,
 ) -> Result<(GroupId, GroupKind), DirectoryError> {
-    let wire = WireGroup::deserialize(item)
-        .map_err(|err| invalid(format!("a group object has an unexpected shape: {err}")))?;
-    let id = GroupId::parse(wire.id.as_deref().unwrap_or_default())
-        .map_err(|err| invalid(format!("a group object has no usable id: {err}")))?;
-    Ok((id, GroupKind::from_lark(wire.kind)))
+    key_of(&wire_group(item)?)
 }
 
 /// Maps a group object and the member ids listed for it.
@@ -87,9 +70,8 @@ pub(crate) fn group_from_item(
     users: &[String],
     departments: &[String],
 ) -> Result<RemoteGroup, DirectoryError> {
-    let (id, kind) = group_id_of(&item)?;
-    let wire = WireGroup::deserialize(&item)
-        .map_err(|err| invalid(format!("a group object has an unexpected shape: {err}")))?;
+    let wire = wire_group(&item)?;
+    let (id, kind) = key_of(&wire)?;
     let mut state = GroupState::new(id, kind);
     state.group_id = text(wire.group_id);
     state.name = text(wire.name);
@@ -98,11 +80,11 @@ pub(crate) fn group_from_item(
     state.member_department_count = wire.member_department_count;
     state.users = users
         .iter()
-        .filter_map(|raw| parsed(raw, "memberlist.member_id", OpenId::parse))
+        .filter_map(|raw| optional_id(Some(raw), "memberlist.member_id", OpenId::parse))
         .collect();
     state.departments = departments
         .iter()
-        .filter_map(|raw| parsed(raw, "memberlist.member_id", DepartmentId::parse))
+        .filter_map(|raw| optional_id(Some(raw), "memberlist.member_id", DepartmentId::parse))
         .collect();
     state.normalise();
     Ok(RemoteGroup { state, raw: item })
@@ -127,12 +109,18 @@ pub(crate) fn app_from_item(
     state.scene = AppScene::from_lark(wire.scene_type);
     state.paid = wire.payment_type.map(|p| p == 1);
     state.create_source = text(wire.create_source);
-    state.creator_open_id =
-        text_value(wire.creator_id).and_then(|raw| parsed(&raw, "creator_id", OpenId::parse));
+    state.creator_open_id = optional_id(
+        text_value(wire.creator_id).as_deref(),
+        "creator_id",
+        OpenId::parse,
+    );
     state.owner = wire.owner.map(|owner| AppOwner {
         kind: AppOwnerKind::from_lark(owner.kind),
-        open_id: text_value(owner.owner_id)
-            .and_then(|raw| parsed(&raw, "owner.owner_id", OpenId::parse)),
+        open_id: optional_id(
+            text_value(owner.owner_id).as_deref(),
+            "owner.owner_id",
+            OpenId::parse,
+        ),
         name: text(owner.name),
         email: text(owner.email),
     });
@@ -179,9 +167,7 @@ pub(crate) fn extend_visibility(visibility: &mut Option<AppVisibility>, page: Wi
         },
     });
     for user in page.users.into_iter().flatten() {
-        if let Some(id) =
-            text(user.open_id).and_then(|raw| parsed(&raw, "users[].open_id", OpenId::parse))
-        {
+        if let Some(id) = optional_id(user.open_id.as_deref(), "users[].open_id", OpenId::parse) {
             target.users.push(id);
         }
     }
@@ -195,7 +181,7 @@ fn ids<T: Ord, E: std::fmt::Display>(
     parse: impl Fn(&str) -> Result<T, E>,
 ) -> Vec<T> {
     let mut ids: Vec<T> = raw
-        .filter_map(|r| text(r).and_then(|r| parsed(&r, field, &parse)))
+        .filter_map(|r| optional_id(r.as_deref(), field, &parse))
         .collect();
     ids.sort();
     ids.dedup();

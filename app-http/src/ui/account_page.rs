@@ -203,12 +203,7 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|g| DepartmentLink {
-            href: format!(
-                "/admin/integrations/{}/groups#group-{}",
-                integration.id,
-                url::form_urlencoded::byte_serialize(g.state.id.as_str().as_bytes())
-                    .collect::<String>()
-            ),
+            href: browse::object_href(&integration, "group", g.state.id.as_str()),
             name: g
                 .state
                 .name

@@ -2,7 +2,7 @@
 //! named in a path, the tabs between the pages, and values in plain words.
 
 use actix_web::web;
-use aviary_domain::model::{Integration, RunStatus};
+use aviary_domain::model::{Integration, Presence, RunStatus};
 use aviary_domain::values::IntegrationId;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -69,6 +69,24 @@ impl Tabs {
             label: integration.label.to_string(),
             active,
         }
+    }
+}
+
+/// A user group's (`kind` `group`) or installed app's (`app`) row on its list page.
+pub fn object_href(integration: &Integration, kind: &str, id: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    format!(
+        "/admin/integrations/{}/{kind}s#{kind}-{encoded}",
+        integration.id
+    )
+}
+
+/// Why a record is no longer present, in a word or two; `None` while present.
+pub fn gone_words(presence: Presence) -> Option<&'static str> {
+    match presence {
+        Presence::Present => None,
+        Presence::Removed => Some("removed"),
+        Presence::OutOfRange => Some("out of range"),
     }
 }
 

@@ -303,11 +303,7 @@ fn row(integration: &Integration, account: &UserAccount, names: &DepartmentNames
             .unwrap_or_default(),
         status: status_label(p.status),
         removed: account.removed_at.is_some(),
-        gone: match account.presence {
-            aviary_domain::model::Presence::OutOfRange => "out of range",
-            aviary_domain::model::Presence::Removed => "removed",
-            aviary_domain::model::Presence::Present => "",
-        },
+        gone: browse::gone_words(account.presence).unwrap_or(""),
         roles: account
             .state
             .roles

@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use aviary_domain::model::{App, AppScene, AppStatus, AppVisibility, Group, GroupKind, Presence};
+use aviary_domain::model::{App, AppScene, AppStatus, AppVisibility, Group, GroupKind};
 
 use super::browse::{self, Tabs};
 use super::error::UiError;
@@ -66,14 +66,6 @@ pub struct AppsPage {
     pub rows: Vec<AppRow>,
 }
 
-fn gone(presence: Presence) -> Option<&'static str> {
-    match presence {
-        Presence::Present => None,
-        Presence::Removed => Some("removed"),
-        Presence::OutOfRange => Some("out of range"),
-    }
-}
-
 fn group_row(integration: &str, group: &Group, names: &DepartmentNames) -> GroupRow {
     let s = &group.state;
     let id = s.id.as_str().to_owned();
@@ -103,7 +95,7 @@ fn group_row(integration: &str, group: &Group, names: &DepartmentNames) -> Group
             "/admin/integrations/{integration}?group={}",
             url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
         ),
-        gone: gone(group.presence),
+        gone: browse::gone_words(group.presence),
         id,
     }
 }
@@ -164,7 +156,7 @@ fn app_row(app: &App) -> AppRow {
             .and_then(|o| o.name.clone().or_else(|| o.email.clone())),
         availability: availability(s.visibility.as_ref()),
         scopes: s.scopes.clone(),
-        gone: gone(app.presence),
+        gone: browse::gone_words(app.presence),
         app_id: id,
     }
 }

@@ -138,7 +138,20 @@ pub async fn show(
 
     let account_groups = grouped(&changes, "account");
     let department_groups = grouped(&changes, "department");
-    let objects = object_changes(&services, &integration, &changes, &names).await?;
+    // Groups and apps are named only when the run changed or held some.
+    let held_objects = run
+        .hold
+        .as_ref()
+        .is_some_and(|h| h.groups.total() + h.apps.total() > 0);
+    let changed_objects = changes
+        .iter()
+        .any(|c| matches!(c.subject, Subject::Group(_) | Subject::App(_)));
+    let titles = if held_objects || changed_objects {
+        object_titles(&services, &integration).await?
+    } else {
+        HashMap::new()
+    };
+    let objects = object_changes(&integration, &changes, &names, &titles);
     let hidden = account_groups.len().saturating_sub(SHOWN)
         + department_groups.len().saturating_sub(SHOWN)
         + objects.hidden;
@@ -185,7 +198,13 @@ pub async fn show(
         })
         .collect();
     let hold = match &run.hold {
-        Some(hold) => Some(hold_view(&services, &integration, &run, hold, &signed_in).await?),
+        Some(hold) => {
+            let known = Known {
+                departments: &names,
+                objects: &titles,
+            };
+            Some(hold_view(&services, &integration, &run, hold, &known, &signed_in).await?)
+        }
         None => None,
     };
     let page = RunPage {
@@ -218,21 +237,14 @@ struct ObjectChanges {
     hidden: usize,
 }
 
-async fn object_changes(
-    services: &Services,
+fn object_changes(
     integration: &Integration,
     changes: &[ChangeRecord],
     names: &crate::views::DepartmentNames,
-) -> Result<ObjectChanges, UiError> {
+    titles: &HashMap<String, String>,
+) -> ObjectChanges {
     let groups = grouped(changes, "group");
     let apps = grouped(changes, "app");
-    if groups.is_empty() && apps.is_empty() {
-        return Ok(ObjectChanges {
-            shown: Vec::new(),
-            hidden: 0,
-        });
-    }
-    let titles = object_titles(services, integration).await?;
     let hidden = (groups.len() + apps.len()).saturating_sub(SHOWN);
     let shown = groups
         .iter()
@@ -242,11 +254,11 @@ async fn object_changes(
         .map(|(kind, (id, changes))| Group {
             title: titles.get(*id).cloned().unwrap_or_else(|| (*id).to_owned()),
             id: (*id).to_owned(),
-            href: Some(object_href(integration, kind, id)),
+            href: Some(browse::object_href(integration, kind, id)),
             changes: items(changes, names),
         })
         .collect();
-    Ok(ObjectChanges { shown, hidden })
+    ObjectChanges { shown, hidden }
 }
 
 /// `id → name` of every stored group and app (ids do not collide: apps are `cli_…`).
@@ -266,15 +278,6 @@ async fn object_titles(
         }
     }
     Ok(titles)
-}
-
-/// A group's or app's place on its list page.
-fn object_href(integration: &Integration, kind: &str, id: &str) -> String {
-    let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    format!(
-        "/admin/integrations/{}/{kind}s#{kind}-{encoded}",
-        integration.id
-    )
 }
 
 /// The hold in plain words, one line per reason.
@@ -312,11 +315,18 @@ fn hold_reasons(hold: &Hold) -> Vec<String> {
     reasons
 }
 
+/// The names the page already read: departments, and groups and apps.
+struct Known<'a> {
+    departments: &'a crate::views::DepartmentNames,
+    objects: &'a HashMap<String, String>,
+}
+
 async fn hold_view(
     services: &Services,
     integration: &Integration,
     run: &SyncRun,
     hold: &Hold,
+    known: &Known<'_>,
     signed_in: &SignedIn,
 ) -> Result<HoldView, UiError> {
     let held = services.queries.held_subjects(run.id, SHOWN as u64).await?;
@@ -328,8 +338,7 @@ async fn hold_view(
         })
         .collect();
     let account_names = services.queries.account_names(integration.id, &ids).await?;
-    let names = department_names(&services.queries.departments(integration.id, true).await?);
-    let titles = object_titles(services, integration).await?;
+    let (names, titles) = (known.departments, known.objects);
     let records = held
         .iter()
         .map(|h| match &h.subject {
@@ -364,7 +373,7 @@ async fn hold_view(
                     kind,
                     title: titles.get(id).cloned().unwrap_or_else(|| id.clone()),
                     id: id.clone(),
-                    href: Some(object_href(integration, kind, id)),
+                    href: Some(browse::object_href(integration, kind, id)),
                     outcome: departure_words(h.outcome),
                 }
             }
