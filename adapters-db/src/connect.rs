@@ -8,6 +8,7 @@ use std::time::Duration;
 use aviary_domain::ports::ApiKeyStore;
 use aviary_domain::ports::{AdminStore, SessionStore};
 use aviary_domain::ports::{GrantStore, IntegrationRepository, ReadModel, SyncStore};
+use aviary_domain::ports::{StoreHealth, StoreUnavailable};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
@@ -124,6 +125,20 @@ impl Database {
     /// # Errors
     /// [`DbError::UnsupportedUrl`], [`DbError::CreateDirectory`], [`DbError::Connect`].
     pub async fn connect(url: &str, key: MasterKey) -> Result<Self, DbError> {
+        Self::connect_with(url, key, None).await
+    }
+
+    /// [`Database::connect`] with at most `max_connections` pooled connections (`None`: 4 for
+    /// SQLite, whose WAL serialises writers anyway; 10 for PostgreSQL). An in-memory SQLite
+    /// database always has one.
+    ///
+    /// # Errors
+    /// As [`Database::connect`].
+    pub async fn connect_with(
+        url: &str,
+        key: MasterKey,
+        max_connections: Option<u32>,
+    ) -> Result<Self, DbError> {
         let backend = Backend::from_url(url)?;
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false);
@@ -165,7 +180,11 @@ impl Database {
                         .statement_cache_capacity(SQLITE_STATEMENT_CACHE)
                 });
                 // An in-memory database lives as long as its one connection.
-                let pool = if in_memory { 1 } else { SQLITE_POOL_SIZE };
+                let pool = if in_memory {
+                    1
+                } else {
+                    max_connections.unwrap_or(SQLITE_POOL_SIZE)
+                };
                 options.max_connections(pool).min_connections(1);
                 if in_memory {
                     options.idle_timeout(None).max_lifetime(None);
@@ -173,7 +192,7 @@ impl Database {
             }
             Backend::Postgres => {
                 options
-                    .max_connections(POSTGRES_POOL_SIZE)
+                    .max_connections(max_connections.unwrap_or(POSTGRES_POOL_SIZE))
                     .min_connections(1)
                     .connect_timeout(Duration::from_secs(10))
                     .acquire_timeout(Duration::from_secs(30))
@@ -251,6 +270,11 @@ impl Database {
         Arc::new(SqlSessions::new(self.shared.clone()))
     }
 
+    /// Whether the database answers (readiness).
+    pub fn health(&self) -> Arc<dyn StoreHealth> {
+        Arc::new(Pinger(self.shared.clone()))
+    }
+
     pub fn backend(&self) -> Backend {
         self.shared.backend
     }
@@ -291,6 +315,21 @@ impl Database {
     /// [`DbError::Backend`] when closing fails.
     pub async fn close(self) -> Result<(), DbError> {
         self.shared.conn.close().await.map_err(DbError::from)
+    }
+}
+
+/// [`StoreHealth`] over the shared pool.
+#[derive(Debug)]
+struct Pinger(Shared);
+
+#[async_trait::async_trait]
+impl StoreHealth for Pinger {
+    async fn ping(&self) -> Result<(), StoreUnavailable> {
+        self.0
+            .conn
+            .ping()
+            .await
+            .map_err(|err| StoreUnavailable(Box::new(err)))
     }
 }
 

@@ -2,7 +2,7 @@
 //! master key (bound to its row), plus master-key rotation.
 
 use async_trait::async_trait;
-use aviary_domain::model::{Integration, IntegrationStatus, TenantInfo};
+use aviary_domain::model::{Integration, IntegrationStatus, IntegrationSummary, TenantInfo};
 use aviary_domain::ports::{
     IntegrationRepository, IntegrationSettings, IntegrationStoreError, StoredData,
 };
@@ -22,7 +22,8 @@ use crate::entities::{
 };
 use crate::error::{DbError, store_err};
 use crate::mapping::{
-    integration_active_model, integration_from_row, integration_sealed_secret, micros,
+    integration_active_model, integration_from_row, integration_sealed_secret,
+    integration_summary_from_row, micros,
 };
 use crate::master_key::MasterKey;
 
@@ -96,13 +97,15 @@ impl IntegrationRepository for SqlIntegrations {
         row.map(|row| self.decrypt(row)).transpose()
     }
 
-    async fn list(&self) -> Result<Vec<Integration>, IntegrationStoreError> {
+    async fn list(&self) -> Result<Vec<IntegrationSummary>, IntegrationStoreError> {
         let rows = Entity::find()
             .order_by_asc(Column::Label)
             .all(&self.shared.conn)
             .await
             .map_err(store_err("listing integrations"))?;
-        rows.into_iter().map(|row| self.decrypt(row)).collect()
+        rows.iter()
+            .map(|row| Ok(integration_summary_from_row(row)?))
+            .collect()
     }
 
     async fn set_status(

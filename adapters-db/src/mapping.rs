@@ -5,8 +5,8 @@ pub(crate) mod objects;
 
 use aviary_domain::model::{
     AccountState, ApiCounters, ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts,
-    FieldChange, HeldSubject, Hold, Integration, IntegrationStatus, Presence, Region, Role,
-    RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo, UserAccount,
+    FieldChange, HeldSubject, Hold, Integration, IntegrationStatus, IntegrationSummary, Presence,
+    Region, Role, RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo, UserAccount,
 };
 use aviary_domain::values::{AppId, ContentHash, IntegrationId, IntegrationLabel, RunId};
 use chrono::{DateTime, Utc};
@@ -107,6 +107,16 @@ pub(crate) fn integration_from_row(
     row: integrations::Model,
     app_secret: SecretString,
 ) -> Mapped<Integration> {
+    Ok(Integration {
+        summary: integration_summary_from_row(&row)?,
+        app_secret,
+    })
+}
+
+/// An integration's row without decrypting its secret.
+pub(crate) fn integration_summary_from_row(
+    row: &integrations::Model,
+) -> Mapped<IntegrationSummary> {
     let invalid = |what: &str, err: &dyn std::fmt::Display| {
         MappingError(format!(
             "stored integration {} has an invalid {what}: {err}",
@@ -125,7 +135,7 @@ pub(crate) fn integration_from_row(
         .map(u32::try_from)
         .transpose()
         .map_err(|err| invalid("sync interval", &err))?;
-    Ok(Integration {
+    Ok(IntegrationSummary {
         id: IntegrationId::from_uuid(row.id),
         label: IntegrationLabel::parse(&row.label).map_err(|err| invalid("label", &err))?,
         region: row
@@ -134,7 +144,6 @@ pub(crate) fn integration_from_row(
             .map_err(|err| invalid("region", &err))?,
         base_url: row.base_url.clone(),
         app_id: AppId::parse(&row.app_id).map_err(|err| invalid("App ID", &err))?,
-        app_secret,
         status: row
             .status
             .parse::<IntegrationStatus>()

@@ -21,6 +21,10 @@ pub struct Cli {
     /// AVIARY_<SECTION>__<KEY> override it, e.g. AVIARY_DATABASE__URL.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Refuse to start when the configuration file or the environment names settings Aviary
+    /// does not know (without it they are reported and ignored).
+    #[arg(long, global = true)]
+    pub strict: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -12,7 +12,7 @@ mod commands;
 mod output;
 mod progress;
 
-use aviary_app_http::views;
+use aviary_views as views;
 
 use std::process::ExitCode;
 
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     // By default only errors, so a failing command prints its one `error:` line and nothing else.
-    aviary_app_http::logging::init("error");
+    aviary_wiring::logging::init("error");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -36,8 +36,7 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
 
 /// Prints CSV with a header row.
 pub fn csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
-    aviary_app_http::views::csv::write(std::io::stdout().lock(), header, rows)
-        .context("cannot write CSV")
+    aviary_views::csv::write(std::io::stdout().lock(), header, rows).context("cannot write CSV")
 }
 
 /// Renders rows in the chosen format; JSON uses the serialisable views instead of the rows.

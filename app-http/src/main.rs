@@ -1,19 +1,56 @@
 //! `aviary-server`: the HTTP server alone (web UI, JSON API, health checks, scheduled syncs) on
 //! the embedded default or whatever database is configured — what `aviary serve` runs, for
-//! deployments that want no CLI in the image. Configuration as for `aviary` (`./aviary.toml`,
-//! `AVIARY_*` variables); it takes no arguments.
+//! deployments that want no CLI in the image. Configuration as for `aviary`: `--config FILE`
+//! (else `./aviary.toml` when present) and `AVIARY_*` variables.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_app_http::{Services, Settings, logging, server};
+use aviary_app_http::server;
+use aviary_wiring::{Services, Settings, logging};
 
-const USAGE: &str = "usage: aviary-server [--help]\n\nServes Aviary's web UI and JSON API until Ctrl-C. \
-Configure it with ./aviary.toml or AVIARY_* variables (docs/configuration.md), e.g. \
-AVIARY_HTTP__PORT=8080.";
+const USAGE: &str = "usage: aviary-server [--config FILE] [--strict] [--help]\n\nServes Aviary's web UI and JSON API until Ctrl-C. \
+Configure it with --config FILE (else ./aviary.toml when present) and AVIARY_* variables \
+(docs/configuration.md), e.g. AVIARY_HTTP__PORT=8080. Unknown settings are reported and ignored, \
+or refused with --strict.";
 
-async fn serve() -> anyhow::Result<()> {
-    let settings = Settings::load(None).context("cannot load the settings")?;
+/// What the command line asked for.
+enum Invocation {
+    Serve {
+        config: Option<PathBuf>,
+        strict: bool,
+    },
+    Help,
+}
+
+/// Parses `[--config FILE | --config=FILE] [--strict] [--help]`; `Err` carries the usage
+/// problem.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Invocation, String> {
+    let (mut config, mut strict) = (None, false);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Invocation::Help),
+            "--strict" => strict = true,
+            "--config" => match args.next() {
+                Some(file) => config = Some(PathBuf::from(file)),
+                None => return Err("--config needs a FILE".to_owned()),
+            },
+            other => match other.strip_prefix("--config=") {
+                Some(file) => config = Some(PathBuf::from(file)),
+                None => return Err(format!("unexpected argument '{other}'")),
+            },
+        }
+    }
+    Ok(Invocation::Serve { config, strict })
+}
+
+async fn serve(config: Option<PathBuf>, strict: bool) -> anyhow::Result<()> {
+    let loaded = Settings::load(config.as_deref()).context("cannot load the settings")?;
+    for unknown in &loaded.unknown {
+        tracing::warn!("{unknown} (ignored)");
+    }
+    let settings = loaded.strict(strict)?;
     let (host, port) = (settings.http.host.clone(), settings.http.port);
     let services = Services::build(settings).await?;
     server::prepare(&services).await?;
@@ -30,19 +67,19 @@ async fn serve() -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        None => {}
-        Some("-h" | "--help") => {
+    let (config, strict) = match parse(std::env::args().skip(1)) {
+        Ok(Invocation::Serve { config, strict }) => (config, strict),
+        Ok(Invocation::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        Some(_) => {
-            eprintln!("{USAGE}");
+        Err(problem) => {
+            eprintln!("error: {problem}\n{USAGE}");
             return ExitCode::from(2);
         }
-    }
+    };
     logging::init("info");
-    match serve().await {
+    match serve(config, strict).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -13,7 +13,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::api::{self, ApiError};
 use crate::ui;
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// Logs method, path (never the query string, which may carry search terms), status and
 /// duration at debug level; headers (API keys) are never logged.
@@ -65,7 +65,7 @@ async fn healthz() -> HttpResponse {
     )
 )]
 async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
-    match services.database.ping().await {
+    match services.readiness.check().await {
         Ok(()) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
@@ -123,13 +123,7 @@ pub async fn prepare(services: &Services) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot prepare sign-ins: {err}"))
 }
 
-/// Completes when the process gets Ctrl-C (SIGINT); never, when no handler can be installed,
-/// so that what waits on it runs until the process is terminated.
-pub async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
+pub use aviary_wiring::signals::ctrl_c;
 
 /// A server bound to its address, not yet running.
 pub struct Bound {
@@ -185,11 +179,7 @@ impl Bound {
             addrs: _,
         } = self;
         let runner = services.runner.clone();
-        runner.spawn_scheduler(
-            services.integrations.clone(),
-            services.queries.clone(),
-            services.clock.clone(),
-        );
+        runner.spawn_scheduler();
         let handle = server.handle();
         tokio::spawn(async move {
             shutdown.await;

@@ -74,7 +74,7 @@ async fn health_and_readiness_answer_without_a_key() {
 async fn a_closed_database_is_503_for_readiness_and_the_api() {
     let fx = fixture().await;
     let app = test::init_service(app(fx.services.clone())).await;
-    fx.services.database.clone().close().await.unwrap();
+    fx.services.database().clone().close().await.unwrap();
     send!(fx, &app, test::TestRequest::get().uri("/readyz"))
         .error(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable");
     get!(fx, &app, "/api/v1/integrations")

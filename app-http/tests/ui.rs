@@ -342,7 +342,7 @@ async fn the_stylesheet_is_served_from_the_binary_with_a_long_cache() {
 #[actix_web::test]
 async fn without_integrations_the_overview_says_how_to_add_one() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::load(None).unwrap();
+    let mut settings = Settings::defaults();
     settings.data.dir = dir.path().join("aviary-data");
     settings.database.url = SecretString::from(String::new());
     let services = Services::build(settings).await.unwrap();

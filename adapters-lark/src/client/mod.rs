@@ -22,7 +22,6 @@ use aviary_domain::ports::{
     DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
 };
 
-pub use oauth::accounts_base;
 pub use settings::LarkClientSettings;
 
 use pacing::PacerRegistry;

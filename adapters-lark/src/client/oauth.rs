@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aviary_domain::model::{AuthorizedUser, Region};
+use aviary_domain::model::{AuthorizedUser, IntegrationSummary, Region};
 use aviary_domain::ports::{
     AuthorizeRequest, DirectoryConnection, IssuedTokens, OAuthError, OAuthGateway,
 };
@@ -24,12 +24,16 @@ use super::wire::lenient_i64;
 
 /// The accounts host of a brand (a base-URL override replaces it too: the simulator serves
 /// every path). The web UI allows it as a form target, since the connect form redirects there.
-pub fn accounts_base(connection: &DirectoryConnection) -> &str {
-    match (&connection.base_url, connection.region) {
+fn accounts_host(region: Region, base_url: Option<&str>) -> &str {
+    match (base_url, region) {
         (Some(base), _) => base,
         (None, Region::Lark) => "https://accounts.larksuite.com",
         (None, Region::Feishu) => "https://accounts.feishu.cn",
     }
+}
+
+fn accounts_base(connection: &DirectoryConnection) -> &str {
+    accounts_host(connection.region, connection.base_url.as_deref())
 }
 
 fn api_base(connection: &DirectoryConnection) -> Result<Url, OAuthError> {
@@ -275,6 +279,10 @@ fn parse_user_info(status: reqwest::StatusCode, text: &str) -> Result<Authorized
 
 #[async_trait]
 impl OAuthGateway for LarkGateway {
+    fn accounts_base(&self, integration: &IntegrationSummary) -> String {
+        accounts_host(integration.region, integration.base_url.as_deref()).to_owned()
+    }
+
     fn authorize_url(
         &self,
         connection: &DirectoryConnection,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use aviary_adapters_lark::{LarkClientSettings, LarkGateway};
 use aviary_domain::model::{
-    AuthorizedUser, Grant, Integration, IntegrationStatus, Region, TokenSet,
+    AuthorizedUser, Grant, Integration, IntegrationStatus, IntegrationSummary, Region, TokenSet,
 };
 use aviary_domain::ports::{
     DirectoryGateway, MockClock, MockGrantStore, MockIntegrationRepository,
@@ -59,18 +59,20 @@ async fn simulator() -> SimulatorHandle {
 
 fn integration(sim: &SimulatorHandle, secret: &str) -> Integration {
     Integration {
-        id: id(),
-        label: IntegrationLabel::parse("sim").unwrap(),
-        region: Region::Lark,
-        base_url: Some(sim.base_url()),
-        app_id: AppId::parse(&sim.app_id()).unwrap(),
+        summary: IntegrationSummary {
+            id: id(),
+            label: IntegrationLabel::parse("sim").unwrap(),
+            region: Region::Lark,
+            base_url: Some(sim.base_url()),
+            app_id: AppId::parse(&sim.app_id()).unwrap(),
+            status: IntegrationStatus::Active,
+            tenant: None,
+            authorized_by: None,
+            sync_interval_minutes: Some(60),
+            created_at: now(),
+            updated_at: now(),
+        },
         app_secret: SecretString::from(secret.to_owned()),
-        status: IntegrationStatus::Active,
-        tenant: None,
-        authorized_by: None,
-        sync_interval_minutes: Some(60),
-        created_at: now(),
-        updated_at: now(),
     }
 }
 

@@ -105,7 +105,7 @@ async fn list(ctx: &Ctx, args: AccountsListArgs) -> anyhow::Result<ExitCode> {
 
 async fn show(ctx: &Ctx, open_id: &str, integration: Option<&str>) -> anyhow::Result<ExitCode> {
     let candidates = match integration {
-        Some(key) => vec![ctx.integration(key).await?],
+        Some(key) => vec![ctx.integration(key).await?.summary],
         None => ctx.services.integrations.list().await?,
     };
     let mut found = Vec::new();

@@ -7,13 +7,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_adapters_lark::simulator::{ConsentMode, Simulator, SimulatorConfig};
+use aviary_adapters_lark::simulator::{ConsentMode, Simulator, SimulatorConfig, SimulatorHandle};
 use aviary_app_http::server;
 use aviary_domain::model::{Integration, Region};
 use aviary_domain::usecases::connect::{Callback, Connected, LoginOptions, RedirectUris};
-use aviary_domain::usecases::{
-    AccountFilter, AdminError, LookupError, NewIntegration, find_integration,
-};
+use aviary_domain::usecases::{AccountFilter, AdminError, LookupError, NewIntegration};
 use rand::distr::{Alphanumeric, SampleString as _};
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -33,12 +31,37 @@ const ADMIN_EMAIL: &str = "admin@demo.aviary.invalid";
 const PASSWORD_CHARS: usize = 24;
 
 pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let simulator = start_simulator(ctx, &args).await?;
+    let integration = register(ctx, &simulator).await?;
+    let connected = connect(ctx, &integration).await?;
+    eprintln!(
+        "Connected to tenant \"{}\" as {}. Syncing…",
+        connected.tenant.name, connected.authorized_by.name
+    );
+    let (_, code) = sync_and_report(ctx, LABEL, false, None, true).await?;
+    show_accounts(ctx, &integration).await?;
+    let password = ensure_admin(ctx).await?;
+    if args.exit {
+        say!("With --exit nothing is served; `aviary serve` or `aviary demo` serves the web UI.")?;
+        print_sign_in(&ctx.services.settings.http.public_base_url(), &password)?;
+        simulator.stop().await;
+        return Ok(code);
+    }
+    let served = serve(ctx, &simulator, &password).await;
+    simulator.stop().await;
+    served?;
+    eprintln!("Aviary stopped.");
+    Ok(code)
+}
+
+/// A simulated tenant whose login approves itself and accepts only Aviary's callbacks, as a
+/// console set up by the guide does.
+async fn start_simulator(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<SimulatorHandle> {
     let redirects = RedirectUris::under(&ctx.services.settings.http.public_base_url());
     let config = SimulatorConfig {
         users: args.users,
         departments: args.departments,
         seed: 7,
-        // The login approves itself, and only Aviary's callbacks are accepted, as in a console.
         consent: ConsentMode::AutoApprove,
         redirect_urls: vec![redirects.lark, redirects.feishu],
         ..SimulatorConfig::default()
@@ -51,10 +74,14 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         simulator.base_url(),
         args.users
     );
+    Ok(simulator)
+}
 
-    // The simulator listens on a new port each time: replace an earlier demo integration.
-    match find_integration(ctx.services.integrations.as_ref(), LABEL).await {
-        Ok(old) => ctx.services.integrations.delete(old.id).await?,
+/// Registers the demo integration, replacing an earlier one (the simulator listens on a new
+/// port each time).
+async fn register(ctx: &Ctx, simulator: &SimulatorHandle) -> anyhow::Result<Integration> {
+    match ctx.services.integrations.find(LABEL).await {
+        Ok(old) => ctx.services.remove.execute(old.id).await?,
         Err(LookupError::Unknown(_)) => {}
         Err(other) => return Err(other.into()),
     }
@@ -75,13 +102,11 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Registered integration \"{LABEL}\" ({}). Connecting…",
         integration.id
     );
-    let connected = connect(ctx, &integration).await?;
-    eprintln!(
-        "Connected to tenant \"{}\" as {}. Syncing…",
-        connected.tenant.name, connected.authorized_by.name
-    );
-    let (_, code) = sync_and_report(ctx, LABEL, false, None, true).await?;
+    Ok(integration)
+}
 
+/// The first accounts synced, and what to try from another terminal.
+async fn show_accounts(ctx: &Ctx, integration: &Integration) -> anyhow::Result<()> {
     let accounts = ctx
         .services
         .queries
@@ -109,15 +134,15 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     say!("  aviary runs list --integration {LABEL}")?;
     say!("  aviary sync {LABEL}        # resync: nothing changed, nothing written")?;
     say!("")?;
+    Ok(())
+}
 
-    let password = ensure_admin(ctx).await?;
-    if args.exit {
-        say!("With --exit nothing is served; `aviary serve` or `aviary demo` serves the web UI.")?;
-        print_sign_in(&ctx.services.settings.http.public_base_url(), &password)?;
-        simulator.stop().await;
-        return Ok(code);
-    }
-
+/// Serves the web UI until Ctrl-C.
+async fn serve(
+    ctx: &Ctx,
+    simulator: &SimulatorHandle,
+    password: &SecretString,
+) -> anyhow::Result<()> {
     let host = ctx.services.settings.http.host.clone();
     let port = ctx.services.settings.http.port;
     server::prepare(&ctx.services).await?;
@@ -128,17 +153,16 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         (0, Some(addr)) => format!("http://{addr}"),
         _ => ctx.services.settings.http.public_base_url(),
     };
-    print_sign_in(&url, &password)?;
+    print_sign_in(&url, password)?;
     say!("")?;
     say!(
         "The web UI and the simulated tenant ({}) run until you press Ctrl-C, which stops everything.",
         simulator.base_url()
     )?;
-    let served = bound.run_until(server::ctrl_c()).await;
-    simulator.stop().await;
-    served.context("the server failed")?;
-    eprintln!("Aviary stopped.");
-    Ok(code)
+    bound
+        .run_until(server::ctrl_c())
+        .await
+        .context("the server failed")
 }
 
 /// Connects the integration through the same login the web UI starts: the authorize URL is

@@ -17,9 +17,8 @@ mod sync;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_app_http::{Services, Settings};
 use aviary_domain::model::Integration;
-use aviary_domain::usecases::find_integration;
+use aviary_wiring::{Services, Settings};
 
 use crate::cli::{Cli, Command, OutputFormat};
 
@@ -32,7 +31,7 @@ pub struct Ctx {
 impl Ctx {
     /// The integration named by an `<ID|LABEL>` argument.
     pub async fn integration(&self, key: &str) -> anyhow::Result<Integration> {
-        Ok(find_integration(self.services.integrations.as_ref(), key).await?)
+        Ok(self.services.integrations.find(key).await?)
     }
 }
 
@@ -53,7 +52,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Simulator(args) = cli.command {
         return simulator::run(args).await;
     }
-    let mut settings = Settings::load(cli.config.as_deref())?;
+    let loaded = Settings::load(cli.config.as_deref())?;
+    for unknown in &loaded.unknown {
+        eprintln!("warning: {unknown} (ignored)");
+    }
+    let mut settings = loaded.strict(cli.strict)?;
     match &cli.command {
         Command::Serve(args) => serve::override_address(&mut settings, args),
         Command::Demo(args) => serve::override_address(&mut settings, &args.address),

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_app_http::Settings;
 use aviary_app_http::server;
+use aviary_wiring::Settings;
 
 use crate::cli::ServeArgs;
 use crate::commands::Ctx;

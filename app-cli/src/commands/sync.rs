@@ -76,7 +76,7 @@ pub async fn sync_and_report(
     };
     let progress = TerminalProgress::for_stderr();
     // Ctrl-C cancels the run cleanly (recorded, lease released) instead of killing it mid-write.
-    let interrupted = aviary_app_http::server::ctrl_c();
+    let interrupted = aviary_wiring::signals::ctrl_c();
     let result = ctx
         .services
         .sync

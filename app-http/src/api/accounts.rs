@@ -11,10 +11,10 @@ use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
 use super::params;
-use crate::views::csv::{ACCOUNT_HEADER, account_row};
-use crate::views::schema::{self, text_enum};
-use crate::views::{AccountView, AccountWithHistoryView, ChangeView, GroupRef, department_names};
-use crate::wiring::Services;
+use aviary_views::csv::{ACCOUNT_HEADER, account_row};
+use aviary_views::schema::{self, text_enum};
+use aviary_views::{AccountView, AccountWithHistoryView, ChangeView, GroupRef, department_names};
+use aviary_wiring::Services;
 
 const DEFAULT_LIMIT: u64 = 50;
 
@@ -143,7 +143,7 @@ pub async fn list(
     let next_cursor = more
         .then(|| accounts.last())
         .flatten()
-        .map(|a| crate::views::cursor::encode(&AccountCursor::after(filter.sort, a)));
+        .map(|a| aviary_views::cursor::encode(&AccountCursor::after(filter.sort, a)));
     let names = department_names(&services.queries.departments(integration.id, true).await?);
     let items: Vec<AccountView> = accounts
         .iter()
@@ -153,7 +153,7 @@ pub async fn list(
         Format::Json => Ok(HttpResponse::Ok().json(Page { items, next_cursor })),
         Format::Csv => {
             let mut body = Vec::new();
-            crate::views::csv::write(&mut body, ACCOUNT_HEADER, items.iter().map(account_row))
+            aviary_views::csv::write(&mut body, ACCOUNT_HEADER, items.iter().map(account_row))
                 .map_err(|e| {
                     tracing::error!(error = %e, "cannot write CSV");
                     ApiError::internal()

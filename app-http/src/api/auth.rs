@@ -9,7 +9,7 @@ use actix_web::{HttpMessage as _, ResponseError, web};
 use aviary_domain::values::ApiKeyId;
 
 use super::error::ApiError;
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive), if well formed.
 fn bearer(headers: &HeaderMap) -> Option<&str> {

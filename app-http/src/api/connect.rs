@@ -13,7 +13,7 @@ use super::body_problem;
 use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// A Lark login started: open `authorize_url` in a browser signed in to the web UI.
 #[derive(Debug, Serialize, ToSchema)]

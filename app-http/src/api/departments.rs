@@ -11,10 +11,10 @@ use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
 use super::params;
-use crate::views::DepartmentView;
-use crate::views::schema::text_enum;
-use crate::views::tree::{DepartmentNode, department_tree};
-use crate::wiring::Services;
+use aviary_views::DepartmentView;
+use aviary_views::schema::text_enum;
+use aviary_views::tree::{DepartmentNode, department_tree};
+use aviary_wiring::Services;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, web};
 use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
-use crate::views::schema;
-use crate::wiring::Services;
+use aviary_views::schema;
+use aviary_wiring::Services;
 
 /// The permission doctor's report
 ///

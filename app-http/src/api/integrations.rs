@@ -2,20 +2,19 @@
 
 use actix_web::{HttpResponse, web};
 use aviary_domain::model::Integration;
-use aviary_domain::usecases::find_integration;
 
 use super::Items;
 use super::error::{ApiError, Body as ErrorBody};
 use super::openapi::SharedErrors;
-use crate::views::IntegrationView;
-use crate::wiring::Services;
+use aviary_views::IntegrationView;
+use aviary_wiring::Services;
 
 /// The integration a path's `{integration}` (UUID or label) names.
 ///
 /// # Errors
 /// 404 `integration_not_found`, or the store's error.
 pub async fn resolve(services: &Services, key: &str) -> Result<Integration, ApiError> {
-    Ok(find_integration(services.integrations.as_ref(), key).await?)
+    Ok(services.integrations.find(key).await?)
 }
 
 /// Every integration

@@ -11,8 +11,8 @@ use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
 use super::params;
-use crate::views::inventory::{AppView, AppWithHistoryView, GroupView, GroupWithHistoryView};
-use crate::wiring::Services;
+use aviary_views::inventory::{AppView, AppWithHistoryView, GroupView, GroupWithHistoryView};
+use aviary_wiring::Services;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

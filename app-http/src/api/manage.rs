@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
-use crate::views::IntegrationView;
-use crate::views::schema;
-use crate::wiring::Services;
+use aviary_views::IntegrationView;
+use aviary_views::schema;
+use aviary_wiring::Services;
 
 /// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`).
 fn present<'de, D>(deserializer: D) -> Result<Option<Option<i64>>, D::Error>

@@ -14,7 +14,7 @@ use super::{
     accounts, connect, departments, doctor, integrations, inventory, manage, runs, status, sync,
 };
 use crate::server;
-use crate::views::schema;
+use aviary_views::schema;
 
 /// The whole document: every route, its parameters, bodies and answers.
 #[derive(Debug, OpenApi)]

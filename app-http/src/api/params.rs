@@ -5,7 +5,7 @@ use aviary_domain::model::{AccountCursor, AccountSort, SortKey};
 use aviary_domain::values::RunId;
 
 use super::error::ApiError;
-use crate::views::cursor;
+use aviary_views::cursor;
 
 /// Page sizes the API accepts.
 pub const MAX_LIMIT: u64 = 500;

@@ -14,8 +14,8 @@ use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
 use super::params;
-use crate::views::{ChangeView, HeldSubjectView, RunView, RunWithChangesView};
-use crate::wiring::Services;
+use aviary_views::{ChangeView, HeldSubjectView, RunView, RunWithChangesView};
+use aviary_wiring::Services;
 
 const DEFAULT_LIMIT: u64 = 20;
 /// The most held records a run's view lists (the hold's counts cover them all).

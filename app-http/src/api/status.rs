@@ -13,9 +13,8 @@ use utoipa::ToSchema;
 use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
-use crate::runner::next_sync_at;
-use crate::views::{IntegrationView, RunView, schema};
-use crate::wiring::Services;
+use aviary_views::{IntegrationView, RunView, schema};
+use aviary_wiring::Services;
 
 /// The status document. New sections (the permission doctor's findings, as `doctor`) are
 /// added as fields here; clients ignore fields they do not know.
@@ -71,16 +70,11 @@ pub async fn show(
     for (status, count) in &report.account_counts {
         account_counts.insert(status.as_str(), *count);
     }
-    let next_sync_at = next_sync_at(
-        &integration,
-        report.latest_run.as_ref().map(|run| run.started_at),
-        services.clock.now(),
-    );
     Ok(HttpResponse::Ok().json(StatusView {
         integration: IntegrationView::from(&integration),
         latest_run: report.latest_run.as_ref().map(RunView::from),
         last_succeeded_run: report.last_succeeded_run.as_ref().map(RunView::from),
-        next_sync_at,
+        next_sync_at: report.next_sync_at,
         account_counts,
         problems: report.problems.iter().map(ToString::to_string).collect(),
     }))

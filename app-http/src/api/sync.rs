@@ -8,8 +8,8 @@ use aviary_domain::model::RunTrigger;
 use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
-use crate::views::RunView;
-use crate::wiring::Services;
+use aviary_views::RunView;
+use aviary_wiring::Services;
 
 /// Starts a sync
 ///

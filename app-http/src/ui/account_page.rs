@@ -16,8 +16,8 @@ use super::integration_page::role_words;
 use super::overview::status_label;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use crate::views::{DepartmentNames, department_names};
-use crate::wiring::Services;
+use aviary_views::{DepartmentNames, department_names};
+use aviary_wiring::Services;
 
 /// Changes with more fields than this are folded (an added account lists every field).
 const INLINE_FIELDS: usize = 6;

@@ -19,9 +19,9 @@ use aviary_domain::values::IntegrationId;
 use super::accounts_form;
 use super::browse;
 use super::error::UiError;
-use crate::views::csv::{ACCOUNT_HEADER, account_row, write, write_rows};
-use crate::views::{AccountView, DepartmentNames, department_names};
-use crate::wiring::Services;
+use aviary_views::csv::{ACCOUNT_HEADER, account_row, write, write_rows};
+use aviary_views::{AccountView, DepartmentNames, department_names};
+use aviary_wiring::Services;
 
 /// Accounts read per query while streaming.
 const CHUNK: u64 = 500;

@@ -5,7 +5,7 @@
 use aviary_domain::model::{AccountCursor, AccountSort, AccountStatus, Role, SortKey};
 use aviary_domain::usecases::AccountFilter;
 
-use crate::views::cursor;
+use aviary_views::cursor;
 
 /// Accounts on one page.
 pub const PAGE_SIZE: u64 = 50;

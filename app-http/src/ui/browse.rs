@@ -12,7 +12,7 @@ use super::{
     account_page, accounts_export, departments_page, integration_page, inventory_pages, resource,
     run_page, runs_page,
 };
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// Registers the browse pages (inside the session guard's scope).
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -12,7 +12,7 @@ use aviary_domain::values::IntegrationId;
 use super::callback_error::refusal;
 use super::error::UiError;
 use super::session::{SignedIn, see_other};
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// Binds a login to the browser session that started it: the session id is the SHA-256 of
 /// the cookie's token, so it is stable and not a secret (the token itself never is used).

@@ -4,9 +4,8 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderValue};
-use aviary_adapters_lark::client::accounts_base;
-use aviary_domain::model::Integration;
-use aviary_domain::ports::DirectoryConnection;
+use aviary_domain::model::IntegrationSummary;
+use aviary_domain::usecases::connect::Connect;
 
 use super::error::UiError;
 
@@ -22,12 +21,13 @@ pub fn policy(extra: &[String]) -> String {
 
 /// The origins (`scheme://host[:port]`, nothing else) of the accounts hosts of `integrations`.
 pub fn accounts_origins<'a>(
-    integrations: impl IntoIterator<Item = &'a Integration>,
+    connect: &Connect,
+    integrations: impl IntoIterator<Item = &'a IntegrationSummary>,
 ) -> Vec<String> {
     let mut origins: Vec<String> = integrations
         .into_iter()
         .filter_map(|integration| {
-            let base = accounts_base(&DirectoryConnection::of(integration, None)).to_owned();
+            let base = connect.accounts_base(integration);
             let origin = url::Url::parse(&base).ok()?.origin();
             origin.is_tuple().then(|| origin.ascii_serialization())
         })
@@ -44,9 +44,10 @@ pub fn accounts_origins<'a>(
 /// `Internal` when an accounts host does not fit in a header.
 pub fn allow_connect_forms<'a>(
     response: &mut HttpResponse,
-    integrations: impl IntoIterator<Item = &'a Integration>,
+    connect: &Connect,
+    integrations: impl IntoIterator<Item = &'a IntegrationSummary>,
 ) -> Result<(), UiError> {
-    let targets = accounts_origins(integrations);
+    let targets = accounts_origins(connect, integrations);
     if targets.is_empty() {
         return Ok(());
     }

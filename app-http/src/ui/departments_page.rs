@@ -11,9 +11,9 @@ use super::browse::{self, Tabs};
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use crate::views::DepartmentView;
-use crate::views::tree::{DepartmentNode, department_tree};
-use crate::wiring::Services;
+use aviary_views::DepartmentView;
+use aviary_views::tree::{DepartmentNode, department_tree};
+use aviary_wiring::Services;
 
 /// A department of the tree, flattened in depth-first order.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use aviary_domain::values::IntegrationId;
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// A piece of a summary or fix: the doctor quotes field and scope names in backticks, which
 /// the page shows as code.

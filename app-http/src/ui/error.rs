@@ -11,7 +11,7 @@ use aviary_domain::usecases::sync::SyncError;
 use aviary_domain::usecases::{CsrfMismatch, HealthError, QueriesError, SessionError, SignInError};
 
 use super::pages::{ASSET_VERSION, ErrorPage};
-use super::throttle::Throttled;
+use aviary_domain::usecases::admins::Throttled;
 
 /// A page request that failed. Details are logged where the error is converted, never shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +183,7 @@ impl From<SignInError> for UiError {
         match err {
             // The sign-in page answers this itself, with the form; elsewhere it is a 401.
             SignInError::InvalidCredentials => Self::NotSignedIn,
+            SignInError::Throttled(throttled) => Self::Throttled(throttled),
             SignInError::Unavailable(detail) => {
                 tracing::error!(%detail, "sign-in failed");
                 Self::Unavailable

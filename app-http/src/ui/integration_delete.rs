@@ -12,7 +12,7 @@ use super::error::UiError;
 use super::integration_form::integration_of;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::{SignedIn, see_other};
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 impl From<RemoveError> for UiError {
     fn from(err: RemoveError) -> Self {
@@ -52,7 +52,7 @@ pub async fn confirm(
             asset_version: ASSET_VERSION,
             id: integration.id.to_string(),
             label: integration.label.to_string(),
-            tenant: integration.tenant.map(|t| t.name),
+            tenant: integration.summary.tenant.map(|t| t.name),
             data,
         },
     )

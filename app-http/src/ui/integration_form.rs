@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::{SignedIn, see_other};
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// `Some` trimmed text, `None` when blank.
 fn filled(text: &str) -> Option<&str> {

@@ -21,8 +21,8 @@ use super::overview::{
 };
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use crate::views::{DepartmentNames, department_names};
-use crate::wiring::Services;
+use aviary_views::{DepartmentNames, department_names};
+use aviary_wiring::Services;
 
 /// The integration at a glance.
 #[derive(Debug)]
@@ -163,6 +163,8 @@ async fn summary(services: &Services, integration: &Integration) -> Result<Summa
         latest_run: latest,
         last_succeeded_run: last_good,
         account_counts: per_status,
+        next_sync_at,
+        sync_due,
         ..
     } = services.health.report(integration).await?;
     let (status, status_tone) = status_words(integration.status);
@@ -176,7 +178,7 @@ async fn summary(services: &Services, integration: &Integration) -> Result<Summa
         tenant: integration.tenant.as_ref().map(|t| t.name.clone()),
         region: integration.region.as_str(),
         schedule: schedule_words(integration.sync_interval_minutes),
-        next_sync: next_sync_words(integration, latest.as_ref(), services.clock.now()),
+        next_sync: next_sync_words(integration, next_sync_at, sync_due),
         syncing,
         syncable: syncable(integration, syncing),
         last_good_sync: last_good
@@ -486,7 +488,7 @@ pub async fn show(
     };
     let mut response = render(status, &page)?;
     if page.summary.sign_in.connectable {
-        super::csp::allow_connect_forms(&mut response, [&integration])?;
+        super::csp::allow_connect_forms(&mut response, &services.connect, [&integration.summary])?;
     }
     Ok(response)
 }

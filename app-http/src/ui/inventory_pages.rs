@@ -11,8 +11,8 @@ use super::browse::{self, Tabs};
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use crate::views::{DepartmentNames, department_names};
-use crate::wiring::Services;
+use aviary_views::{DepartmentNames, department_names};
+use aviary_wiring::Services;
 
 /// One user group in the table.
 #[derive(Debug)]

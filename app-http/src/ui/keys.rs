@@ -16,7 +16,7 @@ use super::error::UiError;
 use super::integration_form::sentence;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::{SignedIn, see_other};
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 impl From<ApiKeyError> for UiError {
     fn from(err: ApiKeyError) -> Self {

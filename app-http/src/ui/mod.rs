@@ -26,7 +26,6 @@ mod runs_page;
 pub mod session;
 mod signin;
 mod sync;
-pub mod throttle;
 
 use actix_web::{HttpResponse, Resource, ResponseError, web};
 

@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use aviary_domain::model::{
-    AccountStatus, Integration, IntegrationStatus, RunStatus, SyncCounts, SyncRun,
+    AccountStatus, IntegrationStatus, IntegrationSummary, RunStatus, SyncCounts, SyncRun,
 };
 use aviary_domain::usecases::HealthReport;
 use chrono::{DateTime, Utc};
@@ -14,8 +14,7 @@ use super::csp;
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, OverviewPage, render};
 use super::session::SignedIn;
-use crate::runner::next_sync_at;
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// One integration as the overview shows it.
 #[derive(Debug)]
@@ -120,12 +119,17 @@ pub(super) fn latest_problem(latest: Option<&SyncRun>) -> Option<String> {
     })
 }
 
-async fn row(services: &Services, integration: &Integration) -> Result<IntegrationRow, UiError> {
+async fn row(
+    services: &Services,
+    integration: &IntegrationSummary,
+) -> Result<IntegrationRow, UiError> {
     let id = integration.id;
     let HealthReport {
         latest_run: latest,
         last_succeeded_run: last_good,
         account_counts: per_status,
+        next_sync_at,
+        sync_due,
         ..
     } = services.health.report(integration).await?;
     let (status, status_tone) = status_words(integration.status);
@@ -157,7 +161,7 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
         connectable: connectable(integration),
         syncable: syncable(integration, syncing),
         syncing,
-        next_sync: next_sync_words(integration, latest.as_ref(), services.clock.now()),
+        next_sync: next_sync_words(integration, next_sync_at, sync_due),
     })
 }
 
@@ -165,7 +169,7 @@ async fn row(services: &Services, integration: &Integration) -> Result<Integrati
 /// `offline_access`): a new one should ask for it again.
 pub(super) async fn renewable_before(
     services: &Services,
-    integration: &Integration,
+    integration: &IntegrationSummary,
 ) -> Result<bool, UiError> {
     let check = services
         .doctor
@@ -177,7 +181,7 @@ pub(super) async fn renewable_before(
 }
 
 /// "Sync now" fits: connected (or synced with the app's credentials), enabled, no run going.
-pub(super) fn syncable(integration: &Integration, syncing: bool) -> bool {
+pub(super) fn syncable(integration: &IntegrationSummary, syncing: bool) -> bool {
     !syncing
         && !matches!(
             integration.status,
@@ -187,7 +191,7 @@ pub(super) fn syncable(integration: &Integration, syncing: bool) -> bool {
 
 /// Never connected through a Lark login (even if synced with the app's credentials), or a
 /// login that needs renewing; a disabled integration is enabled first.
-fn connectable(integration: &Integration) -> bool {
+fn connectable(integration: &IntegrationSummary) -> bool {
     match integration.status {
         IntegrationStatus::Disabled => false,
         IntegrationStatus::PendingAuthorization | IntegrationStatus::NeedsReauthorization => true,
@@ -198,15 +202,15 @@ fn connectable(integration: &Integration) -> bool {
 }
 
 pub(super) fn next_sync_words(
-    integration: &Integration,
-    latest: Option<&SyncRun>,
-    now: DateTime<Utc>,
+    integration: &IntegrationSummary,
+    next_sync_at: Option<DateTime<Utc>>,
+    due: bool,
 ) -> String {
     if integration.sync_interval_minutes.is_none() {
         return "on demand only".to_owned();
     }
-    match next_sync_at(integration, latest.map(|run| run.started_at), now) {
-        Some(next) if next <= now => "due now".to_owned(),
+    match next_sync_at {
+        Some(_) if due => "due now".to_owned(),
         Some(next) => when(next),
         None => "not scheduled".to_owned(),
     }
@@ -234,6 +238,7 @@ pub async fn show(
     )?;
     csp::allow_connect_forms(
         &mut response,
+        &services.connect,
         connectable_rows
             .iter()
             .zip(&integrations)

@@ -18,8 +18,8 @@ use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::runs_page::{RunRow, run_row};
 use super::session::SignedIn;
-use crate::views::department_names;
-use crate::wiring::Services;
+use aviary_views::department_names;
+use aviary_wiring::Services;
 
 /// The most accounts (and departments) whose changes the page lists; the API and the CLI
 /// (`aviary runs show`) have them all.
@@ -111,7 +111,7 @@ fn grouped<'a>(changes: &'a [ChangeRecord], kind: &str) -> Vec<(&'a str, Vec<&'a
     order
 }
 
-fn items(changes: &[&ChangeRecord], names: &crate::views::DepartmentNames) -> Vec<ChangeItem> {
+fn items(changes: &[&ChangeRecord], names: &aviary_views::DepartmentNames) -> Vec<ChangeItem> {
     changes
         .iter()
         .map(|change| ChangeItem {
@@ -240,7 +240,7 @@ struct ObjectChanges {
 fn object_changes(
     integration: &Integration,
     changes: &[ChangeRecord],
-    names: &crate::views::DepartmentNames,
+    names: &aviary_views::DepartmentNames,
     titles: &HashMap<String, String>,
 ) -> ObjectChanges {
     let groups = grouped(changes, "group");
@@ -317,7 +317,7 @@ fn hold_reasons(hold: &Hold) -> Vec<String> {
 
 /// The names the page already read: departments, and groups and apps.
 struct Known<'a> {
-    departments: &'a crate::views::DepartmentNames,
+    departments: &'a aviary_views::DepartmentNames,
     objects: &'a HashMap<String, String>,
 }
 

@@ -10,7 +10,7 @@ use super::browse::{self, Tabs};
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// The most runs the page lists.
 const SHOWN: u64 = 100;

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::error::UiError;
 use super::pages::Chrome;
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 /// The session cookie's name. `__Host-` makes browsers insist on `Secure`, `Path=/` and no
 /// `Domain`, so no other host or path can set or shadow it.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, SignInPage, render};
 use super::session::{presented_token, removal_cookie, see_other, session_cookie};
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 #[derive(Deserialize)]
 pub struct SignInForm {
@@ -51,11 +51,13 @@ pub async fn submit(
         services.sign_in.sign_out(token).await?;
     }
     let client = req.peer_addr().map(|addr| addr.ip());
-    services.sign_in_throttle.check(client)?;
-    match services.sign_in.sign_in(&email, &password).await {
+    match services
+        .sign_in
+        .sign_in_from(client, &email, &password)
+        .await
+    {
         Ok((_session, token)) => Ok(see_other("/").cookie(session_cookie(&token)).finish()),
         Err(SignInError::InvalidCredentials) => {
-            services.sign_in_throttle.record_failure(client);
             let mut response = render(
                 StatusCode::UNAUTHORIZED,
                 &form(email, Some(invalid_credentials())),

@@ -12,7 +12,7 @@ use aviary_domain::values::{IntegrationId, RunId};
 
 use super::error::UiError;
 use super::session::{SignedIn, see_other};
-use crate::wiring::Services;
+use aviary_wiring::Services;
 
 pub async fn start(
     services: web::Data<Services>,

@@ -385,7 +385,7 @@ async fn a_login_started_over_the_api_is_completed_by_an_admin_in_the_browser() 
         .tenant()
         .set_consent_mode(ConsentMode::AutoApprove);
     let app = test::init_service(app(fx.services.clone())).await;
-    let grants = fx.services.database.grants();
+    let grants = fx.services.database().grants();
     assert!(grants.grant(fx.integration.id).await.unwrap().is_none());
     assert_eq!(fx.integration.authorized_by, None);
     let res = call!(fx, &app, post, format!("{}/connect", base(&fx)), json!({}));
@@ -519,7 +519,8 @@ async fn the_status_has_runs_schedule_counts_and_problems() {
         json!({"sync_interval_minutes": null})
     );
     fx.services
-        .integrations
+        .database()
+        .integrations()
         .set_status(
             fx.integration.id,
             IntegrationStatus::NeedsReauthorization,

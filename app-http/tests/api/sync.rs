@@ -72,7 +72,7 @@ async fn refusals_map_to_404_409_401_and_405() {
         .error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 
     // Another process holds the lease.
-    let store = fx.services.database.sync_store();
+    let store = fx.services.database().sync_store();
     let lease = store
         .acquire_lease(
             fx.integration.id,
@@ -88,7 +88,8 @@ async fn refusals_map_to_404_409_401_and_405() {
     store.release_lease(&lease).await.unwrap();
 
     fx.services
-        .integrations
+        .database()
+        .integrations()
         .set_status(
             fx.integration.id,
             IntegrationStatus::Disabled,
@@ -115,7 +116,7 @@ async fn shutting_down_cancels_a_run_in_flight_and_frees_the_lease() {
 
     let (stored, _) = fx.services.queries.run(run.id).await.unwrap();
     assert_eq!(stored.status.as_str(), "cancelled", "{stored:?}");
-    let store = fx.services.database.sync_store();
+    let store = fx.services.database().sync_store();
     store
         .acquire_lease(
             fx.integration.id,

@@ -69,7 +69,7 @@ pub async fn sync(services: &Services, integration: &Integration) {
 
 pub async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::load(None).unwrap();
+    let mut settings = Settings::defaults();
     settings.data.dir = dir.path().join("aviary-data");
     settings.database.url = SecretString::from(String::new());
     settings.secrets.master_key = Some(SecretString::from(
@@ -190,7 +190,7 @@ pub async fn held_run(fx: &Fixture) -> aviary_domain::values::RunId {
         })
         .await
         .unwrap();
-    let store = fx.services.database.sync_store();
+    let store = fx.services.database().sync_store();
     let now = chrono::Utc::now();
     let lease = store
         .acquire_lease(

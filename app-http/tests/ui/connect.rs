@@ -131,7 +131,7 @@ async fn assert_refused(fx: &Fixture, integration: &Integration, res: &Resp, wor
 }
 
 async fn assert_not_connected(fx: &Fixture, integration: &Integration) {
-    let grants = fx.services.database.grants();
+    let grants = fx.services.database().grants();
     assert!(grants.grant(integration.id).await.unwrap().is_none());
     let stored = fx
         .services
@@ -174,7 +174,7 @@ async fn connecting_with_lark_stores_the_grant_and_activates_the_integration() {
     assert!(stored.authorized_by.is_some());
     let grant = fx
         .services
-        .database
+        .database()
         .grants()
         .grant(pending.id)
         .await
@@ -207,7 +207,7 @@ async fn connecting_with_lark_stores_the_grant_and_activates_the_integration() {
     assert!(replay.body.contains("already used"), "{}", replay.body);
     let again = fx
         .services
-        .database
+        .database()
         .grants()
         .grant(pending.id)
         .await
@@ -465,7 +465,7 @@ async fn keeping_the_sign_in_renewable_asks_lark_for_offline_access() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let grant = fx
         .services
-        .database
+        .database()
         .grants()
         .grant(pending.id)
         .await

@@ -87,7 +87,8 @@ async fn a_refused_sync_is_explained_and_unknown_integrations_are_404() {
     let overview = send!(&app, get("/", &cookie));
     let token = csrf_of(&overview.body);
     fx.services
-        .integrations
+        .database()
+        .integrations()
         .set_status(
             fx.integration.id,
             IntegrationStatus::Disabled,

@@ -97,16 +97,16 @@ pub struct TenantInfo {
     pub tenant_key: String,
 }
 
-/// One Lark custom app in one tenant. `app_secret` never leaves the process unencrypted.
-#[derive(Debug, Clone)]
-pub struct Integration {
+/// One Lark custom app in one tenant, without its secret: what listings, health reports and
+/// pages need. Reading it never decrypts anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrationSummary {
     pub id: IntegrationId,
     pub label: IntegrationLabel,
     pub region: Region,
     /// Replaces both the API and the accounts host (tests, private deployments).
     pub base_url: Option<String>,
     pub app_id: AppId,
-    pub app_secret: SecretString,
     pub status: IntegrationStatus,
     pub tenant: Option<TenantInfo>,
     pub authorized_by: Option<String>,
@@ -116,12 +116,36 @@ pub struct Integration {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Integration {
+impl IntegrationSummary {
     /// The base URL requests go to: the override if set, else the brand's public host.
     pub fn effective_base_url(&self) -> &str {
         self.base_url
             .as_deref()
             .unwrap_or(self.region.default_base_url())
+    }
+}
+
+/// One Lark custom app in one tenant with its App Secret, which never leaves the process
+/// unencrypted. Only what talks to Lark (sync, connect, doctor) reads it whole.
+#[derive(Debug, Clone)]
+pub struct Integration {
+    pub summary: IntegrationSummary,
+    pub app_secret: SecretString,
+}
+
+/// An integration is its summary plus a secret: every rule written for the summary applies to
+/// it as is (`integration.label`, `&integration` where a `&IntegrationSummary` is expected).
+impl std::ops::Deref for Integration {
+    type Target = IntegrationSummary;
+
+    fn deref(&self) -> &IntegrationSummary {
+        &self.summary
+    }
+}
+
+impl std::ops::DerefMut for Integration {
+    fn deref_mut(&mut self) -> &mut IntegrationSummary {
+        &mut self.summary
     }
 }
 

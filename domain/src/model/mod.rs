@@ -14,6 +14,7 @@ mod hold;
 mod integration;
 mod record;
 mod run;
+mod schedule;
 mod session;
 
 pub use account::{
@@ -30,9 +31,12 @@ pub use grant::{AuthorizedUser, Grant, LOGIN_TIMEOUT_MINUTES, PendingLogin, Toke
 pub use group::{Group, GroupKind, GroupState};
 pub use hold::{Departures, HeldSubject, Hold, WithheldGroup};
 pub(crate) use integration::text_enum;
-pub use integration::{Integration, IntegrationStatus, Region, TenantInfo, UnknownValue};
+pub use integration::{
+    Integration, IntegrationStatus, IntegrationSummary, Region, TenantInfo, UnknownValue,
+};
 pub use record::Record;
 pub use run::{ApiCounters, EntityCounts, RunStatus, RunTrigger, SyncCounts, SyncRun};
+pub use schedule::next_sync_at;
 pub use session::{
     SESSION_ABSOLUTE_DAYS, SESSION_IDLE_HOURS, SESSION_TOUCH_INTERVAL_SECS, Session,
 };

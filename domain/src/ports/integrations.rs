@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::model::{Integration, IntegrationStatus, TenantInfo};
+use crate::model::{Integration, IntegrationStatus, IntegrationSummary, TenantInfo};
 use crate::values::{IntegrationId, IntegrationLabel, SyncInterval};
 
 /// Why an integration could not be stored or read.
@@ -60,11 +60,12 @@ pub trait IntegrationRepository: Send + Sync {
         label: &IntegrationLabel,
     ) -> Result<Option<Integration>, IntegrationStoreError>;
 
-    /// All integrations, ordered by label.
+    /// All integrations without their secrets, ordered by label: nothing is decrypted, so a
+    /// row whose secret cannot be decrypted is listed too.
     ///
     /// # Errors
-    /// As [`IntegrationRepository::get`].
-    async fn list(&self) -> Result<Vec<Integration>, IntegrationStoreError>;
+    /// `Backend`.
+    async fn list(&self) -> Result<Vec<IntegrationSummary>, IntegrationStoreError>;
 
     /// Records the integration's health and, when known, its tenant.
     ///

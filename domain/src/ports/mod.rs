@@ -11,6 +11,7 @@ mod passwords;
 mod progress;
 mod read_model;
 mod sessions;
+mod store_health;
 mod sync_store;
 
 pub use admins::{AdminStore, AdminStoreError};
@@ -29,6 +30,7 @@ pub use passwords::{PasswordHashError, PasswordHasher};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
 pub use read_model::{AccountQuery, GroupMembers, QueryError, ReadModel};
 pub use sessions::{SessionStore, SessionStoreError};
+pub use store_health::{StoreHealth, StoreUnavailable};
 pub use sync_store::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreError, WriteBatch};
 
 #[cfg(any(test, feature = "mock"))]
@@ -51,5 +53,7 @@ pub use passwords::MockPasswordHasher;
 pub use read_model::MockReadModel;
 #[cfg(any(test, feature = "mock"))]
 pub use sessions::MockSessionStore;
+#[cfg(any(test, feature = "mock"))]
+pub use store_health::MockStoreHealth;
 #[cfg(any(test, feature = "mock"))]
 pub use sync_store::MockSyncStore;

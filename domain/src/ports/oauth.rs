@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::SecretString;
 
-use crate::model::AuthorizedUser;
+use crate::model::{AuthorizedUser, IntegrationSummary};
 use crate::ports::DirectoryConnection;
 use crate::values::{OAuthState, PkceVerifier};
 
@@ -71,6 +71,10 @@ pub enum OAuthError {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait OAuthGateway: Send + Sync {
+    /// The accounts host (`scheme://host[:port]`, maybe with a path) that an integration's
+    /// login pages live on: the page the admin is sent to is under it.
+    fn accounts_base(&self, integration: &IntegrationSummary) -> String;
+
     /// The accounts-host URL to send the admin's browser to.
     fn authorize_url(&self, connection: &DirectoryConnection, request: &AuthorizeRequest)
     -> String;

@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::model::{AccountStatus, Integration, IntegrationStatus, RunStatus, SyncRun};
-use crate::ports::{QueryError, ReadModel};
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    AccountStatus, IntegrationStatus, IntegrationSummary, RunStatus, SyncRun, next_sync_at,
+};
+use crate::ports::{Clock, QueryError, ReadModel};
 
 /// Something an admin should know or do about an integration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +54,11 @@ pub struct HealthReport {
     pub last_succeeded_run: Option<SyncRun>,
     /// Current accounts per status; statuses without accounts are left out.
     pub account_counts: Vec<(AccountStatus, u64)>,
+    /// When the scheduler starts the next sync ([`next_sync_at`]); `None` when the
+    /// integration syncs on demand only, is disabled or waits for its first login.
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// The next sync's time has come: the scheduler starts it at its next pass.
+    pub sync_due: bool,
     /// Most pressing first; empty when all is well.
     pub problems: Vec<Problem>,
 }
@@ -65,6 +74,7 @@ pub enum HealthError {
 #[derive(Clone)]
 pub struct IntegrationHealth {
     read: Arc<dyn ReadModel>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for IntegrationHealth {
@@ -73,7 +83,7 @@ impl std::fmt::Debug for IntegrationHealth {
     }
 }
 
-fn problems(integration: &Integration, latest_run: Option<&SyncRun>) -> Vec<Problem> {
+fn problems(integration: &IntegrationSummary, latest_run: Option<&SyncRun>) -> Vec<Problem> {
     let status = match integration.status {
         IntegrationStatus::Active => None,
         IntegrationStatus::PendingAuthorization => Some(Problem::NotAuthorized),
@@ -102,15 +112,18 @@ fn problems(integration: &Integration, latest_run: Option<&SyncRun>) -> Vec<Prob
 }
 
 impl IntegrationHealth {
-    pub fn new(read: Arc<dyn ReadModel>) -> Self {
-        Self { read }
+    pub fn new(read: Arc<dyn ReadModel>, clock: Arc<dyn Clock>) -> Self {
+        Self { read, clock }
     }
 
     /// The integration's health now.
     ///
     /// # Errors
     /// `Store` when the read model fails.
-    pub async fn report(&self, integration: &Integration) -> Result<HealthReport, HealthError> {
+    pub async fn report(
+        &self,
+        integration: &IntegrationSummary,
+    ) -> Result<HealthReport, HealthError> {
         let id = integration.id;
         let latest_run = self
             .read
@@ -129,8 +142,16 @@ impl IntegrationHealth {
             .account_status_counts(id)
             .await
             .map_err(HealthError::Store)?;
+        let now = self.clock.now();
+        let next_sync_at = next_sync_at(
+            integration,
+            latest_run.as_ref().map(|run| run.started_at),
+            now,
+        );
         Ok(HealthReport {
             problems: problems(integration, latest_run.as_ref()),
+            next_sync_at,
+            sync_due: next_sync_at.is_some_and(|next| next <= now),
             latest_run,
             last_succeeded_run,
             account_counts,
@@ -141,10 +162,16 @@ impl IntegrationHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Region, RunTrigger};
+    use crate::model::{Integration, Region, RunTrigger};
     use crate::ports::MockReadModel;
     use crate::values::{AppId, IntegrationId, IntegrationLabel, RunId};
     use chrono::{DateTime, Duration, TimeZone as _, Utc};
+
+    fn clock_at(minute: i64) -> Arc<dyn Clock> {
+        let mut clock = crate::ports::MockClock::new();
+        clock.expect_now().return_const(at(minute));
+        Arc::new(clock)
+    }
 
     fn at(minute: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap() + Duration::minutes(minute)
@@ -152,18 +179,20 @@ mod tests {
 
     fn integration(status: IntegrationStatus, interval: Option<u32>) -> Integration {
         Integration {
-            id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
-            label: IntegrationLabel::parse("Acme").unwrap(),
-            region: Region::Lark,
-            base_url: None,
-            app_id: AppId::parse("cli_acme").unwrap(),
+            summary: crate::model::IntegrationSummary {
+                id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
+                label: IntegrationLabel::parse("Acme").unwrap(),
+                region: Region::Lark,
+                base_url: None,
+                app_id: AppId::parse("cli_acme").unwrap(),
+                status,
+                tenant: None,
+                authorized_by: None,
+                sync_interval_minutes: interval,
+                created_at: at(-600),
+                updated_at: at(-600),
+            },
             app_secret: "secret".into(),
-            status,
-            tenant: None,
-            authorized_by: None,
-            sync_interval_minutes: interval,
-            created_at: at(-600),
-            updated_at: at(-600),
         }
     }
 
@@ -258,10 +287,13 @@ mod tests {
                 (AccountStatus::Suspended, 1),
             ])
         });
-        let report = IntegrationHealth::new(Arc::new(read))
+        let report = IntegrationHealth::new(Arc::new(read), clock_at(0))
             .report(&integration(IntegrationStatus::Active, Some(30)))
             .await
             .unwrap();
+        // Every 30 minutes from the newest start, 20 minutes ago: 10 minutes from now.
+        assert_eq!(report.next_sync_at, Some(at(10)));
+        assert!(!report.sync_due);
         assert_eq!(report.latest_run.unwrap().status, RunStatus::Cancelled);
         assert_eq!(report.last_succeeded_run.unwrap().started_at, at(-80));
         assert_eq!(report.account_counts.len(), 2);
@@ -271,7 +303,7 @@ mod tests {
         broken
             .expect_runs()
             .returning(|_, _| Err(QueryError::Backend("gone".into())));
-        let err = IntegrationHealth::new(Arc::new(broken))
+        let err = IntegrationHealth::new(Arc::new(broken), clock_at(0))
             .report(&integration(IntegrationStatus::Active, None))
             .await
             .unwrap_err();

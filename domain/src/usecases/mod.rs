@@ -5,6 +5,7 @@ mod api_keys;
 pub mod connect;
 pub mod doctor;
 mod integration_health;
+mod integrations;
 mod inventory_queries;
 mod lookup;
 mod member_counts;
@@ -20,6 +21,7 @@ pub use admins::{
 };
 pub use api_keys::{ApiKeyError, ApiKeys, AuthError, CreatedKey, LAST_USED_RESOLUTION};
 pub use integration_health::{HealthError, HealthReport, IntegrationHealth, Problem};
+pub use integrations::{Integrations, Readiness};
 pub use inventory_queries::{AppWithHistory, GroupWithHistory};
 pub use lookup::{LookupError, find_integration};
 pub use member_counts::MemberCounts;

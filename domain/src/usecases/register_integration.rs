@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::model::{Integration, IntegrationStatus, Region, TenantInfo};
+use crate::model::{Integration, IntegrationStatus, IntegrationSummary, Region, TenantInfo};
 use crate::ports::{
     Clock, DirectoryConnection, DirectoryError, DirectoryGateway, IdSource, IntegrationRepository,
     IntegrationStoreError, RateLimits,
@@ -210,18 +210,20 @@ impl RegisterIntegration {
         };
         let now = self.clock.now();
         let integration = Integration {
-            id: IntegrationId::from_uuid(self.ids.new_uuid()),
-            label,
-            region: new.region,
-            base_url,
-            app_id,
+            summary: IntegrationSummary {
+                id: IntegrationId::from_uuid(self.ids.new_uuid()),
+                label,
+                region: new.region,
+                base_url,
+                app_id,
+                status: IntegrationStatus::PendingAuthorization,
+                tenant,
+                authorized_by: None,
+                sync_interval_minutes: sync_interval.map(SyncInterval::minutes),
+                created_at: now,
+                updated_at: now,
+            },
             app_secret: new.app_secret,
-            status: IntegrationStatus::PendingAuthorization,
-            tenant,
-            authorized_by: None,
-            sync_interval_minutes: sync_interval.map(SyncInterval::minutes),
-            created_at: now,
-            updated_at: now,
         };
         self.repo.insert(&integration).await.map_err(|e| match e {
             IntegrationStoreError::LabelTaken(label) => RegisterError::LabelTaken(label),
@@ -469,18 +471,20 @@ mod tests {
         let mut taken = MockIntegrationRepository::new();
         taken.expect_find_by_label().returning(|_| {
             let stored = Integration {
-                id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
-                label: IntegrationLabel::parse("Acme").unwrap(),
-                region: Region::Lark,
-                base_url: None,
-                app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
+                summary: IntegrationSummary {
+                    id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
+                    label: IntegrationLabel::parse("Acme").unwrap(),
+                    region: Region::Lark,
+                    base_url: None,
+                    app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
+                    status: IntegrationStatus::Active,
+                    tenant: None,
+                    authorized_by: None,
+                    sync_interval_minutes: None,
+                    created_at: chrono::Utc::now(),
+                    updated_at: chrono::Utc::now(),
+                },
                 app_secret: SecretString::from("other"),
-                status: IntegrationStatus::Active,
-                tenant: None,
-                authorized_by: None,
-                sync_interval_minutes: None,
-                created_at: chrono::Utc::now(),
-                updated_at: chrono::Utc::now(),
             };
             Ok(Some(stored))
         });

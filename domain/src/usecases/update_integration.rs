@@ -165,18 +165,20 @@ mod tests {
 
     fn stored() -> Integration {
         Integration {
-            id: id(),
-            label: IntegrationLabel::parse("Acme").unwrap(),
-            region: Region::Lark,
-            base_url: None,
-            app_id: AppId::parse("cli_acme").unwrap(),
+            summary: crate::model::IntegrationSummary {
+                id: id(),
+                label: IntegrationLabel::parse("Acme").unwrap(),
+                region: Region::Lark,
+                base_url: None,
+                app_id: AppId::parse("cli_acme").unwrap(),
+                status: IntegrationStatus::Active,
+                tenant: None,
+                authorized_by: None,
+                sync_interval_minutes: Some(60),
+                created_at: at(0),
+                updated_at: at(1),
+            },
             app_secret: "secret".into(),
-            status: IntegrationStatus::Active,
-            tenant: None,
-            authorized_by: None,
-            sync_interval_minutes: Some(60),
-            created_at: at(0),
-            updated_at: at(1),
         }
     }
 

@@ -20,7 +20,7 @@ fn password(stdout: &str) -> Option<String> {
 
 /// The installation's services, in this process, over the same database as the CLI.
 async fn in_process(aviary: &Installation) -> Services {
-    let mut settings = Settings::load(None).unwrap();
+    let mut settings = Settings::defaults();
     settings.data.dir = aviary.data_dir();
     settings.database.url = SecretString::from(String::new());
     settings.secrets.master_key = None;
@@ -103,7 +103,7 @@ async fn every_demo_syncs_the_tenant_and_prints_sign_in_details_that_work() {
         .await
         .expect("the new password signs in");
     services.sign_in.authenticate(&fresh).await.unwrap();
-    services.database.close().await.unwrap();
+    services.database().clone().close().await.unwrap();
 
     let bytes = aviary.data_bytes();
     assert!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aviary_app_http::{Services, Settings};
 use aviary_domain::model::{AuthorizedUser, Grant, TokenSet};
-use aviary_domain::ports::IssuedTokens;
+use aviary_domain::ports::{Clock as _, IssuedTokens};
 use aviary_domain::values::{IntegrationId, OpenId};
 use aviary_tests::{Installation, SimulatorConfig, simulator};
 use secrecy::SecretString;
@@ -14,12 +14,12 @@ use serde_json::Value;
 
 /// Stores a grant for the integration, as a completed "Connect with Lark" does.
 async fn connect(aviary: &Installation, id: IntegrationId, admin: &str, tenant_key: &str) {
-    let mut settings = Settings::load(None).unwrap();
+    let mut settings = Settings::defaults();
     settings.data.dir = aviary.data_dir();
     settings.database.url = SecretString::from(String::new());
     settings.secrets.master_key = None;
     let services = Services::build(settings).await.unwrap();
-    let now = services.clock.now();
+    let now = aviary_wiring::system::SystemClock.now();
     let tokens = TokenSet::issued_at(
         now,
         IssuedTokens {
@@ -42,7 +42,12 @@ async fn connect(aviary: &Installation, id: IntegrationId, admin: &str, tenant_k
         granted_at: now,
         generation: 0,
     };
-    services.database.grants().save_grant(&grant).await.unwrap();
+    services
+        .database()
+        .grants()
+        .save_grant(&grant)
+        .await
+        .unwrap();
 }
 
 fn outcome<'a>(report: &'a Value, capability: &str) -> &'a str {

@@ -6,7 +6,6 @@
 //! access token early — also for ten concurrent callers of one integration — and, once revoked,
 //! the syncs go on with the tenant token while the integration needs a new login.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aviary_adapters_lark::simulator::{ConsentMode, SimulatorHandle, endpoints};
@@ -64,7 +63,7 @@ async fn finished_run(server: &Server, key: &str) -> Value {
 
 /// The installation's services, in this process, over the same database as `aviary serve`.
 async fn in_process(aviary: &Installation) -> Services {
-    let mut settings = Settings::load(None).unwrap();
+    let mut settings = Settings::defaults();
     settings.data.dir = aviary.data_dir();
     settings.database.url = SecretString::from(String::new());
     settings.secrets.master_key = None;
@@ -73,7 +72,7 @@ async fn in_process(aviary: &Installation) -> Services {
 
 async fn stored_grant(services: &Services, id: IntegrationId) -> Grant {
     services
-        .database
+        .database()
         .grants()
         .grant(id)
         .await
@@ -239,7 +238,7 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
     let refreshes = sim.stats().oauth_refreshes;
     let calls: Vec<_> = (0..10)
         .map(|_| {
-            let tokens = Arc::clone(&services.user_tokens);
+            let tokens = services.user_tokens();
             tokio::spawn(async move { tokens.check_sign_in(integration_id).await })
         })
         .collect();

@@ -11,6 +11,7 @@
 
 mod reset_password;
 mod sign_in;
+pub mod throttle;
 
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ use crate::values::{AdminId, EmailAddress, EmailError, Password, PasswordError};
 
 pub use reset_password::{PasswordReset, ResetPasswordError};
 pub use sign_in::{CsrfMismatch, SessionError, SignIn, SignInError};
+pub use throttle::Throttled;
 
 /// Why an admin could not be created or listed. Nothing is stored in any of these cases.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

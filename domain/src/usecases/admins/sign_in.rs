@@ -1,6 +1,7 @@
 //! `SignIn`: password sign-in with throttling, session checks with a sliding idle expiry,
 //! CSRF checks, and sign-out. See the module docs for what the errors deliberately hide.
 
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
@@ -11,6 +12,8 @@ use crate::model::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES, Session};
 use crate::ports::{AdminStore, Clock, IdSource, PasswordHasher, SessionStore};
 use crate::values::{AdminId, CsrfToken, EmailAddress, Password, PasswordHash, SessionId};
 
+use super::throttle::{SignInThrottle, Throttled};
+
 /// Why a sign-in failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
@@ -19,6 +22,9 @@ pub enum SignInError {
         "wrong email or password (after {MAX_FAILED_SIGN_INS} failed attempts in a row an account is locked for {SIGN_IN_LOCK_MINUTES} minutes)"
     )]
     InvalidCredentials,
+    /// The client failed too often lately; nothing was checked.
+    #[error("too many failed sign-ins from this address: try again in {} minutes", .0.retry_after_secs.div_ceil(60))]
+    Throttled(Throttled),
     /// The store or the hasher failed; the credentials may be fine.
     #[error("cannot sign in right now: {0}")]
     Unavailable(String),
@@ -59,6 +65,8 @@ pub struct SignIn {
     /// Verified against when the email is unknown; made once per process with the hasher's
     /// own parameters, so it costs exactly what a real verification costs.
     dummy: Arc<OnceLock<PasswordHash>>,
+    /// Failed sign-ins per client address, shared by every clone (every server worker).
+    throttle: SignInThrottle,
 }
 
 impl std::fmt::Debug for SignIn {
@@ -79,6 +87,7 @@ impl SignIn {
             admins,
             sessions,
             hasher,
+            throttle: SignInThrottle::new(Arc::clone(&clock)),
             clock,
             ids,
             dummy: Arc::new(OnceLock::new()),
@@ -107,6 +116,27 @@ impl SignIn {
             .map_err(sign_in_unavailable)?;
         // Two first callers may both hash; either result serves.
         Ok(self.dummy.get_or_init(|| hash).clone())
+    }
+
+    /// [`SignIn::sign_in`] for a client at `client` (`None`: unknown address), refused
+    /// without checking anything while that client is throttled; a failure counts against it.
+    ///
+    /// # Errors
+    /// `Throttled`, then as [`SignIn::sign_in`].
+    pub async fn sign_in_from(
+        &self,
+        client: Option<IpAddr>,
+        email: &str,
+        password: &SecretString,
+    ) -> Result<(Session, SecretString), SignInError> {
+        self.throttle
+            .check(client)
+            .map_err(SignInError::Throttled)?;
+        let result = self.sign_in(email, password).await;
+        if matches!(result, Err(SignInError::InvalidCredentials)) {
+            self.throttle.record_failure(client);
+        }
+        result
     }
 
     /// Checks the credentials and starts a session. Returns the session and its token (the

@@ -13,7 +13,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use crate::model::Region;
+use crate::model::{IntegrationSummary, Region};
 use crate::ports::{
     Clock, DirectoryGateway, GrantStore, IdSource, IntegrationRepository, OAuthGateway,
 };
@@ -126,5 +126,11 @@ impl Connect {
             ids,
             settings,
         }
+    }
+
+    /// Where the admin's browser goes to sign in for `integration`: its accounts host (the web
+    /// UI lets its connect forms reach it).
+    pub fn accounts_base(&self, integration: &IntegrationSummary) -> String {
+        self.oauth.accounts_base(integration)
     }
 }

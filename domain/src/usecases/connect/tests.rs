@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::*;
 use crate::model::{
-    AuthorizedUser, Grant, Integration, IntegrationStatus, PendingLogin, Region, TenantInfo,
-    TokenSet,
+    AuthorizedUser, Grant, Integration, IntegrationStatus, IntegrationSummary, PendingLogin,
+    Region, TenantInfo, TokenSet,
 };
 use crate::ports::{
     AuthorizeRequest, DirectoryConnection, DirectorySession, IssuedTokens, MockClock,
@@ -30,18 +30,20 @@ fn integration_id() -> IntegrationId {
 
 fn integration() -> Integration {
     Integration {
-        id: integration_id(),
-        label: IntegrationLabel::parse("Acme").unwrap(),
-        region: Region::Lark,
-        base_url: None,
-        app_id: AppId::parse("cli_acme").unwrap(),
+        summary: IntegrationSummary {
+            id: integration_id(),
+            label: IntegrationLabel::parse("Acme").unwrap(),
+            region: Region::Lark,
+            base_url: None,
+            app_id: AppId::parse("cli_acme").unwrap(),
+            status: IntegrationStatus::PendingAuthorization,
+            tenant: None,
+            authorized_by: None,
+            sync_interval_minutes: None,
+            created_at: at(-60),
+            updated_at: at(-60),
+        },
         app_secret: "app-secret".into(),
-        status: IntegrationStatus::PendingAuthorization,
-        tenant: None,
-        authorized_by: None,
-        sync_interval_minutes: None,
-        created_at: at(-60),
-        updated_at: at(-60),
     }
 }
 
@@ -542,6 +544,9 @@ struct Lark {
 
 #[async_trait]
 impl OAuthGateway for Lark {
+    fn accounts_base(&self, _: &crate::model::IntegrationSummary) -> String {
+        unreachable!("not used by UserTokens")
+    }
     fn authorize_url(&self, _: &DirectoryConnection, _: &AuthorizeRequest) -> String {
         unreachable!("not used by UserTokens")
     }

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::*;
 use crate::model::{
-    ApiCounters, AuthorizedUser, DepartmentState, Grant, Integration, IntegrationStatus, Region,
-    TenantInfo, TokenSet, UserProfile,
+    ApiCounters, AuthorizedUser, DepartmentState, Grant, Integration, IntegrationStatus,
+    IntegrationSummary, Region, TenantInfo, TokenSet, UserProfile,
 };
 use crate::ports::{
     ContactScope, DirectoryError, DirectorySession, GrantStoreError, MockClock,
@@ -29,18 +29,20 @@ fn id() -> IntegrationId {
 
 fn integration(status: IntegrationStatus) -> Integration {
     Integration {
-        id: id(),
-        label: IntegrationLabel::parse("acme").unwrap(),
-        region: Region::Lark,
-        base_url: None,
-        app_id: AppId::parse("cli_acme").unwrap(),
+        summary: IntegrationSummary {
+            id: id(),
+            label: IntegrationLabel::parse("acme").unwrap(),
+            region: Region::Lark,
+            base_url: None,
+            app_id: AppId::parse("cli_acme").unwrap(),
+            status,
+            tenant: None,
+            authorized_by: None,
+            sync_interval_minutes: None,
+            created_at: now(),
+            updated_at: now(),
+        },
         app_secret: "secret".into(),
-        status,
-        tenant: None,
-        authorized_by: None,
-        sync_interval_minutes: None,
-        created_at: now(),
-        updated_at: now(),
     }
 }
 
@@ -639,10 +641,9 @@ async fn the_admin_login_in_every_state() {
 async fn feishu_fixes_point_at_the_feishu_console() {
     let mut integrations = MockIntegrationRepository::new();
     integrations.expect_get().returning(|_| {
-        Ok(Some(Integration {
-            region: Region::Feishu,
-            ..integration(IntegrationStatus::Active)
-        }))
+        let mut feishu = integration(IntegrationStatus::Active);
+        feishu.region = Region::Feishu;
+        Ok(Some(feishu))
     });
     let mut grants = MockGrantStore::new();
     grants.expect_grant().returning(|_| Ok(None));

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::*;
 use crate::model::{
-    AccountState, AccountStatus, ChangeKind, Department, DepartmentState, HeldSubject, Presence,
-    Region, Role, Subject, UserAccount, UserProfile,
+    AccountState, AccountStatus, ChangeKind, Department, DepartmentState, HeldSubject,
+    IntegrationSummary, Presence, Region, Role, Subject, UserAccount, UserProfile,
 };
 use crate::ports::{
     ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockGrantStore,
@@ -34,18 +34,20 @@ fn integration_id() -> IntegrationId {
 
 fn integration() -> Integration {
     Integration {
-        id: integration_id(),
-        label: IntegrationLabel::parse("Acme").unwrap(),
-        region: Region::Lark,
-        base_url: Some("http://127.0.0.1:1".into()),
-        app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
+        summary: IntegrationSummary {
+            id: integration_id(),
+            label: IntegrationLabel::parse("Acme").unwrap(),
+            region: Region::Lark,
+            base_url: Some("http://127.0.0.1:1".into()),
+            app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
+            status: IntegrationStatus::Active,
+            tenant: None,
+            authorized_by: None,
+            sync_interval_minutes: Some(60),
+            created_at: at(),
+            updated_at: at(),
+        },
         app_secret: SecretString::from("s3cret"),
-        status: IntegrationStatus::Active,
-        tenant: None,
-        authorized_by: None,
-        sync_interval_minutes: Some(60),
-        created_at: at(),
-        updated_at: at(),
     }
 }
 
@@ -1204,14 +1206,13 @@ fn admin(tenant_key: &str) -> crate::model::AuthorizedUser {
 }
 
 fn connected() -> Integration {
-    Integration {
-        tenant: Some(crate::model::TenantInfo {
-            name: "Acme".into(),
-            tenant_key: "tenant-acme".into(),
-        }),
-        authorized_by: Some("Ada Admin <ada@acme.example>".into()),
-        ..integration()
-    }
+    let mut connected = integration();
+    connected.tenant = Some(crate::model::TenantInfo {
+        name: "Acme".into(),
+        tenant_key: "tenant-acme".into(),
+    });
+    connected.authorized_by = Some("Ada Admin <ada@acme.example>".into());
+    connected
 }
 
 /// A grant whose access token is fresh by the stored clock (two hours left).

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aviary_domain::ports::Clock;
+use crate::ports::Clock;
 use chrono::{DateTime, Duration, Utc};
 
 /// Failed sign-ins a client may make per window; the next attempt is refused.

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use aviary_domain::model::ApiKey;
 use aviary_domain::model::{
-    ApiCounters, ChangeRecord, Department, FieldChange, HeldSubject, Hold, Integration, SyncCounts,
-    SyncRun, UserAccount,
+    ApiCounters, ChangeRecord, Department, FieldChange, HeldSubject, Hold, Integration,
+    IntegrationSummary, SyncCounts, SyncRun, UserAccount,
 };
 use aviary_domain::usecases::sync::SyncReport;
 use chrono::{DateTime, Utc};
@@ -51,6 +51,12 @@ pub struct IntegrationView {
 
 impl From<&Integration> for IntegrationView {
     fn from(i: &Integration) -> Self {
+        Self::from(&i.summary)
+    }
+}
+
+impl From<&IntegrationSummary> for IntegrationView {
+    fn from(i: &IntegrationSummary) -> Self {
         Self {
             id: i.id.to_string(),
             label: i.label.to_string(),

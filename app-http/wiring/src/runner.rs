@@ -6,14 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aviary_domain::model::{Integration, IntegrationStatus, RunTrigger, SyncRun};
-use aviary_domain::ports::{
-    Clock, IntegrationRepository, RateLimits, SyncPhase, SyncProgress, SyncStoreError,
-};
-use aviary_domain::usecases::Queries;
+use aviary_domain::model::{RunTrigger, SyncRun, next_sync_at};
+use aviary_domain::ports::{Clock, RateLimits, SyncPhase, SyncProgress, SyncStoreError};
 use aviary_domain::usecases::sync::{Confirmation, SyncError, SyncIntegration, SyncRequest};
+use aviary_domain::usecases::{Integrations, Queries};
 use aviary_domain::values::IntegrationId;
-use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -26,6 +23,9 @@ const SCHEDULER_TICK: Duration = Duration::from_secs(30);
 pub struct SyncRunner {
     sync: SyncIntegration,
     rate_limits: Option<RateLimits>,
+    integrations: Integrations,
+    queries: Queries,
+    clock: Arc<dyn Clock>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -58,32 +58,20 @@ impl SyncProgress for StartedSignal {
     fn users(&self, _seen: u64, _departments_done: u64, _departments_total: u64) {}
 }
 
-/// When an integration on a schedule syncs next: its interval after the newest run started,
-/// or now when it never ran. `None` when it syncs on demand only, is disabled, or still waits
-/// for an admin's Lark login (its first sync starts when the login completes).
-pub fn next_sync_at(
-    integration: &Integration,
-    latest_start: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let minutes = integration.sync_interval_minutes?;
-    if matches!(
-        integration.status,
-        IntegrationStatus::Disabled | IntegrationStatus::PendingAuthorization
-    ) {
-        return None;
-    }
-    Some(match latest_start {
-        Some(started) => started + chrono::Duration::minutes(i64::from(minutes)),
-        None => now,
-    })
-}
-
 impl SyncRunner {
-    pub fn new(sync: SyncIntegration, rate_limits: Option<RateLimits>) -> Self {
+    pub fn new(
+        sync: SyncIntegration,
+        rate_limits: Option<RateLimits>,
+        integrations: Integrations,
+        queries: Queries,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             sync,
             rate_limits,
+            integrations,
+            queries,
+            clock,
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
         }
@@ -162,12 +150,7 @@ impl SyncRunner {
 
     /// Starts, every [`SCHEDULER_TICK`], a sync of each integration whose
     /// [`next_sync_at`] has come, until [`SyncRunner::shutdown`].
-    pub fn spawn_scheduler(
-        &self,
-        integrations: Arc<dyn IntegrationRepository>,
-        queries: Queries,
-        clock: Arc<dyn Clock>,
-    ) {
+    pub fn spawn_scheduler(&self) {
         let runner = self.clone();
         self.tasks.spawn(async move {
             let mut ticks = tokio::time::interval(SCHEDULER_TICK);
@@ -176,21 +159,15 @@ impl SyncRunner {
                     () = runner.shutdown.cancelled() => return,
                     _ = ticks.tick() => {}
                 }
-                runner
-                    .start_due(integrations.as_ref(), &queries, clock.now())
-                    .await;
+                runner.start_due().await;
             }
         });
     }
 
     /// One scheduler pass; failures are logged and retried at the next tick.
-    async fn start_due(
-        &self,
-        integrations: &dyn IntegrationRepository,
-        queries: &Queries,
-        now: DateTime<Utc>,
-    ) {
-        let all = match integrations.list().await {
+    async fn start_due(&self) {
+        let now = self.clock.now();
+        let all = match self.integrations.list().await {
             Ok(all) => all,
             Err(err) => {
                 tracing::warn!(error = %err, "scheduler cannot list the integrations");
@@ -198,7 +175,7 @@ impl SyncRunner {
             }
         };
         for integration in all.iter().filter(|i| i.sync_interval_minutes.is_some()) {
-            let latest = match queries.runs(integration.id, 1).await {
+            let latest = match self.queries.runs(integration.id, 1).await {
                 Ok(runs) => runs.first().map(|run| run.started_at),
                 Err(err) => {
                     tracing::warn!(integration = %integration.id, error = %err, "scheduler cannot read the runs");
@@ -229,74 +206,5 @@ impl SyncRunner {
         self.shutdown.cancel();
         self.tasks.close();
         self.tasks.wait().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use aviary_domain::model::Region;
-    use aviary_domain::values::{AppId, IntegrationLabel};
-    use chrono::TimeZone;
-    use secrecy::SecretString;
-
-    use super::*;
-
-    fn at(hour: u32, minute: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 1, hour, minute, 0).unwrap()
-    }
-
-    fn integration(status: IntegrationStatus, interval: Option<u32>) -> Integration {
-        Integration {
-            id: IntegrationId::from_uuid(uuid::Uuid::nil()),
-            label: IntegrationLabel::parse("acme").unwrap(),
-            region: Region::Lark,
-            base_url: None,
-            app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
-            app_secret: SecretString::from("unused"),
-            status,
-            tenant: None,
-            authorized_by: None,
-            sync_interval_minutes: interval,
-            created_at: at(8, 0),
-            updated_at: at(8, 0),
-        }
-    }
-
-    #[test]
-    fn the_next_sync_is_the_interval_after_the_newest_run_started() {
-        let active = integration(IntegrationStatus::Active, Some(30));
-        assert_eq!(
-            next_sync_at(&active, Some(at(9, 10)), at(9, 20)),
-            Some(at(9, 40))
-        );
-        // Overdue stays overdue: the scheduler starts it at its next tick.
-        assert_eq!(
-            next_sync_at(&active, Some(at(7, 0)), at(9, 20)),
-            Some(at(7, 30))
-        );
-        assert_eq!(next_sync_at(&active, None, at(9, 20)), Some(at(9, 20)));
-        let failing = integration(IntegrationStatus::Failing, Some(30));
-        assert_eq!(
-            next_sync_at(&failing, Some(at(9, 10)), at(9, 20)),
-            Some(at(9, 40))
-        );
-    }
-
-    #[test]
-    fn on_demand_disabled_and_unconnected_integrations_have_no_next_sync() {
-        let now = at(9, 20);
-        for (status, interval) in [
-            (IntegrationStatus::Active, None),
-            (IntegrationStatus::Disabled, Some(30)),
-            (IntegrationStatus::PendingAuthorization, Some(30)),
-        ] {
-            assert_eq!(
-                next_sync_at(&integration(status, interval), None, now),
-                None,
-                "{status:?}"
-            );
-        }
     }
 }

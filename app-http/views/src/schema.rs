@@ -9,7 +9,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-/// A schema named `$name`: a string that is one of `$values`.
+/// A schema named `$name`: a string that is one of `$values` (the API's own enums use it too).
+#[macro_export]
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident = $values:expr) => {
         $(#[$doc])*
@@ -28,10 +29,10 @@ macro_rules! text_enum {
         impl ::utoipa::ToSchema for $name {}
     };
     ($(#[$doc:meta])* $name:ident: $domain:ty) => {
-        text_enum!($(#[$doc])* $name = <$domain>::ALL.iter().map(|v| v.as_str()));
+        $crate::text_enum!($(#[$doc])* $name = <$domain>::ALL.iter().map(|v| v.as_str()));
     };
 }
-pub(crate) use text_enum;
+pub use crate::text_enum;
 
 text_enum!(
     /// Which brand of the platform the tenant lives on.

@@ -1,0 +1,244 @@
+//! Composition root: opens the database, sets up the Lark client and wires both into the use
+//! cases — the only things the apps are handed.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use aviary_adapters_db::Database;
+use aviary_adapters_lark::LarkGateway;
+use aviary_domain::ports::{Clock, DirectoryGateway, IdSource, OAuthGateway, PasswordHasher};
+use aviary_domain::usecases::connect::{Connect, ConnectSettings, RedirectUris, UserTokens};
+use aviary_domain::usecases::doctor::Doctor;
+use aviary_domain::usecases::sync::SyncIntegration;
+use aviary_domain::usecases::{
+    AdminAccounts, ApiKeys, IntegrationHealth, Integrations, Queries, Readiness,
+    RegisterIntegration, RemoveIntegration, SignIn, UpdateIntegration,
+};
+
+use crate::maintenance::{self, Maintenance};
+use crate::passwords::Argon2Hasher;
+use crate::runner::SyncRunner;
+use crate::settings::Settings;
+use crate::system::{RandomIds, SystemClock};
+
+/// Everything the apps call into: use cases, the settings they were built from, the
+/// background sync runner and database maintenance. No port or adapter is reachable from here.
+#[derive(Clone)]
+pub struct Services {
+    pub settings: Settings,
+    /// Listing integrations (secret-free) and finding one by id or label.
+    pub integrations: Integrations,
+    pub register: RegisterIntegration,
+    /// Label and sync schedule of a registered integration.
+    pub update: UpdateIntegration,
+    /// Deleting an integration with its synced data.
+    pub remove: RemoveIntegration,
+    /// An integration's runs, accounts per status, next sync and problems (`GET …/status`).
+    pub health: IntegrationHealth,
+    /// Whether this process can serve: the database answers (`/readyz`).
+    pub readiness: Readiness,
+    pub sync: SyncIntegration,
+    pub queries: Queries,
+    /// Admin users: create and reset passwords (CLI), list.
+    pub admins: AdminAccounts,
+    /// Admin sign-in (throttled per client), server-side sessions and CSRF checks.
+    pub sign_in: SignIn,
+    /// API keys for automation: create, list, revoke, authenticate.
+    pub api_keys: ApiKeys,
+    /// The admin's Lark login that connects an integration (web UI).
+    pub connect: Arc<Connect>,
+    /// The permission doctor: what an integration's app may do in Lark, and how to fix it.
+    pub doctor: Doctor,
+    /// Syncs in the background (API, web UI, schedule).
+    pub runner: SyncRunner,
+    /// Schema migrations and master-key rotation (`aviary db …`).
+    pub maintenance: Maintenance,
+    /// Reachable by test harnesses only (feature `test-support`), to arrange states no use case
+    /// makes (a held run, a revoked grant, a closed pool).
+    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    database: Database,
+    /// The process's one [`UserTokens`] (the sync's), for test harnesses.
+    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    user_tokens: Arc<UserTokens>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+/// The adapters and system sources the use cases are built over.
+struct Parts {
+    database: Database,
+    directory: Arc<dyn DirectoryGateway>,
+    oauth: Arc<dyn OAuthGateway>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+}
+
+/// This process, as named in sync leases: host and pid.
+fn process_owner() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}", std::process::id())
+}
+
+impl Services {
+    /// The database adapter behind the use cases, for test harnesses.
+    #[cfg(feature = "test-support")]
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// The user tokens the sync refreshes through, for test harnesses.
+    #[cfg(feature = "test-support")]
+    pub fn user_tokens(&self) -> Arc<UserTokens> {
+        Arc::clone(&self.user_tokens)
+    }
+
+    /// Opens (creating and migrating on first use) the database and wires the use cases, on
+    /// the system clock.
+    ///
+    /// # Errors
+    /// When the master key is missing or invalid, or the database cannot be opened or migrated.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Services::build`] on the given clock (tests move time forward to expire logins,
+    /// sessions and tokens).
+    ///
+    /// # Errors
+    /// As [`Services::build`].
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let database = maintenance::open_database(&settings).await?;
+        let lark = Arc::new(
+            LarkGateway::new(settings.lark.client.clone())
+                .context("cannot set up the Lark client")?,
+        );
+        let parts = Parts {
+            database,
+            directory: Arc::clone(&lark) as _,
+            oauth: lark,
+            clock,
+            ids: Arc::new(RandomIds),
+        };
+        Ok(Self::wire(settings, &parts))
+    }
+
+    /// The use cases over `parts`.
+    fn wire(settings: Settings, parts: &Parts) -> Self {
+        let connect = Arc::new(connect(&settings, parts));
+        let user_tokens = Arc::new(UserTokens::new(
+            parts.database.integrations(),
+            parts.database.grants(),
+            Arc::clone(&parts.oauth),
+            Arc::clone(&parts.clock),
+        ));
+        let sync = sync(&settings, parts, Arc::clone(&user_tokens));
+        let runner = SyncRunner::new(
+            sync.clone(),
+            settings.lark.rate_limits(),
+            Integrations::new(parts.database.integrations()),
+            Queries::new(parts.database.read_model()),
+            Arc::clone(&parts.clock),
+        );
+        let (admins, sign_in) = admin_access(parts);
+        Self {
+            integrations: Integrations::new(parts.database.integrations()),
+            register: RegisterIntegration::new(
+                parts.database.integrations(),
+                Arc::clone(&parts.directory),
+                Arc::clone(&parts.clock),
+                Arc::clone(&parts.ids),
+            ),
+            update: UpdateIntegration::new(parts.database.integrations(), Arc::clone(&parts.clock)),
+            remove: RemoveIntegration::new(parts.database.integrations()),
+            health: IntegrationHealth::new(parts.database.read_model(), Arc::clone(&parts.clock)),
+            readiness: Readiness::new(parts.database.health()),
+            queries: Queries::new(parts.database.read_model()),
+            api_keys: ApiKeys::new(
+                parts.database.api_keys(),
+                Arc::clone(&parts.clock),
+                Arc::clone(&parts.ids),
+            ),
+            doctor: Doctor::new(
+                parts.database.integrations(),
+                parts.database.grants(),
+                Arc::clone(&parts.directory),
+                Arc::clone(&parts.clock),
+                settings.lark.rate_limits(),
+            ),
+            maintenance: Maintenance::new(parts.database.clone(), settings.clone()),
+            admins,
+            sign_in,
+            connect,
+            sync,
+            runner,
+            settings,
+            database: parts.database.clone(),
+            user_tokens,
+        }
+    }
+}
+
+/// Admin accounts and sign-in, over one Argon2id hasher.
+fn admin_access(parts: &Parts) -> (AdminAccounts, SignIn) {
+    let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::owasp());
+    let admins = AdminAccounts::new(
+        parts.database.admins(),
+        parts.database.sessions(),
+        Arc::clone(&hasher),
+        Arc::clone(&parts.clock),
+        Arc::clone(&parts.ids),
+    );
+    let sign_in = SignIn::new(
+        parts.database.admins(),
+        parts.database.sessions(),
+        hasher,
+        Arc::clone(&parts.clock),
+        Arc::clone(&parts.ids),
+    );
+    (admins, sign_in)
+}
+
+/// The admin's Lark login.
+fn connect(settings: &Settings, parts: &Parts) -> Connect {
+    Connect::new(
+        parts.database.integrations(),
+        parts.database.grants(),
+        Arc::clone(&parts.oauth),
+        Arc::clone(&parts.directory),
+        Arc::clone(&parts.clock),
+        Arc::clone(&parts.ids),
+        ConnectSettings {
+            redirect_uris: RedirectUris::under(&settings.http.public_base_url()),
+            // None: any scope the app lacks stops the admin on Lark's page (20027), and the
+            // setup guide's permission list has no user scope. `offline_access` is asked for
+            // per login (`LoginOptions`).
+            scopes: Vec::new(),
+        },
+    )
+}
+
+/// The sync, with the process's one [`UserTokens`]: its per-integration locks serialise
+/// refreshes of the admins' Lark logins.
+fn sync(settings: &Settings, parts: &Parts, user_tokens: Arc<UserTokens>) -> SyncIntegration {
+    SyncIntegration::new(
+        parts.database.integrations(),
+        parts.database.sync_store(),
+        Arc::clone(&parts.directory),
+        user_tokens,
+        Arc::clone(&parts.clock),
+        Arc::clone(&parts.ids),
+        settings.sync_settings(process_owner()),
+    )
+}
