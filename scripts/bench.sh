@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sync benchmark (DESIGN §9), with the release binary against the simulator in its own process:
+# Sync benchmark (targets and their reasons: docs/benchmarks.md § Targets), with the release binary
+# against the simulator in its own process:
 #   1. full sync of 100k users / 2k departments / 300 user groups / 300 installed apps, limits
 #      off, into SQLite and into PostgreSQL (users/s and peak RSS of the aviary process);
 #   2. an unchanged resync of each (account rows written must be 0);

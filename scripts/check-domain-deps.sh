@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The dependency rule of DESIGN.md §2: the domain depends on no other workspace crate and on no
-# I/O framework. Fails listing the offending crates.
+# The dependency rule (docs/architecture.md, "Dependency rule"; ADR 0001): the domain depends on
+# no other workspace crate and on no I/O framework. Fails listing the offending crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=$(cargo tree -p aviary-domain -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, the domain dependency rule, clippy, and every test
+# The whole test suite: formatting, the domain dependency rule, the vendored sqlx-core against
+# the published crate plus its patch, clippy, and every test
 # (unit, repository suite on SQLite and PostgreSQL, simulator, end-to-end), and the simulator
 # driven by Lark's official Python SDK.
 set -euo pipefail
@@ -29,6 +30,8 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== domain dependency rule"
 scripts/check-domain-deps.sh
+echo "== vendored sqlx-core equals the published crate plus vendor/sqlx-core.patch"
+scripts/check-vendor-patch.sh
 echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build the aviary and aviary-server binaries for the end-to-end tests"

@@ -10,6 +10,21 @@
 //! let integrations = db.integrations();
 //! # let _ = integrations; Ok(()) }
 //! ```
+//!
+//! **A workspace that embeds `aviary-adapters-db` must carry Aviary's patch of `sqlx-core`** in
+//! its root `Cargo.toml`, with a copy of `vendor/sqlx-core` (or a path to Aviary's):
+//!
+//! ```toml
+//! [patch.crates-io]
+//! sqlx-core = { path = "vendor/sqlx-core" }
+//! ```
+//!
+//! Cargo reads `[patch]` only from the root manifest of the workspace being built, so this crate
+//! cannot bring it along. Without it, `sqlx-core` 0.9.0 leaves `TCP_NODELAY` off, and every
+//! PostgreSQL message that spans more than one TCP segment — a batch's multi-row insert, a
+//! 500-id `IN (…)` list — waits about 40 ms for the server's delayed ACK (a 100k-user sync took
+//! 34.5 s instead of 14–17 s). SQLite is not affected. Why and until when:
+//! docs/adr/0004-vendored-sqlx-core-nodelay.md; what the patch changes: vendor/README.md.
 
 mod admins;
 mod api_keys;

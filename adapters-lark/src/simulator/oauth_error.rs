@@ -1,6 +1,8 @@
-//! The user-OAuth error catalogue (Lark's 20xxx codes, lark-api.md §3.2) in one place: code, RFC 6749
-//! `error` string and HTTP status. The token endpoint renders them flat
-//! (`{code, error, error_description}`); the authorize pages show code and description.
+//! The user-OAuth error catalogue (Lark's 20xxx codes) in one place: code, RFC 6749 `error`
+//! string and HTTP status. The token endpoint renders them flat
+//! (`{code, error, error_description}`); the authorize pages show code and description. Which
+//! request gets which code: docs/simulator.md § User OAuth; Lark's pages behind them:
+//! docs/lark-fidelity.md § The admin's login (OAuth).
 
 /// A refused OAuth request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,7 +57,7 @@ pub struct FieldChange {
     pub new: Value,
 }
 
-/// One change to one record in one run (the design's `AccountChange`, also used for departments).
+/// One change to one record (account, department, user group or app) in one run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ChangeRecord {
     pub run_id: RunId,

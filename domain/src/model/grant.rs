@@ -7,7 +7,8 @@ use secrecy::SecretString;
 use crate::ports::IssuedTokens;
 use crate::values::{IntegrationId, OAuthState, OpenId, PkceVerifier};
 
-/// How long a started login may take before its `state` is refused (DESIGN §6).
+/// How long a started login may take before its single-use `state` is refused
+/// (docs/architecture.md § Connecting with Lark).
 pub const LOGIN_TIMEOUT_MINUTES: i64 = 10;
 
 /// What a token endpoint returned: a new access token and, with `offline_access`, a new

@@ -29,7 +29,7 @@ impl Console {
 
     /// Add a permission (scope) and publish it. The link opens the app's permission page
     /// searching for the scope, as the `helps` URL of Lark's 99991672 answer does
-    /// (`samples/error_app_scope_missing_99991672_feishu.json`).
+    /// (`adapters-lark/tests/fixtures/error_app_scope_missing_99991672_feishu.json`).
     pub(super) fn add_scope(&self, scope: &str) -> String {
         format!(
             "In the Lark developer console ({}/auth?q={scope}), open your app → Permissions & \

@@ -1,9 +1,10 @@
-//! The permission doctor (DESIGN §1): for one integration, checks each capability the sync and
-//! the admin's login need — app credentials, tenant, contact range, department and user
-//! listings, every field the sync stores, the OAuth grant — by probing Lark the way Lark
-//! reveals a missing permission (an error naming the scope, fields left out of answers, an
-//! empty contact range), and says in plain words what is missing and which console step
-//! fixes it. Read-only: a handful of small requests, nothing stored.
+//! The permission doctor: for one integration, checks each capability the sync and the admin's
+//! login need — app credentials, tenant, contact range, department and user listings, every
+//! field the sync stores, the OAuth grant — by probing Lark the way Lark reveals a missing
+//! permission (an error naming the scope, fields left out of answers, an empty contact range),
+//! and says in plain words what is missing and which console step fixes it. Read-only: a
+//! handful of small requests, nothing stored. Described in docs/architecture.md § The
+//! permission doctor.
 
 mod fields;
 mod fixes;

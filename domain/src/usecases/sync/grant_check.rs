@@ -1,8 +1,11 @@
-//! The admin's Lark sign-in behind an integration, checked at the start of every run (DESIGN
-//! §4): a fresh user token from `UserTokens` (refreshed when due, renewed once when Lark rejects
-//! it), then `user_info` — the authorising admin still signs in, in the integration's tenant.
-//! The listing always uses the app's tenant token, so a dead grant only warns and leaves the
-//! integration `needs_reauthorization`; a sign-in that now belongs elsewhere fails the run.
+//! The admin's Lark sign-in behind an integration, checked at the start of every run of an
+//! integration connected through the login (dry runs skip it): a fresh user token from
+//! `UserTokens` (refreshed when due, renewed once when Lark rejects it), then `user_info` — the
+//! authorising admin still signs in, in the integration's tenant. The listing always uses the
+//! app's tenant token, so a dead grant only warns and leaves the integration
+//! `needs_reauthorization`; a sign-in that now belongs elsewhere fails the run. Why, and every
+//! outcome: docs/architecture.md § Two Lark identities and § Connecting with Lark ("The grant in
+//! daily use").
 
 use crate::model::{Integration, IntegrationStatus, RunStatus};
 use crate::ports::OAuthError;

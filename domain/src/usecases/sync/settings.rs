@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// How a sync behaves; defaults follow the design.
+/// How a sync behaves. The apps build it from the `[sync]` settings (`app-http/src/settings.rs`,
+/// docs/configuration.md); `Default` serves tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncSettings {
     /// Removals above this share of the stored accounts (or departments) hold the run.
