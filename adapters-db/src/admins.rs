@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use aviary_domain::model::Admin;
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{AdminStore, AdminStoreError};
 use aviary_domain::values::{AdminId, EmailAddress, PasswordHash};
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use sea_orm::{
 
 use crate::connect::Shared;
 use crate::entities::admins::{self, Column, Entity};
-use crate::error::describe;
+use crate::error::fault;
 use crate::mapping::{from_micros, micros};
 
 /// SQL implementation of [`AdminStore`].
@@ -31,11 +32,13 @@ impl SqlAdmins {
 }
 
 fn backend(context: &'static str) -> impl FnOnce(DbErr) -> AdminStoreError {
-    move |err| AdminStoreError::Backend(describe(context, &err))
+    move |err| AdminStoreError::Backend(fault(context, &err))
 }
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> AdminStoreError {
-    AdminStoreError::Backend(format!("stored admin has a bad {what}: {detail}"))
+    AdminStoreError::Backend(StoreFault::failed(format!(
+        "stored admin has a bad {what}: {detail}"
+    )))
 }
 
 fn admin_from_row(row: admins::Model) -> Result<Admin, AdminStoreError> {
@@ -100,7 +103,7 @@ impl AdminStore for SqlAdmins {
                 Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains("email") => {
                     AdminStoreError::EmailTaken(admin.email.clone())
                 }
-                _ => AdminStoreError::Backend(describe("inserting an admin", &err)),
+                _ => AdminStoreError::Backend(fault("inserting an admin", &err)),
             }),
         }
     }

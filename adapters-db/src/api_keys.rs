@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use aviary_domain::model::ApiKey;
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{ApiKeyStore, ApiKeyStoreError};
 use aviary_domain::values::{ApiKeyHash, ApiKeyId, KeyName, KeyPrefix};
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use sea_orm::{
 
 use crate::connect::Shared;
 use crate::entities::api_keys::{self, Column, Entity};
-use crate::error::describe;
+use crate::error::fault;
 use crate::mapping::{from_micros, micros};
 
 /// SQL implementation of [`ApiKeyStore`].
@@ -38,11 +39,13 @@ impl SqlApiKeys {
 }
 
 fn backend(context: &'static str) -> impl FnOnce(DbErr) -> ApiKeyStoreError {
-    move |err| ApiKeyStoreError::Backend(describe(context, &err))
+    move |err| ApiKeyStoreError::Backend(fault(context, &err))
 }
 
 fn corrupt(id: uuid::Uuid, what: &str, err: impl std::fmt::Display) -> ApiKeyStoreError {
-    ApiKeyStoreError::Backend(format!("stored API key {id} has an invalid {what}: {err}"))
+    ApiKeyStoreError::Backend(StoreFault::failed(format!(
+        "stored API key {id} has an invalid {what}: {err}"
+    )))
 }
 
 fn row_of(key: &ApiKey) -> api_keys::ActiveModel {
@@ -81,7 +84,7 @@ impl ApiKeyStore for SqlApiKeys {
             .map(|_| ())
             .map_err(|err| match err.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => ApiKeyStoreError::Duplicate(key.id),
-                _ => ApiKeyStoreError::Backend(describe("inserting an API key", &err)),
+                _ => ApiKeyStoreError::Backend(fault("inserting an API key", &err)),
             })
     }
 

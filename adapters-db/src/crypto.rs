@@ -3,6 +3,7 @@
 
 use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
+use aviary_domain::ports::StoreFault;
 use rand::RngCore as _;
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -106,9 +107,9 @@ pub(crate) fn reseal(
             )));
         }
     };
-    seal(new, &secret, aad)
-        .map(Some)
-        .map_err(|err| DbError::Backend(format!("cannot encrypt {what}: {err}")))
+    seal(new, &secret, aad).map(Some).map_err(|err| {
+        DbError::Backend(StoreFault::failed(format!("cannot encrypt {what}: {err}")))
+    })
 }
 
 /// Decrypts a sealed secret bound to `aad`.

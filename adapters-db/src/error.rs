@@ -1,8 +1,10 @@
 //! `DbError` for connecting, migrating and key rotation, and the mapping of sea-orm errors into
 //! the ports' error enums.
 
-use aviary_domain::ports::{IntegrationStoreError, QueryError, SyncStoreError};
-use sea_orm::DbErr;
+use aviary_domain::ports::{
+    FaultKind, IntegrationStoreError, QueryError, StoreFault, SyncStoreError,
+};
+use sea_orm::{DbErr, RuntimeErr};
 
 use crate::mapping::MappingError;
 
@@ -26,53 +28,73 @@ pub enum DbError {
     /// A stored secret could not be decrypted with the configured master key.
     #[error("cannot decrypt a stored secret: {0}")]
     Undecryptable(String),
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[source] StoreFault),
 }
 
 impl From<DbErr> for DbError {
     fn from(err: DbErr) -> Self {
-        Self::Backend(err.to_string())
+        Self::Backend(fault("a database operation", &err))
     }
 }
 
-/// A sea-orm error with what we were doing, for `Backend` variants.
-pub(crate) fn describe(context: &str, err: &DbErr) -> String {
-    format!("{context}: {err}")
+/// Whether a sea-orm error means the database cannot be reached now (retrying later may
+/// help) or that the operation itself failed.
+fn kind_of(err: &DbErr) -> FaultKind {
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => FaultKind::Unavailable,
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            match cause.as_ref() {
+                Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed => FaultKind::Unavailable,
+                _ => FaultKind::Failed,
+            }
+        }
+        _ => FaultKind::Failed,
+    }
+}
+
+/// A sea-orm error with what we were doing, for the ports' `Backend` variants.
+pub(crate) fn fault(context: &str, err: &DbErr) -> StoreFault {
+    StoreFault::new(kind_of(err), context, err.clone())
 }
 
 pub(crate) fn sync_err(context: &str) -> impl FnOnce(DbErr) -> SyncStoreError + '_ {
-    move |err| SyncStoreError::Backend(describe(context, &err))
+    move |err| SyncStoreError::Backend(fault(context, &err))
 }
 
 pub(crate) fn query_err(context: &str) -> impl FnOnce(DbErr) -> QueryError + '_ {
-    move |err| QueryError::Backend(describe(context, &err))
+    move |err| QueryError::Backend(fault(context, &err))
 }
 
 pub(crate) fn store_err(context: &str) -> impl FnOnce(DbErr) -> IntegrationStoreError + '_ {
-    move |err| IntegrationStoreError::Backend(describe(context, &err))
+    move |err| IntegrationStoreError::Backend(fault(context, &err))
 }
 
 impl From<MappingError> for SyncStoreError {
     fn from(err: MappingError) -> Self {
-        SyncStoreError::Backend(err.0)
+        SyncStoreError::Backend(StoreFault::failed(err.0))
     }
 }
 
 impl From<MappingError> for QueryError {
     fn from(err: MappingError) -> Self {
-        QueryError::Backend(err.0)
+        QueryError::Backend(StoreFault::failed(err.0))
     }
 }
 
 impl From<MappingError> for IntegrationStoreError {
     fn from(err: MappingError) -> Self {
-        IntegrationStoreError::Backend(err.0)
+        IntegrationStoreError::Backend(StoreFault::failed(err.0))
     }
 }
 
 impl From<MappingError> for DbError {
     fn from(err: MappingError) -> Self {
-        DbError::Backend(err.0)
+        DbError::Backend(StoreFault::failed(err.0))
     }
 }

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use aviary_domain::model::{AuthorizedUser, Grant, PendingLogin, TokenSet};
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{GrantStore, GrantStoreError};
 use aviary_domain::values::{IntegrationId, OAuthState, OpenId, PkceVerifier};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::connect::Shared;
 use crate::crypto::{self, Sealed, grant_tokens_aad, login_verifier_aad};
 use crate::entities::{grants, oauth_logins};
-use crate::error::{DbError, describe};
+use crate::error::{DbError, fault};
 use crate::mapping::{MappingError, from_micros, micros};
 use crate::master_key::MasterKey;
 
@@ -42,11 +43,11 @@ struct TokenPair {
 }
 
 fn backend(context: &'static str) -> impl FnOnce(DbErr) -> GrantStoreError {
-    move |err| GrantStoreError::Backend(describe(context, &err))
+    move |err| GrantStoreError::Backend(fault(context, &err))
 }
 
 fn mapping(err: MappingError) -> GrantStoreError {
-    GrantStoreError::Backend(err.0)
+    GrantStoreError::Backend(StoreFault::failed(err.0))
 }
 
 /// A write that names a missing integration fails its foreign key.
@@ -58,14 +59,15 @@ fn write_err(
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
             GrantStoreError::NoIntegration(integration)
         }
-        _ => GrantStoreError::Backend(describe(context, &err)),
+        _ => GrantStoreError::Backend(fault(context, &err)),
     }
 }
 
 impl SqlGrants {
     fn seal(&self, secret: &SecretString, aad: &str) -> Result<Sealed, GrantStoreError> {
-        crypto::seal(&self.shared.keys.current(), secret, aad)
-            .map_err(|err| GrantStoreError::Backend(format!("cannot encrypt a token: {err}")))
+        crypto::seal(&self.shared.keys.current(), secret, aad).map_err(|err| {
+            GrantStoreError::Backend(StoreFault::failed(format!("cannot encrypt a token: {err}")))
+        })
     }
 
     fn open(&self, sealed: &Sealed, aad: &str) -> Result<SecretString, GrantStoreError> {
@@ -82,8 +84,9 @@ impl SqlGrants {
                 .as_ref()
                 .map(|t| t.expose_secret().to_owned()),
         };
-        let plain = serde_json::to_string(&pair)
-            .map_err(|err| GrantStoreError::Backend(format!("cannot encode tokens: {err}")))?;
+        let plain = serde_json::to_string(&pair).map_err(|err| {
+            GrantStoreError::Backend(StoreFault::failed(format!("cannot encode tokens: {err}")))
+        })?;
         let id = grant.integration_id.as_uuid();
         let sealed = self.seal(&SecretString::from(plain), &grant_tokens_aad(id))?;
         let user = &grant.authorized_by;
@@ -115,7 +118,9 @@ impl SqlGrants {
             GrantStoreError::Undecryptable(format!("the stored tokens are not readable: {err}"))
         })?;
         let open_id = OpenId::parse(&row.authorized_open_id).map_err(|err| {
-            GrantStoreError::Backend(format!("stored grant has a bad open_id: {err}"))
+            GrantStoreError::Backend(StoreFault::failed(format!(
+                "stored grant has a bad open_id: {err}"
+            )))
         })?;
         Ok(Grant {
             integration_id: IntegrationId::from_uuid(row.integration_id),

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use aviary_domain::model::{Integration, IntegrationStatus, IntegrationSummary, TenantInfo};
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{
     IntegrationRepository, IntegrationSettings, IntegrationStoreError, StoredData,
 };
@@ -65,7 +66,9 @@ impl IntegrationRepository for SqlIntegrations {
             &app_secret_aad(integration.id.as_uuid()),
         )
         .map_err(|err| {
-            IntegrationStoreError::Backend(format!("cannot encrypt the App Secret: {err}"))
+            IntegrationStoreError::Backend(StoreFault::failed(format!(
+                "cannot encrypt the App Secret: {err}"
+            )))
         })?;
         let row = integration_active_model(integration, sealed);
         match Entity::insert(row)
@@ -292,7 +295,7 @@ fn label_error(label: &IntegrationLabel, context: &str, err: &DbErr) -> Integrat
         Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains("label") => {
             IntegrationStoreError::LabelTaken(label.clone())
         }
-        _ => IntegrationStoreError::Backend(crate::error::describe(context, err)),
+        _ => IntegrationStoreError::Backend(crate::error::fault(context, err)),
     }
 }
 
@@ -301,13 +304,13 @@ fn insert_error(integration: &Integration, err: &DbErr) -> IntegrationStoreError
         Some(SqlErr::UniqueConstraintViolation(detail)) if detail.contains("label") => {
             IntegrationStoreError::LabelTaken(integration.label.clone())
         }
-        Some(SqlErr::UniqueConstraintViolation(_)) => IntegrationStoreError::Backend(format!(
-            "an integration with id {} already exists",
-            integration.id
-        )),
-        _ => {
-            IntegrationStoreError::Backend(crate::error::describe("inserting an integration", err))
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            IntegrationStoreError::Backend(StoreFault::failed(format!(
+                "an integration with id {} already exists",
+                integration.id
+            )))
         }
+        _ => IntegrationStoreError::Backend(crate::error::fault("inserting an integration", err)),
     }
 }
 

@@ -2,6 +2,7 @@
 //! while the caller goes on listing — and aborts it if the caller stops waiting (a cancelled
 //! sync), which rolls its transaction back.
 
+use aviary_domain::ports::StoreFault;
 use std::future::Future;
 
 use aviary_domain::ports::SyncStoreError;
@@ -26,8 +27,8 @@ pub(crate) async fn run<T: Send + 'static>(
     let mut task = AbortOnDrop(tokio::spawn(work));
     match (&mut task.0).await {
         Ok(result) => result,
-        Err(error) => Err(SyncStoreError::Backend(format!(
+        Err(error) => Err(SyncStoreError::Backend(StoreFault::failed(format!(
             "the database write stopped unexpectedly: {error}"
-        ))),
+        )))),
     }
 }

@@ -10,6 +10,7 @@ use aviary_domain::model::{
     AccountStatus, App, ChangeRecord, Department, Group, HeldSubject, Role, RunStatus, Subject,
     SyncRun, UserAccount,
 };
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{AccountQuery, GroupMembers, QueryError, ReadModel};
 use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query};
@@ -165,7 +166,9 @@ fn stored_id<T, E: std::fmt::Display>(
     parse: impl Fn(&str) -> Result<T, E>,
     raw: &str,
 ) -> Result<T, QueryError> {
-    parse(raw).map_err(|err| QueryError::Backend(format!("stored id \"{raw}\": {err}")))
+    parse(raw).map_err(|err| {
+        QueryError::Backend(StoreFault::failed(format!("stored id \"{raw}\": {err}")))
+    })
 }
 
 #[async_trait]
@@ -362,11 +365,12 @@ impl ReadModel for SqlReadModel {
             .map_err(query_err("counting accounts"))?;
         rows.into_iter()
             .map(|(status, n)| {
-                let status = status
-                    .parse::<AccountStatus>()
-                    .map_err(|err| QueryError::Backend(format!("stored account status: {err}")))?;
-                let n = u64::try_from(n)
-                    .map_err(|_| QueryError::Backend(format!("negative account count {n}")))?;
+                let status = status.parse::<AccountStatus>().map_err(|err| {
+                    QueryError::Backend(StoreFault::failed(format!("stored account status: {err}")))
+                })?;
+                let n = u64::try_from(n).map_err(|_| {
+                    QueryError::Backend(StoreFault::failed(format!("negative account count {n}")))
+                })?;
                 Ok((status, n))
             })
             .collect()

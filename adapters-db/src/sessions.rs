@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use aviary_domain::model::Session;
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{SessionStore, SessionStoreError};
 use aviary_domain::values::{AdminId, CsrfToken, SessionId};
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use sea_orm::{
 
 use crate::connect::Shared;
 use crate::entities::sessions::{self, Column, Entity};
-use crate::error::describe;
+use crate::error::fault;
 use crate::mapping::{from_micros, micros};
 
 /// SQL implementation of [`SessionStore`].
@@ -29,11 +30,13 @@ impl SqlSessions {
 }
 
 fn backend(context: &'static str) -> impl FnOnce(DbErr) -> SessionStoreError {
-    move |err| SessionStoreError::Backend(describe(context, &err))
+    move |err| SessionStoreError::Backend(fault(context, &err))
 }
 
 fn session_from_row(row: sessions::Model) -> Result<Session, SessionStoreError> {
-    let corrupt = |detail: String| SessionStoreError::Backend(format!("stored session: {detail}"));
+    let corrupt = |detail: String| {
+        SessionStoreError::Backend(StoreFault::failed(format!("stored session: {detail}")))
+    };
     let time = |value: i64| from_micros(value).map_err(|err| corrupt(err.to_string()));
     Ok(Session {
         id: SessionId::parse(&row.id).map_err(|err| corrupt(err.to_string()))?,
@@ -63,7 +66,7 @@ impl SessionStore for SqlSessions {
                 Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                     SessionStoreError::NoAdmin(session.admin_id)
                 }
-                _ => SessionStoreError::Backend(describe("creating a session", &err)),
+                _ => SessionStoreError::Backend(fault("creating a session", &err)),
             })?;
         Ok(())
     }

@@ -84,6 +84,61 @@ async fn a_closed_database_is_503_for_readiness_and_the_api() {
     assert_eq!(health.status, StatusCode::OK);
 }
 
+/// One fault, one answer: a stored integration that no longer maps (its region corrupted) is
+/// the same 500 `internal_error` on every route that reads it, never a 503 on one path and a
+/// 404 on another.
+#[actix_web::test]
+async fn a_corrupt_stored_integration_is_the_same_500_on_every_route_that_reads_it() {
+    use sea_orm::ConnectionTrait as _;
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let id = fx.integration.id;
+    let open_id = fx.frozen.clone();
+    fx.services
+        .database()
+        .connection()
+        .execute_unprepared("UPDATE integrations SET region = 'mars'")
+        .await
+        .unwrap();
+    let reads = [
+        "/api/v1/integrations".to_owned(),
+        format!("/api/v1/integrations/{id}"),
+        "/api/v1/integrations/acme".to_owned(),
+        format!("/api/v1/integrations/{id}/status"),
+        format!("/api/v1/integrations/{id}/accounts?limit=5"),
+        format!("/api/v1/integrations/{id}/accounts/{open_id}"),
+        format!("/api/v1/integrations/{id}/departments"),
+        format!("/api/v1/integrations/{id}/groups"),
+        format!("/api/v1/integrations/{id}/apps"),
+        format!("/api/v1/integrations/{id}/runs"),
+        format!("/api/v1/integrations/{id}/doctor"),
+    ];
+    for uri in &reads {
+        let res = get!(fx, &app, uri);
+        assert_eq!(
+            res.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "GET {uri}: {}",
+            res.body
+        );
+        res.error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
+    }
+    for uri in [
+        format!("/api/v1/integrations/{id}/sync"),
+        format!("/api/v1/integrations/{id}/connect"),
+    ] {
+        let res = send!(
+            fx,
+            &app,
+            test::TestRequest::post()
+                .uri(&uri)
+                .insert_header(("Authorization", format!("Bearer {}", fx.key)))
+                .set_json(serde_json::json!({}))
+        );
+        res.error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
+    }
+}
+
 #[actix_web::test]
 async fn every_refused_key_gets_the_same_401() {
     let fx = fixture().await;

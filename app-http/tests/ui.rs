@@ -385,3 +385,35 @@ mod sync;
 
 #[path = "ui/inventory.rs"]
 mod inventory;
+
+/// The API's rule for pages too: a stored integration that no longer maps is the 500 page on
+/// every page that reads it (the overview, its page, its tabs), not the 503 "unavailable" page.
+#[actix_web::test]
+async fn a_corrupt_stored_integration_is_the_same_500_page_everywhere() {
+    use sea_orm::ConnectionTrait as _;
+    let fx = with_admin().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let cookie = signed_in!(&app);
+    fx.services
+        .database()
+        .connection()
+        .execute_unprepared("UPDATE integrations SET region = 'mars'")
+        .await
+        .unwrap();
+    let base = format!("/admin/integrations/{}", fx.integration.id);
+    for uri in [
+        "/".to_owned(),
+        base.clone(),
+        format!("{base}/departments"),
+        format!("{base}/runs"),
+        format!("{base}/doctor"),
+    ] {
+        let res = send!(&app, get(&uri, &cookie));
+        assert_eq!(
+            res.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "GET {uri}: {}",
+            res.body
+        );
+    }
+}

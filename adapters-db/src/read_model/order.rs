@@ -7,6 +7,7 @@
 
 use aviary_domain::model::{AccountCursor, AccountSort, SortKey, SortValue};
 use aviary_domain::ports::QueryError;
+use aviary_domain::ports::StoreFault;
 use sea_orm::sea_query::{Expr, Order, SimpleExpr};
 use sea_orm::{ColumnTrait as _, QueryFilter as _, QueryOrder as _, Select};
 
@@ -91,10 +92,10 @@ pub(super) fn apply(
     let mut select = select;
     if let Some(cursor) = after {
         if cursor.sort() != sort {
-            return Err(QueryError::Backend(format!(
+            return Err(QueryError::Backend(StoreFault::failed(format!(
                 "a cursor in {} order offered for a listing in {sort} order",
                 cursor.sort()
-            )));
+            ))));
         }
         let open_id = cursor.open_id().as_str().to_owned();
         select = match (
@@ -115,9 +116,9 @@ pub(super) fn apply(
             (None, None) if sort.descending => select.filter(accounts::Column::OpenId.lt(open_id)),
             (None, None) => select.filter(accounts::Column::OpenId.gt(open_id)),
             (Some(_), None) | (None, Some(_)) => {
-                return Err(QueryError::Backend(format!(
+                return Err(QueryError::Backend(StoreFault::failed(format!(
                     "a cursor value that does not fit the {sort} order"
-                )));
+                ))));
             }
         };
     }

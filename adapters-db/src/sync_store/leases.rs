@@ -1,6 +1,7 @@
 //! Leases: one per integration, granted with an increasing fencing token, taken over only
 //! when expired, and checked (share-locked on PostgreSQL) by every fenced write.
 
+use aviary_domain::ports::StoreFault;
 use std::time::Duration;
 
 use aviary_domain::ports::{Lease, SyncStoreError};
@@ -13,7 +14,7 @@ use sea_orm::{
 
 use crate::connect::{Backend, Shared};
 use crate::entities::sync_leases;
-use crate::error::{describe, sync_err};
+use crate::error::{fault, sync_err};
 use crate::mapping::{from_micros, micros};
 
 /// `expires_at` of a released lease: long past, so the next acquire takes it (the token stays).
@@ -23,7 +24,11 @@ fn expiry(now: DateTime<Utc>, ttl: Duration) -> Result<DateTime<Utc>, SyncStoreE
     chrono::Duration::from_std(ttl)
         .ok()
         .and_then(|ttl| now.checked_add_signed(ttl))
-        .ok_or_else(|| SyncStoreError::Backend(format!("lease duration {ttl:?} is too long")))
+        .ok_or_else(|| {
+            SyncStoreError::Backend(StoreFault::failed(format!(
+                "lease duration {ttl:?} is too long"
+            )))
+        })
 }
 
 /// Fails with `LeaseLost` unless `lease` is the integration's current lease and, when `now`
@@ -85,7 +90,11 @@ pub(super) async fn acquire(
             Expr::val(1i64),
             Expr::val(micros(expires_at)),
         ])
-        .map_err(|err| SyncStoreError::Backend(format!("building the lease statement: {err}")))?
+        .map_err(|err| {
+            SyncStoreError::Backend(StoreFault::failed(format!(
+                "building the lease statement: {err}"
+            )))
+        })?
         .on_conflict(
             OnConflict::column(sync_leases::Column::IntegrationId)
                 .update_columns([sync_leases::Column::Owner, sync_leases::Column::ExpiresAt])
@@ -108,15 +117,12 @@ pub(super) async fn acquire(
                 Some(SqlErr::ForeignKeyConstraintViolation(_))
             ) =>
         {
-            return Err(SyncStoreError::Backend(format!(
+            return Err(SyncStoreError::Backend(StoreFault::failed(format!(
                 "integration {integration} does not exist"
-            )));
+            ))));
         }
         Err(err) => {
-            return Err(SyncStoreError::Backend(describe(
-                "acquiring the lease",
-                &err,
-            )));
+            return Err(SyncStoreError::Backend(fault("acquiring the lease", &err)));
         }
     };
     if let Some(row) = granted {
@@ -143,9 +149,9 @@ pub(super) async fn acquire(
             owner,
             until: from_micros(until)?,
         }),
-        None => Err(SyncStoreError::Backend(format!(
+        None => Err(SyncStoreError::Backend(StoreFault::failed(format!(
             "the lease of integration {integration} vanished; retry"
-        ))),
+        )))),
     }
 }
 

@@ -7,6 +7,7 @@ mod reads;
 mod runs;
 mod writes;
 
+use aviary_domain::ports::StoreFault;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ pub use runs::INTERRUPTED_RUN_ERROR;
 
 use crate::batch::BatchError;
 use crate::connect::{Backend, Shared};
-use crate::error::describe;
+use crate::error::fault;
 use crate::own_task;
 
 /// SQL implementation of [`SyncStore`].
@@ -37,8 +38,10 @@ impl SqlSyncStore {
 
 fn batch_err(context: &'static str) -> impl Fn(BatchError) -> SyncStoreError {
     move |err| match err {
-        BatchError::Mapping(err) => SyncStoreError::Backend(format!("{context}: {err}")),
-        BatchError::Db(err) => SyncStoreError::Backend(describe(context, &err)),
+        BatchError::Mapping(err) => {
+            SyncStoreError::Backend(StoreFault::failed(format!("{context}: {err}")))
+        }
+        BatchError::Db(err) => SyncStoreError::Backend(fault(context, &err)),
     }
 }
 
@@ -46,10 +49,10 @@ fn batch_err(context: &'static str) -> impl Fn(BatchError) -> SyncStoreError {
 const POSTGRES_PARALLEL_WRITES: usize = 4;
 
 fn foreign_integration(what: &str, lease: &Lease) -> SyncStoreError {
-    SyncStoreError::Backend(format!(
+    SyncStoreError::Backend(StoreFault::failed(format!(
         "the batch contains {what} of another integration than the lease's ({})",
         lease.integration_id
-    ))
+    )))
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! User groups and installed apps in the sync store: stored hashes and rows for diffs, upserts
 //! and removal marks inside a batch's transaction. Both kinds share `directory_objects`.
 
+use aviary_domain::ports::StoreFault;
 use std::collections::HashMap;
 
 use aviary_domain::model::{App, Group, Presence};
@@ -44,7 +45,9 @@ async fn hashes<K: std::hash::Hash + Eq, E: std::fmt::Display>(
     let mut hashes = HashMap::with_capacity(rows.len());
     for (id, hash, removed_at) in rows {
         let id = parse(&id).map_err(|err| {
-            SyncStoreError::Backend(format!("stored {kind} id is invalid: {err}"))
+            SyncStoreError::Backend(StoreFault::failed(format!(
+                "stored {kind} id is invalid: {err}"
+            )))
         })?;
         hashes.insert(
             id,

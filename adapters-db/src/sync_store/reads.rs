@@ -1,6 +1,7 @@
 //! What a sync reads before writing: stored hashes (only the needed columns) and stored rows
 //! for diffs.
 
+use aviary_domain::ports::StoreFault;
 use std::collections::HashMap;
 
 use aviary_domain::model::{Department, UserAccount};
@@ -34,7 +35,9 @@ pub(super) async fn account_hashes(
     let mut hashes = HashMap::with_capacity(rows.len());
     for (open_id, hash, removed_at) in rows {
         let open_id = OpenId::parse(&open_id).map_err(|err| {
-            SyncStoreError::Backend(format!("stored account id is invalid: {err}"))
+            SyncStoreError::Backend(StoreFault::failed(format!(
+                "stored account id is invalid: {err}"
+            )))
         })?;
         hashes.insert(
             open_id,
@@ -65,7 +68,9 @@ pub(super) async fn department_hashes(
     let mut hashes = HashMap::with_capacity(rows.len());
     for (id, hash, removed_at) in rows {
         let id = DepartmentId::parse(&id).map_err(|err| {
-            SyncStoreError::Backend(format!("stored department id is invalid: {err}"))
+            SyncStoreError::Backend(StoreFault::failed(format!(
+                "stored department id is invalid: {err}"
+            )))
         })?;
         hashes.insert(
             id,

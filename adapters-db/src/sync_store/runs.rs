@@ -3,6 +3,7 @@
 //! for its confirmation.
 
 use aviary_domain::model::{HeldSubject, RunStatus, SyncRun};
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{Lease, StoredHold, SyncStoreError};
 use aviary_domain::values::{IntegrationId, RunId};
 use chrono::{DateTime, Utc};
@@ -98,10 +99,10 @@ pub(super) async fn finish(
         .await
         .map_err(sync_err("storing the run's result"))?;
     if result.rows_affected == 0 {
-        return Err(SyncStoreError::Backend(format!(
+        return Err(SyncStoreError::Backend(StoreFault::failed(format!(
             "run {} was never begun",
             run.id
-        )));
+        ))));
     }
     for chunk in held.chunks(HELD_PER_STATEMENT) {
         held_subjects::Entity::insert_many(chunk.iter().map(|h| held_subject_model(run.id, h)))
@@ -120,7 +121,8 @@ pub(super) async fn held(
     integration: IntegrationId,
     run: RunId,
 ) -> Result<Option<StoredHold>, SyncStoreError> {
-    let mapped = |err: crate::mapping::MappingError| SyncStoreError::Backend(err.0);
+    let mapped =
+        |err: crate::mapping::MappingError| SyncStoreError::Backend(StoreFault::failed(err.0));
     let row = sync_runs::Entity::find_by_id(run.as_uuid())
         .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
         .filter(sync_runs::Column::Status.eq(RunStatus::Held.as_str()))

@@ -3,6 +3,7 @@
 //! removals, and records the changes.
 
 use aviary_domain::model::{ChangeRecord, Department, Presence, UserAccount};
+use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{Lease, SyncStoreError, WriteBatch};
 use aviary_domain::values::{DepartmentId, IntegrationId, OpenId};
 use chrono::{DateTime, Utc};
@@ -201,10 +202,10 @@ async fn check_change_runs(
         .await
         .map_err(sync_err("checking the changes' runs"))?;
     match wanted.iter().find(|id| !found.contains(id)) {
-        Some(missing) => Err(SyncStoreError::Backend(format!(
+        Some(missing) => Err(SyncStoreError::Backend(StoreFault::failed(format!(
             "the batch records changes of run {missing}, which was not begun for integration {integration}; \
              nothing was written"
-        ))),
+        )))),
         None => Ok(()),
     }
 }

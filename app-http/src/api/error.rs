@@ -4,11 +4,15 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use aviary_domain::ports::{ApiKeyStoreError, DirectoryError, IntegrationStoreError, QueryError};
-use aviary_domain::usecases::connect::StartError;
+use aviary_domain::ports::{
+    ApiKeyStoreError, DirectoryError, FaultKind, GrantStoreError, IntegrationStoreError,
+    QueryError, StoreFault, SyncStoreError,
+};
+use aviary_domain::usecases::connect::{ConnectBackend, StartError};
 use aviary_domain::usecases::sync::SyncError;
 use aviary_domain::usecases::{AuthError, LookupError, QueriesError};
 use aviary_domain::usecases::{HealthError, RegisterError, RemoveError, UpdateError};
+use aviary_wiring::logging::chain;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -169,13 +173,71 @@ impl ResponseError for ApiError {
 // The mappings below match every variant by name, without wildcard arms: a new variant in
 // the domain does not compile until it is given a status and a code here.
 
+/// The one mapping of a store's failure, whichever route meets it: unreachable → 503
+/// `database_unavailable`, any other failure → 500 `internal_error`; the cause goes to the log.
+impl From<StoreFault> for ApiError {
+    fn from(fault: StoreFault) -> Self {
+        let detail = chain(&fault);
+        match fault.kind() {
+            FaultKind::Unavailable => {
+                tracing::warn!(%detail, "the database is unavailable");
+                Self::database_unavailable()
+            }
+            FaultKind::Failed => {
+                tracing::error!(%detail, "a store operation failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<SyncStoreError> for ApiError {
+    fn from(err: SyncStoreError) -> Self {
+        match err {
+            SyncStoreError::LeaseHeld { until, .. } => Self::new(
+                StatusCode::CONFLICT,
+                "sync_already_running",
+                format!(
+                    "a sync of this integration is already running (lease until {}); wait for it to finish",
+                    until.to_rfc3339()
+                ),
+            ),
+            SyncStoreError::LeaseLost => Self::new(
+                StatusCode::CONFLICT,
+                "sync_superseded",
+                "another process took over this sync; nothing more was written",
+            ),
+            SyncStoreError::Backend(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<GrantStoreError> for ApiError {
+    fn from(err: GrantStoreError) -> Self {
+        match err {
+            GrantStoreError::NoIntegration(id) => Self::integration_not_found(id),
+            GrantStoreError::Undecryptable(detail) => {
+                tracing::error!(%detail, "a stored Lark sign-in cannot be decrypted");
+                Self::internal()
+            }
+            GrantStoreError::Backend(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<ConnectBackend> for ApiError {
+    fn from(err: ConnectBackend) -> Self {
+        match err {
+            ConnectBackend::Integrations(store) => store.into(),
+            ConnectBackend::Grants(store) => store.into(),
+        }
+    }
+}
+
 impl From<QueryError> for ApiError {
     fn from(err: QueryError) -> Self {
         match err {
-            QueryError::Backend(detail) => {
-                tracing::error!(%detail, "read query failed");
-                Self::database_unavailable()
-            }
+            QueryError::Backend(fault) => fault.into(),
         }
     }
 }
@@ -197,10 +259,7 @@ impl From<IntegrationStoreError> for ApiError {
                 tracing::error!(%detail, "stored credentials cannot be decrypted");
                 Self::internal()
             }
-            IntegrationStoreError::Backend(detail) => {
-                tracing::error!(%detail, "integration store failed");
-                Self::database_unavailable()
-            }
+            IntegrationStoreError::Backend(fault) => fault.into(),
         }
     }
 }
@@ -269,10 +328,7 @@ impl From<ApiKeyStoreError> for ApiError {
                 tracing::error!(%id, "duplicate API key");
                 Self::internal()
             }
-            ApiKeyStoreError::Backend(detail) => {
-                tracing::error!(%detail, "API key store failed");
-                Self::database_unavailable()
-            }
+            ApiKeyStoreError::Backend(fault) => fault.into(),
         }
     }
 }
@@ -321,10 +377,7 @@ impl From<SyncError> for ApiError {
                 ),
             ),
             SyncError::Integrations(store) => store.into(),
-            SyncError::Store(detail) => {
-                tracing::error!(%detail, "sync store failed");
-                Self::database_unavailable()
-            }
+            SyncError::Store(store) => store.into(),
         }
     }
 }
@@ -431,10 +484,7 @@ impl From<StartError> for ApiError {
     fn from(err: StartError) -> Self {
         match err {
             StartError::UnknownIntegration(id) => Self::integration_not_found(id),
-            StartError::Store(detail) => {
-                tracing::error!(%detail, "cannot start a Lark login");
-                Self::database_unavailable()
-            }
+            StartError::Store(store) => store.into(),
         }
     }
 }
@@ -449,22 +499,11 @@ impl From<HealthError> for ApiError {
 
 impl From<aviary_domain::usecases::doctor::DoctorError> for ApiError {
     fn from(err: aviary_domain::usecases::doctor::DoctorError) -> Self {
-        use aviary_domain::ports::GrantStoreError;
         use aviary_domain::usecases::doctor::DoctorError;
         match err {
             DoctorError::UnknownIntegration(id) => Self::integration_not_found(id),
             DoctorError::Integrations(store) => store.into(),
-            DoctorError::Grants(GrantStoreError::NoIntegration(id)) => {
-                Self::integration_not_found(id)
-            }
-            DoctorError::Grants(GrantStoreError::Undecryptable(detail)) => {
-                tracing::error!(%detail, "a stored Lark sign-in cannot be decrypted");
-                Self::internal()
-            }
-            DoctorError::Grants(GrantStoreError::Backend(detail)) => {
-                tracing::error!(%detail, "grant store failed");
-                Self::database_unavailable()
-            }
+            DoctorError::Grants(store) => store.into(),
         }
     }
 }

@@ -92,14 +92,21 @@ fn words(err: &CallbackError) -> (StatusCode, &'static str, String) {
                  app. Sign in with an account of the app's tenant. {AGAIN}"
             ),
         ),
-        CallbackError::Store(detail) => {
-            tracing::error!(%detail, "cannot store a completed sign-in");
-            (
+        // The fault's one mapping (it logs the cause) decides between the two pages.
+        CallbackError::Store(store) => match super::error::UiError::from(store.clone()) {
+            super::error::UiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Aviary is unavailable",
                 format!("The database does not answer right now. {AGAIN}"),
-            )
-        }
+            ),
+            _ => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                format!(
+                    "Aviary could not store the sign-in; the server log has the details. {AGAIN}"
+                ),
+            ),
+        },
     }
 }
 

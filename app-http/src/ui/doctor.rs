@@ -139,14 +139,7 @@ pub(super) fn refusal(err: DoctorError) -> UiError {
         DoctorError::UnknownIntegration(_)
         | DoctorError::Grants(GrantStoreError::NoIntegration(_)) => UiError::NotFound,
         DoctorError::Integrations(store) => store.into(),
-        DoctorError::Grants(GrantStoreError::Undecryptable(detail)) => {
-            tracing::error!(%detail, "a stored Lark sign-in cannot be decrypted");
-            UiError::Internal
-        }
-        DoctorError::Grants(GrantStoreError::Backend(detail)) => {
-            tracing::error!(%detail, "grant store failed");
-            UiError::Unavailable
-        }
+        DoctorError::Grants(store) => store.into(),
     }
 }
 

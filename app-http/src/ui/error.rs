@@ -5,10 +5,14 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use aviary_domain::ports::{IntegrationStoreError, QueryError};
-use aviary_domain::usecases::connect::StartError;
+use aviary_domain::ports::{
+    FaultKind, GrantStoreError, IntegrationStoreError, QueryError, StoreFault, SyncStoreError,
+};
+use aviary_domain::usecases::admins::AccessBackend;
+use aviary_domain::usecases::connect::{ConnectBackend, StartError};
 use aviary_domain::usecases::sync::SyncError;
 use aviary_domain::usecases::{CsrfMismatch, HealthError, QueriesError, SessionError, SignInError};
+use aviary_wiring::logging::chain;
 
 use super::pages::{ASSET_VERSION, ErrorPage};
 use aviary_domain::usecases::admins::Throttled;
@@ -160,6 +164,85 @@ impl From<Throttled> for UiError {
     }
 }
 
+/// The one mapping of a store's failure, whichever page meets it: unreachable → the 503 page,
+/// any other failure → the 500 page; the cause goes to the log.
+impl From<StoreFault> for UiError {
+    fn from(fault: StoreFault) -> Self {
+        let detail = chain(&fault);
+        match fault.kind() {
+            FaultKind::Unavailable => {
+                tracing::warn!(%detail, "the database is unavailable");
+                Self::Unavailable
+            }
+            FaultKind::Failed => {
+                tracing::error!(%detail, "a store operation failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<SyncStoreError> for UiError {
+    fn from(err: SyncStoreError) -> Self {
+        match err {
+            SyncStoreError::LeaseHeld { .. } => Self::SyncNotStarted(
+                "A sync of this integration is already running; wait for it to finish".to_owned(),
+            ),
+            SyncStoreError::LeaseLost => Self::SyncNotStarted(
+                "Another process took over this sync; nothing more was written".to_owned(),
+            ),
+            SyncStoreError::Backend(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<GrantStoreError> for UiError {
+    fn from(err: GrantStoreError) -> Self {
+        match err {
+            GrantStoreError::NoIntegration(_) => Self::NotFound,
+            GrantStoreError::Undecryptable(detail) => {
+                tracing::error!(%detail, "a stored Lark sign-in cannot be decrypted");
+                Self::Internal
+            }
+            GrantStoreError::Backend(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<ConnectBackend> for UiError {
+    fn from(err: ConnectBackend) -> Self {
+        match err {
+            ConnectBackend::Integrations(store) => store.into(),
+            ConnectBackend::Grants(store) => store.into(),
+        }
+    }
+}
+
+impl From<AccessBackend> for UiError {
+    fn from(err: AccessBackend) -> Self {
+        use aviary_domain::ports::{AdminStoreError, SessionStoreError};
+        match err {
+            AccessBackend::Admins(AdminStoreError::Backend(fault))
+            | AccessBackend::Sessions(SessionStoreError::Backend(fault)) => fault.into(),
+            // A sign-in or a session check meets none of these; should one happen, it is a bug.
+            AccessBackend::Admins(
+                ref other @ (AdminStoreError::EmailTaken(_) | AdminStoreError::NotFound(_)),
+            ) => {
+                tracing::error!(error = %other, "unexpected admin store answer");
+                Self::Internal
+            }
+            AccessBackend::Sessions(ref other @ SessionStoreError::NoAdmin(_)) => {
+                tracing::error!(error = %other, "unexpected session store answer");
+                Self::Internal
+            }
+            AccessBackend::Hasher(hasher) => {
+                tracing::error!(detail = %chain(&hasher), "the password hasher failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
 impl From<CsrfMismatch> for UiError {
     fn from(CsrfMismatch: CsrfMismatch) -> Self {
         Self::Csrf
@@ -170,10 +253,7 @@ impl From<SessionError> for UiError {
     fn from(err: SessionError) -> Self {
         match err {
             SessionError::Unauthenticated => Self::NotSignedIn,
-            SessionError::Unavailable(detail) => {
-                tracing::error!(%detail, "session check failed");
-                Self::Unavailable
-            }
+            SessionError::Unavailable(backend) => backend.into(),
         }
     }
 }
@@ -184,10 +264,7 @@ impl From<SignInError> for UiError {
             // The sign-in page answers this itself, with the form; elsewhere it is a 401.
             SignInError::InvalidCredentials => Self::NotSignedIn,
             SignInError::Throttled(throttled) => Self::Throttled(throttled),
-            SignInError::Unavailable(detail) => {
-                tracing::error!(%detail, "sign-in failed");
-                Self::Unavailable
-            }
+            SignInError::Unavailable(backend) => backend.into(),
         }
     }
 }
@@ -195,10 +272,7 @@ impl From<SignInError> for UiError {
 impl From<QueryError> for UiError {
     fn from(err: QueryError) -> Self {
         match err {
-            QueryError::Backend(detail) => {
-                tracing::error!(%detail, "read query failed");
-                Self::Unavailable
-            }
+            QueryError::Backend(fault) => fault.into(),
         }
     }
 }
@@ -232,10 +306,7 @@ impl From<IntegrationStoreError> for UiError {
                 tracing::error!(%detail, "stored credentials cannot be decrypted");
                 Self::Internal
             }
-            IntegrationStoreError::Backend(detail) => {
-                tracing::error!(%detail, "integration store failed");
-                Self::Unavailable
-            }
+            IntegrationStoreError::Backend(fault) => fault.into(),
         }
     }
 }
@@ -244,10 +315,7 @@ impl From<StartError> for UiError {
     fn from(err: StartError) -> Self {
         match err {
             StartError::UnknownIntegration(_) => Self::NotFound,
-            StartError::Store(detail) => {
-                tracing::error!(%detail, "cannot start a Lark sign-in");
-                Self::Unavailable
-            }
+            StartError::Store(store) => store.into(),
         }
     }
 }
@@ -270,10 +338,7 @@ impl From<SyncError> for UiError {
                     .to_owned(),
             ),
             SyncError::Integrations(store) => store.into(),
-            SyncError::Store(detail) => {
-                tracing::error!(%detail, "sync store failed");
-                Self::Unavailable
-            }
+            SyncError::Store(store) => store.into(),
         }
     }
 }

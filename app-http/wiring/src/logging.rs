@@ -14,3 +14,15 @@ pub fn init(default: &str) {
         .with_writer(std::io::stderr)
         .init();
 }
+
+/// An error and its causes, `: `-joined, for one log field (`%err` shows the outermost only).
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut words = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        words.push_str(": ");
+        words.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    words
+}

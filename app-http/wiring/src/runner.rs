@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aviary_domain::model::{RunTrigger, SyncRun, next_sync_at};
-use aviary_domain::ports::{Clock, RateLimits, SyncPhase, SyncProgress, SyncStoreError};
+use aviary_domain::ports::{
+    Clock, FaultKind, RateLimits, StoreFault, SyncPhase, SyncProgress, SyncStoreError,
+};
 use aviary_domain::usecases::sync::{Confirmation, SyncError, SyncIntegration, SyncRequest};
 use aviary_domain::usecases::{Integrations, Queries};
 use aviary_domain::values::IntegrationId;
@@ -141,8 +143,10 @@ impl SyncRunner {
             Err(_) => match finished.await {
                 Ok(Err(err)) => Err(err),
                 Ok(Ok(report)) => Ok(report.run),
-                Err(join) => Err(SyncError::Store(SyncStoreError::Backend(format!(
-                    "the sync task ended abnormally: {join}"
+                Err(join) => Err(SyncError::Store(SyncStoreError::Backend(StoreFault::new(
+                    FaultKind::Failed,
+                    "the sync task ended abnormally",
+                    join,
                 )))),
             },
         }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::fault::StoreFault;
 use crate::model::Admin;
 use crate::values::{AdminId, EmailAddress, PasswordHash};
 
@@ -13,8 +14,8 @@ pub enum AdminStoreError {
     EmailTaken(EmailAddress),
     #[error("admin {0} does not exist")]
     NotFound(AdminId),
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[from] StoreFault),
 }
 
 /// Stores admin accounts (password hashes only, never passwords).

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::fault::StoreFault;
 use crate::model::ApiKey;
 use crate::values::{ApiKeyHash, ApiKeyId};
 
@@ -14,8 +15,8 @@ pub enum ApiKeyStoreError {
     Duplicate(ApiKeyId),
     #[error("API key {0} does not exist")]
     NotFound(ApiKeyId),
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[from] StoreFault),
 }
 
 /// Stores API keys. Implementations never see a plaintext key, only its digest.

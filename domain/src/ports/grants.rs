@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::fault::StoreFault;
 use crate::model::{Grant, PendingLogin};
 use crate::values::{IntegrationId, OAuthState};
 
@@ -15,8 +16,8 @@ pub enum GrantStoreError {
     /// A stored token could not be decrypted (wrong or missing master key).
     #[error("cannot decrypt the stored sign-in: {0}")]
     Undecryptable(String),
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[from] StoreFault),
 }
 
 /// Stores logins in progress and grants.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::fault::StoreFault;
 use crate::model::{Integration, IntegrationStatus, IntegrationSummary, TenantInfo};
 use crate::values::{IntegrationId, IntegrationLabel, SyncInterval};
 
@@ -16,8 +17,8 @@ pub enum IntegrationStoreError {
     /// A stored secret could not be decrypted (wrong or missing master key).
     #[error("cannot decrypt the stored credentials: {0}")]
     Undecryptable(String),
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[from] StoreFault),
 }
 
 /// What an admin may change of a registered integration (the credentials and region are

@@ -4,6 +4,7 @@ mod admins;
 mod api_keys;
 mod clock;
 mod directory;
+mod fault;
 mod grants;
 mod integrations;
 mod oauth;
@@ -21,6 +22,7 @@ pub use directory::{
     ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
     RateLimits, Recheck, RemoteApp, RemoteDepartment, RemoteGroup, RemoteUser, UserPage,
 };
+pub use fault::{FaultKind, StoreFault};
 pub use grants::{GrantStore, GrantStoreError};
 pub use integrations::{
     IntegrationRepository, IntegrationSettings, IntegrationStoreError, StoredData,

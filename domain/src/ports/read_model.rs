@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::fault::StoreFault;
 use crate::model::{
     AccountCursor, AccountSort, AccountStatus, App, ChangeRecord, Department, Group, HeldSubject,
     Role, Subject, SyncRun, UserAccount,
@@ -60,8 +61,8 @@ pub struct GroupMembers {
 /// A query failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[from] StoreFault),
 }
 
 /// Read-only queries for the CLI, API and UI.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::fault::StoreFault;
 use crate::model::Session;
 use crate::values::{AdminId, SessionId};
 
@@ -12,8 +13,8 @@ pub enum SessionStoreError {
     /// The admin does not exist (any more).
     #[error("admin {0} does not exist")]
     NoAdmin(AdminId),
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[from] StoreFault),
 }
 
 /// Stores sessions; a session goes with its admin.

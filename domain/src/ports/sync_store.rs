@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::fault::StoreFault;
 use crate::model::{
     App, ChangeRecord, Department, Group, HeldSubject, Presence, SyncRun, UserAccount,
 };
@@ -86,8 +87,8 @@ pub enum SyncStoreError {
     LeaseHeld { owner: String, until: DateTime<Utc> },
     #[error("this sync lost its lease (another process took over); nothing more was written")]
     LeaseLost,
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error")]
+    Backend(#[from] StoreFault),
 }
 
 /// Persistence for sync runs. Every write takes the caller's [`Lease`] and fails with

@@ -300,13 +300,20 @@ mod tests {
         assert_eq!(report.problems, vec![Problem::LastRunCancelled]);
 
         let mut broken = MockReadModel::new();
-        broken
-            .expect_runs()
-            .returning(|_, _| Err(QueryError::Backend("gone".into())));
+        broken.expect_runs().returning(|_, _| {
+            Err(QueryError::Backend(crate::ports::StoreFault::failed(
+                "gone",
+            )))
+        });
         let err = IntegrationHealth::new(Arc::new(broken), clock_at(0))
             .report(&integration(IntegrationStatus::Active, None))
             .await
             .unwrap_err();
-        assert_eq!(err, HealthError::Store(QueryError::Backend("gone".into())));
+        assert_eq!(
+            err,
+            HealthError::Store(QueryError::Backend(crate::ports::StoreFault::failed(
+                "gone"
+            )))
+        );
     }
 }

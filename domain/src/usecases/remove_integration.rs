@@ -107,13 +107,18 @@ mod tests {
         };
         let mut repo = MockIntegrationRepository::new();
         repo.expect_stored_data().returning(move |_| Ok(counts));
-        repo.expect_delete()
-            .returning(|_| Err(IntegrationStoreError::Backend("locked".into())));
+        repo.expect_delete().returning(|_| {
+            Err(IntegrationStoreError::Backend(
+                crate::ports::StoreFault::failed("locked"),
+            ))
+        });
         let case = RemoveIntegration::new(Arc::new(repo));
         assert_eq!(case.stored_data(id()).await.unwrap(), counts);
         assert_eq!(
             case.execute(id()).await.unwrap_err(),
-            RemoveError::Store(IntegrationStoreError::Backend("locked".into()))
+            RemoveError::Store(IntegrationStoreError::Backend(
+                crate::ports::StoreFault::failed("locked")
+            ))
         );
     }
 }

@@ -325,7 +325,8 @@ mod tests {
         );
 
         let mut broken = found();
-        let backend = IntegrationStoreError::Backend("disk on fire".into());
+        let backend =
+            IntegrationStoreError::Backend(crate::ports::StoreFault::failed("disk on fire"));
         let returned = backend.clone();
         broken
             .expect_update_settings()

@@ -21,7 +21,10 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use crate::model::Admin;
-use crate::ports::{AdminStore, AdminStoreError, Clock, IdSource, PasswordHasher, SessionStore};
+use crate::ports::{
+    AdminStore, AdminStoreError, Clock, IdSource, PasswordHashError, PasswordHasher, SessionStore,
+    SessionStoreError,
+};
 use crate::values::{AdminId, EmailAddress, EmailError, Password, PasswordError};
 
 pub use reset_password::{PasswordReset, ResetPasswordError};
@@ -39,12 +42,24 @@ pub enum AdminError {
     #[error("an admin with email {0} already exists")]
     EmailTaken(EmailAddress),
     /// The store or the hasher failed.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error("cannot reach the admin store")]
+    Unavailable(#[source] AccessBackend),
 }
 
-fn unavailable(err: impl std::fmt::Display) -> AdminError {
-    AdminError::Unavailable(err.to_string())
+/// What failed under an admin use case: one of its stores or the password hasher, kept whole
+/// so that the apps map each fault once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessBackend {
+    #[error(transparent)]
+    Admins(#[from] AdminStoreError),
+    #[error(transparent)]
+    Sessions(#[from] SessionStoreError),
+    #[error(transparent)]
+    Hasher(#[from] PasswordHashError),
+}
+
+fn unavailable(err: impl Into<AccessBackend>) -> AdminError {
+    AdminError::Unavailable(err.into())
 }
 
 /// Creates and lists admin users and resets their passwords.

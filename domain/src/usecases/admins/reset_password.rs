@@ -4,7 +4,7 @@
 
 use secrecy::SecretString;
 
-use super::AdminAccounts;
+use super::{AccessBackend, AdminAccounts};
 use crate::model::Admin;
 use crate::ports::{AdminStoreError, SessionStoreError};
 use crate::values::{EmailAddress, EmailError, Password, PasswordError};
@@ -22,13 +22,13 @@ pub enum ResetPasswordError {
     #[error("there is no admin with email {0}")]
     UnknownEmail(EmailAddress),
     /// The store or the hasher failed before the new password was stored: nothing changed.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error("cannot reset the password")]
+    Unavailable(#[source] AccessBackend),
     /// The new password is in force, but sessions signed in before the reset may still work.
     #[error(
-        "the password was changed, but the admin's sessions could not be ended ({0}); reset it again"
+        "the password was changed, but the admin's sessions could not be ended; reset it again"
     )]
-    SessionsNotEnded(String),
+    SessionsNotEnded(#[source] SessionStoreError),
 }
 
 /// A completed reset.
@@ -40,8 +40,8 @@ pub struct PasswordReset {
     pub sessions_ended: u64,
 }
 
-fn unavailable(err: impl std::fmt::Display) -> ResetPasswordError {
-    ResetPasswordError::Unavailable(err.to_string())
+fn unavailable(err: impl Into<AccessBackend>) -> ResetPasswordError {
+    ResetPasswordError::Unavailable(err.into())
 }
 
 impl AdminAccounts {
@@ -83,7 +83,7 @@ impl AdminAccounts {
                 .await
                 .map_err(|err| match err {
                     SessionStoreError::NoAdmin(_) | SessionStoreError::Backend(_) => {
-                        ResetPasswordError::SessionsNotEnded(err.to_string())
+                        ResetPasswordError::SessionsNotEnded(err)
                     }
                 })?;
         Ok(PasswordReset {

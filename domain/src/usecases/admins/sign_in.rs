@@ -9,9 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::model::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES, Session};
-use crate::ports::{AdminStore, Clock, IdSource, PasswordHasher, SessionStore};
+use crate::ports::{AdminStore, Clock, IdSource, PasswordHashError, PasswordHasher, SessionStore};
 use crate::values::{AdminId, CsrfToken, EmailAddress, Password, PasswordHash, SessionId};
 
+use super::AccessBackend;
 use super::throttle::{SignInThrottle, Throttled};
 
 /// Why a sign-in failed.
@@ -26,8 +27,8 @@ pub enum SignInError {
     #[error("too many failed sign-ins from this address: try again in {} minutes", .0.retry_after_secs.div_ceil(60))]
     Throttled(Throttled),
     /// The store or the hasher failed; the credentials may be fine.
-    #[error("cannot sign in right now: {0}")]
-    Unavailable(String),
+    #[error("cannot sign in right now")]
+    Unavailable(#[source] AccessBackend),
 }
 
 /// Why a session token was not accepted.
@@ -37,8 +38,8 @@ pub enum SessionError {
     #[error("not signed in, or the session has expired")]
     Unauthenticated,
     /// The store failed; the session may be fine.
-    #[error("cannot check the session: {0}")]
-    Unavailable(String),
+    #[error("cannot check the session")]
+    Unavailable(#[source] AccessBackend),
 }
 
 /// A state-changing request did not carry its session's CSRF token.
@@ -46,12 +47,12 @@ pub enum SessionError {
 #[error("the form has expired or did not come from Aviary: reload the page and try again")]
 pub struct CsrfMismatch;
 
-fn sign_in_unavailable(err: impl std::fmt::Display) -> SignInError {
-    SignInError::Unavailable(err.to_string())
+fn sign_in_unavailable(err: impl Into<AccessBackend>) -> SignInError {
+    SignInError::Unavailable(err.into())
 }
 
-fn session_unavailable(err: impl std::fmt::Display) -> SessionError {
-    SessionError::Unavailable(err.to_string())
+fn session_unavailable(err: impl Into<AccessBackend>) -> SessionError {
+    SessionError::Unavailable(err.into())
 }
 
 /// Signs admins in and out and checks their sessions.
@@ -108,7 +109,9 @@ impl SignIn {
             return Ok(hash.clone());
         }
         let random = SecretString::from(URL_SAFE_NO_PAD.encode(self.ids.random_256()));
-        let password = Password::parse(random).map_err(sign_in_unavailable)?;
+        // 43 random characters always pass the password rules; were they refused, hashing failed.
+        let password = Password::parse(random)
+            .map_err(|err| sign_in_unavailable(PasswordHashError::Failed(err.to_string())))?;
         let hash = self
             .hasher
             .hash(&password)

@@ -199,11 +199,16 @@ async fn create_reports_store_and_hasher_failures_and_stores_nothing() {
         .create("ada@example.com", password(RIGHT))
         .await
         .unwrap_err();
-    assert!(matches!(err, AdminError::Unavailable(ref m) if m.contains("out of memory")));
+    assert!(
+        matches!(err, AdminError::Unavailable(ref m) if format!("{m:?}").contains("out of memory"))
+    );
 
     let mut down = MockAdminStore::new();
-    down.expect_find_by_email()
-        .returning(|_| Err(AdminStoreError::Backend("down".into())));
+    down.expect_find_by_email().returning(|_| {
+        Err(AdminStoreError::Backend(crate::ports::StoreFault::failed(
+            "down",
+        )))
+    });
     let err = accounts(down, MockPasswordHasher::new())
         .create("ada@example.com", password(RIGHT))
         .await
@@ -352,14 +357,17 @@ async fn an_admin_deleted_during_the_reset_is_unknown_and_keeps_its_sessions_unt
 #[tokio::test]
 async fn store_and_hasher_failures_before_the_write_change_nothing() {
     let mut down = MockAdminStore::new();
-    down.expect_find_by_email()
-        .returning(|_| Err(AdminStoreError::Backend("down".into())));
+    down.expect_find_by_email().returning(|_| {
+        Err(AdminStoreError::Backend(crate::ports::StoreFault::failed(
+            "down",
+        )))
+    });
     let err = accounts(down, MockPasswordHasher::new())
         .reset_password("ada@example.com", password(RIGHT))
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ResetPasswordError::Unavailable(ref m) if m.contains("down")),
+        matches!(err, ResetPasswordError::Unavailable(ref m) if format!("{m:?}").contains("down")),
         "{err:?}"
     );
 
@@ -372,20 +380,22 @@ async fn store_and_hasher_failures_before_the_write_change_nothing() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ResetPasswordError::Unavailable(ref m) if m.contains("out of memory")),
+        matches!(err, ResetPasswordError::Unavailable(ref m) if format!("{m:?}").contains("out of memory")),
         "{err:?}"
     );
 
     let mut failing_write = finding(Some(admin()));
-    failing_write
-        .expect_set_password_hash()
-        .returning(|_, _| Err(AdminStoreError::Backend("disk full".into())));
+    failing_write.expect_set_password_hash().returning(|_, _| {
+        Err(AdminStoreError::Backend(crate::ports::StoreFault::failed(
+            "disk full",
+        )))
+    });
     let err = accounts(failing_write, hashing(NEW_HASH))
         .reset_password("ada@example.com", password(RIGHT))
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ResetPasswordError::Unavailable(ref m) if m.contains("disk full")),
+        matches!(err, ResetPasswordError::Unavailable(ref m) if format!("{m:?}").contains("disk full")),
         "{err:?}"
     );
 }
@@ -398,15 +408,17 @@ async fn sessions_that_could_not_be_ended_are_reported_as_such() {
         .times(1)
         .returning(|_, _| Ok(()));
     let mut sessions = MockSessionStore::new();
-    sessions
-        .expect_delete_all_of()
-        .returning(|_| Err(SessionStoreError::Backend("locked".into())));
+    sessions.expect_delete_all_of().returning(|_| {
+        Err(SessionStoreError::Backend(
+            crate::ports::StoreFault::failed("locked"),
+        ))
+    });
     let err = accounts_with(store, sessions, hashing(NEW_HASH))
         .reset_password("ada@example.com", password(RIGHT))
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ResetPasswordError::SessionsNotEnded(ref m) if m.contains("locked")),
+        matches!(err, ResetPasswordError::SessionsNotEnded(ref m) if format!("{m:?}").contains("locked")),
         "{err:?}"
     );
     assert!(
@@ -618,15 +630,18 @@ async fn an_expired_lock_lets_the_right_password_in() {
 #[tokio::test]
 async fn store_and_hasher_failures_are_unavailable_not_invalid_credentials() {
     let mut down = MockAdminStore::new();
-    down.expect_find_by_email()
-        .returning(|_| Err(AdminStoreError::Backend("down".into())));
+    down.expect_find_by_email().returning(|_| {
+        Err(AdminStoreError::Backend(crate::ports::StoreFault::failed(
+            "down",
+        )))
+    });
     let log = HasherLog::default();
     let err = sign_in_case(down, no_sessions(), &log, at(0))
         .sign_in("ada@example.com", &password(RIGHT))
         .await
         .unwrap_err();
     assert!(
-        matches!(err, SignInError::Unavailable(ref m) if m.contains("down")),
+        matches!(err, SignInError::Unavailable(ref m) if format!("{m:?}").contains("down")),
         "{err:?}"
     );
 
@@ -796,9 +811,11 @@ async fn malformed_unknown_expired_and_orphaned_sessions_are_all_unauthenticated
 async fn a_failing_session_store_is_unavailable() {
     let (_, token) = stored_session(at(0), at(0));
     let mut sessions = MockSessionStore::new();
-    sessions
-        .expect_find()
-        .returning(|_| Err(SessionStoreError::Backend("down".into())));
+    sessions.expect_find().returning(|_| {
+        Err(SessionStoreError::Backend(
+            crate::ports::StoreFault::failed("down"),
+        ))
+    });
     let log = HasherLog::default();
     let err = sign_in_case(MockAdminStore::new(), sessions, &log, at(0))
         .authenticate(&token)

@@ -43,7 +43,7 @@ fn use_case(store: MockApiKeyStore, now: DateTime<Utc>) -> ApiKeys {
 }
 
 fn backend() -> ApiKeyStoreError {
-    ApiKeyStoreError::Backend("disk on fire".into())
+    ApiKeyStoreError::Backend(crate::ports::StoreFault::failed("disk on fire"))
 }
 
 // ---- create ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //! integration's region, consent given, code exchanged, the signer-in belongs to the app's
 //! tenant. Only then are the grant and the integration's new status written.
 
+use super::ConnectBackend;
 use crate::model::{AuthorizedUser, Grant, Region, TenantInfo, TokenSet};
 use crate::ports::{DirectoryConnection, DirectoryError, IntegrationStoreError, OAuthError};
 use crate::values::{IntegrationId, OAuthState};
@@ -58,8 +59,8 @@ pub enum CallbackError {
     /// The person who signed in belongs to another tenant than the app.
     #[error("the Lark user who signed in belongs to another tenant than this app's")]
     TenantMismatch,
-    #[error("{0}")]
-    Store(String),
+    #[error("cannot read or store the Lark sign-in")]
+    Store(#[source] ConnectBackend),
 }
 
 impl Connect {
@@ -82,7 +83,7 @@ impl Connect {
             .grants
             .take_login(&state)
             .await
-            .map_err(|err| CallbackError::Store(err.to_string()))?
+            .map_err(|err| CallbackError::Store(err.into()))?
             .ok_or(CallbackError::InvalidState)?;
         // A login started with an API key has no session of its own: any signed-in admin
         // finishes it (`started_by_api_key` says why).
@@ -99,7 +100,7 @@ impl Connect {
             .await
             .map_err(|err| match err {
                 IntegrationStoreError::NotFound(id) => CallbackError::UnknownIntegration(id),
-                other => CallbackError::Store(other.to_string()),
+                other => CallbackError::Store(other.into()),
             })?
             .ok_or(CallbackError::UnknownIntegration(login.integration_id))?;
         match callback.region {
@@ -154,11 +155,11 @@ impl Connect {
         self.grants
             .save_grant(&grant)
             .await
-            .map_err(|err| CallbackError::Store(err.to_string()))?;
+            .map_err(|err| CallbackError::Store(err.into()))?;
         self.integrations
             .record_authorization(integration.id, tenant.clone(), user.display(), now)
             .await
-            .map_err(|err| CallbackError::Store(err.to_string()))?;
+            .map_err(|err| CallbackError::Store(err.into()))?;
         Ok(Connected {
             integration_id: integration.id,
             tenant,

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use crate::model::{IntegrationSummary, Region};
 use crate::ports::{
-    Clock, DirectoryGateway, GrantStore, IdSource, IntegrationRepository, OAuthGateway,
+    Clock, DirectoryGateway, GrantStore, GrantStoreError, IdSource, IntegrationRepository,
+    IntegrationStoreError, OAuthGateway,
 };
 
 pub use complete::{Callback, CallbackError, Connected};
@@ -84,8 +85,18 @@ impl ConnectSettings {
 pub enum StartError {
     #[error("integration {0} does not exist")]
     UnknownIntegration(crate::values::IntegrationId),
-    #[error("{0}")]
-    Store(String),
+    #[error("cannot start the login")]
+    Store(#[source] ConnectBackend),
+}
+
+/// The store that failed under a login use case, kept whole so that the apps map each fault
+/// once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectBackend {
+    #[error(transparent)]
+    Integrations(#[from] IntegrationStoreError),
+    #[error(transparent)]
+    Grants(#[from] GrantStoreError),
 }
 
 /// The login use cases over their ports.

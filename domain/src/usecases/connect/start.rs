@@ -45,7 +45,7 @@ impl Connect {
             .await
             .map_err(|err| match err {
                 IntegrationStoreError::NotFound(id) => StartError::UnknownIntegration(id),
-                other => StartError::Store(other.to_string()),
+                other => StartError::Store(other.into()),
             })?
             .ok_or(StartError::UnknownIntegration(integration))?;
         let login = PendingLogin {
@@ -63,7 +63,7 @@ impl Connect {
         self.grants
             .save_login(&login)
             .await
-            .map_err(|err| StartError::Store(err.to_string()))?;
+            .map_err(|err| StartError::Store(err.into()))?;
         let request = AuthorizeRequest {
             redirect_uri: login.redirect_uri.clone(),
             state: login.state.clone(),

@@ -12,6 +12,7 @@ use chrono::Duration;
 use futures::lock::Mutex as AsyncMutex;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use super::ConnectBackend;
 use crate::model::{AuthorizedUser, Grant, Integration, IntegrationStatus, TokenSet};
 use crate::ports::{
     Clock, DirectoryConnection, GrantStore, IntegrationRepository, OAuthError, OAuthGateway,
@@ -40,8 +41,8 @@ pub enum TokenError {
     NotRenewable,
     #[error("{0}")]
     OAuth(OAuthError),
-    #[error("{0}")]
-    Store(String),
+    #[error("cannot read or store the Lark sign-in")]
+    Store(#[source] ConnectBackend),
 }
 
 /// Who an integration's grant belongs to, and who its access token signs in as today.
@@ -173,7 +174,7 @@ impl UserTokens {
                     .grants
                     .replace_refreshed(&refreshed)
                     .await
-                    .map_err(|err| TokenError::Store(err.to_string()))?
+                    .map_err(|err| TokenError::Store(err.into()))?
                 {
                     Some(stored) => Ok(stored.tokens.access_token),
                     // Another process stored a pair first; ours is valid too, but theirs is the
@@ -209,7 +210,7 @@ impl UserTokens {
         self.integrations
             .get(id)
             .await
-            .map_err(|err| TokenError::Store(err.to_string()))?
+            .map_err(|err| TokenError::Store(err.into()))?
             .ok_or(TokenError::UnknownIntegration(id))
     }
 
@@ -217,7 +218,7 @@ impl UserTokens {
         self.grants
             .grant(id)
             .await
-            .map_err(|err| TokenError::Store(err.to_string()))?
+            .map_err(|err| TokenError::Store(err.into()))?
             .ok_or(TokenError::NeedsAuthorization)
     }
 
@@ -247,7 +248,7 @@ impl UserTokens {
             .await;
         match marked {
             Ok(()) => TokenError::NeedsAuthorization,
-            Err(err) => TokenError::Store(err.to_string()),
+            Err(err) => TokenError::Store(err.into()),
         }
     }
 }

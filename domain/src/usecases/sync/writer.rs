@@ -12,7 +12,7 @@ use futures::future::{self, Either};
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::model::{ChangeRecord, Subject, SyncCounts};
-use crate::ports::{Clock, Lease, SyncStore, SyncStoreError, WriteBatch};
+use crate::ports::{Clock, Lease, StoreFault, SyncStore, SyncStoreError, WriteBatch};
 
 /// How many changes a dry run keeps to show.
 pub(super) const PREVIEW_LIMIT: usize = 1000;
@@ -124,7 +124,7 @@ impl Writer<'_> {
         let batch = std::mem::take(&mut self.batch);
         futures::SinkExt::send(&mut self.queue, batch)
             .await
-            .map_err(|_| SyncStoreError::Backend("the batch writer stopped".to_owned()))
+            .map_err(|_| SyncStoreError::Backend(StoreFault::failed("the batch writer stopped")))
     }
 
     /// Tells the committer that no more batches come.
