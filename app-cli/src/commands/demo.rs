@@ -7,13 +7,13 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_adapters_lark::simulator::{ConsentMode, Simulator, SimulatorConfig};
 use aviary_app_http::server;
 use aviary_domain::model::{Integration, Region};
 use aviary_domain::usecases::connect::{Callback, Connected, LoginOptions, RedirectUris};
 use aviary_domain::usecases::{
     AccountFilter, AdminError, LookupError, NewIntegration, find_integration,
 };
+use aviary_lark_simulator::{ConsentMode, Simulator, SimulatorConfig};
 use rand::distr::{Alphanumeric, SampleString as _};
 use secrecy::{ExposeSecret as _, SecretString};
 
