@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=$(cargo tree -p aviary-domain -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)
-forbidden='^(aviary-adapters-lark|aviary-adapters-db|aviary-app-http|aviary-app-cli|aviary-tests|sea-orm.*|sqlx.*|actix.*|reqwest|hyper.*|tokio|axum.*|tower.*|mockall)$'
+forbidden='^(aviary-adapters-lark|aviary-lark-simulator|aviary-adapters-db|aviary-app-http|aviary-app-cli|aviary-tests|sea-orm.*|sqlx.*|actix.*|reqwest|hyper.*|tokio|axum.*|tower.*|mockall)$'
 bad=$(grep -E "$forbidden" <<<"$tree" || true)
 if [ -n "$bad" ]; then
   echo "domain dependency rule violated: aviary-domain depends on" >&2
