@@ -15,7 +15,7 @@ echo "domain dependency rule holds ($(wc -l <<<"$tree") crates, none of them I/O
 
 # The apps reach the adapters only through the composition root (aviary-wiring): neither names
 # an adapter crate among its own dependencies.
-for app in aviary-app-http; do
+for app in aviary-app-http aviary-app-cli; do
   direct=$(cargo tree -p "$app" -e normal --depth 1 --prefix none --format '{p}' | awk '{print $1}' | sort -u)
   bad=$(grep -E '^aviary-adapters-(db|lark)$' <<<"$direct" || true)
   if [ -n "$bad" ]; then

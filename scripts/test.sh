@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, the domain dependency rule, the vendored sqlx-core against
-# the published crate plus its patch, clippy, and every test
-# (unit, repository suite on SQLite and PostgreSQL, simulator, end-to-end), and the simulator
-# driven by Lark's official Python SDK.
+# the published crate plus its patch, clippy, that aviary-server does not link the simulator, and
+# every test (unit, repository suite on SQLite and PostgreSQL, simulator, end-to-end), and the
+# simulator driven by Lark's official Python SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,25 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== build the aviary and aviary-server binaries for the end-to-end tests"
 cargo build --locked --bins
+echo "== aviary-server does not link the Lark simulator"
+# Only the aviary binary (demo, simulator) and tests may use aviary-lark-simulator. The outputs are
+# captured first so that a failing cargo tree or nm fails the script instead of passing the check.
+server_deps=$(cargo tree --locked -p aviary-app-http -e normal --prefix none --format '{p}')
+if grep -q '^aviary-lark-simulator ' <<<"$server_deps"; then
+  echo "aviary-server must not link the simulator: aviary-lark-simulator is a normal dependency of aviary-app-http" >&2
+  exit 1
+fi
+if command -v nm >/dev/null 2>&1; then
+  server_symbols=$(mktemp)
+  nm -C "${CARGO_TARGET_DIR:-target}/debug/aviary-server" >"$server_symbols"
+  if grep -q 'aviary_lark_simulator' "$server_symbols"; then
+    rm -f "$server_symbols"
+    echo "aviary-server must not link the simulator: the binary has aviary_lark_simulator symbols" >&2
+    exit 1
+  fi
+  rm -f "$server_symbols"
+fi
+echo "aviary-server does not link aviary-lark-simulator"
 echo "== Lark's official Python SDK (lark-oapi) against the simulator"
 bash scripts/sdk-check.sh
 echo "== tests"

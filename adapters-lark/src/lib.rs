@@ -1,9 +1,6 @@
-//! Lark Open Platform adapter: the client that implements Aviary's directory port, and (feature
-//! `simulator`) a faithful fake Lark tenant served over HTTP for tests, demos and benchmarks.
+//! Lark Open Platform adapter: the client that implements Aviary's directory port. The fake Lark
+//! tenant it is tested against is its own crate, `aviary-lark-simulator` (`adapters-lark/simulator/`).
 
 pub mod client;
 
 pub use client::{LarkClientSettings, LarkGateway};
-
-#[cfg(feature = "simulator")]
-pub mod simulator;

@@ -1,5 +1,5 @@
 //! The Lark client against a mock Lark (wiremock) serving the verbatim doc payloads in
-//! `tests/fixtures/`, and (feature `simulator`) against the simulated tenant.
+//! `tests/fixtures/`, and against the simulated tenant (`aviary-lark-simulator`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
@@ -1174,14 +1174,11 @@ async fn requests_are_paced_under_the_configured_limits() {
 // Against the simulated tenant
 // ---------------------------------------------------------------------------------------------
 
-#[cfg(feature = "simulator")]
 mod simulated {
     use std::collections::{HashMap, HashSet};
 
-    use aviary_adapters_lark::simulator::{
-        NewUser, Simulator, SimulatorConfig, SimulatorHandle, endpoints,
-    };
     use aviary_domain::ports::RemoteUser;
+    use aviary_lark_simulator::{NewUser, Simulator, SimulatorConfig, SimulatorHandle, endpoints};
 
     use super::*;
 
@@ -1509,9 +1506,9 @@ mod simulated {
 
     #[tokio::test]
     async fn an_oauth_login_round_trips_against_the_simulator() {
-        use aviary_adapters_lark::simulator::ConsentMode;
         use aviary_domain::ports::{AuthorizeRequest, OAuthError, OAuthGateway};
         use aviary_domain::values::{OAuthState, PkceVerifier};
+        use aviary_lark_simulator::ConsentMode;
         use secrecy::ExposeSecret as _;
 
         let sim = simulator(20, 3, false).await;
@@ -1687,7 +1684,6 @@ mod simulated {
     }
 }
 
-#[cfg(feature = "simulator")]
 #[path = "client/doctor.rs"]
 mod doctor;
 

@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
+pub use aviary_lark_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use serde_json::Value;
 
 /// The `aviary` binary built next to this test executable (`target/<profile>/aviary`), or the

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use aviary_adapters_lark::{LarkClientSettings, LarkGateway};
 use aviary_domain::model::{
     AuthorizedUser, Grant, Integration, IntegrationStatus, IntegrationSummary, Region, TokenSet,
@@ -15,6 +14,7 @@ use aviary_domain::ports::{
 };
 use aviary_domain::usecases::doctor::{Capability, Doctor, DoctorReport, Outcome};
 use aviary_domain::values::{AppId, IntegrationId, IntegrationLabel, OpenId};
+use aviary_lark_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use chrono::{Duration, TimeZone as _, Utc};
 use secrecy::SecretString;
 use serde_json::{Value, json};

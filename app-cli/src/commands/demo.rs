@@ -7,11 +7,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_adapters_lark::simulator::{ConsentMode, Simulator, SimulatorConfig, SimulatorHandle};
 use aviary_app_http::server;
 use aviary_domain::model::{Integration, Region};
 use aviary_domain::usecases::connect::{Callback, Connected, LoginOptions, RedirectUris};
 use aviary_domain::usecases::{AccountFilter, AdminError, LookupError, NewIntegration};
+use aviary_lark_simulator::{ConsentMode, Simulator, SimulatorConfig, SimulatorHandle};
 use rand::distr::{Alphanumeric, SampleString as _};
 use secrecy::{ExposeSecret as _, SecretString};
 

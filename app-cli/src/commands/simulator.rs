@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig};
+use aviary_lark_simulator::{Simulator, SimulatorConfig};
 
 use crate::cli::SimulatorArgs;
 

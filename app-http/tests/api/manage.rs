@@ -5,11 +5,11 @@
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
-use aviary_adapters_lark::simulator::ConsentMode;
 use aviary_app_http::server::app;
 use aviary_app_http::ui::session::COOKIE;
 use aviary_domain::model::{AccountStatus, IntegrationStatus};
 use aviary_domain::values::IntegrationId;
+use aviary_lark_simulator::ConsentMode;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 

@@ -7,11 +7,11 @@ use std::collections::HashSet;
 
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
-use aviary_adapters_lark::simulator::NewUser;
 use aviary_app_http::server::app;
 use aviary_domain::model::{AccountSort, AccountStatus, Role, SortKey};
 use aviary_domain::usecases::AccountFilter;
 use aviary_domain::values::DepartmentId;
+use aviary_lark_simulator::NewUser;
 
 use actix_web::cookie::Cookie;
 use aviary_app_http::ui::session::COOKIE;

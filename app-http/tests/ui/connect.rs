@@ -6,10 +6,10 @@
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::test::{self, TestRequest};
-use aviary_adapters_lark::simulator::ConsentMode;
 use aviary_app_http::server::app;
 use aviary_domain::model::{Integration, IntegrationStatus, Region, RunTrigger};
 use aviary_domain::usecases::NewIntegration;
+use aviary_lark_simulator::ConsentMode;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use aviary_app_http::ui::session::COOKIE;

@@ -3,7 +3,7 @@
 //! shown with their history; accounts filter by group; and a group that leaves the range takes
 //! the user it granted with it: both `out_of_range`, never `removed`.
 
-use aviary_adapters_lark::simulator::NewGroup;
+use aviary_lark_simulator::NewGroup;
 use aviary_tests::{Installation, SimulatorConfig, account, simulator};
 use serde_json::Value;
 

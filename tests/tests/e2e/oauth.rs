@@ -8,10 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use aviary_adapters_lark::simulator::{ConsentMode, SimulatorHandle, endpoints};
 use aviary_app_http::{Services, Settings};
 use aviary_domain::model::Grant;
 use aviary_domain::values::IntegrationId;
+use aviary_lark_simulator::{ConsentMode, SimulatorHandle, endpoints};
 use aviary_tests::server::{Server, WebClient, csrf_of};
 use aviary_tests::{Installation, SimulatorConfig, simulator};
 use reqwest::header::LOCATION;

@@ -1,7 +1,7 @@
 //! A resync after the tenant changed: field change, department move, new user, resigned user,
 //! vanished user, user added to a second department — right statuses, removals and history.
 
-use aviary_adapters_lark::simulator::{NewUser, SimUser};
+use aviary_lark_simulator::{NewUser, SimUser};
 use aviary_tests::{Installation, SimulatorConfig, account, simulator};
 use serde_json::Value;
 

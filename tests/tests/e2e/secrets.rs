@@ -9,7 +9,7 @@
 mod evidence;
 mod walk;
 
-use aviary_adapters_lark::simulator::ConsentMode;
+use aviary_lark_simulator::ConsentMode;
 use aviary_tests::server::{Server, csrf_of};
 use aviary_tests::{Installation, SimulatorConfig, simulator};
 use reqwest::{Method, StatusCode};

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use aviary_adapters_lark::simulator::SimulatorHandle;
+use aviary_lark_simulator::SimulatorHandle;
 use aviary_tests::server::{Server, WebClient};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::redirect::Policy;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use aviary_adapters_lark::simulator::{SimAppVisibility, SimulatorConfig, endpoints};
+use aviary_lark_simulator::{SimAppVisibility, SimulatorConfig, endpoints};
 use serde_json::{Value, json};
 
 use super::{Sim, config, fixture, keys};

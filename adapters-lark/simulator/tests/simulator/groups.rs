@@ -2,7 +2,7 @@
 //! `group/:group_id/member/simplelist` and `group/:group_id` — shapes, paging with small pages,
 //! id types, and every documented error with its HTTP status.
 
-use aviary_adapters_lark::simulator::{NewGroup, SimGroup, SimGroupType, endpoints};
+use aviary_lark_simulator::{NewGroup, SimGroup, SimGroupType, endpoints};
 use serde_json::{Value, json};
 
 use super::{Sim, config, fixture, keys};

@@ -2,7 +2,7 @@
 //! HTTP and in Rust: what a change does to the Lark APIs, what is refused, and the stats names of
 //! the new endpoints.
 
-use aviary_adapters_lark::simulator::{NewApp, NewGroup, SimError, SimulatorConfig, endpoints};
+use aviary_lark_simulator::{NewApp, NewGroup, SimError, SimulatorConfig, endpoints};
 use reqwest::Method;
 use serde_json::json;
 

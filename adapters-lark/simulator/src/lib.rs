@@ -1,5 +1,9 @@
-//! A faithful fake Lark/Feishu tenant served over HTTP, in process (feature `simulator`): for tests,
-//! demos and benchmarks of the Lark client and of whole syncs.
+//! A faithful fake Lark/Feishu tenant served over HTTP, in process: for tests, the demo and
+//! benchmarks of the Lark client (`aviary-adapters-lark`) and of whole syncs. It is used by the
+//! `aviary demo` and `aviary simulator` commands and by tests, never by `aviary-server`, and it
+//! does not depend on the client it tests. It models what Lark's documentation says, page by page:
+//! docs/simulator.md describes what it serves and how to steer it, docs/lark-fidelity.md lists each
+//! behaviour with its public source and the tests that pin it here and in the client.
 //!
 //! It serves the token endpoints and the contact/tenant endpoints Aviary uses — users, departments,
 //! user groups, the contact range (departments and groups) — and the installed applications with
@@ -17,7 +21,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use aviary_adapters_lark::simulator::{Simulator, SimulatorConfig};
+//! use aviary_lark_simulator::{Simulator, SimulatorConfig};
 //! let sim = Simulator::start(SimulatorConfig::default(), "127.0.0.1:0".parse().unwrap()).await?;
 //! let base = sim.base_url(); // the client appends "/open-apis/..."
 //! sim.tenant().rate_limit_next(1);

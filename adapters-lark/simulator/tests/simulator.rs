@@ -1,13 +1,12 @@
-//! Black-box tests of the Lark simulator over real HTTP, with `reqwest` as a raw client (never the
-//! crate's own Lark client, so the simulator's payloads are checked against the reference, not
+//! Black-box tests of the Lark simulator over real HTTP, with `reqwest` as a raw client (never
+//! Aviary's Lark client, so the simulator's payloads are checked against the reference, not
 //! against the code under test).
-#![cfg(feature = "simulator")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use aviary_adapters_lark::simulator::{
+use aviary_lark_simulator::{
     ConsentMode, NewUser, SimError, SimUser, Simulator, SimulatorConfig, SimulatorHandle, endpoints,
 };
 use reqwest::header::HeaderMap;
@@ -687,7 +686,7 @@ async fn contact_scope_shrink_and_restore() {
 }
 
 /// `root` and every department below it.
-fn subtree(tenant: &aviary_adapters_lark::simulator::TenantControl, root: &str) -> HashSet<String> {
+fn subtree(tenant: &aviary_lark_simulator::TenantControl, root: &str) -> HashSet<String> {
     let all = tenant.departments();
     let mut out: HashSet<String> = HashSet::from([root.to_owned()]);
     loop {
@@ -2425,7 +2424,7 @@ async fn oauth_the_default_app_is_set_up_like_the_guide() {
     let tenant = sim.handle.tenant();
     let mut scopes = tenant.app_scopes();
     scopes.sort();
-    let mut guide: Vec<String> = aviary_adapters_lark::simulator::DEFAULT_OAUTH_SCOPES
+    let mut guide: Vec<String> = aviary_lark_simulator::DEFAULT_OAUTH_SCOPES
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
@@ -2510,9 +2509,10 @@ async fn oauth_the_default_app_is_set_up_like_the_guide() {
 
 // ----- user groups, the contact range through groups, installed apps -----
 
-/// A doc sample from `tests/fixtures/`.
+/// A doc sample from the client's `adapters-lark/tests/fixtures/` (one set of verbatim Lark
+/// payloads for both).
 fn fixture(name: &str) -> Value {
-    let file = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let file = format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
     serde_json::from_str(&text).unwrap()
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use aviary_adapters_lark::simulator::{NewGroup, SimError, SimGroupType, endpoints};
+use aviary_lark_simulator::{NewGroup, SimError, SimGroupType, endpoints};
 use serde_json::{Value, json};
 
 use super::{Sim, children_path, config, ids, ids_of, subtree};
