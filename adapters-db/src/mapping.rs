@@ -8,7 +8,9 @@ use aviary_domain::model::{
     FieldChange, HeldSubject, Hold, Integration, IntegrationStatus, IntegrationSummary, Presence,
     Region, Role, RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo, UserAccount,
 };
-use aviary_domain::values::{AppId, ContentHash, IntegrationId, IntegrationLabel, RunId};
+use aviary_domain::values::{
+    AppId, ContentHash, IntegrationId, IntegrationLabel, RunId, SyncInterval,
+};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, FromQueryResult};
@@ -87,7 +89,7 @@ pub(crate) fn integration_active_model(
         tenant_name: Set(integration.tenant.as_ref().map(|t| t.name.clone())),
         tenant_key: Set(integration.tenant.as_ref().map(|t| t.tenant_key.clone())),
         authorized_by: Set(integration.authorized_by.clone()),
-        sync_interval_minutes: Set(integration.sync_interval_minutes.map(i64::from)),
+        sync_interval_minutes: Set(integration.sync_interval_minutes().map(i64::from)),
         created_at: Set(micros(integration.created_at)),
         updated_at: Set(micros(integration.updated_at)),
     }
@@ -130,9 +132,9 @@ pub(crate) fn integration_summary_from_row(
         }),
         _ => None,
     };
-    let sync_interval_minutes = row
+    let sync_interval = row
         .sync_interval_minutes
-        .map(u32::try_from)
+        .map(SyncInterval::new)
         .transpose()
         .map_err(|err| invalid("sync interval", &err))?;
     Ok(IntegrationSummary {
@@ -150,7 +152,7 @@ pub(crate) fn integration_summary_from_row(
             .map_err(|err| invalid("status", &err))?,
         tenant,
         authorized_by: row.authorized_by.clone(),
-        sync_interval_minutes,
+        sync_interval,
         created_at: from_micros(row.created_at)?,
         updated_at: from_micros(row.updated_at)?,
     })

@@ -239,7 +239,7 @@ fn new_integration(label: &str, secret: &str) -> Integration {
             status: IntegrationStatus::PendingAuthorization,
             tenant: None,
             authorized_by: Some("ou_admin".to_owned()),
-            sync_interval_minutes: Some(60),
+            sync_interval: Some(aviary_domain::values::SyncInterval::DEFAULT),
             created_at: at(0),
             updated_at: at(1),
         },
@@ -260,7 +260,10 @@ fn assert_same_integration(actual: &Integration, expected: &Integration) {
     assert_eq!(actual.status, expected.status);
     assert_eq!(actual.tenant, expected.tenant);
     assert_eq!(actual.authorized_by, expected.authorized_by);
-    assert_eq!(actual.sync_interval_minutes, expected.sync_interval_minutes);
+    assert_eq!(
+        actual.sync_interval_minutes(),
+        expected.sync_interval_minutes()
+    );
     assert_eq!(actual.created_at, expected.created_at);
     assert_eq!(actual.updated_at, expected.updated_at);
 }
@@ -557,7 +560,7 @@ async fn integrations_insert_get_find_list_and_set_status() {
         let mut alpha = new_integration("Alpha tenant", "alpha-secret");
         alpha.region = Region::Lark;
         alpha.base_url = None;
-        alpha.sync_interval_minutes = None;
+        alpha.sync_interval = None;
         alpha.authorized_by = None;
         repo.insert(&alpha).await.unwrap();
 

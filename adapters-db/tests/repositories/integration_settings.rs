@@ -30,7 +30,7 @@ async fn settings_are_updated_and_everything_else_is_kept() {
             .unwrap();
         let mut expected = acme.clone();
         expected.label = IntegrationLabel::parse("Acme HQ").unwrap();
-        expected.sync_interval_minutes = Some(15);
+        expected.sync_interval = Some(SyncInterval::new(15).unwrap());
         expected.updated_at = at(9_000);
         assert_same_integration(&repo.get(acme.id).await.unwrap().unwrap(), &expected);
         assert!(
@@ -46,7 +46,7 @@ async fn settings_are_updated_and_everything_else_is_kept() {
             .await
             .unwrap();
         let on_demand = repo.get(acme.id).await.unwrap().unwrap();
-        assert_eq!(on_demand.sync_interval_minutes, None);
+        assert_eq!(on_demand.sync_interval_minutes(), None);
         assert_eq!(on_demand.updated_at, at(9_500));
         assert_same_integration(&repo.get(other.id).await.unwrap().unwrap(), &other);
     })

@@ -68,7 +68,7 @@ fn integration(sim: &SimulatorHandle, secret: &str) -> Integration {
             status: IntegrationStatus::Active,
             tenant: None,
             authorized_by: None,
-            sync_interval_minutes: Some(60),
+            sync_interval: Some(aviary_domain::values::SyncInterval::DEFAULT),
             created_at: now(),
             updated_at: now(),
         },

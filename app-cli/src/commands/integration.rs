@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use aviary_domain::model::Region;
 use aviary_domain::usecases::{IntegrationChanges, NewIntegration};
+use aviary_domain::values::Patch;
 use secrecy::SecretString;
 
 use crate::cli::{
@@ -124,9 +125,9 @@ async fn list(ctx: &Ctx) -> anyhow::Result<ExitCode> {
 async fn set(ctx: &Ctx, args: IntegrationSetArgs) -> anyhow::Result<ExitCode> {
     let integration = ctx.integration(&args.integration).await?;
     let sync_interval_minutes = match (args.interval_minutes, args.on_demand) {
-        (Some(minutes), _) => Some(Some(minutes)),
-        (None, true) => Some(None),
-        (None, false) => None,
+        (Some(minutes), _) => Patch::Set(minutes),
+        (None, true) => Patch::Clear,
+        (None, false) => Patch::Keep,
     };
     let changes = IntegrationChanges {
         label: args.label,
@@ -139,7 +140,7 @@ async fn set(ctx: &Ctx, args: IntegrationSetArgs) -> anyhow::Result<ExitCode> {
         .await?;
     let view = IntegrationView::from(&updated);
     if ctx.output == OutputFormat::Table {
-        let schedule = match updated.sync_interval_minutes {
+        let schedule = match updated.sync_interval_minutes() {
             Some(minutes) => format!("every {minutes} minutes"),
             None => "on demand only".to_owned(),
         };

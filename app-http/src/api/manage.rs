@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use aviary_domain::model::Region;
 use aviary_domain::usecases::{IntegrationChanges, NewIntegration};
-use aviary_domain::values::SyncInterval;
+use aviary_domain::values::{Patch, SyncInterval};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
@@ -19,12 +19,12 @@ use aviary_views::IntegrationView;
 use aviary_views::schema;
 use aviary_wiring::Services;
 
-/// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`).
-fn present<'de, D>(deserializer: D) -> Result<Option<Option<i64>>, D::Error>
+/// Tells a field sent as `null` (`Clear`) from a field left out (`Keep`, the default).
+fn patch<'de, D>(deserializer: D) -> Result<Patch<i64>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    Option::<i64>::deserialize(deserializer).map(Some)
+    Option::<i64>::deserialize(deserializer).map(|value| value.map_or(Patch::Clear, Patch::Set))
 }
 
 fn yes() -> bool {
@@ -50,9 +50,9 @@ pub struct CreateBody {
     #[serde(default)]
     base_url: Option<String>,
     /// Minutes between scheduled syncs, 5–10080. Left out: hourly; `null`: on demand only.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<i64>)]
-    sync_interval_minutes: Option<Option<i64>>,
+    sync_interval_minutes: Patch<i64>,
     /// Check the credentials with Lark (and read the tenant) before storing.
     #[serde(default = "yes")]
     #[schema(default = true)]
@@ -94,7 +94,7 @@ pub async fn create(
         .map_err(|err| ApiError::invalid_field("invalid_region", "region", err))?;
     let interval = body
         .sync_interval_minutes
-        .unwrap_or(Some(i64::from(SyncInterval::DEFAULT.minutes())));
+        .apply(Some(i64::from(SyncInterval::DEFAULT.minutes())));
     let new = NewIntegration {
         label: body.label,
         region,
@@ -125,9 +125,9 @@ pub struct UpdateBody {
     #[serde(default)]
     label: Option<String>,
     /// A number of minutes (5–10080), or `null` for on demand only.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "patch")]
     #[schema(value_type = Option<i64>)]
-    sync_interval_minutes: Option<Option<i64>>,
+    sync_interval_minutes: Patch<i64>,
 }
 
 /// Changes an integration's label and/or schedule

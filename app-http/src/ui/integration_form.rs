@@ -12,7 +12,7 @@ use aviary_domain::usecases::{
     IntegrationChanges, NewIntegration, RegisterError, RegisterIntegration, UpdateError,
     UpdateIntegration,
 };
-use aviary_domain::values::{IntegrationId, SyncInterval};
+use aviary_domain::values::{IntegrationId, Patch, SyncInterval};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -363,7 +363,7 @@ impl EditPage {
             region: integration.region.as_str(),
             app_id: integration.app_id.to_string(),
             label: integration.label.to_string(),
-            sync_interval: interval_text(integration.sync_interval_minutes),
+            sync_interval: interval_text(integration.sync_interval_minutes()),
             errors: EditErrors::default(),
             min_minutes: SyncInterval::MIN_MINUTES,
             max_minutes: SyncInterval::MAX_MINUTES,
@@ -410,11 +410,11 @@ pub async fn update(
         ..EditPage::new(&signed_in, &integration)
     };
     let interval = match IntervalInput::parse(&form.sync_interval_minutes) {
-        IntervalInput::OnDemand => Some(None),
-        IntervalInput::Minutes(minutes) => Some(Some(minutes)),
+        IntervalInput::OnDemand => Patch::Clear,
+        IntervalInput::Minutes(minutes) => Patch::Set(minutes),
         IntervalInput::NotANumber => {
             page.errors.sync_interval = Some(IntervalInput::not_a_number());
-            None
+            Patch::Keep
         }
     };
     let changes = IntegrationChanges {

@@ -177,7 +177,7 @@ async fn summary(services: &Services, integration: &Integration) -> Result<Summa
         latest_problem: latest_problem(latest.as_ref()),
         tenant: integration.tenant.as_ref().map(|t| t.name.clone()),
         region: integration.region.as_str(),
-        schedule: schedule_words(integration.sync_interval_minutes),
+        schedule: schedule_words(integration.sync_interval_minutes()),
         next_sync: next_sync_words(integration, next_sync_at, sync_due),
         syncing,
         syncable: syncable(integration, syncing),

@@ -206,7 +206,7 @@ pub(super) fn next_sync_words(
     next_sync_at: Option<DateTime<Utc>>,
     due: bool,
 ) -> String {
-    if integration.sync_interval_minutes.is_none() {
+    if integration.sync_interval.is_none() {
         return "on demand only".to_owned();
     }
     match next_sync_at {

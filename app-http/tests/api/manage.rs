@@ -304,7 +304,7 @@ async fn patch_changes_the_label_and_schedule_and_keeps_what_is_left_out() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.label.as_str(), "Acme HQ");
-    assert_eq!(stored.sync_interval_minutes, None);
+    assert_eq!(stored.sync_interval_minutes(), None);
 }
 
 #[actix_web::test]
@@ -347,7 +347,7 @@ async fn patch_refusals_are_label_taken_bad_fields_and_unknown_integrations() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.label.as_str(), "acme");
-    assert_eq!(stored.sync_interval_minutes, Some(60));
+    assert_eq!(stored.sync_interval_minutes(), Some(60));
 }
 
 #[actix_web::test]

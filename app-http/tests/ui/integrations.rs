@@ -183,7 +183,7 @@ async fn adding_stores_the_integration_and_returns_to_the_overview() {
     assert_eq!(res.header("location"), Some("/"));
     let all = fx.services.integrations.list().await.unwrap();
     let globex = all.iter().find(|i| i.label.as_str() == "Globex").unwrap();
-    assert_eq!(globex.sync_interval_minutes, Some(15));
+    assert_eq!(globex.sync_interval_minutes(), Some(15));
     assert!(globex.tenant.is_some(), "checked with Lark, tenant read");
     let overview = send!(&app, get("/", &cookie));
     assert!(overview.body.contains("Globex"));
@@ -206,7 +206,7 @@ async fn adding_stores_the_integration_and_returns_to_the_overview() {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let all = fx.services.integrations.list().await.unwrap();
     let initech = all.iter().find(|i| i.label.as_str() == "Initech").unwrap();
-    assert_eq!(initech.sync_interval_minutes, None);
+    assert_eq!(initech.sync_interval_minutes(), None);
     assert_eq!(initech.base_url, None);
     assert!(initech.tenant.is_none());
     assert_eq!(initech.status, IntegrationStatus::PendingAuthorization);
@@ -364,7 +364,7 @@ async fn editing_changes_the_label_and_schedule() {
     assert_eq!(res.header("location"), Some("/"));
     let after = stored(&fx, &fx.integration).await.unwrap();
     assert_eq!(after.label.as_str(), "Acme HQ");
-    assert_eq!(after.sync_interval_minutes, None);
+    assert_eq!(after.sync_interval_minutes(), None);
     assert!(
         send!(&app, get(&uri, &cookie)).body.contains("value=\"\""),
         "on demand"
@@ -408,7 +408,7 @@ async fn editing_changes_the_label_and_schedule() {
     assert!(res.body.contains("value=\"30\""));
     let unchanged = stored(&fx, &fx.integration).await.unwrap();
     assert_eq!(unchanged.label.as_str(), "Acme HQ");
-    assert_eq!(unchanged.sync_interval_minutes, None);
+    assert_eq!(unchanged.sync_interval_minutes(), None);
 
     let missing = format!("/admin/integrations/{}/edit", uuid::Uuid::new_v4());
     assert_eq!(

@@ -67,7 +67,7 @@ impl From<&IntegrationSummary> for IntegrationView {
             tenant_name: i.tenant.as_ref().map(|t| t.name.clone()),
             tenant_key: i.tenant.as_ref().map(|t| t.tenant_key.clone()),
             authorized_by: i.authorized_by.clone(),
-            sync_interval_minutes: i.sync_interval_minutes,
+            sync_interval_minutes: i.sync_interval_minutes(),
             created_at: i.created_at,
             updated_at: i.updated_at,
         }

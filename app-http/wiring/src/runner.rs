@@ -178,7 +178,7 @@ impl SyncRunner {
                 return;
             }
         };
-        for integration in all.iter().filter(|i| i.sync_interval_minutes.is_some()) {
+        for integration in all.iter().filter(|i| i.sync_interval.is_some()) {
             let latest = match self.queries.runs(integration.id, 1).await {
                 Ok(runs) => runs.first().map(|run| run.started_at),
                 Err(err) => {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::values::{AppId, IntegrationId, IntegrationLabel};
+use crate::values::{AppId, IntegrationId, IntegrationLabel, SyncInterval};
 
 /// A text did not name a known variant of an enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,13 +110,18 @@ pub struct IntegrationSummary {
     pub status: IntegrationStatus,
     pub tenant: Option<TenantInfo>,
     pub authorized_by: Option<String>,
-    /// Minutes between scheduled syncs; `None` means on demand only.
-    pub sync_interval_minutes: Option<u32>,
+    /// Time between scheduled syncs; `None` means on demand only.
+    pub sync_interval: Option<SyncInterval>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl IntegrationSummary {
+    /// Minutes between scheduled syncs, as the API and the CLI show them.
+    pub fn sync_interval_minutes(&self) -> Option<u32> {
+        self.sync_interval.map(SyncInterval::minutes)
+    }
+
     /// The base URL requests go to: the override if set, else the brand's public host.
     pub fn effective_base_url(&self) -> &str {
         self.base_url

@@ -12,7 +12,7 @@ pub fn next_sync_at(
     latest_start: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let minutes = integration.sync_interval_minutes?;
+    let minutes = integration.sync_interval?.minutes();
     if matches!(
         integration.status,
         IntegrationStatus::Disabled | IntegrationStatus::PendingAuthorization
@@ -52,7 +52,8 @@ mod tests {
                 status,
                 tenant: None,
                 authorized_by: None,
-                sync_interval_minutes: interval,
+                sync_interval: interval
+                    .map(|m| crate::values::SyncInterval::new(i64::from(m)).unwrap()),
                 created_at: at(8, 0),
                 updated_at: at(8, 0),
             },

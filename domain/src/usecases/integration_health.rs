@@ -188,7 +188,8 @@ mod tests {
                 status,
                 tenant: None,
                 authorized_by: None,
-                sync_interval_minutes: interval,
+                sync_interval: interval
+                    .map(|m| crate::values::SyncInterval::new(i64::from(m)).unwrap()),
                 created_at: at(-600),
                 updated_at: at(-600),
             },

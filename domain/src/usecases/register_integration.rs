@@ -219,7 +219,7 @@ impl RegisterIntegration {
                 status: IntegrationStatus::PendingAuthorization,
                 tenant,
                 authorized_by: None,
-                sync_interval_minutes: sync_interval.map(SyncInterval::minutes),
+                sync_interval,
                 created_at: now,
                 updated_at: now,
             },
@@ -339,7 +339,7 @@ mod tests {
         let mut repo = MockIntegrationRepository::new();
         repo.expect_find_by_label().returning(|_| Ok(None));
         repo.expect_insert()
-            .withf(|i| i.sync_interval_minutes == Some(60))
+            .withf(|i| i.sync_interval_minutes() == Some(60))
             .times(1)
             .returning(|_| Ok(()));
         use_case(repo, Ok(tenant()), None)
@@ -350,7 +350,7 @@ mod tests {
         let mut repo = MockIntegrationRepository::new();
         repo.expect_find_by_label().returning(|_| Ok(None));
         repo.expect_insert()
-            .withf(|i| i.sync_interval_minutes.is_none())
+            .withf(|i| i.sync_interval.is_none())
             .times(1)
             .returning(|_| Ok(()));
         let case = use_case(repo, Ok(tenant()), None);
@@ -358,7 +358,7 @@ mod tests {
             .execute_with_schedule(new_integration(), None)
             .await
             .unwrap();
-        assert_eq!(on_demand.sync_interval_minutes, None);
+        assert_eq!(on_demand.sync_interval, None);
         let err = case
             .execute_with_schedule(new_integration(), Some(4))
             .await
@@ -480,7 +480,7 @@ mod tests {
                     status: IntegrationStatus::Active,
                     tenant: None,
                     authorized_by: None,
-                    sync_interval_minutes: None,
+                    sync_interval: None,
                     created_at: chrono::Utc::now(),
                     updated_at: chrono::Utc::now(),
                 },

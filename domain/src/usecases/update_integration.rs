@@ -7,14 +7,16 @@ use chrono::{DateTime, Utc};
 
 use crate::model::Integration;
 use crate::ports::{Clock, IntegrationRepository, IntegrationSettings, IntegrationStoreError};
-use crate::values::{IntegrationId, IntegrationLabel, LabelError, SyncInterval, SyncIntervalError};
+use crate::values::{
+    IntegrationId, IntegrationLabel, LabelError, Patch, SyncInterval, SyncIntervalError,
+};
 
-/// What to change; `None` keeps a field as it is.
+/// What to change; `None` / `Patch::Keep` keeps a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IntegrationChanges {
     pub label: Option<String>,
-    /// `Some(Some(n))`: sync every `n` minutes; `Some(None)`: on demand only.
-    pub sync_interval_minutes: Option<Option<i64>>,
+    /// `Set(n)`: sync every `n` minutes; `Clear`: on demand only.
+    pub sync_interval_minutes: Patch<i64>,
 }
 
 /// Why an integration was not updated. Nothing is changed in any of these cases.
@@ -49,7 +51,7 @@ impl std::fmt::Debug for UpdateIntegration {
 /// The validated changes.
 struct Valid {
     label: Option<IntegrationLabel>,
-    sync_interval: Option<Option<SyncInterval>>,
+    sync_interval: Patch<SyncInterval>,
 }
 
 impl Valid {
@@ -63,8 +65,7 @@ impl Valid {
                 .map_err(UpdateError::Label)?,
             sync_interval: changes
                 .sync_interval_minutes
-                .map(|minutes| minutes.map(SyncInterval::new).transpose())
-                .transpose()
+                .try_map(SyncInterval::new)
                 .map_err(UpdateError::SyncInterval)?,
         })
     }
@@ -85,8 +86,8 @@ impl UpdateIntegration {
             .map(UpdateError::Label);
         let interval = changes
             .sync_interval_minutes
-            .flatten()
-            .and_then(|minutes| SyncInterval::new(minutes).err())
+            .as_set()
+            .and_then(|minutes| SyncInterval::new(*minutes).err())
             .map(UpdateError::SyncInterval);
         [label, interval].into_iter().flatten().collect()
     }
@@ -118,16 +119,13 @@ impl UpdateIntegration {
             .ok_or(UpdateError::NotFound(id))?;
         let current = IntegrationSettings {
             label: integration.label.clone(),
-            sync_interval: integration
-                .sync_interval_minutes
-                .and_then(|minutes| SyncInterval::new(i64::from(minutes)).ok()),
+            sync_interval: integration.sync_interval,
         };
         let wanted = IntegrationSettings {
             label: valid.label.unwrap_or_else(|| current.label.clone()),
-            sync_interval: valid.sync_interval.unwrap_or(current.sync_interval),
+            sync_interval: valid.sync_interval.apply(current.sync_interval),
         };
-        let schedule_changes = valid.sync_interval.is_some()
-            && wanted.sync_interval.map(SyncInterval::minutes) != integration.sync_interval_minutes;
+        let schedule_changes = wanted.sync_interval != current.sync_interval;
         if wanted.label == current.label && !schedule_changes {
             return Ok(integration);
         }
@@ -141,7 +139,7 @@ impl UpdateIntegration {
                 other => UpdateError::Store(other),
             })?;
         integration.label = wanted.label;
-        integration.sync_interval_minutes = wanted.sync_interval.map(SyncInterval::minutes);
+        integration.sync_interval = wanted.sync_interval;
         integration.updated_at = now;
         Ok(integration)
     }
@@ -174,7 +172,7 @@ mod tests {
                 status: IntegrationStatus::Active,
                 tenant: None,
                 authorized_by: None,
-                sync_interval_minutes: Some(60),
+                sync_interval: Some(crate::values::SyncInterval::new(60).unwrap()),
                 created_at: at(0),
                 updated_at: at(1),
             },
@@ -194,7 +192,7 @@ mod tests {
         repo
     }
 
-    fn changes(label: Option<&str>, minutes: Option<Option<i64>>) -> IntegrationChanges {
+    fn changes(label: Option<&str>, minutes: Patch<i64>) -> IntegrationChanges {
         IntegrationChanges {
             label: label.map(str::to_owned),
             sync_interval_minutes: minutes,
@@ -214,11 +212,11 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         let updated = use_case(repo)
-            .execute(id(), &changes(Some("  Acme HQ "), Some(Some(15))))
+            .execute(id(), &changes(Some("  Acme HQ "), Patch::Set(15)))
             .await
             .unwrap();
         assert_eq!(updated.label.as_str(), "Acme HQ");
-        assert_eq!(updated.sync_interval_minutes, Some(15));
+        assert_eq!(updated.sync_interval_minutes(), Some(15));
         assert_eq!(updated.updated_at, at(30));
         assert_eq!(updated.created_at, at(0));
     }
@@ -233,10 +231,10 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(()));
         let updated = use_case(repo)
-            .execute(id(), &changes(None, Some(None)))
+            .execute(id(), &changes(None, Patch::Clear))
             .await
             .unwrap();
-        assert_eq!(updated.sync_interval_minutes, None);
+        assert_eq!(updated.sync_interval, None);
         assert_eq!(updated.label.as_str(), "Acme");
     }
 
@@ -246,9 +244,9 @@ mod tests {
         repo.expect_update_settings().never();
         let case = use_case(repo);
         for nothing in [
-            changes(None, None),
-            changes(Some("Acme"), None),
-            changes(Some(" Acme "), Some(Some(60))),
+            changes(None, Patch::Keep),
+            changes(Some("Acme"), Patch::Keep),
+            changes(Some(" Acme "), Patch::Set(60)),
         ] {
             let same = case.execute(id(), &nothing).await.unwrap();
             assert_eq!(same.updated_at, at(1), "{nothing:?}");
@@ -262,7 +260,7 @@ mod tests {
         repo.expect_update_settings().never();
         let case = use_case(repo);
         assert_eq!(
-            case.execute(id(), &changes(Some("  "), Some(Some(1))))
+            case.execute(id(), &changes(Some("  "), Patch::Set(1)))
                 .await
                 .unwrap_err(),
             UpdateError::Label(LabelError::Empty)
@@ -272,17 +270,17 @@ mod tests {
             max: 10_080,
         });
         assert_eq!(
-            case.execute(id(), &changes(None, Some(Some(10_081))))
+            case.execute(id(), &changes(None, Patch::Set(10_081)))
                 .await
                 .unwrap_err(),
             out_of_range
         );
         // `check` reports every field at once, for forms.
         assert_eq!(
-            UpdateIntegration::check(&changes(Some(""), Some(Some(4)))),
+            UpdateIntegration::check(&changes(Some(""), Patch::Set(4))),
             vec![UpdateError::Label(LabelError::Empty), out_of_range]
         );
-        assert!(UpdateIntegration::check(&changes(Some("ok"), Some(None))).is_empty());
+        assert!(UpdateIntegration::check(&changes(Some("ok"), Patch::Clear)).is_empty());
     }
 
     #[tokio::test]
@@ -292,7 +290,7 @@ mod tests {
             Err(IntegrationStoreError::LabelTaken(settings.label.clone()))
         });
         let err = use_case(repo)
-            .execute(id(), &changes(Some("Globex"), None))
+            .execute(id(), &changes(Some("Globex"), Patch::Keep))
             .await
             .unwrap_err();
         assert_eq!(
@@ -305,7 +303,7 @@ mod tests {
         missing.expect_update_settings().never();
         assert_eq!(
             use_case(missing)
-                .execute(id(), &changes(Some("Globex"), None))
+                .execute(id(), &changes(Some("Globex"), Patch::Keep))
                 .await
                 .unwrap_err(),
             UpdateError::NotFound(id())
@@ -318,7 +316,7 @@ mod tests {
             .returning(|id, _, _| Err(IntegrationStoreError::NotFound(id)));
         assert_eq!(
             use_case(raced)
-                .execute(id(), &changes(None, Some(Some(30))))
+                .execute(id(), &changes(None, Patch::Set(30)))
                 .await
                 .unwrap_err(),
             UpdateError::NotFound(id())
@@ -333,7 +331,7 @@ mod tests {
             .returning(move |_, _, _| Err(returned.clone()));
         assert_eq!(
             use_case(broken)
-                .execute(id(), &changes(None, Some(Some(30))))
+                .execute(id(), &changes(None, Patch::Set(30)))
                 .await
                 .unwrap_err(),
             UpdateError::Store(backend)

@@ -39,7 +39,7 @@ fn integration() -> Integration {
             status: IntegrationStatus::PendingAuthorization,
             tenant: None,
             authorized_by: None,
-            sync_interval_minutes: None,
+            sync_interval: None,
             created_at: at(-60),
             updated_at: at(-60),
         },

@@ -38,7 +38,7 @@ fn integration(status: IntegrationStatus) -> Integration {
             status,
             tenant: None,
             authorized_by: None,
-            sync_interval_minutes: None,
+            sync_interval: None,
             created_at: now(),
             updated_at: now(),
         },

@@ -43,7 +43,7 @@ fn integration() -> Integration {
             status: IntegrationStatus::Active,
             tenant: None,
             authorized_by: None,
-            sync_interval_minutes: Some(60),
+            sync_interval: Some(crate::values::SyncInterval::new(60).unwrap()),
             created_at: at(),
             updated_at: at(),
         },
