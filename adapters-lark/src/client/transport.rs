@@ -76,6 +76,23 @@ impl Counters {
     }
 }
 
+/// The retries one call has used, each kind bounded on its own.
+#[derive(Debug, Default)]
+struct Attempts {
+    transient_failures: u32,
+    rate_limited: u32,
+    /// A call fetches a new tenant token at most once.
+    refreshed: bool,
+}
+
+/// What happens before the next attempt.
+#[derive(Debug)]
+enum Next {
+    Wait(Duration),
+    /// Drop the token of this generation: the next attempt fetches a new one.
+    NewToken(u64),
+}
+
 /// One logical request.
 #[derive(Debug)]
 struct Request<'a> {
@@ -383,111 +400,157 @@ impl Transport {
 
     /// Sends `request` until it succeeds or the catalogue's verdict and the bounds say stop.
     async fn execute(&self, request: &Request<'_>) -> Result<serde_json::Value, CallError> {
-        let settings = &self.settings;
-        let mut transient_failures = 0u32;
-        let mut rate_limited = 0u32;
-        let mut refreshed = false;
+        let mut attempts = Attempts::default();
         loop {
-            let bearer = match request.endpoint {
-                Endpoint::Api => Some(self.bearer().await?),
-                Endpoint::TenantToken => None,
-            };
-            let outcome =
-                if request.endpoint == Endpoint::Api {
-                    let _permit = self.in_flight.acquire().await.map_err(|_| {
-                        DirectoryError::Unavailable {
-                            detail: "the Lark session was closed".to_owned(),
-                        }
-                    })?;
-                    if let Some(pacer) = &self.pacer {
-                        pacer.acquire(request.api).await;
-                    }
-                    self.attempt(request, bearer.as_ref()).await
-                } else {
-                    self.attempt(request, None).await
-                };
+            let (bearer, outcome) = self.send_once(request).await?;
             let failure = match outcome {
                 Ok(body) => return Ok(body),
                 Err(failure) => failure,
             };
             let verdict = errors::classify(&failure, request.endpoint, request.resource);
             tracing::debug!(api = request.api, ?failure, ?verdict, "Lark request failed");
-            match verdict {
-                Verdict::Fail(err) => return Err(err.into()),
-                Verdict::RecursionRefused => {
-                    let Failure::Lark(fault) = failure else {
-                        return Err(DirectoryError::InvalidResponse {
-                            detail: "recursion refused without a Lark code".to_owned(),
-                        }
-                        .into());
-                    };
-                    return Err(CallError::RecursionRefused(fault));
-                }
-                Verdict::RateLimited => {
-                    rate_limited += 1;
-                    if rate_limited > settings.max_rate_limit_retries {
-                        tracing::warn!(
-                            api = request.api,
-                            attempts = rate_limited,
-                            "Lark kept rate limiting"
-                        );
-                        return Err(DirectoryError::RateLimited {
-                            attempts: rate_limited,
-                        }
-                        .into());
-                    }
-                    let wait =
-                        retry::rate_limit_wait(failure.reset_header(), settings.max_reset_wait())
-                            + RESET_JITTER.mul_f64(retry::random_unit());
-                    tracing::info!(
-                        api = request.api,
-                        wait_ms = wait.as_millis(),
-                        "rate limited by Lark; waiting"
-                    );
-                    self.counters
-                        .rate_limit_waits
-                        .fetch_add(1, Ordering::Relaxed);
-                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(wait).await;
-                }
-                Verdict::RefreshToken => {
-                    let (Some(bearer), false) = (bearer, refreshed) else {
-                        let err = match failure {
-                            Failure::Lark(fault) => fault.to_api_error(),
-                            other => DirectoryError::InvalidResponse {
-                                detail: format!("{other:?}"),
-                            },
-                        };
-                        return Err(err.into());
-                    };
-                    tracing::info!(
-                        api = request.api,
-                        "Lark rejected the tenant token; fetching a new one"
-                    );
-                    refreshed = true;
-                    self.tokens.invalidate(bearer.generation).await;
-                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                }
-                Verdict::Retry { detail } => {
-                    transient_failures += 1;
-                    if transient_failures > settings.max_retries {
-                        tracing::warn!(api = request.api, attempts = transient_failures, %detail, "Lark unavailable");
-                        return Err(DirectoryError::Unavailable {
-                            detail: format!("{detail} (after {transient_failures} attempts)"),
-                        }
-                        .into());
-                    }
-                    let wait = retry::backoff(
-                        transient_failures,
-                        Duration::from_millis(settings.backoff_base_ms),
-                        Duration::from_millis(settings.backoff_max_ms),
-                        retry::random_unit(),
-                    );
-                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(wait).await;
-                }
+            match self.next_step(request, verdict, failure, bearer, &mut attempts)? {
+                Next::Wait(wait) => tokio::time::sleep(wait).await,
+                Next::NewToken(generation) => self.tokens.invalidate(generation).await,
             }
         }
+    }
+
+    /// One attempt: an API call takes a tenant token, an in-flight slot and its pacing turn;
+    /// the token endpoint takes none of them. Returns the token used with the outcome.
+    async fn send_once(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<(Option<Bearer>, Result<serde_json::Value, Failure>), CallError> {
+        if request.endpoint == Endpoint::TenantToken {
+            return Ok((None, self.attempt(request, None).await));
+        }
+        let bearer = self.bearer().await?;
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| DirectoryError::Unavailable {
+                detail: "the Lark session was closed".to_owned(),
+            })?;
+        if let Some(pacer) = &self.pacer {
+            pacer.acquire(request.api).await;
+        }
+        let outcome = self.attempt(request, Some(&bearer)).await;
+        Ok((Some(bearer), outcome))
+    }
+
+    /// What to do after a failed attempt, by the catalogue's verdict: wait and retry, fetch a
+    /// new tenant token and retry, or give up with the call's error.
+    fn next_step(
+        &self,
+        request: &Request<'_>,
+        verdict: Verdict,
+        failure: Failure,
+        bearer: Option<Bearer>,
+        attempts: &mut Attempts,
+    ) -> Result<Next, CallError> {
+        match verdict {
+            Verdict::Fail(err) => Err(err.into()),
+            Verdict::RecursionRefused => match failure {
+                Failure::Lark(fault) => Err(CallError::RecursionRefused(fault)),
+                _ => Err(DirectoryError::InvalidResponse {
+                    detail: "recursion refused without a Lark code".to_owned(),
+                }
+                .into()),
+            },
+            Verdict::RateLimited => self.after_rate_limit(request, &failure, attempts),
+            Verdict::RefreshToken => self.after_token_rejected(request, failure, bearer, attempts),
+            Verdict::Retry { detail } => self.after_transient(request, &detail, attempts),
+        }
+    }
+
+    /// Lark rate limited the call: wait until its window resets (plus jitter), a bounded
+    /// number of times.
+    fn after_rate_limit(
+        &self,
+        request: &Request<'_>,
+        failure: &Failure,
+        attempts: &mut Attempts,
+    ) -> Result<Next, CallError> {
+        let settings = &self.settings;
+        attempts.rate_limited += 1;
+        if attempts.rate_limited > settings.max_rate_limit_retries {
+            tracing::warn!(
+                api = request.api,
+                attempts = attempts.rate_limited,
+                "Lark kept rate limiting"
+            );
+            return Err(DirectoryError::RateLimited {
+                attempts: attempts.rate_limited,
+            }
+            .into());
+        }
+        let wait = retry::rate_limit_wait(failure.reset_header(), settings.max_reset_wait())
+            + RESET_JITTER.mul_f64(retry::random_unit());
+        tracing::info!(
+            api = request.api,
+            wait_ms = wait.as_millis(),
+            "rate limited by Lark; waiting"
+        );
+        self.counters
+            .rate_limit_waits
+            .fetch_add(1, Ordering::Relaxed);
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        Ok(Next::Wait(wait))
+    }
+
+    /// Lark rejected the tenant token: fetch a new one, once per call.
+    fn after_token_rejected(
+        &self,
+        request: &Request<'_>,
+        failure: Failure,
+        bearer: Option<Bearer>,
+        attempts: &mut Attempts,
+    ) -> Result<Next, CallError> {
+        let (Some(bearer), false) = (bearer, attempts.refreshed) else {
+            let err = match failure {
+                Failure::Lark(fault) => fault.to_api_error(),
+                other => DirectoryError::InvalidResponse {
+                    detail: format!("{other:?}"),
+                },
+            };
+            return Err(err.into());
+        };
+        tracing::info!(
+            api = request.api,
+            "Lark rejected the tenant token; fetching a new one"
+        );
+        attempts.refreshed = true;
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        Ok(Next::NewToken(bearer.generation))
+    }
+
+    /// A transient failure (5xx, 40003, timeout, reset): back off exponentially with jitter, a
+    /// bounded number of times.
+    fn after_transient(
+        &self,
+        request: &Request<'_>,
+        detail: &str,
+        attempts: &mut Attempts,
+    ) -> Result<Next, CallError> {
+        let settings = &self.settings;
+        attempts.transient_failures += 1;
+        let failures = attempts.transient_failures;
+        if failures > settings.max_retries {
+            tracing::warn!(api = request.api, attempts = failures, %detail, "Lark unavailable");
+            return Err(DirectoryError::Unavailable {
+                detail: format!("{detail} (after {failures} attempts)"),
+            }
+            .into());
+        }
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        Ok(Next::Wait(retry::backoff(
+            failures,
+            Duration::from_millis(settings.backoff_base_ms),
+            Duration::from_millis(settings.backoff_max_ms),
+            retry::random_unit(),
+        )))
     }
 
     /// One HTTP exchange.

@@ -4,7 +4,11 @@
 //! tenant. Only then are the grant and the integration's new status written.
 
 use super::ConnectBackend;
-use crate::model::{AuthorizedUser, Grant, Region, TenantInfo, TokenSet};
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    AuthorizedUser, Grant, Integration, PendingLogin, Region, TenantInfo, TokenSet,
+};
 use crate::ports::{DirectoryConnection, DirectoryError, IntegrationStoreError, OAuthError};
 use crate::values::{IntegrationId, OAuthState};
 
@@ -74,77 +78,13 @@ impl Connect {
         callback: &Callback,
         started_by: &str,
     ) -> Result<Connected, CallbackError> {
-        let state = callback
-            .state
-            .as_deref()
-            .and_then(|raw| OAuthState::parse(raw).ok())
-            .ok_or(CallbackError::InvalidState)?;
-        let login = self
-            .grants
-            .take_login(&state)
-            .await
-            .map_err(|err| CallbackError::Store(err.into()))?
-            .ok_or(CallbackError::InvalidState)?;
-        // A login started with an API key has no session of its own: any signed-in admin
-        // finishes it (`started_by_api_key` says why).
-        if login.started_by != started_by && !started_by_an_api_key(&login.started_by) {
-            return Err(CallbackError::ForeignSession);
-        }
         let now = self.clock.now();
-        if login.expires_at <= now {
-            return Err(CallbackError::ExpiredState);
-        }
-        let integration = self
-            .integrations
-            .get(login.integration_id)
-            .await
-            .map_err(|err| match err {
-                IntegrationStoreError::NotFound(id) => CallbackError::UnknownIntegration(id),
-                other => CallbackError::Store(other.into()),
-            })?
-            .ok_or(CallbackError::UnknownIntegration(login.integration_id))?;
-        match callback.region {
-            Some(got) if got == integration.region => {}
-            got => {
-                return Err(CallbackError::WrongRegion {
-                    expected: integration.region,
-                    got: got.unwrap_or(integration.region),
-                });
-            }
-        }
-        match callback.error.as_deref() {
-            Some("access_denied") => return Err(CallbackError::Denied),
-            Some(other) => return Err(CallbackError::Lark(other.to_owned())),
-            None => {}
-        }
-        let code = callback
-            .code
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .ok_or(CallbackError::MissingCode)?;
-
+        let login = self.claim_login(callback, started_by, now).await?;
+        let integration = self.login_integration(&login, callback).await?;
+        let code = callback_code(callback)?;
         let connection = DirectoryConnection::of(&integration, None);
-        let issued = self
-            .oauth
-            .exchange_code(&connection, code, &login.redirect_uri, &login.verifier)
-            .await
-            .map_err(CallbackError::OAuth)?;
-        let tokens = TokenSet::issued_at(now, issued);
-        let user = self
-            .oauth
-            .user_info(&connection, &tokens.access_token)
-            .await
-            .map_err(CallbackError::OAuth)?;
-        let session = self
-            .directory
-            .open(&connection)
-            .await
-            .map_err(CallbackError::Tenant)?;
-        let tenant = session.tenant().await.map_err(CallbackError::Tenant)?;
-        if tenant.tenant_key != user.tenant_key {
-            return Err(CallbackError::TenantMismatch);
-        }
-
+        let (tokens, user) = self.exchange(&connection, &login, code, now).await?;
+        let tenant = self.matching_tenant(&connection, &user).await?;
         let grant = Grant {
             integration_id: integration.id,
             tokens,
@@ -166,4 +106,112 @@ impl Connect {
             authorized_by: user,
         })
     }
+
+    /// The login the callback's `state` names, taken (single use), started by this session
+    /// (or by an API key: any signed-in admin finishes those, see `started_by_an_api_key`) and
+    /// not expired.
+    async fn claim_login(
+        &self,
+        callback: &Callback,
+        started_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PendingLogin, CallbackError> {
+        let state = callback
+            .state
+            .as_deref()
+            .and_then(|raw| OAuthState::parse(raw).ok())
+            .ok_or(CallbackError::InvalidState)?;
+        let login = self
+            .grants
+            .take_login(&state)
+            .await
+            .map_err(|err| CallbackError::Store(err.into()))?
+            .ok_or(CallbackError::InvalidState)?;
+        if login.started_by != started_by && !started_by_an_api_key(&login.started_by) {
+            return Err(CallbackError::ForeignSession);
+        }
+        if login.expires_at <= now {
+            return Err(CallbackError::ExpiredState);
+        }
+        Ok(login)
+    }
+
+    /// The integration the login is for, reached through its own region's callback.
+    async fn login_integration(
+        &self,
+        login: &PendingLogin,
+        callback: &Callback,
+    ) -> Result<Integration, CallbackError> {
+        let integration = self
+            .integrations
+            .get(login.integration_id)
+            .await
+            .map_err(|err| match err {
+                IntegrationStoreError::NotFound(id) => CallbackError::UnknownIntegration(id),
+                other => CallbackError::Store(other.into()),
+            })?
+            .ok_or(CallbackError::UnknownIntegration(login.integration_id))?;
+        match callback.region {
+            Some(got) if got == integration.region => Ok(integration),
+            got => Err(CallbackError::WrongRegion {
+                expected: integration.region,
+                got: got.unwrap_or(integration.region),
+            }),
+        }
+    }
+
+    /// The code exchanged (with the login's PKCE verifier and redirect URI) for the admin's
+    /// tokens, and who they belong to.
+    async fn exchange(
+        &self,
+        connection: &DirectoryConnection,
+        login: &PendingLogin,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(TokenSet, AuthorizedUser), CallbackError> {
+        let issued = self
+            .oauth
+            .exchange_code(connection, code, &login.redirect_uri, &login.verifier)
+            .await
+            .map_err(CallbackError::OAuth)?;
+        let tokens = TokenSet::issued_at(now, issued);
+        let user = self
+            .oauth
+            .user_info(connection, &tokens.access_token)
+            .await
+            .map_err(CallbackError::OAuth)?;
+        Ok((tokens, user))
+    }
+
+    /// The app's tenant, read with its own credentials, which must be the signed-in user's.
+    async fn matching_tenant(
+        &self,
+        connection: &DirectoryConnection,
+        user: &AuthorizedUser,
+    ) -> Result<TenantInfo, CallbackError> {
+        let session = self
+            .directory
+            .open(connection)
+            .await
+            .map_err(CallbackError::Tenant)?;
+        let tenant = session.tenant().await.map_err(CallbackError::Tenant)?;
+        if tenant.tenant_key != user.tenant_key {
+            return Err(CallbackError::TenantMismatch);
+        }
+        Ok(tenant)
+    }
+}
+
+/// The callback's `code`, unless Lark sent an error instead.
+fn callback_code(callback: &Callback) -> Result<&str, CallbackError> {
+    match callback.error.as_deref() {
+        Some("access_denied") => return Err(CallbackError::Denied),
+        Some(other) => return Err(CallbackError::Lark(other.to_owned())),
+        None => {}
+    }
+    callback
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or(CallbackError::MissingCode)
 }

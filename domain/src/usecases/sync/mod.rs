@@ -33,7 +33,7 @@ use self::departments::DepartmentIngest;
 use self::grant_check::GrantCheck;
 use self::listing::{Listing, departments_in_scope, member_pages};
 use self::tracker::Tracker;
-use self::writer::Writer;
+use self::writer::{Committer, Writer};
 
 use self::holding::{Departing, Held, Stored};
 use crate::model::{
@@ -167,6 +167,33 @@ struct RunContext<'a> {
     progress: &'a dyn SyncProgress,
 }
 
+/// What a run's work changes as it goes: the run's record, the two ends of the write pipeline
+/// and the Lark session once opened.
+struct Work<'w, 'a> {
+    run: &'w mut SyncRun,
+    writer: &'w mut Writer<'a>,
+    committer: &'w mut Committer<'a>,
+    session: &'w mut Option<Arc<dyn DirectorySession>>,
+}
+
+/// The run's counts as committed: the committer counts what it wrote, and unchanged records,
+/// never written, are counted by the listing. The Lark calls come from the session.
+fn settle_counts(
+    run: &mut SyncRun,
+    committer: &Committer<'_>,
+    session: Option<&dyn DirectorySession>,
+) {
+    let unchanged = run.counts;
+    run.counts = committer.committed;
+    run.counts.users.unchanged = unchanged.users.unchanged;
+    run.counts.departments.unchanged = unchanged.departments.unchanged;
+    run.counts.groups.unchanged = unchanged.groups.unchanged;
+    run.counts.apps.unchanged = unchanged.apps.unchanged;
+    if let Some(session) = session {
+        run.api = session.counters();
+    }
+}
+
 impl SyncIntegration {
     pub fn new(
         integrations: Arc<dyn IntegrationRepository>,
@@ -221,16 +248,7 @@ impl SyncIntegration {
         let integration = self.syncable(request.integration).await?;
         let confirmed = self.confirmation(&integration, request).await?;
         let lease = self.lease(&integration, request).await?;
-        let mut run = SyncRun::start(
-            RunId::from_uuid(self.ids.new_uuid()),
-            integration.id,
-            request.trigger,
-            self.clock.now(),
-        );
-        if let Some(confirm) = &request.confirm {
-            run.confirms = Some(confirm.run);
-            run.confirmed_by = Some(confirm.by.clone());
-        }
+        let mut run = self.new_run(&integration, request);
         let (mut writer, mut committer) = writer::pipeline(
             self.store.as_ref(),
             self.clock.as_ref(),
@@ -238,24 +256,10 @@ impl SyncIntegration {
             self.settings.lease_ttl,
             self.settings.batch_size,
         );
-        if let Some(lease) = writer.lease()
-            && let Err(e) = self.store.begin_run(lease, &run).await
-        {
-            let _ = self.store.release_lease(lease).await;
-            return Err(SyncError::Store(e));
-        }
+        self.begin(&writer, &run).await?;
         progress.started(&run);
-
-        // Not cancellable: a refresh cut off after Lark spent the old refresh token and before
-        // the new pair is stored would lose the grant. A dry run writes nothing, and a refresh
-        // would store a new pair, so it checks nothing.
-        let grant = if request.dry_run {
-            GrantCheck::NotConnected
-        } else {
-            grant_check::check(&self.user_tokens, &integration).await
-        };
+        let grant = self.check_grant(&integration, request).await;
         run.warnings.extend(grant.warning());
-
         let context = RunContext {
             integration: &integration,
             request,
@@ -263,38 +267,15 @@ impl SyncIntegration {
             progress,
         };
         let mut session: Option<Arc<dyn DirectorySession>> = None;
-        let result = {
-            let listing = async {
-                let result = match grant.failure() {
-                    Some(error) => Err(RunFailure::Grant(error)),
-                    None => {
-                        self.run_body(&context, &mut run, &mut writer, &mut session)
-                            .await
-                    }
-                };
-                writer.finish();
-                result
-            };
-            let work = pin!(async { futures::join!(listing, committer.run()) });
-            // Cancellation is polled first, so it wins over work that is also ready.
-            match futures::future::select(pin!(cancel), work).await {
-                Either::Left(((), _)) => Err(RunFailure::Cancelled),
-                // A failed write stops the listing too; its error, not the listing's, is the cause.
-                Either::Right(((_, Err(error)), _)) => Err(RunFailure::Store(error)),
-                Either::Right(((listed, Ok(())), _)) => listed,
-            }
+        let mut work = Work {
+            run: &mut run,
+            writer: &mut writer,
+            committer: &mut committer,
+            session: &mut session,
         };
+        let result = self.work(&context, &grant, &mut work, cancel).await;
         progress.phase(SyncPhase::Finishing);
-        // The committer counts what it wrote; unchanged records were never written.
-        let unchanged = run.counts;
-        run.counts = committer.committed;
-        run.counts.users.unchanged = unchanged.users.unchanged;
-        run.counts.departments.unchanged = unchanged.departments.unchanged;
-        run.counts.groups.unchanged = unchanged.groups.unchanged;
-        run.counts.apps.unchanged = unchanged.apps.unchanged;
-        if let Some(session) = &session {
-            run.api = session.counters();
-        }
+        settle_counts(&mut run, &committer, session.as_deref());
         run.finished_at = Some(self.clock.now());
         let held = self.conclude(&mut run, result, &integration);
         let preview = std::mem::take(&mut committer.preview);
@@ -309,7 +290,78 @@ impl SyncIntegration {
         })
     }
 
-    /// The integration, if it exists and is not disabled.
+    /// The run's record as it starts, naming the held run it confirms.
+    fn new_run(&self, integration: &Integration, request: &SyncRequest) -> SyncRun {
+        let mut run = SyncRun::start(
+            RunId::from_uuid(self.ids.new_uuid()),
+            integration.id,
+            request.trigger,
+            self.clock.now(),
+        );
+        if let Some(confirm) = &request.confirm {
+            run.confirms = Some(confirm.run);
+            run.confirmed_by = Some(confirm.by.clone());
+        }
+        run
+    }
+
+    /// Records the run as started under the lease (a dry run has none and records nothing);
+    /// when that fails, the lease is given back.
+    async fn begin(&self, writer: &Writer<'_>, run: &SyncRun) -> Result<(), SyncError> {
+        let Some(lease) = writer.lease() else {
+            return Ok(());
+        };
+        if let Err(e) = self.store.begin_run(lease, run).await {
+            let _ = self.store.release_lease(lease).await;
+            return Err(SyncError::Store(e));
+        }
+        Ok(())
+    }
+
+    /// The admin's Lark sign-in behind the integration. Not cancellable: a refresh cut off after
+    /// Lark spent the old refresh token and before the new pair is stored would lose the grant.
+    /// A dry run writes nothing, and a refresh would store a new pair, so it checks nothing.
+    async fn check_grant(&self, integration: &Integration, request: &SyncRequest) -> GrantCheck {
+        if request.dry_run {
+            GrantCheck::NotConnected
+        } else {
+            grant_check::check(&self.user_tokens, integration).await
+        }
+    }
+
+    /// Lists and writes until done, failed or cancelled: the listing feeds the writer while the
+    /// committer writes its batches. Cancellation is polled first, so it wins over work that is
+    /// also ready.
+    async fn work(
+        &self,
+        context: &RunContext<'_>,
+        grant: &GrantCheck,
+        work: &mut Work<'_, '_>,
+        cancel: impl Future<Output = ()> + Send,
+    ) -> Result<Outcome, RunFailure> {
+        let Work {
+            run,
+            writer,
+            committer,
+            session,
+        } = work;
+        let listing = async {
+            let result = match grant.failure() {
+                Some(error) => Err(RunFailure::Grant(error)),
+                None => self.run_body(context, run, writer, session).await,
+            };
+            writer.finish();
+            result
+        };
+        let both = pin!(async { futures::join!(listing, committer.run()) });
+        match futures::future::select(pin!(cancel), both).await {
+            Either::Left(((), _)) => Err(RunFailure::Cancelled),
+            // A failed write stops the listing too; its error, not the listing's, is the cause.
+            Either::Right(((_, Err(error)), _)) => Err(RunFailure::Store(error)),
+            Either::Right(((listed, Ok(())), _)) => listed,
+        }
+    }
+
     async fn syncable(&self, id: IntegrationId) -> Result<Integration, SyncError> {
         let integration = self
             .integrations
