@@ -3,5 +3,7 @@
 
 pub mod model;
 pub mod ports;
+#[cfg(any(test, feature = "mock"))]
+pub mod testing;
 pub mod usecases;
 pub mod values;

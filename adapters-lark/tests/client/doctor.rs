@@ -2,21 +2,20 @@
 //! switch (a scope removed, the contact range emptied, the App Secret reset) makes exactly the
 //! right check fail with the right fix, over the simulator's control API too.
 
+use aviary_domain::testing;
+use aviary_domain::values::SyncInterval;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use aviary_adapters_lark::{LarkClientSettings, LarkGateway};
-use aviary_domain::model::{
-    AuthorizedUser, Grant, Integration, IntegrationStatus, IntegrationSummary, Region, TokenSet,
-};
+use aviary_domain::model::{AuthorizedUser, Grant, Integration, TokenSet};
 use aviary_domain::ports::{
     DirectoryGateway, MockClock, MockGrantStore, MockIntegrationRepository,
 };
 use aviary_domain::usecases::doctor::{Capability, Doctor, DoctorReport, Outcome};
-use aviary_domain::values::{AppId, IntegrationId, IntegrationLabel, OpenId};
+use aviary_domain::values::{IntegrationId, OpenId};
 use aviary_lark_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use chrono::{Duration, TimeZone as _, Utc};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 fn now() -> chrono::DateTime<Utc> {
@@ -58,22 +57,15 @@ async fn simulator() -> SimulatorHandle {
 }
 
 fn integration(sim: &SimulatorHandle, secret: &str) -> Integration {
-    Integration {
-        summary: IntegrationSummary {
-            id: id(),
-            label: IntegrationLabel::parse("sim").unwrap(),
-            region: Region::Lark,
-            base_url: Some(sim.base_url()),
-            app_id: AppId::parse(&sim.app_id()).unwrap(),
-            status: IntegrationStatus::Active,
-            tenant: None,
-            authorized_by: None,
-            sync_interval: Some(aviary_domain::values::SyncInterval::DEFAULT),
-            created_at: now(),
-            updated_at: now(),
-        },
-        app_secret: SecretString::from(secret.to_owned()),
-    }
+    testing::integration()
+        .id(id())
+        .label("sim")
+        .base_url(&sim.base_url())
+        .app_id(&sim.app_id())
+        .secret(secret)
+        .every(SyncInterval::DEFAULT.minutes())
+        .created_at(now())
+        .build()
 }
 
 fn grant() -> Grant {

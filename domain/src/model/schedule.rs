@@ -29,35 +29,23 @@ pub fn next_sync_at(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use crate::model::{IntegrationStatus, Region};
-    use crate::values::{AppId, IntegrationId, IntegrationLabel};
+    use crate::model::IntegrationStatus;
+
     use chrono::TimeZone;
-    use secrecy::SecretString;
 
     use super::*;
     use crate::model::Integration;
+    use crate::testing;
 
     fn at(hour: u32, minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 1, hour, minute, 0).unwrap()
     }
 
     fn integration(status: IntegrationStatus, interval: Option<u32>) -> Integration {
-        Integration {
-            summary: crate::model::IntegrationSummary {
-                id: IntegrationId::from_uuid(uuid::Uuid::nil()),
-                label: IntegrationLabel::parse("acme").unwrap(),
-                region: Region::Lark,
-                base_url: None,
-                app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
-                status,
-                tenant: None,
-                authorized_by: None,
-                sync_interval: interval
-                    .map(|m| crate::values::SyncInterval::new(i64::from(m)).unwrap()),
-                created_at: at(8, 0),
-                updated_at: at(8, 0),
-            },
-            app_secret: SecretString::from("unused"),
+        let built = testing::integration().status(status).created_at(at(8, 0));
+        match interval {
+            Some(minutes) => built.every(minutes).build(),
+            None => built.build(),
         }
     }
 

@@ -162,9 +162,10 @@ impl IntegrationHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Integration, Region, RunTrigger};
+    use crate::model::{Integration, RunTrigger};
     use crate::ports::MockReadModel;
-    use crate::values::{AppId, IntegrationId, IntegrationLabel, RunId};
+    use crate::testing;
+    use crate::values::IntegrationId;
     use chrono::{DateTime, Duration, TimeZone as _, Utc};
 
     fn clock_at(minute: i64) -> Arc<dyn Clock> {
@@ -178,36 +179,24 @@ mod tests {
     }
 
     fn integration(status: IntegrationStatus, interval: Option<u32>) -> Integration {
-        Integration {
-            summary: crate::model::IntegrationSummary {
-                id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
-                label: IntegrationLabel::parse("Acme").unwrap(),
-                region: Region::Lark,
-                base_url: None,
-                app_id: AppId::parse("cli_acme").unwrap(),
-                status,
-                tenant: None,
-                authorized_by: None,
-                sync_interval: interval
-                    .map(|m| crate::values::SyncInterval::new(i64::from(m)).unwrap()),
-                created_at: at(-600),
-                updated_at: at(-600),
-            },
-            app_secret: "secret".into(),
+        let built = testing::integration()
+            .app_id("cli_acme")
+            .status(status)
+            .created_at(at(-600));
+        match interval {
+            Some(minutes) => built.every(minutes).build(),
+            None => built.build(),
         }
     }
 
     fn run(status: RunStatus, started: i64, error: Option<&str>) -> SyncRun {
-        let mut run = SyncRun::start(
-            RunId::from_uuid(uuid::Uuid::from_u128(9)),
-            IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
-            RunTrigger::Schedule,
-            at(started),
-        );
-        run.status = status;
-        run.finished_at = (status != RunStatus::Running).then(|| at(started + 1));
-        run.error = error.map(str::to_owned);
-        run
+        let run = testing::run(IntegrationId::from_uuid(uuid::Uuid::from_u128(1)))
+            .trigger(RunTrigger::Schedule)
+            .started_at(at(started));
+        if status == RunStatus::Running {
+            return run.build();
+        }
+        run.ended(status, at(started + 1), error).build()
     }
 
     #[test]

@@ -470,22 +470,7 @@ mod tests {
 
         let mut taken = MockIntegrationRepository::new();
         taken.expect_find_by_label().returning(|_| {
-            let stored = Integration {
-                summary: IntegrationSummary {
-                    id: IntegrationId::from_uuid(uuid::Uuid::from_u128(1)),
-                    label: IntegrationLabel::parse("Acme").unwrap(),
-                    region: Region::Lark,
-                    base_url: None,
-                    app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
-                    status: IntegrationStatus::Active,
-                    tenant: None,
-                    authorized_by: None,
-                    sync_interval: None,
-                    created_at: chrono::Utc::now(),
-                    updated_at: chrono::Utc::now(),
-                },
-                app_secret: SecretString::from("other"),
-            };
+            let stored = crate::testing::integration().secret("other").build();
             Ok(Some(stored))
         });
         taken.expect_insert().never();

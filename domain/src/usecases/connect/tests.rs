@@ -1,6 +1,7 @@
 //! Login use cases against mocked ports: the authorize request, every refused callback (with
 //! nothing stored), a completed login, and token refresh serialised per integration.
 
+use crate::testing;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -10,15 +11,15 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::*;
 use crate::model::{
-    AuthorizedUser, Grant, Integration, IntegrationStatus, IntegrationSummary, PendingLogin,
-    Region, TenantInfo, TokenSet,
+    AuthorizedUser, Grant, Integration, IntegrationStatus, PendingLogin, Region, TenantInfo,
+    TokenSet,
 };
 use crate::ports::{
     AuthorizeRequest, DirectoryConnection, DirectorySession, IssuedTokens, MockClock,
     MockDirectoryGateway, MockDirectorySession, MockGrantStore, MockIdSource,
     MockIntegrationRepository, MockOAuthGateway, OAuthError,
 };
-use crate::values::{AppId, IntegrationId, IntegrationLabel, OAuthState, OpenId, PkceVerifier};
+use crate::values::{IntegrationId, OAuthState, OpenId, PkceVerifier};
 
 fn at(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap() + Duration::minutes(minute)
@@ -29,22 +30,12 @@ fn integration_id() -> IntegrationId {
 }
 
 fn integration() -> Integration {
-    Integration {
-        summary: IntegrationSummary {
-            id: integration_id(),
-            label: IntegrationLabel::parse("Acme").unwrap(),
-            region: Region::Lark,
-            base_url: None,
-            app_id: AppId::parse("cli_acme").unwrap(),
-            status: IntegrationStatus::PendingAuthorization,
-            tenant: None,
-            authorized_by: None,
-            sync_interval: None,
-            created_at: at(-60),
-            updated_at: at(-60),
-        },
-        app_secret: "app-secret".into(),
-    }
+    testing::integration()
+        .id(integration_id())
+        .app_id("cli_acme")
+        .status(IntegrationStatus::PendingAuthorization)
+        .created_at(at(-60))
+        .build()
 }
 
 fn state() -> OAuthState {

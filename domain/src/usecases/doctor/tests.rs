@@ -1,6 +1,7 @@
 //! The doctor against a fake tenant: every outcome, the `not_checked` cascade after each kind
 //! of failure, each missing field, and every state of the admin's grant.
 
+use crate::testing;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,15 +10,15 @@ use serde_json::json;
 
 use super::*;
 use crate::model::{
-    ApiCounters, AuthorizedUser, DepartmentState, Grant, Integration, IntegrationStatus,
-    IntegrationSummary, Region, TenantInfo, TokenSet, UserProfile,
+    ApiCounters, AuthorizedUser, DepartmentState, Grant, Integration, IntegrationStatus, Region,
+    TenantInfo, TokenSet, UserProfile,
 };
 use crate::ports::{
     ContactScope, DirectoryError, DirectorySession, GrantStoreError, MockClock,
     MockDirectoryGateway, MockGrantStore, MockIntegrationRepository, Recheck, RemoteApp,
     RemoteDepartment, RemoteGroup, RemoteUser, UserPage,
 };
-use crate::values::{AppId, DepartmentId, GroupId, IntegrationLabel, OpenId};
+use crate::values::{DepartmentId, GroupId, OpenId};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 3, 1, 9, 0, 0).unwrap()
@@ -28,22 +29,14 @@ fn id() -> IntegrationId {
 }
 
 fn integration(status: IntegrationStatus) -> Integration {
-    Integration {
-        summary: IntegrationSummary {
-            id: id(),
-            label: IntegrationLabel::parse("acme").unwrap(),
-            region: Region::Lark,
-            base_url: None,
-            app_id: AppId::parse("cli_acme").unwrap(),
-            status,
-            tenant: None,
-            authorized_by: None,
-            sync_interval: None,
-            created_at: now(),
-            updated_at: now(),
-        },
-        app_secret: "secret".into(),
-    }
+    testing::integration()
+        .id(id())
+        .label("acme")
+        .app_id("cli_acme")
+        .secret("secret")
+        .status(status)
+        .created_at(now())
+        .build()
 }
 
 fn grant(granted_days_ago: i64, scopes: &[&str], refresh_expires_in_days: i64) -> Grant {

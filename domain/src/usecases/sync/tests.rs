@@ -1,17 +1,17 @@
 //! Use-case tests of the sync algorithm with mockall mocks of every port.
 
+use crate::testing;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use secrecy::SecretString;
 use serde_json::json;
 
 use super::*;
 use crate::model::{
-    AccountState, AccountStatus, ChangeKind, Department, DepartmentState, HeldSubject,
-    IntegrationSummary, Presence, Region, Role, Subject, UserAccount, UserProfile,
+    AccountState, AccountStatus, ChangeKind, Department, DepartmentState, HeldSubject, Presence,
+    Role, Subject, UserAccount, UserProfile,
 };
 use crate::ports::{
     ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockGrantStore,
@@ -20,7 +20,7 @@ use crate::ports::{
     WriteBatch,
 };
 use crate::usecases::connect::UserTokens;
-use crate::values::{AppId, ContentHash, IntegrationLabel, OpenId};
+use crate::values::{ContentHash, OpenId};
 
 fn at() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
@@ -33,22 +33,13 @@ fn integration_id() -> IntegrationId {
 }
 
 fn integration() -> Integration {
-    Integration {
-        summary: IntegrationSummary {
-            id: integration_id(),
-            label: IntegrationLabel::parse("Acme").unwrap(),
-            region: Region::Lark,
-            base_url: Some("http://127.0.0.1:1".into()),
-            app_id: AppId::parse("cli_0123456789abcdef").unwrap(),
-            status: IntegrationStatus::Active,
-            tenant: None,
-            authorized_by: None,
-            sync_interval: Some(crate::values::SyncInterval::new(60).unwrap()),
-            created_at: at(),
-            updated_at: at(),
-        },
-        app_secret: SecretString::from("s3cret"),
-    }
+    testing::integration()
+        .id(integration_id())
+        .base_url("http://127.0.0.1:1")
+        .secret("s3cret")
+        .every(60)
+        .created_at(at())
+        .build()
 }
 
 fn dept_id(id: &str) -> DepartmentId {
@@ -1206,13 +1197,14 @@ fn admin(tenant_key: &str) -> crate::model::AuthorizedUser {
 }
 
 fn connected() -> Integration {
-    let mut connected = integration();
-    connected.tenant = Some(crate::model::TenantInfo {
-        name: "Acme".into(),
-        tenant_key: "tenant-acme".into(),
-    });
-    connected.authorized_by = Some("Ada Admin <ada@acme.example>".into());
-    connected
+    testing::integration()
+        .id(integration_id())
+        .base_url("http://127.0.0.1:1")
+        .secret("s3cret")
+        .every(60)
+        .created_at(at())
+        .connected("Acme", "tenant-acme", "Ada Admin <ada@acme.example>")
+        .build()
 }
 
 /// A grant whose access token is fresh by the stored clock (two hours left).
