@@ -9,7 +9,7 @@ use aviary_domain::model::{
     Region, Role, RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo, UserAccount,
 };
 use aviary_domain::values::{
-    AppId, ContentHash, IntegrationId, IntegrationLabel, RunId, SyncInterval,
+    AppId, BaseUrl, ContentHash, IntegrationId, IntegrationLabel, RunId, SyncInterval,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -80,7 +80,10 @@ pub(crate) fn integration_active_model(
         id: Set(integration.id.as_uuid()),
         label: Set(integration.label.as_str().to_owned()),
         region: Set(integration.region.as_str().to_owned()),
-        base_url: Set(integration.base_url.clone()),
+        base_url: Set(integration
+            .base_url
+            .as_ref()
+            .map(|url| url.as_str().to_owned())),
         app_id: Set(integration.app_id.as_str().to_owned()),
         app_secret_ciphertext: Set(secret.ciphertext),
         app_secret_nonce: Set(secret.nonce),
@@ -144,7 +147,12 @@ pub(crate) fn integration_summary_from_row(
             .region
             .parse::<Region>()
             .map_err(|err| invalid("region", &err))?,
-        base_url: row.base_url.clone(),
+        base_url: row
+            .base_url
+            .as_deref()
+            .map(BaseUrl::parse)
+            .transpose()
+            .map_err(|err| invalid("base URL", &err))?,
         app_id: AppId::parse(&row.app_id).map_err(|err| invalid("App ID", &err))?,
         status: row
             .status

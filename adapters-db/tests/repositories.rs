@@ -234,7 +234,7 @@ fn new_integration(label: &str, secret: &str) -> Integration {
             id: IntegrationId::from_uuid(Uuid::new_v4()),
             label: IntegrationLabel::parse(label).unwrap(),
             region: Region::Feishu,
-            base_url: Some("http://127.0.0.1:9999".to_owned()),
+            base_url: Some(aviary_domain::values::BaseUrl::parse("http://127.0.0.1:9999").unwrap()),
             app_id: AppId::parse("cli_a1b2c3d4e5f60718").unwrap(),
             status: IntegrationStatus::PendingAuthorization,
             tenant: None,

@@ -11,7 +11,7 @@ use aviary_domain::ports::{
     ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
     RateLimits, RemoteDepartment,
 };
-use aviary_domain::values::{AppId, DepartmentId, OpenId};
+use aviary_domain::values::{AppId, BaseUrl, DepartmentId, OpenId};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
@@ -57,7 +57,7 @@ fn settings() -> LarkClientSettings {
 fn connection(server: &MockServer) -> DirectoryConnection {
     DirectoryConnection {
         region: Region::Lark,
-        base_url: Some(server.uri()),
+        base_url: Some(BaseUrl::parse(&server.uri()).unwrap()),
         app_id: AppId::parse(APP_ID).unwrap(),
         app_secret: SecretString::from(APP_SECRET.to_owned()),
         rate_limits: None,
@@ -1051,7 +1051,7 @@ async fn connection_failures_are_unavailable() {
     drop(listener);
     let server = MockServer::start().await;
     let mut unreachable = connection(&server);
-    unreachable.base_url = Some(format!("http://{address}"));
+    unreachable.base_url = Some(BaseUrl::parse(&format!("http://{address}")).unwrap());
     let gateway = LarkGateway::new(LarkClientSettings {
         max_retries: 1,
         ..settings()
@@ -1201,7 +1201,7 @@ mod simulated {
     ) -> DirectoryConnection {
         DirectoryConnection {
             region: Region::Feishu,
-            base_url: Some(sim.base_url()),
+            base_url: Some(BaseUrl::parse(&sim.base_url()).unwrap()),
             app_id: AppId::parse(&sim.app_id()).unwrap(),
             app_secret: SecretString::from(sim.app_secret()),
             rate_limits,

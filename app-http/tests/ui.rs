@@ -138,7 +138,7 @@ async fn signing_in_sets_the_host_cookie_and_lands_on_the_overview() {
     assert_eq!(page.header("cache-control"), Some("no-store"));
     // Synced with the app's credentials but never connected through a Lark login: the
     // "Connect with Lark" form may send the browser to the tenant's accounts host.
-    let origin = url::Url::parse(fx.integration.base_url.as_deref().unwrap())
+    let origin = url::Url::parse(fx.integration.base_url.as_ref().unwrap().as_str())
         .unwrap()
         .origin()
         .ascii_serialization();

@@ -12,7 +12,7 @@ use crate::model::{
     Integration, IntegrationStatus, IntegrationSummary, Region, RunStatus, RunTrigger, SyncRun,
     TenantInfo,
 };
-use crate::values::{AppId, IntegrationId, IntegrationLabel, RunId, SyncInterval};
+use crate::values::{AppId, BaseUrl, IntegrationId, IntegrationLabel, RunId, SyncInterval};
 
 /// 2026-11-25 12:00 UTC: the time builders use unless told otherwise.
 pub fn noon() -> DateTime<Utc> {
@@ -61,7 +61,7 @@ impl IntegrationBuilder {
     }
 
     pub fn base_url(mut self, url: &str) -> Self {
-        self.0.base_url = Some(url.to_owned());
+        self.0.base_url = Some(BaseUrl::parse(url).unwrap());
         self
     }
 

@@ -11,7 +11,7 @@ use aviary_domain::model::{AuthorizedUser, IntegrationSummary, Region};
 use aviary_domain::ports::{
     AuthorizeRequest, DirectoryConnection, IssuedTokens, OAuthError, OAuthGateway,
 };
-use aviary_domain::values::{OpenId, PkceVerifier};
+use aviary_domain::values::{BaseUrl, OpenId, PkceVerifier};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -33,7 +33,10 @@ fn accounts_host(region: Region, base_url: Option<&str>) -> &str {
 }
 
 fn accounts_base(connection: &DirectoryConnection) -> &str {
-    accounts_host(connection.region, connection.base_url.as_deref())
+    accounts_host(
+        connection.region,
+        connection.base_url.as_ref().map(BaseUrl::as_str),
+    )
 }
 
 fn api_base(connection: &DirectoryConnection) -> Result<Url, OAuthError> {
@@ -280,7 +283,11 @@ fn parse_user_info(status: reqwest::StatusCode, text: &str) -> Result<Authorized
 #[async_trait]
 impl OAuthGateway for LarkGateway {
     fn accounts_base(&self, integration: &IntegrationSummary) -> String {
-        accounts_host(integration.region, integration.base_url.as_deref()).to_owned()
+        accounts_host(
+            integration.region,
+            integration.base_url.as_ref().map(BaseUrl::as_str),
+        )
+        .to_owned()
     }
 
     fn authorize_url(

@@ -14,6 +14,7 @@ use std::time::Duration;
 use aviary_domain::model::ApiCounters;
 use aviary_domain::ports::{DirectoryConnection, DirectoryError};
 use aviary_domain::values::AppId;
+use aviary_domain::values::BaseUrl;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
@@ -142,8 +143,8 @@ pub(crate) fn connection_base_url(connection: &DirectoryConnection) -> Result<Ur
     parse_base_url(
         connection
             .base_url
-            .as_deref()
-            .unwrap_or(connection.region.default_base_url()),
+            .as_ref()
+            .map_or(connection.region.default_base_url(), BaseUrl::as_str),
     )
 }
 

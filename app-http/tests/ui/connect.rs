@@ -89,7 +89,7 @@ macro_rules! start {
         let action = format!("action=\"/admin/integrations/{}/connect\"", integration.id);
         assert!(page.body.contains(&action), "{}", page.body);
         assert!(page.body.contains("Connect with Lark"));
-        let origin = url::Url::parse(&integration.base_url.clone().unwrap())
+        let origin = url::Url::parse(integration.base_url.as_ref().unwrap().as_str())
             .unwrap()
             .origin()
             .ascii_serialization();

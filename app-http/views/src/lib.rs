@@ -61,7 +61,7 @@ impl From<&IntegrationSummary> for IntegrationView {
             id: i.id.to_string(),
             label: i.label.to_string(),
             region: i.region.as_str(),
-            base_url: i.base_url.clone(),
+            base_url: i.base_url.as_ref().map(ToString::to_string),
             app_id: i.app_id.to_string(),
             status: i.status.as_str(),
             tenant_name: i.tenant.as_ref().map(|t| t.name.clone()),

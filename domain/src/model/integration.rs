@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::values::{AppId, IntegrationId, IntegrationLabel, SyncInterval};
+use crate::values::{AppId, BaseUrl, IntegrationId, IntegrationLabel, SyncInterval};
 
 /// A text did not name a known variant of an enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +105,7 @@ pub struct IntegrationSummary {
     pub label: IntegrationLabel,
     pub region: Region,
     /// Replaces both the API and the accounts host (tests, private deployments).
-    pub base_url: Option<String>,
+    pub base_url: Option<BaseUrl>,
     pub app_id: AppId,
     pub status: IntegrationStatus,
     pub tenant: Option<TenantInfo>,
@@ -125,8 +125,8 @@ impl IntegrationSummary {
     /// The base URL requests go to: the override if set, else the brand's public host.
     pub fn effective_base_url(&self) -> &str {
         self.base_url
-            .as_deref()
-            .unwrap_or(self.region.default_base_url())
+            .as_ref()
+            .map_or(self.region.default_base_url(), BaseUrl::as_str)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::model::{
     ApiCounters, AppState, DepartmentState, GroupState, Integration, Region, TenantInfo,
     UserProfile,
 };
-use crate::values::{AppId, DepartmentId, GroupId, OpenId};
+use crate::values::{AppId, BaseUrl, DepartmentId, GroupId, OpenId};
 
 /// Client-side pacing: requests per second and per minute, per API (Lark's tier 4 is 50/s and
 /// 1000/min). `None` in a connection means no pacing (simulator benchmarks).
@@ -34,7 +34,7 @@ impl Default for RateLimits {
 pub struct DirectoryConnection {
     pub region: Region,
     /// Overrides the region's hosts when set.
-    pub base_url: Option<String>,
+    pub base_url: Option<BaseUrl>,
     pub app_id: AppId,
     pub app_secret: SecretString,
     pub rate_limits: Option<RateLimits>,

@@ -11,7 +11,8 @@ use crate::ports::{
     IntegrationStoreError, RateLimits,
 };
 use crate::values::{
-    AppId, AppIdError, IntegrationId, IntegrationLabel, LabelError, SyncInterval, SyncIntervalError,
+    AppId, AppIdError, BaseUrl, BaseUrlError, IntegrationId, IntegrationLabel, LabelError,
+    SyncInterval, SyncIntervalError,
 };
 
 /// What an admin supplies to register an integration.
@@ -37,10 +38,8 @@ pub enum RegisterError {
     AppId(AppIdError),
     #[error("the App Secret is empty")]
     EmptySecret,
-    #[error(
-        "invalid base URL \"{0}\": expected http:// or https:// and a host, without credentials, query or fragment"
-    )]
-    BaseUrl(String),
+    #[error(transparent)]
+    BaseUrl(BaseUrlError),
     #[error("invalid sync interval: {0}")]
     SyncInterval(SyncIntervalError),
     #[error("an integration labelled \"{0}\" already exists")]
@@ -67,28 +66,11 @@ impl std::fmt::Debug for RegisterIntegration {
     }
 }
 
-fn normalise_base_url(raw: &str) -> Result<String, RegisterError> {
-    let trimmed = raw.trim().trim_end_matches('/');
-    let rest = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| RegisterError::BaseUrl(raw.to_owned()))?;
-    // No credentials, query or fragment: the URL is stored and shown in plain text.
-    if rest.is_empty()
-        || rest
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '?' | '#'))
-    {
-        return Err(RegisterError::BaseUrl(raw.to_owned()));
-    }
-    Ok(trimmed.to_owned())
-}
-
 /// The validated input of a registration.
 struct Inputs {
     label: IntegrationLabel,
     app_id: AppId,
-    base_url: Option<String>,
+    base_url: Option<BaseUrl>,
     sync_interval: Option<SyncInterval>,
 }
 
@@ -106,8 +88,9 @@ impl Inputs {
         let base_url = new
             .base_url
             .as_deref()
-            .map(normalise_base_url)
-            .transpose()?;
+            .map(BaseUrl::parse)
+            .transpose()
+            .map_err(RegisterError::BaseUrl)?;
         let sync_interval = sync_interval_minutes
             .map(SyncInterval::new)
             .transpose()
@@ -159,8 +142,9 @@ impl RegisterIntegration {
             secret_is_empty.then_some(RegisterError::EmptySecret),
             new.base_url
                 .as_deref()
-                .map(normalise_base_url)
-                .and_then(Result::err),
+                .map(BaseUrl::parse)
+                .and_then(Result::err)
+                .map(RegisterError::BaseUrl),
             sync_interval_minutes
                 .map(SyncInterval::new)
                 .and_then(Result::err)
@@ -281,7 +265,7 @@ mod tests {
         let mut directory = MockDirectoryGateway::new();
         directory.expect_open().returning(move |connection| {
             assert_eq!(
-                connection.base_url.as_deref(),
+                connection.base_url.as_ref().map(BaseUrl::as_str),
                 Some("http://127.0.0.1:9400")
             );
             if let Some(error) = open_error.clone() {
@@ -321,7 +305,7 @@ mod tests {
             .withf(|i| {
                 i.label.as_str() == "Acme"
                     && i.tenant.as_ref().is_some_and(|t| t.name == "Acme Corp")
-                    && i.base_url.as_deref() == Some("http://127.0.0.1:9400")
+                    && i.base_url.as_ref().map(BaseUrl::as_str) == Some("http://127.0.0.1:9400")
                     && i.status == IntegrationStatus::PendingAuthorization
             })
             .times(1)
@@ -389,7 +373,7 @@ mod tests {
                 RegisterError::Label(LabelError::Empty),
                 RegisterError::AppId(AppIdError::MissingPrefix),
                 RegisterError::EmptySecret,
-                RegisterError::BaseUrl("ftp://x".into()),
+                RegisterError::BaseUrl(BaseUrlError("ftp://x".into())),
                 RegisterError::SyncInterval(SyncIntervalError::OutOfRange {
                     min: 5,
                     max: 10_080

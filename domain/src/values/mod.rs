@@ -2,6 +2,7 @@
 
 mod api_key;
 mod app_id;
+mod base_url;
 mod content_hash;
 mod email;
 mod ids;
@@ -19,6 +20,7 @@ pub use api_key::{
     MalformedKey, hash_presented_key,
 };
 pub use app_id::{AppId, AppIdError};
+pub use base_url::{BaseUrl, BaseUrlError};
 pub use content_hash::ContentHash;
 pub use email::{EmailAddress, EmailError};
 pub use ids::AdminId;
