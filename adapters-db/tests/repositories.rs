@@ -2370,3 +2370,6 @@ mod holds;
 
 #[path = "repositories/objects.rs"]
 mod objects;
+
+#[path = "repositories/read_paths.rs"]
+mod read_paths;
