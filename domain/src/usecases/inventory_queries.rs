@@ -90,7 +90,7 @@ impl Queries {
         key: &str,
     ) -> Result<GroupMembers, QueriesError> {
         let group = self.find_group(integration, key).await?;
-        let all = self.read.department_outlines(integration, true).await?;
+        let all = self.all_outlines(integration).await?;
         let mut departments = Vec::new();
         for root in &group.state.departments {
             departments.extend(subtree(&all, root));
@@ -114,7 +114,7 @@ impl Queries {
         if groups.is_empty() {
             return Ok(groups);
         }
-        let departments = self.read.department_outlines(integration, true).await?;
+        let departments = self.all_outlines(integration).await?;
         let parents: HashMap<&DepartmentId, &DepartmentId> = departments
             .iter()
             .filter_map(|d| d.parent_id.as_ref().map(|p| (&d.open_department_id, p)))

@@ -2,34 +2,9 @@
 //! members anywhere in its subtree (an account in two sub-departments counted once).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 
 use crate::model::DepartmentOutline;
-use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
-
-/// An integration's counts and the run they were counted after.
-type Counted = (RunId, Arc<MemberCounts>);
-
-/// The counts of each integration as of its newest finished run (one entry per integration).
-#[derive(Debug, Clone, Default)]
-pub(super) struct CountsCache(Arc<Mutex<HashMap<IntegrationId, Counted>>>);
-
-impl CountsCache {
-    pub(super) fn get(&self, integration: IntegrationId, run: RunId) -> Option<Arc<MemberCounts>> {
-        // A poisoned lock only means another caller panicked mid-insert: count afresh.
-        let entries = self.0.lock().ok()?;
-        entries
-            .get(&integration)
-            .filter(|(counted_at, _)| *counted_at == run)
-            .map(|(_, counts)| Arc::clone(counts))
-    }
-
-    pub(super) fn put(&self, integration: IntegrationId, run: RunId, counts: Arc<MemberCounts>) {
-        if let Ok(mut entries) = self.0.lock() {
-            entries.insert(integration, (run, counts));
-        }
-    }
-}
+use crate::values::{DepartmentId, OpenId};
 
 /// Current accounts per department.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

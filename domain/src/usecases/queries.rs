@@ -5,7 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::member_counts::{CountsCache, MemberCounts};
+use super::member_counts::MemberCounts;
+use super::run_cache::{RunCache, settled};
 use crate::model::{
     AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, DepartmentOutline,
     HeldSubject, Role, SyncRun, UserAccount,
@@ -74,7 +75,8 @@ pub struct AccountWithHistory {
 #[derive(Clone)]
 pub struct Queries {
     pub(in crate::usecases) read: Arc<dyn ReadModel>,
-    member_counts: CountsCache,
+    member_counts: RunCache<MemberCounts>,
+    outlines: RunCache<Vec<DepartmentOutline>>,
 }
 
 impl std::fmt::Debug for Queries {
@@ -115,7 +117,8 @@ impl Queries {
     pub fn new(read: Arc<dyn ReadModel>) -> Self {
         Self {
             read,
-            member_counts: CountsCache::default(),
+            member_counts: RunCache::default(),
+            outlines: RunCache::default(),
         }
     }
 
@@ -177,7 +180,7 @@ impl Queries {
             // The root (`0`) is every department's ancestor: its subtree is the whole tenant.
             Some(key) if key.trim() == DepartmentId::root().as_str() => None,
             Some(key) => {
-                let all = self.read.department_outlines(integration, true).await?;
+                let all = self.all_outlines(integration).await?;
                 let root = Self::resolve_department(&all, key)
                     .ok_or_else(|| DepartmentNotFound(key.clone()))?;
                 Some(subtree(&all, &root.open_department_id))
@@ -251,10 +254,35 @@ impl Queries {
         integration: IntegrationId,
         include_removed: bool,
     ) -> Result<Vec<DepartmentOutline>, QueriesError> {
-        Ok(self
-            .read
-            .department_outlines(integration, include_removed)
-            .await?)
+        let all = self.all_outlines(integration).await?;
+        Ok(all
+            .iter()
+            .filter(|d| include_removed || d.removed_at.is_none())
+            .cloned()
+            .collect())
+    }
+
+    /// Every department's outline, removed ones too; only a run changes them, so they are read
+    /// once per finished run (see `run_cache.rs`).
+    ///
+    /// # Errors
+    /// `Store`.
+    pub(in crate::usecases) async fn all_outlines(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Arc<Vec<DepartmentOutline>>, QueriesError> {
+        let newest = self.read.runs(integration, 1).await?.into_iter().next();
+        let settled = settled(newest.as_ref());
+        if let Some(run) = settled
+            && let Some(kept) = self.outlines.get(integration, run)
+        {
+            return Ok(kept);
+        }
+        let all = Arc::new(self.read.department_outlines(integration, true).await?);
+        if let Some(run) = settled {
+            self.outlines.put(integration, run, Arc::clone(&all));
+        }
+        Ok(all)
     }
 
     /// The names of these departments (removed ones too), for showing names next to ids;
@@ -289,16 +317,13 @@ impl Queries {
         integration: IntegrationId,
     ) -> Result<Arc<MemberCounts>, QueriesError> {
         let newest = self.read.runs(integration, 1).await?.into_iter().next();
-        let settled = newest
-            .as_ref()
-            .filter(|run| run.finished_at.is_some())
-            .map(|run| run.id);
+        let settled = settled(newest.as_ref());
         if let Some(run) = settled
             && let Some(counts) = self.member_counts.get(integration, run)
         {
             return Ok(counts);
         }
-        let departments = self.read.department_outlines(integration, true).await?;
+        let departments = self.all_outlines(integration).await?;
         let memberships = self.read.memberships(integration).await?;
         let counts = Arc::new(MemberCounts::count(&departments, &memberships));
         if let Some(run) = settled {
@@ -428,6 +453,7 @@ mod tests {
     #[tokio::test]
     async fn a_department_filter_matches_its_whole_subtree_by_name() {
         let mut read = MockReadModel::new();
+        read.expect_runs().returning(|_, _| Ok(Vec::new()));
         read.expect_department_outlines()
             .returning(|_, _| Ok(tree()));
         read.expect_accounts()
@@ -606,8 +632,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn department_outlines_are_read_once_per_finished_run_and_filtered_in_memory() {
+        let mut read = MockReadModel::new();
+        read.expect_runs().returning(|_, _| Ok(vec![run(1, true)]));
+        read.expect_department_outlines()
+            .withf(|_, include_removed| *include_removed)
+            .times(1)
+            .returning(|_, _| {
+                let mut all = tree();
+                all[3].removed_at = Some(Utc::now());
+                Ok(all)
+            });
+        let queries = Queries::new(Arc::new(read));
+        let integration = IntegrationId::from_uuid(uuid::Uuid::nil());
+        assert_eq!(
+            queries
+                .department_outlines(integration, true)
+                .await
+                .unwrap()
+                .len(),
+            4
+        );
+        let current = queries
+            .department_outlines(integration, false)
+            .await
+            .unwrap();
+        assert_eq!(current.len(), 3);
+        assert!(current.iter().all(|d| d.removed_at.is_none()));
+    }
+
+    #[tokio::test]
     async fn unknown_departments_accounts_and_runs_are_named_errors() {
         let mut read = MockReadModel::new();
+        read.expect_runs().returning(|_, _| Ok(Vec::new()));
         read.expect_department_outlines()
             .returning(|_, _| Ok(tree()));
         read.expect_accounts().never();
