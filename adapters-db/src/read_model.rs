@@ -7,13 +7,13 @@ mod order;
 
 use async_trait::async_trait;
 use aviary_domain::model::{
-    AccountStatus, App, ChangeRecord, Department, Group, HeldSubject, Role, RunStatus, Subject,
-    SyncRun, UserAccount,
+    AccountStatus, App, ChangeRecord, Department, DepartmentOutline, Group, HeldSubject, Role,
+    RunStatus, Subject, SyncRun, UserAccount,
 };
 use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{AccountQuery, GroupMembers, QueryError, ReadModel};
 use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
@@ -24,9 +24,19 @@ use crate::entities::{
 };
 use crate::error::query_err;
 use crate::mapping::{
-    ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, TrackedRow, change_from_row,
+    ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, TrackedRow, change_from_row, from_micros,
     held_subject_from_row, run_from_row,
 };
+use crate::migrations::m20261206_000009_read_indexes::SEARCH_HAYSTACK;
+
+/// `(open_department_id, department_id, name, parent_id, removed_at)` of a department.
+type OutlineRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
 
 /// Columns the free-text search looks in.
 const SEARCHABLE: [accounts::Column; 9] = [
@@ -107,6 +117,9 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
         .filter(|s| !s.is_empty())
     {
         let pattern = contains_pattern(search);
+        if let Some(candidates) = search_candidates(backend, search) {
+            filter = filter.add(candidates);
+        }
         let mut any = Condition::any();
         for column in SEARCHABLE {
             any = any.add(Expr::cust_with_exprs(
@@ -120,6 +133,28 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
         filter = filter.add(any);
     }
     filter
+}
+
+/// The accounts the search index names for `search` (a superset of the matches, which the
+/// column conditions then narrow): SQLite's FTS5 trigram table needs three characters, and
+/// PostgreSQL's trigram index serves a `LIKE` on the haystack expression it indexes (without
+/// the index the condition is still right, only not faster).
+fn search_candidates(backend: Backend, search: &str) -> Option<SimpleExpr> {
+    match backend {
+        Backend::Sqlite if search.chars().count() >= 3 => {
+            // One FTS5 string: the text in double quotes, quotes doubled.
+            let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+            Some(Expr::cust_with_values(
+                "\"accounts\".rowid IN (SELECT rowid FROM accounts_search WHERE accounts_search MATCH ?)",
+                [phrase],
+            ))
+        }
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(Expr::cust_with_values(
+            format!("LOWER({SEARCH_HAYSTACK}) LIKE LOWER($1) ESCAPE '\\'"),
+            [contains_pattern(search)],
+        )),
+    }
 }
 
 /// A group's members: one of its users, or in one of its departments.
@@ -312,6 +347,75 @@ impl ReadModel for SqlReadModel {
         rows.into_iter()
             .map(|row| row.into_department().map_err(QueryError::from))
             .collect()
+    }
+
+    async fn department_outlines(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<DepartmentOutline>, QueryError> {
+        let mut select = departments::Entity::find()
+            .select_only()
+            .column(departments::Column::OpenDepartmentId)
+            .column(departments::Column::DepartmentId)
+            .column(departments::Column::Name)
+            .column(departments::Column::ParentId)
+            .column(departments::Column::RemovedAt)
+            .filter(departments::Column::IntegrationId.eq(integration.as_uuid()));
+        if !include_removed {
+            select = select.filter(departments::Column::RemovedAt.is_null());
+        }
+        // The order of `departments`: unnamed last, then by name, then by id.
+        let rows: Vec<OutlineRow> = select
+            .order_by(Expr::col(departments::Column::Name).is_null(), Order::Asc)
+            .order_by_asc(departments::Column::Name)
+            .order_by_asc(departments::Column::OpenDepartmentId)
+            .into_tuple()
+            .all(&self.shared.conn)
+            .await
+            .map_err(query_err("listing department outlines"))?;
+        rows.into_iter()
+            .map(|(id, department_id, name, parent_id, removed_at)| {
+                Ok(DepartmentOutline {
+                    open_department_id: stored_id(DepartmentId::parse, &id)?,
+                    department_id,
+                    name,
+                    parent_id: parent_id
+                        .as_deref()
+                        .map(|p| stored_id(DepartmentId::parse, p))
+                        .transpose()?,
+                    removed_at: removed_at.map(from_micros).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn department_names(
+        &self,
+        integration: IntegrationId,
+        ids: &[DepartmentId],
+    ) -> Result<Vec<(DepartmentId, Option<String>)>, QueryError> {
+        let mut names = Vec::with_capacity(ids.len());
+        // Chunks keep each statement well under the backends' bound-parameter limits.
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(String, Option<String>)> = departments::Entity::find()
+                .select_only()
+                .column(departments::Column::OpenDepartmentId)
+                .column(departments::Column::Name)
+                .filter(departments::Column::IntegrationId.eq(integration.as_uuid()))
+                .filter(
+                    departments::Column::OpenDepartmentId
+                        .is_in(chunk.iter().map(DepartmentId::as_str)),
+                )
+                .into_tuple()
+                .all(&self.shared.conn)
+                .await
+                .map_err(query_err("reading department names"))?;
+            for (id, name) in rows {
+                names.push((stored_id(DepartmentId::parse, &id)?, name));
+            }
+        }
+        Ok(names)
     }
 
     async fn runs(

@@ -2373,3 +2373,6 @@ mod holds;
 
 #[path = "repositories/objects.rs"]
 mod objects;
+
+#[path = "repositories/read_paths.rs"]
+mod read_paths;

@@ -14,6 +14,7 @@ mod m20251126_000005_run_warnings;
 mod m20251126_000006_account_sort_indexes;
 mod m20261206_000007_presence_and_holds;
 mod m20261206_000008_groups_and_apps;
+pub(crate) mod m20261206_000009_read_indexes;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251126_000006_account_sort_indexes::Migration),
             Box::new(m20261206_000007_presence_and_holds::Migration),
             Box::new(m20261206_000008_groups_and_apps::Migration),
+            Box::new(m20261206_000009_read_indexes::Migration),
         ]
     }
 }

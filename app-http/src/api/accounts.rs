@@ -13,7 +13,10 @@ use super::openapi::SharedErrors;
 use super::params;
 use aviary_views::csv::{ACCOUNT_HEADER, account_row};
 use aviary_views::schema::{self, text_enum};
-use aviary_views::{AccountView, AccountWithHistoryView, ChangeView, GroupRef, department_names};
+use aviary_views::{
+    AccountView, AccountWithHistoryView, ChangeView, GroupRef, found_department_names,
+    named_departments,
+};
 use aviary_wiring::Services;
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -144,7 +147,12 @@ pub async fn list(
         .then(|| accounts.last())
         .flatten()
         .map(|a| aviary_views::cursor::encode(&AccountCursor::after(filter.sort, a)));
-    let names = department_names(&services.queries.departments(integration.id, true).await?);
+    let names = found_department_names(
+        services
+            .queries
+            .department_names(integration.id, &named_departments(&accounts))
+            .await?,
+    );
     let items: Vec<AccountView> = accounts
         .iter()
         .map(|a| AccountView::new(a, &names))
@@ -196,7 +204,15 @@ pub async fn show(
     let integration = resolve(&services, &integration).await?;
     let found = services.queries.account(integration.id, &open_id).await?;
     let groups = services.queries.account_groups(&found.account).await?;
-    let names = department_names(&services.queries.departments(integration.id, true).await?);
+    let names = found_department_names(
+        services
+            .queries
+            .department_names(
+                integration.id,
+                &named_departments(std::iter::once(&found.account)),
+            )
+            .await?,
+    );
     Ok(HttpResponse::Ok().json(AccountWithHistoryView {
         integration_id: integration.id.to_string(),
         account: AccountView::new(&found.account, &names),

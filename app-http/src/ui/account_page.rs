@@ -8,6 +8,7 @@ use askama::Template;
 use aviary_domain::model::Presence;
 use aviary_domain::model::{ChangeRecord, FieldChange};
 use aviary_domain::usecases::QueriesError;
+use aviary_domain::values::DepartmentId;
 use serde_json::Value;
 
 use super::browse::{self, Tabs};
@@ -16,7 +17,7 @@ use super::integration_page::role_words;
 use super::overview::status_label;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use aviary_views::{DepartmentNames, department_names};
+use aviary_views::{DepartmentNames, found_department_names, named_departments};
 use aviary_wiring::Services;
 
 /// Changes with more fields than this are folded (an added account lists every field).
@@ -96,6 +97,24 @@ fn field_value(field: &str, value: &Value, names: &DepartmentNames) -> String {
     }
 }
 
+/// The department ids [`field_rows`] shows as names, added to `ids`.
+pub(super) fn named_in_fields(fields: &[FieldChange], ids: &mut Vec<DepartmentId>) {
+    let mut add = |value: &Value| {
+        if let Some(id) = value.as_str().and_then(|id| DepartmentId::parse(id).ok()) {
+            ids.push(id);
+        }
+    };
+    for f in fields {
+        for value in [&f.old, &f.new] {
+            match (f.field.as_str(), value) {
+                ("department_ids", Value::Array(values)) => values.iter().for_each(&mut add),
+                ("primary_department_id", value) => add(value),
+                _ => {}
+            }
+        }
+    }
+}
+
 pub(super) fn field_rows(fields: &[FieldChange], names: &DepartmentNames) -> Vec<FieldRow> {
     fields
         .iter()
@@ -137,8 +156,20 @@ pub async fn show(
         Err(QueriesError::UnknownAccount(_)) => return Err(UiError::NotFound),
         Err(other) => return Err(other.into()),
     };
-    let names = department_names(&services.queries.departments(integration.id, true).await?);
     let account = &found.account;
+    // Only the departments the page names: the account's and those in its history.
+    let mut shown = named_departments(std::iter::once(account));
+    for change in &found.history {
+        named_in_fields(&change.fields, &mut shown);
+    }
+    shown.sort();
+    shown.dedup();
+    let names = found_department_names(
+        services
+            .queries
+            .department_names(integration.id, &shown)
+            .await?,
+    );
     let p = &account.state.profile;
     let facts: Vec<Fact> = [
         fact("English name", p.en_name.clone()),

@@ -20,7 +20,7 @@ use super::accounts_form;
 use super::browse;
 use super::error::UiError;
 use aviary_views::csv::{ACCOUNT_HEADER, account_row, write, write_rows};
-use aviary_views::{AccountView, DepartmentNames, department_names};
+use aviary_views::{AccountView, DepartmentNames, outline_names};
 use aviary_wiring::Services;
 
 /// Accounts read per query while streaming.
@@ -164,7 +164,12 @@ pub async fn download(
         return Ok(back_to_the_form());
     }
     let export = Rc::new(Export {
-        names: department_names(&services.queries.departments(integration.id, true).await?),
+        names: outline_names(
+            &services
+                .queries
+                .department_outlines(integration.id, true)
+                .await?,
+        ),
         services: services.get_ref().clone(),
         integration: integration.id,
         filter: parsed.filter,

@@ -1,18 +1,21 @@
-//! `GET /admin/integrations/{id}/departments`: the department tree as nested lists, each
-//! department with its members directly and including its sub-departments (current accounts,
-//! each counted once), removed departments marked, each linking to its accounts.
+//! `GET /admin/integrations/{id}/departments[?under=ID]`: the department tree as nested lists,
+//! folded to what a page holds (`department_fold.rs`; a folded department links to the tree
+//! below it), each department with its members directly and including its sub-departments
+//! (current accounts, each counted once), removed departments marked, each linking to its
+//! accounts.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use aviary_domain::model::DepartmentOutline;
 use aviary_domain::usecases::MemberCounts;
+use aviary_domain::values::DepartmentId;
 
 use super::browse::{self, Tabs};
+use super::department_fold::{PAGE_BUDGET, Shown, fold};
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use aviary_views::DepartmentView;
-use aviary_views::tree::{DepartmentNode, department_tree};
 use aviary_wiring::Services;
 
 /// A department of the tree, flattened in depth-first order.
@@ -25,9 +28,18 @@ pub struct Item {
     pub direct: u64,
     pub total: u64,
     pub removed: Option<String>,
+    /// Its sub-departments are folded away: how many, and the link to the tree below it.
+    pub folded: Option<(usize, String)>,
     /// The list markup before this item: only `<ul>`, `</ul>`, `<li>` and `</li>` tags, which
     /// nest it below, next to or after the item before.
     pub before: String,
+}
+
+/// A department above the shown tree, linking to the tree below it.
+#[derive(Debug)]
+pub struct Crumb {
+    pub name: String,
+    pub href: String,
 }
 
 #[derive(Debug, Template)]
@@ -40,39 +52,39 @@ pub struct DepartmentsPage {
     /// The tags that close the lists still open after the last item.
     pub after: String,
     pub removed_count: usize,
+    /// The tree starts below the root: the link to the whole tree and the departments above.
+    pub path: Option<(String, Vec<Crumb>)>,
+    pub folded_any: bool,
 }
 
-/// Walks the tree depth first into items that know how many lists to open and close.
-fn flatten(
-    nodes: Vec<DepartmentNode>,
-    depth: usize,
-    integration: &str,
-    counts: &MemberCounts,
-    out: &mut Vec<(usize, Item)>,
-) {
-    for node in nodes {
-        let view = node.department;
-        let id = aviary_domain::values::DepartmentId::parse(&view.id).ok();
-        let count = |f: fn(&MemberCounts, &aviary_domain::values::DepartmentId) -> u64| {
-            id.as_ref().map_or(0, |id| f(counts, id))
-        };
-        out.push((
-            depth,
-            Item {
-                name: view.name.clone().unwrap_or_else(|| view.id.clone()),
-                href: format!(
-                    "/admin/integrations/{integration}?department={}",
-                    url::form_urlencoded::byte_serialize(view.id.as_bytes()).collect::<String>()
-                ),
-                custom_id: view.department_id.clone(),
-                direct: count(MemberCounts::direct),
-                total: count(MemberCounts::total),
-                removed: view.removed_at.map(browse::when),
-                id: view.id,
-                before: String::new(),
-            },
-        ));
-        flatten(node.children, depth + 1, integration, counts, out);
+fn encoded(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+fn name_of(department: &DepartmentOutline) -> String {
+    department
+        .name
+        .clone()
+        .unwrap_or_else(|| department.open_department_id.to_string())
+}
+
+fn item(shown: &Shown<'_>, tree_href: &str, integration: &str, counts: &MemberCounts) -> Item {
+    let d = shown.department;
+    let id = d.open_department_id.as_str();
+    Item {
+        name: name_of(d),
+        href: format!(
+            "/admin/integrations/{integration}?department={}",
+            encoded(id)
+        ),
+        custom_id: d.department_id.clone(),
+        direct: counts.direct(&d.open_department_id),
+        total: counts.total(&d.open_department_id),
+        removed: d.removed_at.map(browse::when),
+        folded: (shown.folded > 0)
+            .then(|| (shown.folded, format!("{tree_href}?under={}", encoded(id)))),
+        id: id.to_owned(),
+        before: String::new(),
     }
 }
 
@@ -103,22 +115,64 @@ fn nest(flat: Vec<(usize, Item)>) -> (Vec<Item>, String) {
     (items, after)
 }
 
+/// The `under` parameter: the department the tree starts at (none: the whole tree).
+fn under(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(key, _)| key == "under")
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 pub async fn show(
     services: web::Data<Services>,
     signed_in: web::ReqData<SignedIn>,
     path: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, UiError> {
     let integration = browse::integration(&services, &path).await?;
-    let departments = services.queries.departments(integration.id, true).await?;
+    let under = match under(&req) {
+        // Lark ids are bounded; anything that is not one names no department.
+        Some(raw) => Some(DepartmentId::parse(&raw).map_err(|_| UiError::NotFound)?),
+        None => None,
+    };
+    let departments = services
+        .queries
+        .department_outlines(integration.id, true)
+        .await?;
+    let folded = fold(&departments, under.as_ref(), PAGE_BUDGET).ok_or(UiError::NotFound)?;
     let counts = services.queries.member_counts(integration.id).await?;
     let removed_count = departments
         .iter()
         .filter(|d| d.removed_at.is_some())
         .count();
-    let tree = department_tree(departments.iter().map(DepartmentView::from).collect());
-    let mut flat = Vec::with_capacity(departments.len());
-    flatten(tree, 0, &integration.id.to_string(), &counts, &mut flat);
+    let integration_id = integration.id.to_string();
+    let tree_href = format!("/admin/integrations/{integration_id}/departments");
+    let flat: Vec<(usize, Item)> = folded
+        .shown
+        .iter()
+        .map(|shown| {
+            (
+                shown.depth,
+                item(shown, &tree_href, &integration_id, &counts),
+            )
+        })
+        .collect();
+    let folded_any = flat.iter().any(|(_, item)| item.folded.is_some());
     let (items, after) = nest(flat);
+    let path = under.is_some().then(|| {
+        let crumbs = folded
+            .path
+            .iter()
+            .map(|d| Crumb {
+                name: name_of(d),
+                href: format!(
+                    "{tree_href}?under={}",
+                    encoded(d.open_department_id.as_str())
+                ),
+            })
+            .collect();
+        (tree_href.clone(), crumbs)
+    });
     let page = DepartmentsPage {
         chrome: Some(signed_in.chrome()),
         asset_version: ASSET_VERSION,
@@ -126,6 +180,8 @@ pub async fn show(
         items,
         after,
         removed_count,
+        path,
+        folded_any,
     };
     render(StatusCode::OK, &page)
 }
@@ -145,6 +201,7 @@ mod tests {
                 direct: 0,
                 total: 0,
                 removed: None,
+                folded: None,
                 before: String::new(),
             },
         )

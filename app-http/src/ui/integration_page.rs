@@ -8,8 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use aviary_domain::model::{
-    AccountCursor, AccountStatus, Department, Integration, IntegrationStatus, Role, RunStatus,
-    SortKey, UserAccount,
+    AccountCursor, AccountStatus, DepartmentOutline, Integration, IntegrationStatus, Role,
+    RunStatus, SortKey, UserAccount,
 };
 use aviary_domain::usecases::{AccountFilter, HealthReport, QueriesError};
 
@@ -21,7 +21,7 @@ use super::overview::{
 };
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use aviary_views::{DepartmentNames, department_names};
+use aviary_views::{DepartmentNames, found_department_names, named_departments};
 use aviary_wiring::Services;
 
 /// The integration at a glance.
@@ -227,22 +227,21 @@ fn group_choices(groups: &[aviary_domain::model::Group], chosen: &str) -> Vec<Ch
 }
 
 /// Current departments in tree order, indented by depth, for the department select.
-fn department_choices(departments: &[Department], chosen: &str) -> Vec<Choice> {
-    let current: Vec<&Department> = departments
+fn department_choices(departments: &[DepartmentOutline], chosen: &str) -> Vec<Choice> {
+    let current: Vec<&DepartmentOutline> = departments
         .iter()
         .filter(|d| d.removed_at.is_none())
         .collect();
     let ids: std::collections::HashSet<&str> = current
         .iter()
-        .map(|d| d.state.open_department_id.as_str())
+        .map(|d| d.open_department_id.as_str())
         .collect();
-    let mut children: HashMap<&str, Vec<&Department>> = HashMap::new();
+    let mut children: HashMap<&str, Vec<&DepartmentOutline>> = HashMap::new();
     let mut roots = Vec::new();
     for department in &current {
-        match department.state.parent_id.as_ref().map(|p| p.as_str()) {
+        match department.parent_id.as_ref().map(|p| p.as_str()) {
             Some(parent)
-                if ids.contains(parent)
-                    && parent != department.state.open_department_id.as_str() =>
+                if ids.contains(parent) && parent != department.open_department_id.as_str() =>
             {
                 children.entry(parent).or_default().push(department);
             }
@@ -250,14 +249,11 @@ fn department_choices(departments: &[Department], chosen: &str) -> Vec<Choice> {
         }
     }
     let mut out = Vec::with_capacity(current.len());
-    let mut stack: Vec<(&Department, usize)> = roots.into_iter().rev().map(|d| (d, 0)).collect();
+    let mut stack: Vec<(&DepartmentOutline, usize)> =
+        roots.into_iter().rev().map(|d| (d, 0)).collect();
     while let Some((department, depth)) = stack.pop() {
-        let id = department.state.open_department_id.as_str();
-        let name = department
-            .state
-            .name
-            .clone()
-            .unwrap_or_else(|| id.to_owned());
+        let id = department.open_department_id.as_str();
+        let name = department.name.clone().unwrap_or_else(|| id.to_owned());
         out.push(Choice {
             value: id.to_owned(),
             text: format!("{}{name}", "\u{a0}\u{a0}\u{a0}".repeat(depth)),
@@ -404,8 +400,10 @@ pub async fn show(
         start,
         mut errors,
     } = accounts_form::parse(req.query_string());
-    let departments = services.queries.departments(integration.id, true).await?;
-    let names = department_names(&departments);
+    let departments = services
+        .queries
+        .department_outlines(integration.id, true)
+        .await?;
 
     let mut page = None;
     if !errors.in_filters() {
@@ -435,6 +433,16 @@ pub async fn show(
             Err(other) => return Err(other.into()),
         }
     }
+    // Only the departments the page's rows name.
+    let names = match &page {
+        Some((accounts, _, _)) => found_department_names(
+            services
+                .queries
+                .department_names(integration.id, &named_departments(accounts))
+                .await?,
+        ),
+        None => DepartmentNames::default(),
+    };
     let listing = page.map(|(accounts, has_previous, has_next)| {
         let sort = form.sort;
         Listing {

@@ -11,7 +11,7 @@ use super::browse::{self, Tabs};
 use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::SignedIn;
-use aviary_views::{DepartmentNames, department_names};
+use aviary_views::{DepartmentNames, outline_names};
 use aviary_wiring::Services;
 
 /// One user group in the table.
@@ -168,7 +168,12 @@ pub async fn groups(
 ) -> Result<HttpResponse, UiError> {
     let integration = browse::integration(&services, &path).await?;
     let groups = services.queries.groups(integration.id, true).await?;
-    let names = department_names(&services.queries.departments(integration.id, true).await?);
+    let names = outline_names(
+        &services
+            .queries
+            .department_outlines(integration.id, true)
+            .await?,
+    );
     let id = integration.id.to_string();
     let page = GroupsPage {
         chrome: Some(signed_in.chrome()),

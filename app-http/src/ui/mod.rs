@@ -10,6 +10,7 @@ mod browse;
 mod callback_error;
 mod connect;
 mod csp;
+mod department_fold;
 mod departments_page;
 mod doctor;
 pub mod error;

@@ -18,7 +18,7 @@ use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::runs_page::{RunRow, run_row};
 use super::session::SignedIn;
-use aviary_views::department_names;
+use aviary_views::outline_names;
 use aviary_wiring::Services;
 
 /// The most accounts (and departments) whose changes the page lists; the API and the CLI
@@ -134,7 +134,12 @@ pub async fn show(
         Err(other) => return Err(other.into()),
     };
     let integration = browse::integration(&services, &run.integration_id.to_string()).await?;
-    let names = department_names(&services.queries.departments(integration.id, true).await?);
+    let names = outline_names(
+        &services
+            .queries
+            .department_outlines(integration.id, true)
+            .await?,
+    );
 
     let account_groups = grouped(&changes, "account");
     let department_groups = grouped(&changes, "department");

@@ -672,6 +672,73 @@ async fn the_department_tree_shows_direct_and_total_members_and_removed_ones() {
 }
 
 #[actix_web::test]
+async fn the_department_tree_below_one_department_shows_its_path_and_an_unknown_one_is_404() {
+    let fx = with_admin().await;
+    sync(&fx.services, &fx.integration).await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let cookie = signed_in!(&app);
+    let outlines = fx
+        .services
+        .queries
+        .department_outlines(fx.integration.id, false)
+        .await
+        .unwrap();
+    // A department below a first-level one, with the first-level one as its path.
+    let child = outlines
+        .iter()
+        .find(|d| d.parent_id.as_ref().is_some_and(|p| !p.is_root()))
+        .expect("the fixture has sub-departments");
+    let parent = child.parent_id.clone().unwrap();
+    let parent_name = outlines
+        .iter()
+        .find(|d| d.open_department_id == parent)
+        .and_then(|d| d.name.clone())
+        .unwrap();
+    let res = page!(
+        fx,
+        &app,
+        &cookie,
+        format!(
+            "{}/departments?under={}",
+            base(&fx),
+            child.open_department_id
+        )
+    );
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let html = &res.body;
+    let name = child.name.clone().unwrap();
+    assert!(
+        html.contains(&format!(
+            "title=\"{}\">{name}</a>",
+            child.open_department_id
+        )),
+        "{html}"
+    );
+    assert!(html.contains("All departments</a>"), "{html}");
+    assert!(
+        html.contains(&format!("?under={parent}\">{parent_name}</a>")),
+        "the path links back up: {html}"
+    );
+    // A first-level sibling of the parent is not in the tree below the child.
+    let elsewhere = outlines
+        .iter()
+        .find(|d| {
+            d.parent_id.as_ref().is_some_and(DepartmentId::is_root)
+                && d.open_department_id != parent
+        })
+        .unwrap();
+    assert!(!html.contains(&format!("title=\"{}\"", elsewhere.open_department_id)));
+
+    let res = page!(
+        fx,
+        &app,
+        &cookie,
+        format!("{}/departments?under=od-nowhere", base(&fx))
+    );
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
 async fn the_runs_page_lists_runs_and_a_run_shows_its_diff_by_account() {
     let fx = with_admin().await;
     let app = test::init_service(app(fx.services.clone())).await;

@@ -161,6 +161,38 @@ pub fn department_names(departments: &[Department]) -> DepartmentNames {
         .collect()
 }
 
+/// [`DepartmentNames`] of every outlined department (`Queries::department_outlines`).
+pub fn outline_names(departments: &[aviary_domain::model::DepartmentOutline]) -> DepartmentNames {
+    departments
+        .iter()
+        .map(|d| (d.open_department_id.to_string(), d.name.clone()))
+        .collect()
+}
+
+/// [`DepartmentNames`] from the names a query found (`Queries::department_names`).
+pub fn found_department_names(
+    found: HashMap<aviary_domain::values::DepartmentId, Option<String>>,
+) -> DepartmentNames {
+    found
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect()
+}
+
+/// The departments the [`AccountView`]s of `accounts` name, each once: all a page of them
+/// needs from [`DepartmentNames`].
+pub fn named_departments<'a>(
+    accounts: impl IntoIterator<Item = &'a UserAccount>,
+) -> Vec<aviary_domain::values::DepartmentId> {
+    let mut ids: Vec<_> = accounts
+        .into_iter()
+        .flat_map(|a| a.state.profile.department_ids.iter().cloned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 impl AccountView {
     pub fn new(account: &UserAccount, names: &DepartmentNames) -> Self {
         let p = &account.state.profile;

@@ -70,6 +70,30 @@ impl DepartmentState {
     }
 }
 
+/// What pages need of a stored department to name it and place it in the tree: the
+/// tracked columns only, without its whole state and Lark's JSON (cheap to read for every
+/// department of a large tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentOutline {
+    pub open_department_id: DepartmentId,
+    pub department_id: Option<String>,
+    pub name: Option<String>,
+    pub parent_id: Option<DepartmentId>,
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Department> for DepartmentOutline {
+    fn from(department: &Department) -> Self {
+        Self {
+            open_department_id: department.state.open_department_id.clone(),
+            department_id: department.state.department_id.clone(),
+            name: department.state.name.clone(),
+            parent_id: department.state.parent_id.clone(),
+            removed_at: department.removed_at,
+        }
+    }
+}
+
 /// A stored department of an integration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Department {

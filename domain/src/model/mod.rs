@@ -25,7 +25,7 @@ pub use admin::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES};
 pub use api_key::ApiKey;
 pub use app::{App, AppOwner, AppOwnerKind, AppScene, AppState, AppStatus, AppVisibility};
 pub use change::{ChangeKind, ChangeRecord, FieldChange, Subject, field_changes};
-pub use department::{Department, DepartmentState};
+pub use department::{Department, DepartmentOutline, DepartmentState};
 pub use field_group::FieldGroup;
 pub use grant::{AuthorizedUser, Grant, LOGIN_TIMEOUT_MINUTES, PendingLogin, TokenSet};
 pub use group::{Group, GroupKind, GroupState};

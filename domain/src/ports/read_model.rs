@@ -5,8 +5,8 @@ use async_trait::async_trait;
 
 use super::fault::StoreFault;
 use crate::model::{
-    AccountCursor, AccountSort, AccountStatus, App, ChangeRecord, Department, Group, HeldSubject,
-    Role, Subject, SyncRun, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, App, ChangeRecord, Department, DepartmentOutline,
+    Group, HeldSubject, Role, Subject, SyncRun, UserAccount,
 };
 use crate::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 
@@ -122,6 +122,28 @@ pub trait ReadModel: Send + Sync {
         integration: IntegrationId,
         include_removed: bool,
     ) -> Result<Vec<Department>, QueryError>;
+
+    /// Every department's outline (id, custom id, name, parent, removal), removed ones only
+    /// when asked, in the order of [`ReadModel::departments`]; reads none of the stored JSON.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn department_outlines(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<DepartmentOutline>, QueryError>;
+
+    /// The names of the given departments (removed ones too) that exist; the others are left
+    /// out.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn department_names(
+        &self,
+        integration: IntegrationId,
+        ids: &[DepartmentId],
+    ) -> Result<Vec<(DepartmentId, Option<String>)>, QueryError>;
 
     /// Runs of an integration, newest first, at most `limit`.
     ///

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::run_cache::{RunCache, settled};
 use crate::model::{
     AccountStatus, IntegrationStatus, IntegrationSummary, RunStatus, SyncRun, next_sync_at,
 };
@@ -75,6 +76,8 @@ pub enum HealthError {
 pub struct IntegrationHealth {
     read: Arc<dyn ReadModel>,
     clock: Arc<dyn Clock>,
+    /// Accounts per status, read once per finished run.
+    counts: RunCache<Vec<(AccountStatus, u64)>>,
 }
 
 impl std::fmt::Debug for IntegrationHealth {
@@ -113,7 +116,11 @@ fn problems(integration: &IntegrationSummary, latest_run: Option<&SyncRun>) -> V
 
 impl IntegrationHealth {
     pub fn new(read: Arc<dyn ReadModel>, clock: Arc<dyn Clock>) -> Self {
-        Self { read, clock }
+        Self {
+            read,
+            clock,
+            counts: RunCache::default(),
+        }
     }
 
     /// The integration's health now.
@@ -137,11 +144,21 @@ impl IntegrationHealth {
             .last_succeeded_run(id)
             .await
             .map_err(HealthError::Store)?;
-        let account_counts = self
-            .read
-            .account_status_counts(id)
-            .await
-            .map_err(HealthError::Store)?;
+        let settled = settled(latest_run.as_ref());
+        let account_counts = match settled.and_then(|run| self.counts.get(id, run)) {
+            Some(kept) => kept.as_ref().clone(),
+            None => {
+                let counts = self
+                    .read
+                    .account_status_counts(id)
+                    .await
+                    .map_err(HealthError::Store)?;
+                if let Some(run) = settled {
+                    self.counts.put(id, run, Arc::new(counts.clone()));
+                }
+                counts
+            }
+        };
         let now = self.clock.now();
         let next_sync_at = next_sync_at(
             integration,
@@ -165,7 +182,7 @@ mod tests {
     use crate::model::{Integration, RunTrigger};
     use crate::ports::MockReadModel;
     use crate::testing;
-    use crate::values::IntegrationId;
+    use crate::values::{IntegrationId, RunId};
     use chrono::{DateTime, Duration, TimeZone as _, Utc};
 
     fn clock_at(minute: i64) -> Arc<dyn Clock> {
@@ -305,5 +322,37 @@ mod tests {
                 "gone"
             )))
         );
+    }
+
+    #[tokio::test]
+    async fn account_counts_are_read_once_per_finished_run() {
+        let newest = Arc::new(std::sync::Mutex::new(run(RunStatus::Succeeded, -20, None)));
+        let mut read = MockReadModel::new();
+        let shown = Arc::clone(&newest);
+        read.expect_runs()
+            .returning(move |_, _| Ok(vec![shown.lock().unwrap().clone()]));
+        read.expect_last_succeeded_run().returning(|_| Ok(None));
+        read.expect_account_status_counts()
+            .times(3)
+            .returning(|_| Ok(vec![(AccountStatus::Active, 3)]));
+        let health = IntegrationHealth::new(Arc::new(read), clock_at(0));
+        let summary = integration(IntegrationStatus::Active, None);
+        // Read after the finished run, then kept.
+        health.report(&summary).await.unwrap();
+        assert_eq!(
+            health.report(&summary).await.unwrap().account_counts,
+            vec![(AccountStatus::Active, 3)]
+        );
+        // A run going: read every time.
+        let mut going = run(RunStatus::Running, -1, None);
+        going.id = RunId::from_uuid(uuid::Uuid::from_u128(10));
+        *newest.lock().unwrap() = going.clone();
+        health.report(&summary).await.unwrap();
+        // It finished: read once more, then kept.
+        going.finished_at = Some(at(0));
+        going.status = RunStatus::Succeeded;
+        *newest.lock().unwrap() = going;
+        health.report(&summary).await.unwrap();
+        health.report(&summary).await.unwrap();
     }
 }

@@ -1,7 +1,7 @@
 //! Read-side use cases for user groups and installed apps: lists, one with its history, the
 //! groups an account belongs to, and who a group's members are (for the account filter).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::queries::{Queries, QueriesError, subtree};
 use crate::model::{App, ChangeRecord, Group, Presence, Subject, UserAccount};
@@ -90,7 +90,7 @@ impl Queries {
         key: &str,
     ) -> Result<GroupMembers, QueriesError> {
         let group = self.find_group(integration, key).await?;
-        let all = self.read.departments(integration, true).await?;
+        let all = self.all_outlines(integration).await?;
         let mut departments = Vec::new();
         for root in &group.state.departments {
             departments.extend(subtree(&all, root));
@@ -114,20 +114,21 @@ impl Queries {
         if groups.is_empty() {
             return Ok(groups);
         }
-        let departments = self.read.departments(integration, true).await?;
+        let departments = self.all_outlines(integration).await?;
+        let parents: HashMap<&DepartmentId, &DepartmentId> = departments
+            .iter()
+            .filter_map(|d| d.parent_id.as_ref().map(|p| (&d.open_department_id, p)))
+            .collect();
         let mut lineage: HashSet<DepartmentId> = HashSet::new();
         for department in &account.state.profile.department_ids {
-            let mut current = Some(department.clone());
+            let mut current = Some(department);
             // Bounded by the number of departments: a parent cycle (bad data) cannot loop.
             for _ in 0..=departments.len() {
                 let Some(id) = current.take() else { break };
                 if !lineage.insert(id.clone()) {
                     break;
                 }
-                current = departments
-                    .iter()
-                    .find(|d| d.state.open_department_id == id)
-                    .and_then(|d| d.state.parent_id.clone());
+                current = parents.get(id).copied();
             }
         }
         let open_id: &OpenId = &account.state.profile.open_id;

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::Department;
+use crate::model::DepartmentOutline;
 use crate::values::{DepartmentId, OpenId};
 
 /// Current accounts per department.
@@ -16,14 +16,16 @@ pub struct MemberCounts {
 impl MemberCounts {
     /// Counts `memberships` (`(open_id, department)` pairs) over the tree that `departments`
     /// form by `parent_id`. A parent cycle (bad data) is walked once, not forever.
-    pub fn count(departments: &[Department], memberships: &[(OpenId, DepartmentId)]) -> Self {
+    pub fn count(
+        departments: &[DepartmentOutline],
+        memberships: &[(OpenId, DepartmentId)],
+    ) -> Self {
         let parents: HashMap<&DepartmentId, &DepartmentId> = departments
             .iter()
             .filter_map(|d| {
-                d.state
-                    .parent_id
+                d.parent_id
                     .as_ref()
-                    .map(|parent| (&d.state.open_department_id, parent))
+                    .map(|parent| (&d.open_department_id, parent))
             })
             .collect();
         let mut per_account: HashMap<&OpenId, HashSet<&DepartmentId>> = HashMap::new();
@@ -67,22 +69,14 @@ impl MemberCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::DepartmentState;
-    use crate::values::{ContentHash, IntegrationId};
-    use chrono::Utc;
 
-    fn department(id: &str, parent: &str) -> Department {
-        let mut state = DepartmentState::new(DepartmentId::parse(id).unwrap());
-        state.parent_id = Some(DepartmentId::parse(parent).unwrap());
-        Department {
-            integration_id: IntegrationId::from_uuid(uuid::Uuid::nil()),
-            state,
-            raw: serde_json::Value::Null,
-            content_hash: ContentHash::of_json(&serde_json::Value::Null),
-            first_seen_at: Utc::now(),
-            last_changed_at: Utc::now(),
+    fn department(id: &str, parent: &str) -> DepartmentOutline {
+        DepartmentOutline {
+            open_department_id: DepartmentId::parse(id).unwrap(),
+            department_id: None,
+            name: None,
+            parent_id: Some(DepartmentId::parse(parent).unwrap()),
             removed_at: None,
-            presence: crate::model::Presence::Present,
         }
     }
 

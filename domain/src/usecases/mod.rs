@@ -12,6 +12,7 @@ mod member_counts;
 mod queries;
 mod register_integration;
 mod remove_integration;
+mod run_cache;
 pub mod sync;
 mod update_integration;
 

@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::member_counts::MemberCounts;
+use super::run_cache::{RunCache, settled};
 use crate::model::{
-    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, HeldSubject, Role,
-    SyncRun, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, DepartmentOutline,
+    HeldSubject, Role, SyncRun, UserAccount,
 };
 use crate::ports::{AccountQuery, QueryError, ReadModel};
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
@@ -74,6 +75,8 @@ pub struct AccountWithHistory {
 #[derive(Clone)]
 pub struct Queries {
     pub(in crate::usecases) read: Arc<dyn ReadModel>,
+    member_counts: RunCache<MemberCounts>,
+    outlines: RunCache<Vec<DepartmentOutline>>,
 }
 
 impl std::fmt::Debug for Queries {
@@ -84,16 +87,16 @@ impl std::fmt::Debug for Queries {
 
 /// The department and all its descendants (by `parent_id`).
 pub(in crate::usecases) fn subtree(
-    departments: &[Department],
+    departments: &[DepartmentOutline],
     root: &DepartmentId,
 ) -> Vec<DepartmentId> {
     let mut children: HashMap<&DepartmentId, Vec<&DepartmentId>> = HashMap::new();
     for department in departments {
-        if let Some(parent) = &department.state.parent_id {
+        if let Some(parent) = &department.parent_id {
             children
                 .entry(parent)
                 .or_default()
-                .push(&department.state.open_department_id);
+                .push(&department.open_department_id);
         }
     }
     let mut found = vec![root.clone()];
@@ -112,22 +115,27 @@ pub(in crate::usecases) fn subtree(
 
 impl Queries {
     pub fn new(read: Arc<dyn ReadModel>) -> Self {
-        Self { read }
+        Self {
+            read,
+            member_counts: RunCache::default(),
+            outlines: RunCache::default(),
+        }
     }
 
     /// Resolves a department given by id, custom id or name.
-    fn resolve_department<'a>(departments: &'a [Department], key: &str) -> Option<&'a Department> {
+    fn resolve_department<'a>(
+        departments: &'a [DepartmentOutline],
+        key: &str,
+    ) -> Option<&'a DepartmentOutline> {
         let key = key.trim();
         departments
             .iter()
             .find(|d| {
-                d.state.open_department_id.as_str() == key
-                    || d.state.department_id.as_deref() == Some(key)
+                d.open_department_id.as_str() == key || d.department_id.as_deref() == Some(key)
             })
             .or_else(|| {
                 departments.iter().find(|d| {
-                    d.state
-                        .name
+                    d.name
                         .as_deref()
                         .is_some_and(|n| n.eq_ignore_ascii_case(key))
                 })
@@ -172,10 +180,10 @@ impl Queries {
             // The root (`0`) is every department's ancestor: its subtree is the whole tenant.
             Some(key) if key.trim() == DepartmentId::root().as_str() => None,
             Some(key) => {
-                let all = self.read.departments(integration, true).await?;
+                let all = self.all_outlines(integration).await?;
                 let root = Self::resolve_department(&all, key)
                     .ok_or_else(|| DepartmentNotFound(key.clone()))?;
-                Some(subtree(&all, &root.state.open_department_id))
+                Some(subtree(&all, &root.open_department_id))
             }
         };
         let members_of = match &filter.group {
@@ -236,17 +244,93 @@ impl Queries {
         Ok(self.read.departments(integration, include_removed).await?)
     }
 
-    /// Current accounts per department, directly and in the department's subtree.
+    /// Every department's outline (id, custom id, name, parent, removal) in the order of
+    /// [`Queries::departments`]: what trees, choices and names need, without the stored JSON.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn department_outlines(
+        &self,
+        integration: IntegrationId,
+        include_removed: bool,
+    ) -> Result<Vec<DepartmentOutline>, QueriesError> {
+        let all = self.all_outlines(integration).await?;
+        Ok(all
+            .iter()
+            .filter(|d| include_removed || d.removed_at.is_none())
+            .cloned()
+            .collect())
+    }
+
+    /// Every department's outline, removed ones too; only a run changes them, so they are read
+    /// once per finished run (see `run_cache.rs`).
+    ///
+    /// # Errors
+    /// `Store`.
+    pub(in crate::usecases) async fn all_outlines(
+        &self,
+        integration: IntegrationId,
+    ) -> Result<Arc<Vec<DepartmentOutline>>, QueriesError> {
+        let newest = self.read.runs(integration, 1).await?.into_iter().next();
+        let settled = settled(newest.as_ref());
+        if let Some(run) = settled
+            && let Some(kept) = self.outlines.get(integration, run)
+        {
+            return Ok(kept);
+        }
+        let all = Arc::new(self.read.department_outlines(integration, true).await?);
+        if let Some(run) = settled {
+            self.outlines.put(integration, run, Arc::clone(&all));
+        }
+        Ok(all)
+    }
+
+    /// The names of these departments (removed ones too), for showing names next to ids;
+    /// ids without a department are left out.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn department_names(
+        &self,
+        integration: IntegrationId,
+        ids: &[DepartmentId],
+    ) -> Result<HashMap<DepartmentId, Option<String>>, QueriesError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self
+            .read
+            .department_names(integration, ids)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// Current accounts per department, directly and in the department's subtree. Only a
+    /// run changes them, so they are counted once per finished run and kept until the
+    /// integration's newest run is another one (while a run is going, every call counts).
     ///
     /// # Errors
     /// `Store`.
     pub async fn member_counts(
         &self,
         integration: IntegrationId,
-    ) -> Result<MemberCounts, QueriesError> {
-        let departments = self.read.departments(integration, true).await?;
+    ) -> Result<Arc<MemberCounts>, QueriesError> {
+        let newest = self.read.runs(integration, 1).await?.into_iter().next();
+        let settled = settled(newest.as_ref());
+        if let Some(run) = settled
+            && let Some(counts) = self.member_counts.get(integration, run)
+        {
+            return Ok(counts);
+        }
+        let departments = self.all_outlines(integration).await?;
         let memberships = self.read.memberships(integration).await?;
-        Ok(MemberCounts::count(&departments, &memberships))
+        let counts = Arc::new(MemberCounts::count(&departments, &memberships));
+        if let Some(run) = settled {
+            self.member_counts
+                .put(integration, run, Arc::clone(&counts));
+        }
+        Ok(counts)
     }
 
     /// The names of these accounts (removed ones too), for showing names next to ids; ids
@@ -354,19 +438,24 @@ mod tests {
         }
     }
 
-    fn tree() -> Vec<Department> {
-        vec![
+    fn tree() -> Vec<DepartmentOutline> {
+        [
             department("od-eng", "0", "Engineering"),
             department("od-platform", "od-eng", "Platform"),
             department("od-db", "od-platform", "Databases"),
             department("od-sales", "0", "Sales"),
         ]
+        .iter()
+        .map(DepartmentOutline::from)
+        .collect()
     }
 
     #[tokio::test]
     async fn a_department_filter_matches_its_whole_subtree_by_name() {
         let mut read = MockReadModel::new();
-        read.expect_departments().returning(|_, _| Ok(tree()));
+        read.expect_runs().returning(|_, _| Ok(Vec::new()));
+        read.expect_department_outlines()
+            .returning(|_, _| Ok(tree()));
         read.expect_accounts()
             .withf(|q| {
                 let mut ids: Vec<&str> = q
@@ -396,7 +485,7 @@ mod tests {
     #[tokio::test]
     async fn the_root_department_filter_matches_every_account() {
         let mut read = MockReadModel::new();
-        read.expect_departments().never();
+        read.expect_department_outlines().never();
         read.expect_accounts()
             .withf(|q| q.departments.is_none())
             .times(1)
@@ -480,9 +569,10 @@ mod tests {
     #[tokio::test]
     async fn member_counts_come_from_the_stored_memberships() {
         let mut read = MockReadModel::new();
-        read.expect_departments()
+        read.expect_department_outlines()
             .withf(|_, include_removed| *include_removed)
             .returning(|_, _| Ok(tree()));
+        read.expect_runs().returning(|_, _| Ok(Vec::new()));
         read.expect_memberships().returning(|_| {
             Ok(vec![
                 (
@@ -503,10 +593,80 @@ mod tests {
         assert_eq!((counts.direct(&eng), counts.total(&eng)), (1, 2));
     }
 
+    fn run(n: u128, finished: bool) -> SyncRun {
+        let mut run = SyncRun::start(
+            RunId::from_uuid(uuid::Uuid::from_u128(n)),
+            IntegrationId::from_uuid(uuid::Uuid::nil()),
+            crate::model::RunTrigger::Manual,
+            Utc::now(),
+        );
+        run.finished_at = finished.then(Utc::now);
+        run
+    }
+
+    #[tokio::test]
+    async fn member_counts_are_counted_once_per_finished_run() {
+        let newest = Arc::new(std::sync::Mutex::new(run(1, true)));
+        let mut read = MockReadModel::new();
+        let shown = Arc::clone(&newest);
+        read.expect_runs()
+            .returning(move |_, _| Ok(vec![shown.lock().unwrap().clone()]));
+        read.expect_department_outlines()
+            .times(3)
+            .returning(|_, _| Ok(tree()));
+        read.expect_memberships()
+            .times(3)
+            .returning(|_| Ok(Vec::new()));
+        let queries = Queries::new(Arc::new(read));
+        let integration = IntegrationId::from_uuid(uuid::Uuid::nil());
+        // Counted for run 1, then kept.
+        queries.member_counts(integration).await.unwrap();
+        queries.member_counts(integration).await.unwrap();
+        // A run going: counted every time, and not kept.
+        *newest.lock().unwrap() = run(2, false);
+        queries.member_counts(integration).await.unwrap();
+        // Run 2 finished: counted once more, then kept.
+        *newest.lock().unwrap() = run(2, true);
+        queries.member_counts(integration).await.unwrap();
+        queries.member_counts(integration).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn department_outlines_are_read_once_per_finished_run_and_filtered_in_memory() {
+        let mut read = MockReadModel::new();
+        read.expect_runs().returning(|_, _| Ok(vec![run(1, true)]));
+        read.expect_department_outlines()
+            .withf(|_, include_removed| *include_removed)
+            .times(1)
+            .returning(|_, _| {
+                let mut all = tree();
+                all[3].removed_at = Some(Utc::now());
+                Ok(all)
+            });
+        let queries = Queries::new(Arc::new(read));
+        let integration = IntegrationId::from_uuid(uuid::Uuid::nil());
+        assert_eq!(
+            queries
+                .department_outlines(integration, true)
+                .await
+                .unwrap()
+                .len(),
+            4
+        );
+        let current = queries
+            .department_outlines(integration, false)
+            .await
+            .unwrap();
+        assert_eq!(current.len(), 3);
+        assert!(current.iter().all(|d| d.removed_at.is_none()));
+    }
+
     #[tokio::test]
     async fn unknown_departments_accounts_and_runs_are_named_errors() {
         let mut read = MockReadModel::new();
-        read.expect_departments().returning(|_, _| Ok(tree()));
+        read.expect_runs().returning(|_, _| Ok(Vec::new()));
+        read.expect_department_outlines()
+            .returning(|_, _| Ok(tree()));
         read.expect_accounts().never();
         read.expect_account().returning(|_, _| Ok(None));
         read.expect_run().returning(|_| Ok(None));
