@@ -5,7 +5,8 @@
 # each in turn, and wrk (Debian package `wrk`, installed when missing) asks each route with
 # 16 connections for DURATION seconds: the accounts API page (limit=50), one account, the status,
 # an API search, and the web UI's overview, integration page, departments page and a search.
-# Each line: requests/s, p50 and p99 latency, the response's size, and the machine's load.
+# Each line: requests/s, p50 and p99 latency at 16 connections, the p50 latency of one request at
+# a time (3 s), the response's size, and the machine's load when wrk started.
 # Usage: bash scripts/bench-read.sh [USERS] [DEPARTMENTS] [DURATION]   (results are printed; copy
 # them into docs/benchmarks.md). Needs PostgreSQL at AVIARY_BENCH_POSTGRES (default
 # postgres://postgres@127.0.0.1:5432) and python3. BENCH_READ_BIN and BENCH_READ_KEEP: below.
@@ -62,19 +63,24 @@ measure() {
   load=$(cut -d' ' -f1 /proc/loadavg)
   size=$(curl -s -o /dev/null -w '%{size_download}' -H "$header" "$BASE$path")
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s --latency -H "$header" "$BASE$path" >"$WORK/wrk.txt"
-  python3 - "$label" "$size" "$load" "$WORK/wrk.txt" <<'PY'
+  # One request at a time: the latency of a route by itself (what the per-page targets mean).
+  wrk -t1 -c1 -d3s --timeout 30s --latency -H "$header" "$BASE$path" >"$WORK/wrk1.txt"
+  python3 - "$label" "$size" "$load" "$WORK/wrk.txt" "$WORK/wrk1.txt" <<'PY'
 import re, sys
-label, size, load, text = sys.argv[1], int(sys.argv[2]), sys.argv[3], open(sys.argv[4]).read()
-def ms(pct):
+label, size, load = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+text, alone = open(sys.argv[4]).read(), open(sys.argv[5]).read()
+def ms(pct, text):
     m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
     if not m:
         return float("nan")
     return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text + alone)
 bad = f"  NON-2xx: {errors.group(1)}" if errors else ""
-print(f"  {label:<22} {rps:>9,.1f} req/s  p50 {ms(50):>8.1f} ms  p99 {ms(99):>8.1f} ms  "
-      f"{size / 1024:>7.1f} KiB  load {load}{bad}")
+def show(value):  # wrk reports 0 when no request finished in its window
+    return "     n/a" if not value or value != value else f"{value:>8.1f}"
+print(f"  {label:<22} {rps:>9,.1f} req/s  p50 {show(ms(50, text))} ms  p99 {show(ms(99, text))} ms  "
+      f"alone p50 {show(ms(50, alone))} ms  {size / 1024:>7.1f} KiB  load {load}{bad}")
 PY
 }
 
