@@ -47,8 +47,11 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Invocation, String> {
 
 async fn serve(config: Option<PathBuf>, strict: bool) -> anyhow::Result<()> {
     let loaded = Settings::load(config.as_deref()).context("cannot load the settings")?;
-    for unknown in &loaded.unknown {
-        tracing::warn!("{unknown} (ignored)");
+    // With --strict the refusal names them; warning first would say it twice.
+    if !strict {
+        for unknown in &loaded.unknown {
+            tracing::warn!("{unknown} (ignored)");
+        }
     }
     let settings = loaded.strict(strict)?;
     let (host, port) = (settings.http.host.clone(), settings.http.port);

@@ -53,8 +53,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return simulator::run(args).await;
     }
     let loaded = Settings::load(cli.config.as_deref())?;
-    for unknown in &loaded.unknown {
-        eprintln!("warning: {unknown} (ignored)");
+    // With --strict the refusal names them; warning first would say it twice.
+    if !cli.strict {
+        for unknown in &loaded.unknown {
+            eprintln!("warning: {unknown} (ignored)");
+        }
     }
     let mut settings = loaded.strict(cli.strict)?;
     match &cli.command {

@@ -174,3 +174,37 @@ async fn bad_input_is_refused_cleanly_and_changes_nothing() {
     );
     sim.stop().await;
 }
+
+#[test]
+fn unknown_settings_are_warned_about_and_refused_with_strict_and_bad_values_name_their_setting() {
+    let typo = Installation::new().with_env("AVIARY_HTTP_PORT", "9000");
+    let warned = typo.run(&["integration", "list"]).success();
+    assert!(
+        warned
+            .stderr
+            .contains("warning: AVIARY_HTTP_PORT is not a setting (ignored)"),
+        "{}",
+        warned.stderr
+    );
+    let refused = typo.run(&["--strict", "integration", "list"]);
+    refused.clean_failure(1);
+    assert!(
+        refused
+            .stderr
+            .contains("unknown settings (refused with --strict)")
+            && refused.stderr.contains("AVIARY_HTTP_PORT"),
+        "{}",
+        refused.stderr
+    );
+
+    let zero = Installation::new().with_env("AVIARY_SYNC__BATCH_SIZE", "0");
+    let invalid = zero.run(&["integration", "list"]);
+    invalid.clean_failure(1);
+    assert!(
+        invalid
+            .stderr
+            .contains("invalid setting sync.batch_size (AVIARY_SYNC__BATCH_SIZE)"),
+        "{}",
+        invalid.stderr
+    );
+}
