@@ -45,7 +45,7 @@ SERVER_PID=""
 if [ -n "${BENCH_READ_KEEP:-}" ]; then
   trap 'kill $(jobs -p) 2>/dev/null || true; echo "kept $WORK"' EXIT
 else
-  trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"; [ -z "${db:-}" ] || psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
+  trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"; [ -z "${db:-}" ] || { sleep 1; psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; } || true' EXIT
 fi
 
 "$BIN" simulator --users "$USERS" --departments "$DEPARTMENTS" --port "$SIM_PORT" --no-rate-limits >"$WORK/sim.txt" &

@@ -2,7 +2,7 @@
 //! `finish` (with what a held run held), both fenced by the lease; `held` reads a held run back
 //! for its confirmation.
 
-use aviary_domain::model::{HeldSubject, RunStatus, SyncRun};
+use aviary_domain::model::{EntityCounts, HeldSubject, RunStatus, SyncRun};
 use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{Lease, StoredHold, SyncStoreError};
 use aviary_domain::values::{IntegrationId, RunId};
@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::NotSet;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait as _, DatabaseTransaction, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _,
+    ColumnTrait as _, ConnectionTrait as _, DatabaseTransaction, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 
 use super::{foreign_integration, leases};
-use crate::connect::Shared;
+use crate::connect::{Backend, Shared};
 use crate::entities::{held_subjects, sync_runs};
 use crate::error::sync_err;
 use crate::mapping::{
@@ -112,7 +112,33 @@ pub(super) async fn finish(
     }
     txn.commit()
         .await
-        .map_err(sync_err("committing the run's result"))
+        .map_err(sync_err("committing the run's result"))?;
+    analyze_after_large_run(shared, run).await;
+    Ok(())
+}
+
+/// Rows a run must have written for PostgreSQL's planner statistics to be refreshed at once.
+const ANALYZE_AFTER_ROWS: u64 = 10_000;
+
+/// On PostgreSQL, after a run that wrote many rows (a first sync), `ANALYZE` the directory's
+/// tables: until autovacuum gets to them the planner has no statistics for the new rows and
+/// picks index scans that read the whole tenant (measured: 240 ms instead of 0.3 ms for an
+/// accounts page). The run is already stored, so a failure is only logged.
+async fn analyze_after_large_run(shared: &Shared, run: &SyncRun) {
+    if shared.backend != Backend::Postgres {
+        return;
+    }
+    let written = |c: &EntityCounts| c.added + c.changed + c.removed + c.restored + c.out_of_range;
+    if written(&run.counts.users) + written(&run.counts.departments) < ANALYZE_AFTER_ROWS {
+        return;
+    }
+    let analyzed = shared
+        .conn
+        .execute_unprepared("ANALYZE accounts, account_departments, departments, changes")
+        .await;
+    if let Err(err) = analyzed {
+        tracing::warn!(error = %err, run = %run.id, "could not analyze the tables after a large sync");
+    }
 }
 
 /// A held run of the integration, every record it held, and whether it is the newest run.

@@ -246,3 +246,51 @@ async fn the_status_and_search_indexes_exist() {
     })
     .await;
 }
+
+/// Whether PostgreSQL has analyzed `accounts` (always `false` on SQLite).
+async fn accounts_analyzed(ctx: &Ctx) -> bool {
+    if ctx.backend() != aviary_adapters_db::Backend::Postgres {
+        return false;
+    }
+    let connection = ctx.db.connection();
+    let row = connection
+        .query_one_raw(sea_orm::Statement::from_string(
+            connection.get_database_backend(),
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'accounts'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<bool>(0).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_wrote_ten_thousand_rows_refreshes_postgresql_planner_statistics() {
+    on_each_backend(|ctx: Ctx| async move {
+        let store = ctx.store();
+        let integration = registered(&ctx, "Analyzed").await;
+        let (lease, mut run) = lease_and_run(&ctx, &integration).await;
+        run.status = aviary_domain::model::RunStatus::Succeeded;
+        run.finished_at = Some(at(40));
+        run.counts.users.added = 9_000;
+        run.counts.departments.changed = 999;
+        store.finish_run(&lease, &run, &[]).await.unwrap();
+        assert!(
+            !accounts_analyzed(&ctx).await,
+            "a small run leaves it to autovacuum"
+        );
+        store.release_lease(&lease).await.unwrap();
+
+        let (lease, mut large) = lease_and_run(&ctx, &integration).await;
+        large.status = aviary_domain::model::RunStatus::Succeeded;
+        large.finished_at = Some(at(50));
+        large.counts.users.added = 9_000;
+        large.counts.departments.added = 1_000;
+        store.finish_run(&lease, &large, &[]).await.unwrap();
+        assert_eq!(
+            accounts_analyzed(&ctx).await,
+            ctx.backend() == aviary_adapters_db::Backend::Postgres
+        );
+    })
+    .await;
+}
