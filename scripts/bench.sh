@@ -20,7 +20,9 @@ command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install
 cargo build --release --locked --bin aviary
 BIN="${CARGO_TARGET_DIR:-target}/release/aviary"
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+BENCH_DB="aviary_bench_$$"
+# The benchmark's PostgreSQL database goes with its work directory, however the script ends.
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"; psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 
 start_simulator() { # users departments port extra-args…
   "$BIN" simulator --users "$1" --departments "$2" --port "$3" "${@:4}" >"$WORK/sim-$3.txt" &
@@ -48,7 +50,7 @@ start_simulator "$USERS" "$DEPARTMENTS" 9471 --no-rate-limits --groups "$N_GROUP
 for backend in sqlite postgres; do
   export AVIARY_DATA__DIR="$WORK/data-$backend"
   if [ "$backend" = postgres ]; then
-    db="aviary_bench_$$"
+    db="$BENCH_DB"
     psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
     export AVIARY_DATABASE__URL="$PG/$db"
     export AVIARY_SECRETS__MASTER_KEY=$(head -c 32 /dev/urandom | base64)
