@@ -123,6 +123,19 @@ impl ApiError {
         )
     }
 
+    /// Another run of the integration holds its lease (a sync that could not start, or a
+    /// store that found the lease taken).
+    fn sync_already_running(until: chrono::DateTime<chrono::Utc>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "sync_already_running",
+            format!(
+                "a sync of this integration is already running (lease until {}); wait for it to finish",
+                until.to_rfc3339()
+            ),
+        )
+    }
+
     /// The database does not answer (readiness, or any query).
     pub fn database_unavailable() -> Self {
         Self::new(
@@ -194,14 +207,7 @@ impl From<StoreFault> for ApiError {
 impl From<SyncStoreError> for ApiError {
     fn from(err: SyncStoreError) -> Self {
         match err {
-            SyncStoreError::LeaseHeld { until, .. } => Self::new(
-                StatusCode::CONFLICT,
-                "sync_already_running",
-                format!(
-                    "a sync of this integration is already running (lease until {}); wait for it to finish",
-                    until.to_rfc3339()
-                ),
-            ),
+            SyncStoreError::LeaseHeld { until, .. } => Self::sync_already_running(until),
             SyncStoreError::LeaseLost => Self::new(
                 StatusCode::CONFLICT,
                 "sync_superseded",
@@ -355,14 +361,7 @@ impl From<SyncError> for ApiError {
                 "integration_disabled",
                 format!("integration \"{label}\" is disabled; enable it before syncing"),
             ),
-            SyncError::AlreadyRunning { until, .. } => Self::new(
-                StatusCode::CONFLICT,
-                "sync_already_running",
-                format!(
-                    "a sync of this integration is already running (lease until {}); wait for it to finish",
-                    until.to_rfc3339()
-                ),
-            ),
+            SyncError::AlreadyRunning { until, .. } => Self::sync_already_running(until),
             SyncError::NotHeld(run) => Self::new(
                 StatusCode::CONFLICT,
                 "run_not_held",

@@ -17,6 +17,10 @@ use aviary_wiring::logging::chain;
 use super::pages::{ASSET_VERSION, ErrorPage};
 use aviary_domain::usecases::admins::Throttled;
 
+/// What a page says when another run of the integration holds its lease.
+const ALREADY_RUNNING: &str =
+    "A sync of this integration is already running; wait for it to finish";
+
 /// A page request that failed. Details are logged where the error is converted, never shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UiError {
@@ -185,9 +189,7 @@ impl From<StoreFault> for UiError {
 impl From<SyncStoreError> for UiError {
     fn from(err: SyncStoreError) -> Self {
         match err {
-            SyncStoreError::LeaseHeld { .. } => Self::SyncNotStarted(
-                "A sync of this integration is already running; wait for it to finish".to_owned(),
-            ),
+            SyncStoreError::LeaseHeld { .. } => Self::SyncNotStarted(ALREADY_RUNNING.to_owned()),
             SyncStoreError::LeaseLost => Self::SyncNotStarted(
                 "Another process took over this sync; nothing more was written".to_owned(),
             ),
@@ -327,9 +329,7 @@ impl From<SyncError> for UiError {
             SyncError::Disabled(label) => Self::SyncNotStarted(format!(
                 "Integration \"{label}\" is disabled; enable it before syncing"
             )),
-            SyncError::AlreadyRunning { .. } => Self::SyncNotStarted(
-                "A sync of this integration is already running; wait for it to finish".to_owned(),
-            ),
+            SyncError::AlreadyRunning { .. } => Self::SyncNotStarted(ALREADY_RUNNING.to_owned()),
             SyncError::NotHeld(_) => Self::SyncNotStarted(
                 "This run was not held, so there is nothing to confirm".to_owned(),
             ),

@@ -144,16 +144,18 @@ impl Services {
             Arc::clone(&parts.clock),
         ));
         let sync = sync(&settings, parts, Arc::clone(&user_tokens));
+        let integrations = Integrations::new(parts.database.integrations());
+        let queries = Queries::new(parts.database.read_model());
         let runner = SyncRunner::new(
             sync.clone(),
             settings.lark.rate_limits(),
-            Integrations::new(parts.database.integrations()),
-            Queries::new(parts.database.read_model()),
+            integrations.clone(),
+            queries.clone(),
             Arc::clone(&parts.clock),
         );
         let (admins, sign_in) = admin_access(parts);
         Self {
-            integrations: Integrations::new(parts.database.integrations()),
+            integrations,
             register: RegisterIntegration::new(
                 parts.database.integrations(),
                 Arc::clone(&parts.directory),
@@ -164,7 +166,7 @@ impl Services {
             remove: RemoveIntegration::new(parts.database.integrations()),
             health: IntegrationHealth::new(parts.database.read_model(), Arc::clone(&parts.clock)),
             readiness: Readiness::new(parts.database.health()),
-            queries: Queries::new(parts.database.read_model()),
+            queries,
             api_keys: ApiKeys::new(
                 parts.database.api_keys(),
                 Arc::clone(&parts.clock),
