@@ -4,6 +4,7 @@
 //! parameters costs PostgreSQL more than inserting the rows.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::hash::Hash;
 
 use sea_orm::sea_query::{
@@ -135,6 +136,16 @@ fn json_value(expr: Expr) -> Mapped<serde_json::Value> {
         Expr::Value(Value::String(text)) => Ok(text.map_or(Json::Null, Json::String)),
         Expr::Value(Value::BigInt(number)) => Ok(number.map_or(Json::Null, Json::from)),
         Expr::Value(Value::Bool(flag)) => Ok(flag.map_or(Json::Null, Json::Bool)),
+        // PostgreSQL reads a `bytea` from JSON text in its hex form, `\x…`.
+        Expr::Value(Value::Bytes(bytes)) => Ok(bytes.map_or(Json::Null, |bytes| {
+            let mut text = String::with_capacity(2 + bytes.len() * 2);
+            text.push_str("\\x");
+            for byte in bytes.iter() {
+                // Writing to a String cannot fail.
+                let _ = write!(text, "{byte:02x}");
+            }
+            Json::String(text)
+        })),
         Expr::Value(Value::Uuid(id)) => {
             Ok(id.map_or(Json::Null, |id| Json::String(id.to_string())))
         }
@@ -199,6 +210,10 @@ mod tests {
             )]
         );
         assert!(json_value(Expr::val(1.5f64)).is_err());
+        assert_eq!(
+            json_value(Expr::val(vec![0u8, 0xab, 0x10])).unwrap(),
+            serde_json::json!("\\x00ab10")
+        );
     }
 
     #[test]

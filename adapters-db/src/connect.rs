@@ -21,6 +21,7 @@ use crate::error::DbError;
 use crate::grants::SqlGrants;
 use crate::integrations::SqlIntegrations;
 use crate::master_key::MasterKey;
+use crate::raw_json::Dictionaries;
 use crate::read_model::SqlReadModel;
 use crate::sessions::SqlSessions;
 use crate::sync_store::SqlSyncStore;
@@ -91,12 +92,15 @@ impl KeySlot {
     }
 }
 
-/// Everything a repository needs: the pool, which backend it is, and the master key.
+/// Everything a repository needs: the pool, which backend it is, the master key and the raw
+/// JSON dictionaries.
 #[derive(Debug, Clone)]
 pub(crate) struct Shared {
     pub conn: DatabaseConnection,
     pub backend: Backend,
     pub keys: KeySlot,
+    /// Prepared dictionaries of compressed raw JSON.
+    pub dictionaries: Dictionaries,
 }
 
 impl Shared {
@@ -212,6 +216,7 @@ impl Database {
                 conn,
                 backend,
                 keys: KeySlot::new(key),
+                dictionaries: Dictionaries::default(),
             },
         })
     }

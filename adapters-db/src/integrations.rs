@@ -19,7 +19,8 @@ use crate::connect::Shared;
 use crate::crypto::{self, app_secret_aad};
 use crate::entities::integrations::{self, Column, Entity};
 use crate::entities::{
-    account_departments, accounts, changes, departments, directory_objects, sync_runs,
+    account_departments, accounts, changes, departments, directory_objects, raw_dictionaries,
+    sync_runs,
 };
 use crate::error::{DbError, store_err};
 use crate::mapping::{
@@ -262,6 +263,11 @@ impl IntegrationRepository for SqlIntegrations {
             .exec(&txn)
             .await
             .map_err(store_err("deleting an integration's groups and apps"))?;
+        raw_dictionaries::Entity::delete_many()
+            .filter(raw_dictionaries::Column::IntegrationId.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(store_err("deleting an integration's raw JSON dictionaries"))?;
         let result = Entity::delete_by_id(uuid)
             .exec(&txn)
             .await
@@ -271,7 +277,9 @@ impl IntegrationRepository for SqlIntegrations {
         }
         txn.commit()
             .await
-            .map_err(store_err("committing the deletion"))
+            .map_err(store_err("committing the deletion"))?;
+        self.shared.dictionaries.forget(id);
+        Ok(())
     }
 }
 

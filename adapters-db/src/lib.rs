@@ -39,6 +39,7 @@ mod mapping;
 mod master_key;
 mod migrations;
 mod own_task;
+mod raw_json;
 mod read_model;
 mod sessions;
 mod sync_store;

@@ -1,12 +1,22 @@
-//! Row ↔ domain conversions in one place: timestamps, accounts, departments, runs, changes;
-//! user groups and installed apps in `objects`.
+//! Row ↔ domain conversions in one place: timestamps, integrations, runs, changes; accounts in
+//! `account_rows`, departments in `department_rows`, user groups and installed apps in `objects`.
 
+pub(crate) mod account_rows;
 pub(crate) mod objects;
 
+pub(crate) mod department_rows;
+
+pub(crate) use account_rows::{
+    ACCOUNT_COLUMNS, AccountRow, StoredRaw, account_update_columns, account_values,
+};
+pub(crate) use department_rows::{
+    DEPARTMENT_COLUMNS, DepartmentRow, department_update_columns, department_values,
+};
+
 use aviary_domain::model::{
-    AccountState, ApiCounters, ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts,
-    FieldChange, HeldSubject, Hold, Integration, IntegrationStatus, IntegrationSummary, Presence,
-    Region, Role, RunStatus, RunTrigger, Subject, SyncCounts, SyncRun, TenantInfo, UserAccount,
+    ApiCounters, ChangeKind, ChangeRecord, EntityCounts, FieldChange, HeldSubject, Hold,
+    Integration, IntegrationStatus, IntegrationSummary, Presence, Region, RunStatus, RunTrigger,
+    Subject, SyncCounts, SyncRun, TenantInfo,
 };
 use aviary_domain::values::{
     AppId, BaseUrl, ContentHash, IntegrationId, IntegrationLabel, RunId, SyncInterval,
@@ -18,7 +28,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::crypto::Sealed;
-use crate::entities::{accounts, changes, departments, held_subjects, integrations, sync_runs};
+use crate::entities::{changes, held_subjects, integrations, sync_runs};
 
 /// A stored row could not be turned into a domain value (or a value into a row).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +47,7 @@ pub(crate) fn from_micros(value: i64) -> Mapped<DateTime<Utc>> {
         .ok_or_else(|| MappingError(format!("stored timestamp {value} is out of range")))
 }
 
-fn opt_from_micros(value: Option<i64>) -> Mapped<Option<DateTime<Utc>>> {
+pub(crate) fn opt_from_micros(value: Option<i64>) -> Mapped<Option<DateTime<Utc>>> {
     value.map(from_micros).transpose()
 }
 
@@ -60,7 +70,7 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Mapped<T
         .map_err(|err| MappingError(format!("stored {what} is not valid: {err}")))
 }
 
-fn parse_text<T>(text: &str) -> Mapped<T>
+pub(crate) fn parse_text<T>(text: &str) -> Mapped<T>
 where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
@@ -166,70 +176,9 @@ pub(crate) fn integration_summary_from_row(
     })
 }
 
-// ---- accounts -------------------------------------------------------------------------------
+// ---- accounts and departments: `account_rows.rs`, `department_rows.rs`; groups and apps ------
 
-/// Columns written for an account, in the order of [`account_values`].
-pub(crate) const ACCOUNT_COLUMNS: [accounts::Column; 22] = [
-    accounts::Column::IntegrationId,
-    accounts::Column::OpenId,
-    accounts::Column::UnionId,
-    accounts::Column::UserId,
-    accounts::Column::Name,
-    accounts::Column::EnName,
-    accounts::Column::Email,
-    accounts::Column::EnterpriseEmail,
-    accounts::Column::Mobile,
-    accounts::Column::EmployeeNo,
-    accounts::Column::Status,
-    accounts::Column::IsTenantAdmin,
-    accounts::Column::IsDepartmentLeader,
-    accounts::Column::PrimaryDepartmentId,
-    accounts::Column::Designation,
-    accounts::Column::StateJson,
-    accounts::Column::RawJson,
-    accounts::Column::ContentHash,
-    accounts::Column::FirstSeenAt,
-    accounts::Column::LastChangedAt,
-    accounts::Column::RemovedAt,
-    accounts::Column::Presence,
-];
-
-/// The row values of an account: searchable copies of profile fields plus the whole state as JSON.
-pub(crate) fn account_values(account: &UserAccount) -> Mapped<Vec<Expr>> {
-    let profile = &account.state.profile;
-    let roles = &account.state.roles;
-    Ok(vec![
-        Expr::val(account.integration_id.as_uuid()),
-        Expr::val(profile.open_id.as_str()),
-        Expr::val(profile.union_id.clone()),
-        Expr::val(profile.user_id.clone()),
-        Expr::val(profile.name.clone()),
-        Expr::val(profile.en_name.clone()),
-        Expr::val(profile.email.clone()),
-        Expr::val(profile.enterprise_email.clone()),
-        Expr::val(profile.mobile.clone()),
-        Expr::val(profile.employee_no.clone()),
-        Expr::val(profile.status.as_str()),
-        Expr::val(roles.contains(&Role::TenantSuperAdmin)),
-        Expr::val(roles.contains(&Role::DepartmentLeader)),
-        Expr::val(
-            profile
-                .primary_department_id
-                .as_ref()
-                .map(|d| d.as_str().to_owned()),
-        ),
-        Expr::val(profile.designation.clone()),
-        Expr::val(to_json(&account.state, "account state")?),
-        Expr::val(to_json(&account.raw, "account raw JSON")?),
-        Expr::val(account.content_hash.as_str()),
-        Expr::val(micros(account.first_seen_at)),
-        Expr::val(micros(account.last_changed_at)),
-        Expr::val(account.removed_at.map(micros)),
-        Expr::val(account.presence.as_str()),
-    ])
-}
-
-/// The columns an account or a department is read back from (both tables name them alike).
+/// The columns a group or app is read back from.
 #[derive(Debug, FromQueryResult)]
 pub(crate) struct TrackedRow {
     pub integration_id: Uuid,
@@ -242,18 +191,7 @@ pub(crate) struct TrackedRow {
     pub presence: String,
 }
 
-pub(crate) const ACCOUNT_ROW_COLUMNS: [accounts::Column; 8] = [
-    accounts::Column::IntegrationId,
-    accounts::Column::StateJson,
-    accounts::Column::RawJson,
-    accounts::Column::ContentHash,
-    accounts::Column::FirstSeenAt,
-    accounts::Column::LastChangedAt,
-    accounts::Column::RemovedAt,
-    accounts::Column::Presence,
-];
-
-/// A decoded [`TrackedRow`]: what accounts and departments share.
+/// A decoded [`TrackedRow`].
 struct Tracked<S> {
     integration_id: IntegrationId,
     state: S,
@@ -278,81 +216,7 @@ impl TrackedRow {
             presence: parse_text::<Presence>(&self.presence)?,
         })
     }
-
-    pub(crate) fn into_account(self) -> Mapped<UserAccount> {
-        let t = self.decode::<AccountState>("account state")?;
-        Ok(UserAccount {
-            integration_id: t.integration_id,
-            state: t.state,
-            raw: t.raw,
-            content_hash: t.content_hash,
-            first_seen_at: t.first_seen_at,
-            last_changed_at: t.last_changed_at,
-            removed_at: t.removed_at,
-            presence: t.presence,
-        })
-    }
-
-    pub(crate) fn into_department(self) -> Mapped<Department> {
-        let t = self.decode::<DepartmentState>("department state")?;
-        Ok(Department {
-            integration_id: t.integration_id,
-            state: t.state,
-            raw: t.raw,
-            content_hash: t.content_hash,
-            first_seen_at: t.first_seen_at,
-            last_changed_at: t.last_changed_at,
-            removed_at: t.removed_at,
-            presence: t.presence,
-        })
-    }
 }
-
-// ---- departments ----------------------------------------------------------------------------
-
-pub(crate) const DEPARTMENT_COLUMNS: [departments::Column; 12] = [
-    departments::Column::IntegrationId,
-    departments::Column::OpenDepartmentId,
-    departments::Column::DepartmentId,
-    departments::Column::Name,
-    departments::Column::ParentId,
-    departments::Column::StateJson,
-    departments::Column::RawJson,
-    departments::Column::ContentHash,
-    departments::Column::FirstSeenAt,
-    departments::Column::LastChangedAt,
-    departments::Column::RemovedAt,
-    departments::Column::Presence,
-];
-
-pub(crate) fn department_values(department: &Department) -> Mapped<Vec<Expr>> {
-    let state = &department.state;
-    Ok(vec![
-        Expr::val(department.integration_id.as_uuid()),
-        Expr::val(state.open_department_id.as_str()),
-        Expr::val(state.department_id.clone()),
-        Expr::val(state.name.clone()),
-        Expr::val(state.parent_id.as_ref().map(|d| d.as_str().to_owned())),
-        Expr::val(to_json(state, "department state")?),
-        Expr::val(to_json(&department.raw, "department raw JSON")?),
-        Expr::val(department.content_hash.as_str()),
-        Expr::val(micros(department.first_seen_at)),
-        Expr::val(micros(department.last_changed_at)),
-        Expr::val(department.removed_at.map(micros)),
-        Expr::val(department.presence.as_str()),
-    ])
-}
-
-pub(crate) const DEPARTMENT_ROW_COLUMNS: [departments::Column; 8] = [
-    departments::Column::IntegrationId,
-    departments::Column::StateJson,
-    departments::Column::RawJson,
-    departments::Column::ContentHash,
-    departments::Column::FirstSeenAt,
-    departments::Column::LastChangedAt,
-    departments::Column::RemovedAt,
-    departments::Column::Presence,
-];
 
 // ---- changes --------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query, S
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
+use serde_json::Value;
 
 use crate::connect::{Backend, Shared};
 use crate::entities::{
@@ -24,7 +25,7 @@ use crate::entities::{
 };
 use crate::error::query_err;
 use crate::mapping::{
-    ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, TrackedRow, change_from_row, from_micros,
+    ACCOUNT_COLUMNS, AccountRow, DEPARTMENT_COLUMNS, DepartmentRow, change_from_row, from_micros,
     held_subject_from_row, run_from_row,
 };
 use crate::migrations::m20261206_000009_read_indexes::SEARCH_HAYSTACK;
@@ -141,20 +142,42 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
 /// the index the condition is still right, only not faster).
 fn search_candidates(backend: Backend, search: &str) -> Option<SimpleExpr> {
     match backend {
-        Backend::Sqlite if search.chars().count() >= 3 => {
-            // One FTS5 string: the text in double quotes, quotes doubled.
-            let phrase = format!("\"{}\"", search.replace('"', "\"\""));
-            Some(Expr::cust_with_values(
+        Backend::Sqlite => sqlite_trigrams(search).map(|all| {
+            Expr::cust_with_values(
                 "\"accounts\".rowid IN (SELECT rowid FROM accounts_search WHERE accounts_search MATCH ?)",
-                [phrase],
-            ))
-        }
-        Backend::Sqlite => None,
+                [all],
+            )
+        }),
         Backend::Postgres => Some(Expr::cust_with_values(
             format!("LOWER({SEARCH_HAYSTACK}) LIKE LOWER($1) ESCAPE '\\'"),
             [contains_pattern(search)],
         )),
     }
+}
+
+/// Trigrams of a search the SQLite index is asked for at most: any subset of them still names
+/// every match, and a bounded query stays quick.
+const MAX_TRIGRAMS: usize = 16;
+
+/// The FTS5 query naming accounts that hold every trigram of `search` (each an FTS5 string:
+/// in double quotes, quotes doubled), or `None` below three characters. The index keeps no
+/// positions (`detail=none`), so this is a superset of the accounts containing the text.
+fn sqlite_trigrams(search: &str) -> Option<String> {
+    let chars: Vec<char> = search.chars().collect();
+    let mut trigrams: Vec<String> = chars
+        .windows(3)
+        .map(|window| window.iter().collect::<String>())
+        .collect();
+    trigrams.sort_unstable();
+    trigrams.dedup();
+    trigrams.truncate(MAX_TRIGRAMS);
+    (!trigrams.is_empty()).then(|| {
+        trigrams
+            .iter()
+            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    })
 }
 
 /// A group's members: one of its users, or in one of its departments.
@@ -221,7 +244,7 @@ impl ReadModel for SqlReadModel {
         }
         let select = accounts::Entity::find()
             .select_only()
-            .columns(ACCOUNT_ROW_COLUMNS)
+            .columns(ACCOUNT_COLUMNS)
             .filter(account_filter(self.shared.backend, query));
         let mut select = order::apply(
             self.shared.backend,
@@ -233,12 +256,12 @@ impl ReadModel for SqlReadModel {
             select = select.limit(limit);
         }
         let rows = select
-            .into_model::<TrackedRow>()
+            .into_model::<AccountRow>()
             .all(&self.shared.conn)
             .await
             .map_err(query_err("listing accounts"))?;
         rows.into_iter()
-            .map(|row| row.into_account().map_err(QueryError::from))
+            .map(|row| row.into_account(Value::Null).map_err(QueryError::from))
             .collect()
     }
 
@@ -249,14 +272,14 @@ impl ReadModel for SqlReadModel {
     ) -> Result<Option<UserAccount>, QueryError> {
         let row = accounts::Entity::find()
             .select_only()
-            .columns(ACCOUNT_ROW_COLUMNS)
+            .columns(ACCOUNT_COLUMNS)
             .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
             .filter(accounts::Column::OpenId.eq(open_id.as_str()))
-            .into_model::<TrackedRow>()
+            .into_model::<AccountRow>()
             .one(&self.shared.conn)
             .await
             .map_err(query_err("reading an account"))?;
-        Ok(row.map(TrackedRow::into_account).transpose()?)
+        Ok(row.map(|row| row.into_account(Value::Null)).transpose()?)
     }
 
     async fn account_names(
@@ -330,7 +353,7 @@ impl ReadModel for SqlReadModel {
     ) -> Result<Vec<Department>, QueryError> {
         let mut select = departments::Entity::find()
             .select_only()
-            .columns(DEPARTMENT_ROW_COLUMNS)
+            .columns(DEPARTMENT_COLUMNS)
             .filter(departments::Column::IntegrationId.eq(integration.as_uuid()));
         if !include_removed {
             select = select.filter(departments::Column::RemovedAt.is_null());
@@ -340,12 +363,12 @@ impl ReadModel for SqlReadModel {
             .order_by(Expr::col(departments::Column::Name).is_null(), Order::Asc)
             .order_by_asc(departments::Column::Name)
             .order_by_asc(departments::Column::OpenDepartmentId)
-            .into_model::<TrackedRow>()
+            .into_model::<DepartmentRow>()
             .all(&self.shared.conn)
             .await
             .map_err(query_err("listing departments"))?;
         rows.into_iter()
-            .map(|row| row.into_department().map_err(QueryError::from))
+            .map(|row| row.into_department(Value::Null).map_err(QueryError::from))
             .collect()
     }
 
@@ -594,5 +617,19 @@ mod tests {
                 "{sql}"
             );
         }
+    }
+
+    #[test]
+    fn a_sqlite_search_asks_for_each_distinct_trigram_quoted_and_at_most_sixteen() {
+        assert_eq!(sqlite_trigrams("ab"), None);
+        assert_eq!(
+            sqlite_trigrams("Smith").unwrap(),
+            r#""Smi" AND "ith" AND "mit""#
+        );
+        assert_eq!(sqlite_trigrams("aaaa").unwrap(), r#""aaa""#);
+        assert_eq!(sqlite_trigrams("a\"b\"").unwrap(), r#""""b""" AND "a""b""#);
+        assert_eq!(sqlite_trigrams("张伟伟").unwrap(), r#""张伟伟""#);
+        let long = "abcdefghijklmnopqrstuvwxyz";
+        assert_eq!(sqlite_trigrams(long).unwrap().matches(" AND ").count(), 15);
     }
 }

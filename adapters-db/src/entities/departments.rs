@@ -1,4 +1,5 @@
-//! `departments`: one row per department; `state_json` is the source of truth.
+//! `departments`: one row per department. Every tracked field is a column of its own (lists as
+//! JSON arrays, `NULL` when empty); Lark's raw JSON is stored once, zstd-compressed (`raw`).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,11 +12,18 @@ pub struct Model {
     pub open_department_id: String,
     pub department_id: Option<String>,
     pub name: Option<String>,
+    pub name_en: Option<String>,
     pub parent_id: Option<String>,
-    #[sea_orm(column_type = "Text")]
-    pub state_json: String,
-    #[sea_orm(column_type = "Text")]
-    pub raw_json: String,
+    pub leader_open_id: Option<String>,
+    /// JSON array of open ids.
+    pub leader_open_ids: Option<String>,
+    pub member_count: Option<i64>,
+    /// Lark's `order` (a keyword in SQL).
+    pub sort_order: Option<i64>,
+    /// JSON array of withheld field groups.
+    pub withheld: Option<String>,
+    /// Lark's JSON, zstd-compressed (departments are few: no dictionary).
+    pub raw: Option<Vec<u8>>,
     pub content_hash: String,
     pub first_seen_at: i64,
     pub last_changed_at: i64,

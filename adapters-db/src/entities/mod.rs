@@ -14,6 +14,7 @@ pub mod grants;
 pub mod held_subjects;
 pub mod integrations;
 pub mod oauth_logins;
+pub mod raw_dictionaries;
 pub mod sessions;
 pub mod sync_leases;
 pub mod sync_runs;

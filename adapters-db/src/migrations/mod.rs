@@ -15,6 +15,9 @@ mod m20251126_000006_account_sort_indexes;
 mod m20261206_000007_presence_and_holds;
 mod m20261206_000008_groups_and_apps;
 pub(crate) mod m20261206_000009_read_indexes;
+mod m20261206_000010_lean_accounts;
+mod m20261206_000011_lean_search;
+mod m20261206_000012_lean_departments;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -36,6 +39,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000007_presence_and_holds::Migration),
             Box::new(m20261206_000008_groups_and_apps::Migration),
             Box::new(m20261206_000009_read_indexes::Migration),
+            Box::new(m20261206_000010_lean_accounts::Migration),
+            Box::new(m20261206_000011_lean_search::Migration),
+            Box::new(m20261206_000012_lean_departments::Migration),
         ]
     }
 }

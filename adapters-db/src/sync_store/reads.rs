@@ -11,11 +11,13 @@ use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 
+use super::batch_err;
 use crate::batch::IDS_PER_STATEMENT;
 use crate::connect::Shared;
 use crate::entities::{accounts, departments};
 use crate::error::sync_err;
-use crate::mapping::{ACCOUNT_ROW_COLUMNS, DEPARTMENT_ROW_COLUMNS, TrackedRow};
+use crate::mapping::{ACCOUNT_COLUMNS, AccountRow, DEPARTMENT_COLUMNS, DepartmentRow};
+use crate::raw_json;
 
 /// `open_id → (hash, removed)` of every stored account, reading just those three columns.
 pub(super) async fn account_hashes(
@@ -93,17 +95,18 @@ pub(super) async fn load_accounts(
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let rows = accounts::Entity::find()
             .select_only()
-            .columns(ACCOUNT_ROW_COLUMNS)
+            .columns(ACCOUNT_COLUMNS)
             .filter(accounts::Column::IntegrationId.eq(integration.as_uuid()))
             .filter(accounts::Column::OpenId.is_in(chunk.iter().map(OpenId::as_str)))
             .order_by_asc(accounts::Column::OpenId)
-            .into_model::<TrackedRow>()
+            .into_model::<AccountRow>()
             .all(&shared.conn)
             .await
             .map_err(sync_err("loading accounts"))?;
-        for row in rows {
-            loaded.push(row.into_account()?);
-        }
+        let accounts = raw_json::accounts_with_raw(&shared.dictionaries, &shared.conn, rows)
+            .await
+            .map_err(batch_err("reading raw JSON"))?;
+        loaded.extend(accounts);
     }
     Ok(loaded)
 }
@@ -118,18 +121,18 @@ pub(super) async fn load_departments(
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let rows = departments::Entity::find()
             .select_only()
-            .columns(DEPARTMENT_ROW_COLUMNS)
+            .columns(DEPARTMENT_COLUMNS)
             .filter(departments::Column::IntegrationId.eq(integration.as_uuid()))
             .filter(
                 departments::Column::OpenDepartmentId.is_in(chunk.iter().map(DepartmentId::as_str)),
             )
             .order_by_asc(departments::Column::OpenDepartmentId)
-            .into_model::<TrackedRow>()
+            .into_model::<DepartmentRow>()
             .all(&shared.conn)
             .await
             .map_err(sync_err("loading departments"))?;
         for row in rows {
-            loaded.push(row.into_department()?);
+            loaded.push(raw_json::department_with_raw(row)?);
         }
     }
     Ok(loaded)

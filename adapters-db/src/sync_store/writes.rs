@@ -19,9 +19,10 @@ use crate::connect::Shared;
 use crate::entities::{account_departments, accounts, changes, departments, sync_runs};
 use crate::error::sync_err;
 use crate::mapping::{
-    ACCOUNT_COLUMNS, CHANGE_COLUMNS, DEPARTMENT_COLUMNS, account_values, change_values,
-    department_values, micros,
+    ACCOUNT_COLUMNS, CHANGE_COLUMNS, DEPARTMENT_COLUMNS, StoredRaw, account_update_columns,
+    account_values, change_values, department_update_columns, department_values, micros,
 };
+use crate::raw_json;
 
 /// Writes the whole batch in one transaction after checking the lease; on any error nothing
 /// is written.
@@ -33,13 +34,25 @@ pub(super) async fn write(
 ) -> Result<(), SyncStoreError> {
     check_batch(lease, batch)?;
     let integration = lease.integration_id;
+    // Compressed before the transaction: training and storing a dictionary must not hold
+    // SQLite's write lock, and on PostgreSQL a stored one serves the batches running beside.
+    let accounts = last_wins(&batch.accounts, |a| a.state.profile.open_id.as_str());
+    let raws =
+        raw_json::compress_accounts(&shared.dictionaries, &shared.conn, integration, &accounts)
+            .await
+            .map_err(batch_err("compressing raw JSON"))?;
+    let accounts: Vec<(&UserAccount, StoredRaw)> = accounts.into_iter().zip(raws).collect();
+    let departments = last_wins(&batch.departments, |d| d.state.open_department_id.as_str());
+    let raws = raw_json::compress_departments(&departments)
+        .map_err(|err| batch_err("compressing raw JSON")(err.into()))?;
+    let departments: Vec<(&Department, StoredRaw)> = departments.into_iter().zip(raws).collect();
     let txn = shared
         .begin_write()
         .await
         .map_err(sync_err("starting a transaction"))?;
     leases::check(shared, &txn, lease, Some(now)).await?;
-    upsert_departments(shared, &txn, &batch.departments).await?;
-    upsert_accounts(shared, &txn, integration, &batch.accounts).await?;
+    upsert_departments(shared, &txn, &departments).await?;
+    upsert_accounts(shared, &txn, integration, &accounts).await?;
     mark_removed(
         &txn,
         integration,
@@ -76,18 +89,18 @@ pub(super) async fn write(
 async fn upsert_departments(
     shared: &Shared,
     db: &impl ConnectionTrait,
-    departments: &[Department],
+    departments: &[(&Department, StoredRaw)],
 ) -> Result<(), SyncStoreError> {
     if departments.is_empty() {
         return Ok(());
     }
-    let rows = last_wins(departments, |d| d.state.open_department_id.as_str());
     let conflict = OnConflict::columns([
         departments::Column::IntegrationId,
         departments::Column::OpenDepartmentId,
     ])
-    .update_columns(DEPARTMENT_COLUMNS[2..].iter().copied())
+    .update_columns(department_update_columns())
     .to_owned();
+    let rows: Vec<&(&Department, StoredRaw)> = departments.iter().collect();
     insert_rows(
         db,
         shared.backend,
@@ -105,22 +118,22 @@ async fn upsert_accounts(
     shared: &Shared,
     db: &impl ConnectionTrait,
     integration: IntegrationId,
-    accounts: &[UserAccount],
+    accounts: &[(&UserAccount, StoredRaw)],
 ) -> Result<(), SyncStoreError> {
     if accounts.is_empty() {
         return Ok(());
     }
     let backend = shared.backend;
-    let rows = last_wins(accounts, |a| a.state.profile.open_id.as_str());
     let conflict = OnConflict::columns([accounts::Column::IntegrationId, accounts::Column::OpenId])
-        .update_columns(ACCOUNT_COLUMNS[2..].iter().copied())
+        .update_columns(account_update_columns())
         .to_owned();
+    let refs: Vec<&(&UserAccount, StoredRaw)> = accounts.iter().collect();
     insert_rows(
         db,
         backend,
         accounts::Entity,
         &ACCOUNT_COLUMNS,
-        &rows,
+        &refs,
         account_values,
         Some(&conflict),
     )
@@ -128,6 +141,7 @@ async fn upsert_accounts(
     .map_err(batch_err("writing accounts"))?;
 
     // Department memberships: replace those of the accounts in this batch only.
+    let rows: Vec<&UserAccount> = accounts.iter().map(|(account, _)| *account).collect();
     for chunk in rows.chunks(IDS_PER_STATEMENT) {
         account_departments::Entity::delete_many()
             .filter(account_departments::Column::IntegrationId.eq(integration.as_uuid()))

@@ -214,15 +214,24 @@ async fn a_database_from_before_presence_reads_its_removed_rows_as_removed() {
     // The schema as the previous release left it: every migration before presence.
     Migrator::up(&old, Some(6)).await.unwrap();
     let integration = uuid::Uuid::from_u128(1);
+    // Each row's state as that release stored it (later migrations read it).
+    let state = |id: &str| {
+        let profile = aviary_domain::model::UserProfile::new(oid(id));
+        let state = aviary_domain::model::AccountState::derive(profile, &Default::default());
+        serde_json::to_string(&state).unwrap()
+    };
+    let (gone, here) = (state("ou_gone"), state("ou_here"));
+    // SQLite holds a UUID as its 16 bytes, as the adapter binds it.
+    let integration = format!("x'{}'", integration.simple());
     let sql = format!(
         "INSERT INTO integrations (id, label, region, app_id, app_secret_ciphertext, \
          app_secret_nonce, app_secret_key_id, status, created_at, updated_at) VALUES \
-         ('{integration}', 'old', 'lark', 'cli_old', x'00', x'00', 'k', 'active', 0, 0);
+         ({integration}, 'old', 'lark', 'cli_old', x'00', x'00', 'k', 'active', 0, 0);
          INSERT INTO accounts (integration_id, open_id, status, is_tenant_admin, \
          is_department_leader, state_json, raw_json, content_hash, first_seen_at, \
          last_changed_at, removed_at) VALUES \
-         ('{integration}', 'ou_gone', 'active', false, false, '{{}}', '{{}}', 'h', 0, 0, 5), \
-         ('{integration}', 'ou_here', 'active', false, false, '{{}}', '{{}}', 'h', 0, 0, NULL);"
+         ({integration}, 'ou_gone', 'active', false, false, '{gone}', '{{}}', 'h', 0, 0, 5), \
+         ({integration}, 'ou_here', 'active', false, false, '{here}', '{{}}', 'h', 0, 0, NULL);"
     );
     old.execute_unprepared(&sql).await.unwrap();
     old.close().await.unwrap();

@@ -50,6 +50,24 @@ text_enum!(
     }
 );
 
+impl Role {
+    /// The roles of an account that is (or is not) the super administrator and leads (or does
+    /// not lead) a department, in their fixed order; `member` when neither.
+    pub fn derived(is_super_admin: bool, leads_a_department: bool) -> Vec<Role> {
+        let mut roles = Vec::with_capacity(2);
+        if is_super_admin {
+            roles.push(Role::TenantSuperAdmin);
+        }
+        if leads_a_department {
+            roles.push(Role::DepartmentLeader);
+        }
+        if roles.is_empty() {
+            roles.push(Role::Member);
+        }
+        roles
+    }
+}
+
 /// Lark's `status` object; absent flags (missing field scope) read as `false`, except
 /// `is_activated`, which Lark reports for every normal account.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -127,16 +145,8 @@ impl AccountState {
     /// Derives roles: `tenant_super_admin` from `is_tenant_manager`, `department_leader` when the user
     /// leads any department, `member` when neither applies.
     pub fn derive(profile: UserProfile, department_leaders: &HashSet<OpenId>) -> Self {
-        let mut roles = Vec::with_capacity(2);
-        if profile.is_tenant_manager {
-            roles.push(Role::TenantSuperAdmin);
-        }
-        if department_leaders.contains(&profile.open_id) {
-            roles.push(Role::DepartmentLeader);
-        }
-        if roles.is_empty() {
-            roles.push(Role::Member);
-        }
+        let leads = department_leaders.contains(&profile.open_id);
+        let roles = Role::derived(profile.is_tenant_manager, leads);
         Self { profile, roles }
     }
 

@@ -69,12 +69,15 @@ pub enum QueryError {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReadModel: Send + Sync {
-    /// Accounts matching the query, in its order.
+    /// Accounts matching the query, in its order. Lark's raw JSON is not read for queries:
+    /// `raw` is `Null` in every account returned here (the sync store returns it).
     ///
     /// # Errors
     /// `Backend`, also when `after` is not a position in the query's order.
     async fn accounts(&self, query: &AccountQuery) -> Result<Vec<UserAccount>, QueryError>;
 
+    /// One account (`raw` is `Null`, as in `accounts`).
+    ///
     /// # Errors
     /// `Backend`.
     async fn account(
@@ -113,7 +116,8 @@ pub trait ReadModel: Send + Sync {
         open_id: &OpenId,
     ) -> Result<Vec<ChangeRecord>, QueryError>;
 
-    /// Departments ordered by name, removed ones only when asked.
+    /// Departments ordered by name, removed ones only when asked (`raw` is `Null`, as in
+    /// `accounts`).
     ///
     /// # Errors
     /// `Backend`.
