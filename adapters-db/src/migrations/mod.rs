@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 use crate::connect::{Backend, Shared};
 use crate::error::DbError;
 
+mod compact;
 mod m20250601_000001_initial_schema;
 mod m20251125_000002_oauth_grants;
 mod m20251125_000003_api_keys;
@@ -54,7 +55,8 @@ impl Migrator {
 }
 
 /// Applies pending migrations in one transaction: on PostgreSQL under an advisory lock, on
-/// SQLite under the write lock, so processes starting together migrate once.
+/// SQLite under the write lock, so processes starting together migrate once. An upgrade that
+/// rewrote the directory's tables compacts them afterwards (`compact.rs`).
 pub(crate) async fn apply(shared: &Shared) -> Result<(), DbError> {
     let failed = |err: DbErr| DbError::Migration(err.to_string());
     let txn = shared.begin_write().await.map_err(failed)?;
@@ -65,6 +67,23 @@ pub(crate) async fn apply(shared: &Shared) -> Result<(), DbError> {
         .await
         .map_err(failed)?;
     }
+    let pending: Vec<String> = Migrator::get_pending_migrations(&txn)
+        .await
+        .map_err(failed)?
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
     Migrator::up(&txn, None).await.map_err(failed)?;
-    txn.commit().await.map_err(failed)
+    txn.commit().await.map_err(failed)?;
+    if compact::needed(&pending) {
+        // The upgrade is committed and complete: a failed compaction only leaves space unused.
+        if let Err(err) = compact::compact(shared).await {
+            tracing::warn!(
+                error = %err,
+                "could not compact the database after the storage upgrade; it works as it is, \
+                 and the space is reused as it fills (SQLite: run VACUUM when there is room)"
+            );
+        }
+    }
+    Ok(())
 }

@@ -441,7 +441,25 @@ async fn a_sqlite_database_of_the_previous_release_keeps_every_record_through_th
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
     let data = previous_release_data();
     make_previous_release_database(&url, &data).await;
+    let pages = "SELECT page_count FROM pragma_page_count()";
+    let old = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let row = old.query_one_raw(Statement::from_string(DbBackend::Sqlite, pages));
+    let before = row
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    old.close().await.unwrap();
+
     check_upgraded(&url, &data).await;
+    let db = Database::open(&url, MasterKey::generate()).await.unwrap();
+    let after = count(&db, pages).await;
+    assert!(
+        after * 4 < before * 3,
+        "the upgrade compacted the file: {before} pages before, {after} after"
+    );
+    db.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
