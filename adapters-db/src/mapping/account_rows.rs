@@ -3,9 +3,7 @@
 
 use aviary_domain::model::{AccountState, AccountStatus, Presence, Role, UserAccount, UserProfile};
 use aviary_domain::values::{ContentHash, DepartmentId, IntegrationId, OpenId};
-use sea_orm::FromQueryResult;
 use sea_orm::sea_query::Expr;
-use uuid::Uuid;
 
 use super::{Mapped, MappingError, from_micros, micros, opt_from_micros, parse_text};
 use crate::entities::accounts;
@@ -115,45 +113,8 @@ pub(crate) fn account_values((account, raw): &(&UserAccount, StoredRaw)) -> Mapp
     ])
 }
 
-/// A stored account as read: every column.
-#[derive(Debug, FromQueryResult)]
-pub(crate) struct AccountRow {
-    pub integration_id: Uuid,
-    pub open_id: String,
-    pub union_id: Option<String>,
-    pub user_id: Option<String>,
-    pub name: Option<String>,
-    pub en_name: Option<String>,
-    pub nickname: Option<String>,
-    pub email: Option<String>,
-    pub enterprise_email: Option<String>,
-    pub mobile: Option<String>,
-    pub gender: Option<i64>,
-    pub status: String,
-    pub is_tenant_admin: bool,
-    pub is_department_leader: bool,
-    pub department_ids: Option<String>,
-    pub primary_department_id: Option<String>,
-    pub designation: Option<String>,
-    pub employee_no: Option<String>,
-    pub employee_type: Option<i64>,
-    pub leader_open_id: Option<String>,
-    pub dotted_line_leader_open_ids: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-    pub work_station: Option<String>,
-    pub geo: Option<String>,
-    pub join_time: Option<i64>,
-    pub avatar_url: Option<String>,
-    pub withheld: Option<String>,
-    pub raw: Option<Vec<u8>>,
-    pub raw_dictionary_id: Option<i64>,
-    pub content_hash: String,
-    pub first_seen_at: i64,
-    pub last_changed_at: i64,
-    pub removed_at: Option<i64>,
-    pub presence: String,
-}
+/// A stored account as read: the entity's row, every column.
+pub(crate) type AccountRow = accounts::Model;
 
 /// The parsed items of a stored JSON array (`NULL`: none).
 pub(super) fn items<T>(text: Option<&str>, parse: impl Fn(&str) -> Mapped<T>) -> Mapped<Vec<T>> {

@@ -4,9 +4,7 @@
 
 use aviary_domain::model::{Department, DepartmentState, Presence};
 use aviary_domain::values::{ContentHash, DepartmentId, IntegrationId, OpenId};
-use sea_orm::FromQueryResult;
 use sea_orm::sea_query::Expr;
-use uuid::Uuid;
 
 use super::account_rows::{StoredRaw, items, list, open_id};
 use super::{Mapped, MappingError, from_micros, micros, opt_from_micros, parse_text};
@@ -63,27 +61,8 @@ pub(crate) fn department_values((department, raw): &(&Department, StoredRaw)) ->
     ])
 }
 
-/// A stored department as read: every column.
-#[derive(Debug, FromQueryResult)]
-pub(crate) struct DepartmentRow {
-    pub integration_id: Uuid,
-    pub open_department_id: String,
-    pub department_id: Option<String>,
-    pub name: Option<String>,
-    pub name_en: Option<String>,
-    pub parent_id: Option<String>,
-    pub leader_open_id: Option<String>,
-    pub leader_open_ids: Option<String>,
-    pub member_count: Option<i64>,
-    pub sort_order: Option<i64>,
-    pub withheld: Option<String>,
-    pub raw: Option<Vec<u8>>,
-    pub content_hash: String,
-    pub first_seen_at: i64,
-    pub last_changed_at: i64,
-    pub removed_at: Option<i64>,
-    pub presence: String,
-}
+/// A stored department as read: the entity's row, every column.
+pub(crate) type DepartmentRow = departments::Model;
 
 fn department_id(text: &str) -> Mapped<DepartmentId> {
     DepartmentId::parse(text).map_err(|err| MappingError(format!("stored department id: {err}")))

@@ -170,9 +170,14 @@ async fn insert_old_department(db: &DatabaseConnection, department: &Department)
         Expr::val(department.removed_at.map(|t| t.timestamp_micros())),
         Expr::val(department.presence.as_str()),
     ];
+    insert(db, "departments", &columns, values).await;
+}
+
+/// Inserts one row of `values` for `columns` into `table`.
+async fn insert(db: &DatabaseConnection, table: &str, columns: &[&str], values: Vec<SimpleExpr>) {
     let insert = Query::insert()
-        .into_table(Alias::new("departments"))
-        .columns(columns.map(Alias::new))
+        .into_table(Alias::new(table))
+        .columns(columns.iter().map(|c| Alias::new(*c)))
         .values(values)
         .unwrap()
         .to_owned();
@@ -205,13 +210,7 @@ async fn insert_old_integration(db: &DatabaseConnection, id: Uuid, label: &str) 
         Expr::val(0i64),
         Expr::val(0i64),
     ];
-    let insert = Query::insert()
-        .into_table(Alias::new("integrations"))
-        .columns(columns.map(Alias::new))
-        .values(values)
-        .unwrap()
-        .to_owned();
-    db.execute(&insert).await.unwrap();
+    insert(db, "integrations", &columns, values).await;
 }
 
 /// Inserts an account row exactly as the previous release's `account_values` wrote it.
@@ -270,13 +269,7 @@ async fn insert_old_account(db: &DatabaseConnection, account: &UserAccount) {
         Expr::val(account.removed_at.map(|t| t.timestamp_micros())),
         Expr::val(account.presence.as_str()),
     ];
-    let insert = Query::insert()
-        .into_table(Alias::new("accounts"))
-        .columns(columns.map(Alias::new))
-        .values(values)
-        .unwrap()
-        .to_owned();
-    db.execute(&insert).await.unwrap();
+    insert(db, "accounts", &columns, values).await;
 }
 
 /// One integration of the previous release's database.
