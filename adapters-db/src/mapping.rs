@@ -19,7 +19,8 @@ use aviary_domain::model::{
     Subject, SyncCounts, SyncRun, TenantInfo,
 };
 use aviary_domain::values::{
-    AppId, BaseUrl, ContentHash, IntegrationId, IntegrationLabel, RunId, SyncInterval,
+    AppId, BaseUrl, ContentHash, DepartmentId, GroupId, InstalledAppId, IntegrationId,
+    IntegrationLabel, OpenId, RemoteIdError, RunId, SyncInterval,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -244,20 +245,24 @@ pub(crate) fn change_values(change: &ChangeRecord) -> Mapped<Vec<Expr>> {
 }
 
 /// A subject from its stored type and id (the names of `Subject::parts`).
-pub(crate) fn subject_from_parts(subject_type: &str, subject_id: String) -> Mapped<Subject> {
+pub(crate) fn subject_from_parts(subject_type: &str, subject_id: &str) -> Mapped<Subject> {
+    let invalid = |err: RemoteIdError| MappingError(format!("stored {subject_type} id: {err}"));
     match subject_type {
-        "account" => Ok(Subject::Account(subject_id)),
-        "department" => Ok(Subject::Department(subject_id)),
-        "group" => Ok(Subject::Group(subject_id)),
-        "app" => Ok(Subject::App(subject_id)),
-        other => Err(MappingError(format!(
-            "stored subject type \"{other}\" is unknown"
-        ))),
+        "account" => OpenId::parse(subject_id).map(Subject::Account),
+        "department" => DepartmentId::parse(subject_id).map(Subject::Department),
+        "group" => GroupId::parse(subject_id).map(Subject::Group),
+        "app" => InstalledAppId::parse(subject_id).map(Subject::App),
+        other => {
+            return Err(MappingError(format!(
+                "stored subject type \"{other}\" is unknown"
+            )));
+        }
     }
+    .map_err(invalid)
 }
 
 pub(crate) fn change_from_row(row: changes::Model) -> Mapped<ChangeRecord> {
-    let subject = subject_from_parts(&row.subject_type, row.subject_id)
+    let subject = subject_from_parts(&row.subject_type, &row.subject_id)
         .map_err(|err| MappingError(format!("stored change {}: {err}", row.id)))?;
     let fields: Vec<FieldChange> = from_json(&row.fields_json, "field changes")?;
     Ok(ChangeRecord {
@@ -390,7 +395,7 @@ pub(crate) fn held_subject_model(run: RunId, held: &HeldSubject) -> held_subject
 
 pub(crate) fn held_subject_from_row(row: held_subjects::Model) -> Mapped<HeldSubject> {
     Ok(HeldSubject {
-        subject: subject_from_parts(&row.subject_type, row.subject_id)?,
+        subject: subject_from_parts(&row.subject_type, &row.subject_id)?,
         outcome: parse_text::<Presence>(&row.outcome)?,
     })
 }
@@ -411,18 +416,19 @@ mod tests {
     #[test]
     fn every_subject_reads_back_as_it_was_stored() {
         for subject in [
-            Subject::Account("ou_1".to_owned()),
-            Subject::Department("od-1".to_owned()),
-            Subject::Group("g1".to_owned()),
-            Subject::App("cli_1".to_owned()),
+            Subject::Account(OpenId::parse("ou_1").unwrap()),
+            Subject::Department(DepartmentId::parse("od-1").unwrap()),
+            Subject::Group(GroupId::parse("g1").unwrap()),
+            Subject::App(InstalledAppId::parse("cli_1").unwrap()),
         ] {
             let (subject_type, id) = subject.parts();
-            assert_eq!(
-                subject_from_parts(subject_type, id.to_owned()).unwrap(),
-                subject
-            );
+            assert_eq!(subject_from_parts(subject_type, id).unwrap(), subject);
         }
-        assert!(subject_from_parts("user", "x".to_owned()).is_err());
+        assert!(subject_from_parts("user", "x").is_err());
+        assert!(
+            subject_from_parts("account", "ou 1").is_err(),
+            "an invalid stored id"
+        );
     }
 
     #[test]

@@ -342,7 +342,7 @@ impl ReadModel for SqlReadModel {
         integration: IntegrationId,
         open_id: &OpenId,
     ) -> Result<Vec<ChangeRecord>, QueryError> {
-        let subject = Subject::Account(open_id.as_str().to_owned());
+        let subject = Subject::Account(open_id.clone());
         self.subject_history(integration, &subject).await
     }
 

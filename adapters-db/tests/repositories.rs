@@ -401,7 +401,7 @@ async fn batches_of_one_run_written_at_once_all_land() {
                     .map(|a| {
                         change(
                             &run,
-                            Subject::Account(a.state.open_id().as_str().to_owned()),
+                            Subject::Account(a.state.open_id().clone()),
                             ChangeKind::Added,
                             at(20),
                         )
@@ -674,7 +674,7 @@ async fn deleting_an_integration_removes_all_its_rows_and_only_its_rows() {
                 departments: vec![department(integration, "od-sales", Some("Sales"), "0")],
                 changes: vec![change(
                     &run,
-                    Subject::Account("ou_1".to_owned()),
+                    Subject::Account(oid("ou_1")),
                     ChangeKind::Added,
                     at(20),
                 )],
@@ -1305,13 +1305,13 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
                 changes: vec![
                     change(
                         &run,
-                        Subject::Account("ou_ann".to_owned()),
+                        Subject::Account(oid("ou_ann")),
                         ChangeKind::Added,
                         at(20),
                     ),
                     change(
                         &run,
-                        Subject::Department("od-sales".to_owned()),
+                        Subject::Department(did("od-sales")),
                         ChangeKind::Added,
                         at(20),
                     ),
@@ -1365,13 +1365,13 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
                 changes: vec![
                     change(
                         &run,
-                        Subject::Account("ou_ann".to_owned()),
+                        Subject::Account(oid("ou_ann")),
                         ChangeKind::Changed,
                         at(40),
                     ),
                     change(
                         &run,
-                        Subject::Account("ou_bob".to_owned()),
+                        Subject::Account(oid("ou_bob")),
                         ChangeKind::Removed,
                         at(40),
                     ),
@@ -1457,7 +1457,7 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
             removed_accounts: vec![(oid("ou_cat"), Presence::Removed)],
             changes: vec![change(
                 &ghost_run,
-                Subject::Account("ou_dave".to_owned()),
+                Subject::Account(oid("ou_dave")),
                 ChangeKind::Added,
                 at(70),
             )],
@@ -1796,19 +1796,19 @@ async fn history_departments_and_run_changes_come_back_in_order() {
         let first_changes = vec![
             change(
                 &run1,
-                Subject::Department("od-b".to_owned()),
+                Subject::Department(did("od-b")),
                 ChangeKind::Added,
                 at(20),
             ),
             change(
                 &run1,
-                Subject::Account("ou_ann".to_owned()),
+                Subject::Account(oid("ou_ann")),
                 ChangeKind::Added,
                 at(20),
             ),
             change(
                 &run1,
-                Subject::Account("ou_bob".to_owned()),
+                Subject::Account(oid("ou_bob")),
                 ChangeKind::Added,
                 at(20),
             ),
@@ -1838,7 +1838,7 @@ async fn history_departments_and_run_changes_come_back_in_order() {
         store.begin_run(&lease, &run2).await.unwrap();
         let mut changed = change(
             &run2,
-            Subject::Account("ou_ann".to_owned()),
+            Subject::Account(oid("ou_ann")),
             ChangeKind::Changed,
             at(50),
         );
@@ -1856,7 +1856,7 @@ async fn history_departments_and_run_changes_come_back_in_order() {
         ];
         let removed = change(
             &run2,
-            Subject::Account("ou_ann".to_owned()),
+            Subject::Account(oid("ou_ann")),
             ChangeKind::Removed,
             at(51),
         );
@@ -2324,7 +2324,7 @@ async fn ten_thousand_accounts_in_one_batch_write_and_read_back() {
             .collect();
         let changes: Vec<ChangeRecord> = accounts
             .iter()
-            .map(|a| change(&run, Subject::Account(a.state.open_id().as_str().to_owned()), ChangeKind::Added, at(20)))
+            .map(|a| change(&run, Subject::Account(a.state.open_id().clone()), ChangeKind::Added, at(20)))
             .collect();
         let batch = WriteBatch { accounts: accounts.clone(), changes, ..WriteBatch::default() };
 

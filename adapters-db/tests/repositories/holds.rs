@@ -139,7 +139,7 @@ async fn a_held_run_keeps_what_it_held_until_a_newer_run_supersedes_it() {
             .iter()
             .enumerate()
             .map(|(i, id)| HeldSubject {
-                subject: Subject::Account((*id).to_owned()),
+                subject: Subject::Account(oid(id)),
                 outcome: if i == 0 {
                     Presence::Removed
                 } else {
@@ -147,7 +147,7 @@ async fn a_held_run_keeps_what_it_held_until_a_newer_run_supersedes_it() {
                 },
             })
             .chain([HeldSubject {
-                subject: Subject::Department("od-gone".to_owned()),
+                subject: Subject::Department(did("od-gone")),
                 outcome: Presence::Removed,
             }])
             .collect();
@@ -168,8 +168,8 @@ async fn a_held_run_keeps_what_it_held_until_a_newer_run_supersedes_it() {
         assert_eq!(subjects, expected);
         assert_eq!(reads.held_subjects(run.id, 2).await.unwrap().len(), 2);
         let listed = reads.held_subjects(run.id, 10).await.unwrap();
-        assert_eq!(listed[0].subject, Subject::Account("ou_1".to_owned()));
-        assert_eq!(listed[3].subject, Subject::Department("od-gone".to_owned()));
+        assert_eq!(listed[0].subject, Subject::Account(oid("ou_1")));
+        assert_eq!(listed[3].subject, Subject::Department(did("od-gone")));
 
         // Another integration cannot confirm it; a run that was not held is nothing to confirm.
         let other = registered(&ctx, "Other").await;

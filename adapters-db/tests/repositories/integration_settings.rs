@@ -7,8 +7,8 @@ use aviary_domain::values::{IntegrationId, IntegrationLabel, SyncInterval};
 use uuid::Uuid;
 
 use super::{
-    Ctx, account, assert_same_integration, at, change, department, lease_and_run, on_each_backend,
-    registered, write,
+    Ctx, account, assert_same_integration, at, change, department, lease_and_run, oid,
+    on_each_backend, registered, write,
 };
 
 fn settings(label: &str, minutes: Option<i64>) -> IntegrationSettings {
@@ -108,13 +108,13 @@ async fn stored_data_counts_only_the_integrations_own_rows() {
             changes: vec![
                 change(
                     &run,
-                    Subject::Account("ou_1".to_owned()),
+                    Subject::Account(oid("ou_1")),
                     ChangeKind::Added,
                     at(20),
                 ),
                 change(
                     &run,
-                    Subject::Account("ou_2".to_owned()),
+                    Subject::Account(oid("ou_2")),
                     ChangeKind::Added,
                     at(20),
                 ),

@@ -89,7 +89,7 @@ async fn groups_and_apps_are_written_read_back_marked_removed_and_counted() {
                 apps: apps.clone(),
                 changes: vec![change(
                     &run,
-                    Subject::Group("g1".to_owned()),
+                    Subject::Group(aviary_domain::values::GroupId::parse("g1").unwrap()),
                     ChangeKind::Added,
                     at(20),
                 )],
@@ -164,11 +164,17 @@ async fn groups_and_apps_are_written_read_back_marked_removed_and_counted() {
         assert_eq!(reads.apps(integration.id, false).await.unwrap().len(), 1);
 
         let history = reads
-            .subject_history(integration.id, &Subject::Group("g1".to_owned()))
+            .subject_history(
+                integration.id,
+                &Subject::Group(aviary_domain::values::GroupId::parse("g1").unwrap()),
+            )
             .await
             .unwrap();
         assert_eq!(history.len(), 1);
-        assert_eq!(history[0].subject, Subject::Group("g1".to_owned()));
+        assert_eq!(
+            history[0].subject,
+            Subject::Group(aviary_domain::values::GroupId::parse("g1").unwrap())
+        );
 
         run.status = RunStatus::Succeeded;
         run.finished_at = Some(at(40));

@@ -338,7 +338,7 @@ async fn hold_view(
     let ids: Vec<OpenId> = held
         .iter()
         .filter_map(|h| match &h.subject {
-            Subject::Account(id) => OpenId::parse(id).ok(),
+            Subject::Account(id) => Some(id.clone()),
             Subject::Department(_) | Subject::Group(_) | Subject::App(_) => None,
         })
         .collect();
@@ -349,35 +349,37 @@ async fn hold_view(
         .map(|h| match &h.subject {
             Subject::Account(id) => HeldRow {
                 kind: "account",
-                title: OpenId::parse(id)
-                    .ok()
-                    .and_then(|open_id| account_names.get(&open_id).cloned().flatten())
-                    .unwrap_or_else(|| id.clone()),
-                id: id.clone(),
+                title: account_names
+                    .get(id)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| id.to_string()),
+                id: id.to_string(),
                 href: Some(format!(
                     "/admin/integrations/{}/accounts/{}",
                     integration.id,
-                    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                    url::form_urlencoded::byte_serialize(id.as_str().as_bytes())
+                        .collect::<String>()
                 )),
                 outcome: departure_words(h.outcome),
             },
             Subject::Department(id) => HeldRow {
                 kind: "department",
                 title: names
-                    .get(id)
+                    .get(id.as_str())
                     .cloned()
                     .flatten()
-                    .unwrap_or_else(|| id.clone()),
-                id: id.clone(),
+                    .unwrap_or_else(|| id.to_string()),
+                id: id.to_string(),
                 href: None,
                 outcome: departure_words(h.outcome),
             },
-            Subject::Group(id) | Subject::App(id) => {
-                let (kind, _) = h.subject.parts();
+            Subject::Group(_) | Subject::App(_) => {
+                let (kind, id) = h.subject.parts();
                 HeldRow {
                     kind,
-                    title: titles.get(id).cloned().unwrap_or_else(|| id.clone()),
-                    id: id.clone(),
+                    title: titles.get(id).cloned().unwrap_or_else(|| id.to_owned()),
+                    id: id.to_owned(),
                     href: Some(browse::object_href(integration, kind, id)),
                     outcome: departure_words(h.outcome),
                 }

@@ -225,7 +225,7 @@ pub async fn held_run(fx: &Fixture) -> aviary_domain::values::RunId {
     let held: Vec<HeldSubject> = ["ou_gone_1", "ou_gone_2"]
         .iter()
         .map(|id| HeldSubject {
-            subject: Subject::Account((*id).to_owned()),
+            subject: Subject::Account(aviary_domain::values::OpenId::parse(id).unwrap()),
             outcome: Presence::Removed,
         })
         .collect();

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::integration::text_enum;
-use crate::values::{IntegrationId, RunId};
+use crate::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 
 text_enum!(
     /// What happened to an account or department in a run.
@@ -25,13 +25,13 @@ text_enum!(
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Subject {
     /// A user account, by `open_id`.
-    Account(String),
+    Account(OpenId),
     /// A department, by `open_department_id`.
-    Department(String),
+    Department(DepartmentId),
     /// A user group, by its `id`.
-    Group(String),
+    Group(GroupId),
     /// An installed application, by `app_id`.
-    App(String),
+    App(InstalledAppId),
 }
 
 impl Subject {
@@ -41,10 +41,10 @@ impl Subject {
     /// The subject's type name and id.
     pub fn parts(&self) -> (&'static str, &str) {
         match self {
-            Self::Account(id) => ("account", id),
-            Self::Department(id) => ("department", id),
-            Self::Group(id) => ("group", id),
-            Self::App(id) => ("app", id),
+            Self::Account(id) => ("account", id.as_str()),
+            Self::Department(id) => ("department", id.as_str()),
+            Self::Group(id) => ("group", id.as_str()),
+            Self::App(id) => ("app", id.as_str()),
         }
     }
 }

@@ -74,7 +74,7 @@ impl Queries {
         key: &str,
     ) -> Result<GroupWithHistory, QueriesError> {
         let group = self.find_group(integration, key).await?;
-        let subject = Subject::Group(group.state.id.as_str().to_owned());
+        let subject = Subject::Group(group.state.id.clone());
         let history = self.read.subject_history(integration, &subject).await?;
         Ok(GroupWithHistory { group, history })
     }
@@ -164,7 +164,7 @@ impl Queries {
         let unknown = || QueriesError::UnknownApp(app_id.to_owned());
         let id = InstalledAppId::parse(app_id.trim()).map_err(|_| unknown())?;
         let app = self.read.app(integration, &id).await?.ok_or_else(unknown)?;
-        let subject = Subject::App(id.as_str().to_owned());
+        let subject = Subject::App(id.clone());
         let history = self.read.subject_history(integration, &subject).await?;
         Ok(AppWithHistory { app, history })
     }

@@ -72,7 +72,7 @@ impl AccountIngest {
         ChangeRecord {
             run_id: self.run_id,
             integration_id: self.integration,
-            subject: Subject::Account(id.as_str().to_owned()),
+            subject: Subject::Account(id.clone()),
             kind,
             fields,
             recorded_at: now,

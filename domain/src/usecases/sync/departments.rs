@@ -66,7 +66,7 @@ impl DepartmentIngest {
         ChangeRecord {
             run_id: self.run_id,
             integration_id: self.integration,
-            subject: Subject::Department(id.as_str().to_owned()),
+            subject: Subject::Department(id.clone()),
             kind,
             fields,
             recorded_at: now,

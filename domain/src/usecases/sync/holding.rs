@@ -31,16 +31,12 @@ fn held<K>(departed: &[(K, Presence)], subject: impl Fn(&K) -> Subject) -> Vec<H
 
 impl Departing {
     fn subjects(&self) -> Vec<HeldSubject> {
-        let mut all = held(&self.accounts, |id| {
-            Subject::Account(id.as_str().to_owned())
-        });
+        let mut all = held(&self.accounts, |id| Subject::Account(id.clone()));
         all.extend(held(&self.departments, |id| {
-            Subject::Department(id.as_str().to_owned())
+            Subject::Department(id.clone())
         }));
-        all.extend(held(&self.groups, |id| {
-            Subject::Group(id.as_str().to_owned())
-        }));
-        all.extend(held(&self.apps, |id| Subject::App(id.as_str().to_owned())));
+        all.extend(held(&self.groups, |id| Subject::Group(id.clone())));
+        all.extend(held(&self.apps, |id| Subject::App(id.clone())));
         all
     }
 }

@@ -83,7 +83,7 @@ impl Tracked for GroupState {
         &self.id
     }
     fn subject(id: &GroupId) -> Subject {
-        Subject::Group(id.as_str().to_owned())
+        Subject::Group(id.clone())
     }
     fn load<'a>(
         store: &'a dyn SyncStore,
@@ -120,7 +120,7 @@ impl Tracked for AppState {
         &self.app_id
     }
     fn subject(id: &InstalledAppId) -> Subject {
-        Subject::App(id.as_str().to_owned())
+        Subject::App(id.clone())
     }
     fn load<'a>(
         store: &'a dyn SyncStore,

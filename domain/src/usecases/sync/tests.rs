@@ -504,7 +504,7 @@ fn kinds(batch: &WriteBatch) -> Vec<(String, ChangeKind)> {
         .changes
         .iter()
         .filter_map(|c| match &c.subject {
-            Subject::Account(id) => Some((id.clone(), c.kind)),
+            Subject::Account(id) => Some((id.to_string(), c.kind)),
             Subject::Department(_) | Subject::Group(_) | Subject::App(_) => None,
         })
         .collect();
@@ -603,7 +603,7 @@ async fn changed_fields_are_diffed_field_by_field_against_the_stored_row() {
     let change = written
         .changes
         .iter()
-        .find(|c| c.subject == Subject::Account("ou_rep".into()))
+        .find(|c| c.subject == Subject::Account(OpenId::parse("ou_rep").unwrap()))
         .unwrap();
     assert_eq!(change.kind, ChangeKind::Changed);
     let fields: Vec<_> = change
@@ -919,7 +919,7 @@ fn department_kinds(batch: &WriteBatch) -> Vec<(String, ChangeKind)> {
         .changes
         .iter()
         .filter_map(|c| match &c.subject {
-            Subject::Department(id) => Some((id.clone(), c.kind)),
+            Subject::Department(id) => Some((id.to_string(), c.kind)),
             Subject::Account(_) | Subject::Group(_) | Subject::App(_) => None,
         })
         .collect();
@@ -982,14 +982,14 @@ async fn departments_are_diffed_removed_and_restored_and_leader_changes_change_r
     let sales = written
         .changes
         .iter()
-        .find(|c| c.subject == Subject::Department("od-sales".into()))
+        .find(|c| c.subject == Subject::Department(DepartmentId::parse("od-sales").unwrap()))
         .unwrap();
     let fields: Vec<&str> = sales.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, vec!["leader_open_id", "name"]);
     let rep = written
         .changes
         .iter()
-        .find(|c| c.subject == Subject::Account("ou_rep".into()))
+        .find(|c| c.subject == Subject::Account(OpenId::parse("ou_rep").unwrap()))
         .unwrap();
     assert_eq!(rep.fields.len(), 1);
     assert_eq!(rep.fields[0].field, "roles");
@@ -1621,7 +1621,7 @@ async fn confirming_a_withheld_field_accepts_its_loss_as_unknown() {
     let change = written
         .changes
         .iter()
-        .find(|c| c.subject == Subject::Account("ou_rep".into()))
+        .find(|c| c.subject == Subject::Account(OpenId::parse("ou_rep").unwrap()))
         .unwrap();
     let fields: Vec<&str> = change.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["email", "withheld"]);
