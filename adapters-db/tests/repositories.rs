@@ -16,17 +16,16 @@ use aviary_adapters_db::{Backend, Database, MasterKey};
 use aviary_domain::model::{
     AccountCursor, AccountSort, AccountState, AccountStatus, ApiCounters, AuthorizedUser,
     ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts, FieldChange, Grant,
-    Integration, IntegrationStatus, IntegrationSummary, PendingLogin, Presence, Region, Role,
-    RunStatus, RunTrigger, SortValue, Subject, SyncCounts, SyncRun, TenantInfo, TokenSet,
-    UserAccount, UserProfile,
+    Integration, IntegrationStatus, PendingLogin, Presence, Region, Role, RunStatus, RunTrigger,
+    SortValue, Subject, SyncCounts, SyncRun, TenantInfo, TokenSet, UserAccount, UserProfile,
 };
 use aviary_domain::ports::{
     AccountQuery, GrantStore, GrantStoreError, IntegrationRepository, IntegrationStoreError, Lease,
     QueryError, ReadModel, SyncStore, SyncStoreError, WriteBatch,
 };
 use aviary_domain::values::{
-    AppId, ContentHash, DepartmentId, IntegrationId, IntegrationLabel, OAuthState, OpenId,
-    PkceVerifier, RunId,
+    ContentHash, DepartmentId, IntegrationId, IntegrationLabel, OAuthState, OpenId, PkceVerifier,
+    RunId,
 };
 use chrono::{DateTime, TimeZone as _, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
@@ -228,23 +227,22 @@ fn did(id: &str) -> DepartmentId {
     DepartmentId::parse(id).unwrap()
 }
 
+/// A Feishu integration waiting for its login, with a fresh id (tests register several).
 fn new_integration(label: &str, secret: &str) -> Integration {
-    Integration {
-        summary: IntegrationSummary {
-            id: IntegrationId::from_uuid(Uuid::new_v4()),
-            label: IntegrationLabel::parse(label).unwrap(),
-            region: Region::Feishu,
-            base_url: Some(aviary_domain::values::BaseUrl::parse("http://127.0.0.1:9999").unwrap()),
-            app_id: AppId::parse("cli_a1b2c3d4e5f60718").unwrap(),
-            status: IntegrationStatus::PendingAuthorization,
-            tenant: None,
-            authorized_by: Some("ou_admin".to_owned()),
-            sync_interval: Some(aviary_domain::values::SyncInterval::DEFAULT),
-            created_at: at(0),
-            updated_at: at(1),
-        },
-        app_secret: SecretString::from(secret.to_owned()),
-    }
+    let mut integration = aviary_domain::testing::integration()
+        .id(IntegrationId::from_uuid(Uuid::new_v4()))
+        .label(label)
+        .secret(secret)
+        .region(Region::Feishu)
+        .base_url("http://127.0.0.1:9999")
+        .app_id("cli_a1b2c3d4e5f60718")
+        .status(IntegrationStatus::PendingAuthorization)
+        .every(aviary_domain::values::SyncInterval::DEFAULT.minutes())
+        .created_at(at(0))
+        .build();
+    integration.authorized_by = Some("ou_admin".to_owned());
+    integration.updated_at = at(1);
+    integration
 }
 
 fn assert_same_integration(actual: &Integration, expected: &Integration) {
