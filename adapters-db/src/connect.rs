@@ -31,8 +31,11 @@ use crate::sync_store::SqlSyncStore;
 const SQLITE_CACHE_KIB: i64 = -16 * 1024;
 /// WAL pages between automatic checkpoints (64 MiB of 4 KiB pages).
 const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 16 * 1024;
-/// Prepared statements kept per connection.
-const SQLITE_STATEMENT_CACHE: usize = 16;
+/// Prepared statements kept per connection. Few: a batch's multi-row statements have programs
+/// of megabytes, each connection of the pool caches its own, and a sync's batches rotate over
+/// the connections — with 16 a 100k-user sync peaked at 151 MiB, with 8 at 141–144 MiB; 4 saved
+/// a little more but slowed pages that run many different queries (docs/benchmarks.md).
+const SQLITE_STATEMENT_CACHE: usize = 8;
 /// How long a SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections in the SQLite pool (WAL: many readers, one writer at a time).
