@@ -61,18 +61,27 @@ pub fn account_row(v: &AccountView) -> Vec<String> {
     ]
 }
 
-/// Spreadsheet programs execute cells starting with these; prefix them so exported evidence
-/// cannot run formulas. `+`/`-` followed by a digit (phone numbers) stay as they are.
-pub fn defuse(cell: &str) -> String {
-    let mut chars = cell.chars();
-    let first = chars.next();
-    let second = chars.next();
-    let dangerous = match first {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !second.is_some_and(|c| c.is_ascii_digit()),
-        _ => false,
+/// Spreadsheet programs evaluate a cell that starts with one of these as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A phone number and nothing else: `+`, a digit, then digits, spaces and `-().` only. Such a
+/// cell cannot name a function or reach another program (no letters, no `|` or `!`), so it is
+/// exported as Lark has it (`+86 138 0013 8000`).
+fn is_phone_number(cell: &str) -> bool {
+    let Some(rest) = cell.strip_prefix('+') else {
+        return false;
     };
-    if dangerous {
+    rest.starts_with(|c: char| c.is_ascii_digit())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'))
+}
+
+/// Prefixes a cell that a spreadsheet would run as a formula with `'`, so exported evidence
+/// cannot run formulas (`-1+HYPERLINK(…)`, `+1+cmd|…` included); a cell that is entirely a
+/// phone number stays as it is.
+pub fn defuse(cell: &str) -> String {
+    if cell.starts_with(FORMULA_STARTS) && !is_phone_number(cell) {
         format!("'{cell}")
     } else {
         cell.to_owned()
@@ -123,7 +132,47 @@ mod tests {
         assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(defuse("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(defuse("+4144668180"), "+4144668180");
+        assert_eq!(defuse("+86 138-0013 (8000)"), "+86 138-0013 (8000)");
         assert_eq!(defuse("-x"), "'-x");
         assert_eq!(defuse("Ann"), "Ann");
+    }
+
+    #[test]
+    fn a_digit_after_the_sign_no_longer_lets_a_formula_through() {
+        assert_eq!(defuse("-1+HYPERLINK(\"x\")"), "'-1+HYPERLINK(\"x\")");
+        assert_eq!(defuse("+1+cmd|' /C calc'!A0"), "'+1+cmd|' /C calc'!A0");
+        assert_eq!(defuse("+1"), "+1");
+        assert_eq!(defuse("-1"), "'-1");
+        assert_eq!(defuse("+"), "'+");
+        assert_eq!(defuse("\t=1"), "'\t=1");
+    }
+
+    proptest::proptest! {
+        /// Whatever a cell holds, what is written never starts a formula, unless it is exactly
+        /// the phone number it was.
+        #[test]
+        fn no_written_cell_starts_a_formula_unless_it_is_a_phone_number(cell in "\\PC*|[=+\\-@\t\r][ -~]{0,12}|\\+[0-9 ()+\\-]{0,12}") {
+            let written = defuse(&cell);
+            if written.starts_with(super::FORMULA_STARTS) {
+                proptest::prop_assert!(super::is_phone_number(&written));
+                proptest::prop_assert_eq!(&written, &cell);
+            } else {
+                let prefixed = format!("'{cell}");
+                proptest::prop_assert!(written == cell || written == prefixed);
+            }
+        }
+
+        /// The CSV a writer produces reads back as the defused cells, however hostile the
+        /// text (quotes, separators, line breaks).
+        #[test]
+        fn written_rows_read_back_as_their_defused_cells(cells in proptest::collection::vec("\\PC*|[=+\\-@][ -~]{0,8}|[\",\r\n]{0,4}", 1..6)) {
+            let mut out = Vec::new();
+            super::write_rows(&mut out, [cells.clone()]).unwrap();
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_slice());
+            let record = reader.records().next().unwrap().unwrap();
+            let back: Vec<String> = record.iter().map(str::to_owned).collect();
+            let expected: Vec<String> = cells.iter().map(|c| defuse(c)).collect();
+            proptest::prop_assert_eq!(back, expected);
+        }
     }
 }
