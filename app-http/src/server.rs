@@ -98,10 +98,7 @@ pub fn app(
         .wrap(
             // Only added where a response has not set its own (the stylesheet's cache).
             DefaultHeaders::new()
-                .add((
-                    "Content-Security-Policy",
-                    "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
-                ))
+                .add(("Content-Security-Policy", ui::csp::DEFAULT_POLICY))
                 .add(("X-Frame-Options", "DENY"))
                 .add(("X-Content-Type-Options", "nosniff"))
                 .add(("Referrer-Policy", "no-referrer"))

@@ -52,9 +52,9 @@ fn check(res: Resp) -> Resp {
     // The overview adds the accounts hosts its "Connect with Lark" forms redirect to.
     let csp = res.header("content-security-policy").unwrap_or_default();
     assert!(
-        csp.starts_with("default-src 'self'; form-action 'self'")
+        csp.starts_with("default-src 'self'; base-uri 'none'; form-action 'self'")
             && csp.ends_with("; frame-ancestors 'none'")
-            && csp.matches(';').count() == 2,
+            && csp.matches(';').count() == 3,
         "{csp}"
     );
     assert_eq!(res.header("x-frame-options"), Some("DENY"));
@@ -145,8 +145,11 @@ async fn signing_in_sets_the_host_cookie_and_lands_on_the_overview() {
     assert_eq!(
         page.header("content-security-policy"),
         Some(
-            format!("default-src 'self'; form-action 'self' {origin}; frame-ancestors 'none'")
-                .as_str()
+            format!(
+                "default-src 'self'; base-uri 'none'; form-action 'self' {origin}; \
+                 frame-ancestors 'none'"
+            )
+            .as_str()
         ),
     );
     assert!(page.body.contains("Connect with Lark"), "{}", page.body);

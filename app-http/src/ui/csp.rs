@@ -9,14 +9,20 @@ use aviary_domain::usecases::connect::Connect;
 
 use super::error::UiError;
 
-/// The policy every response gets by default (`server.rs`), with `extra` form targets.
+/// The policy every response gets unless a page sets its own (`server.rs`): its own origin
+/// only, no `<base>` that could redirect relative links and forms, forms posted back to
+/// Aviary, never framed.
+pub const DEFAULT_POLICY: &str =
+    "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// [`DEFAULT_POLICY`] with `extra` form targets.
 pub fn policy(extra: &[String]) -> String {
     let mut targets = String::from("'self'");
     for origin in extra {
         targets.push(' ');
         targets.push_str(origin);
     }
-    format!("default-src 'self'; form-action {targets}; frame-ancestors 'none'")
+    format!("default-src 'self'; base-uri 'none'; form-action {targets}; frame-ancestors 'none'")
 }
 
 /// The origins (`scheme://host[:port]`, nothing else) of the accounts hosts of `integrations`.
@@ -67,14 +73,11 @@ mod tests {
 
     #[test]
     fn without_targets_it_is_the_default_policy() {
-        assert_eq!(
-            policy(&[]),
-            "default-src 'self'; form-action 'self'; frame-ancestors 'none'"
-        );
+        assert_eq!(policy(&[]), DEFAULT_POLICY);
         assert_eq!(
             policy(&["https://accounts.larksuite.com".to_owned()]),
-            "default-src 'self'; form-action 'self' https://accounts.larksuite.com; \
-             frame-ancestors 'none'"
+            "default-src 'self'; base-uri 'none'; form-action 'self' \
+             https://accounts.larksuite.com; frame-ancestors 'none'"
         );
     }
 }

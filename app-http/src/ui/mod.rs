@@ -9,7 +9,7 @@ mod assets;
 mod browse;
 mod callback_error;
 mod connect;
-mod csp;
+pub(crate) mod csp;
 mod department_fold;
 mod departments_page;
 mod doctor;

@@ -96,8 +96,11 @@ macro_rules! start {
         assert_eq!(
             page.header("content-security-policy"),
             Some(
-                format!("default-src 'self'; form-action 'self' {origin}; frame-ancestors 'none'")
-                    .as_str()
+                format!(
+                    "default-src 'self'; base-uri 'none'; form-action 'self' {origin}; \
+                     frame-ancestors 'none'"
+                )
+                .as_str()
             ),
             "the form may redirect to the accounts host"
         );
