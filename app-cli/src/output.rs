@@ -21,7 +21,28 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints a table with a header row.
+/// Whether `c` would act on the terminal instead of showing: control characters (escape
+/// sequences, carriage returns, line breaks) and the Unicode bidirectional overrides and
+/// isolates that reorder what follows them.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A table cell as text that only shows: what Lark sends (names, titles) may hold characters
+/// that would move the cursor, recolour or clear the terminal or reorder the line; each
+/// becomes U+FFFD.
+fn printable(cell: String) -> String {
+    if cell.chars().any(acts_on_terminal) {
+        cell.chars()
+            .map(|c| if acts_on_terminal(c) { '\u{FFFD}' } else { c })
+            .collect()
+    } else {
+        cell
+    }
+}
+
+/// Prints a table with a header row; cells show only printable text ([`printable`]).
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
     let mut table = Table::new();
     table
@@ -29,7 +50,7 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
         .set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(header.to_vec());
     for row in rows {
-        table.add_row(row);
+        table.add_row(row.into_iter().map(printable));
     }
     writeln!(std::io::stdout().lock(), "{table}").context("cannot write to stdout")
 }
@@ -55,4 +76,26 @@ pub fn render<T: Serialize>(
 
 pub fn opt(value: Option<&str>) -> String {
     value.unwrap_or("").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn terminal_controls_in_a_cell_show_as_replacement_characters() {
+        assert_eq!(
+            printable("Ann\u{1b}[2J\u{1b}]0;pwned\u{7}".to_owned()),
+            "Ann\u{FFFD}[2J\u{FFFD}]0;pwned\u{FFFD}"
+        );
+        assert_eq!(
+            printable("a\r\nb\tc".to_owned()),
+            "a\u{FFFD}\u{FFFD}b\u{FFFD}c"
+        );
+        assert_eq!(printable("\u{202E}fdp.exe".to_owned()), "\u{FFFD}fdp.exe");
+        assert_eq!(
+            printable("张伟 (Zhang Wei) — 設計".to_owned()),
+            "张伟 (Zhang Wei) — 設計"
+        );
+    }
 }
