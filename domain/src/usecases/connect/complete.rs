@@ -202,11 +202,36 @@ impl Connect {
     }
 }
 
+/// Characters of a callback's `error` kept for the page and the log at most.
+const REPORTED_ERROR_CHARS: usize = 64;
+
+/// A callback's `error` as it may be shown and logged. Anyone can open the callback URL with
+/// any text in it, so only what an OAuth error code is made of stays (RFC 6749 §4.1.2.1: ASCII
+/// letters, digits and `_-.`; anything else becomes `?`), and at most
+/// [`REPORTED_ERROR_CHARS`] of it.
+fn reported_error(raw: &str) -> String {
+    let mut kept: String = raw
+        .chars()
+        .take(REPORTED_ERROR_CHARS)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if raw.chars().count() > REPORTED_ERROR_CHARS {
+        kept.push('…');
+    }
+    kept
+}
+
 /// The callback's `code`, unless Lark sent an error instead.
 fn callback_code(callback: &Callback) -> Result<&str, CallbackError> {
     match callback.error.as_deref() {
         Some("access_denied") => return Err(CallbackError::Denied),
-        Some(other) => return Err(CallbackError::Lark(other.to_owned())),
+        Some(other) => return Err(CallbackError::Lark(reported_error(other))),
         None => {}
     }
     callback

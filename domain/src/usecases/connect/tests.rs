@@ -388,6 +388,19 @@ async fn refused_callbacks_store_nothing() {
             CallbackError::Lark("server_error".into()),
         ),
         (
+            "a crafted error text",
+            CallbackSetup::ok(),
+            Callback {
+                code: None,
+                error: Some(format!(
+                    "<script>alert(1)</script>\u{1b}[2J{}",
+                    "x".repeat(500)
+                )),
+                ..callback()
+            },
+            CallbackError::Lark(format!("?script?alert?1???script???2J{}…", "x".repeat(35))),
+        ),
+        (
             "no code",
             CallbackSetup::ok(),
             Callback {
