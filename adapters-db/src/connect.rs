@@ -120,6 +120,27 @@ impl Shared {
     }
 }
 
+/// Creates the SQLite database's directory (`0700`) and file (`0600`) before SQLite opens it,
+/// and tightens them and the `-wal`/`-shm` files when an earlier release left them open to
+/// others (`private_fs.rs`).
+fn private_database_files(file: &std::path::Path) -> Result<(), DbError> {
+    let failed = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| DbError::PrivateFiles { path, source }
+    };
+    if let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        crate::private_fs::private_dir(dir).map_err(failed(dir))?;
+    }
+    crate::private_fs::private_file(file).map_err(failed(file))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut companion = file.as_os_str().to_owned();
+        companion.push(suffix);
+        let companion = std::path::PathBuf::from(companion);
+        crate::private_fs::private_if_present(&companion).map_err(failed(&companion))?;
+    }
+    Ok(())
+}
+
 /// Aviary's database: SQLite or PostgreSQL, with secrets encrypted under a [`MasterKey`].
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -130,7 +151,7 @@ impl Database {
     /// Connects (without migrating). SQLite: creates the file and its directory when missing.
     ///
     /// # Errors
-    /// [`DbError::UnsupportedUrl`], [`DbError::CreateDirectory`], [`DbError::Connect`].
+    /// [`DbError::UnsupportedUrl`], [`DbError::PrivateFiles`], [`DbError::Connect`].
     pub async fn connect(url: &str, key: MasterKey) -> Result<Self, DbError> {
         Self::connect_with(url, key, None).await
     }
@@ -154,14 +175,8 @@ impl Database {
                 let parsed = SqliteConnectOptions::from_str(url)
                     .map_err(|err| DbError::Connect(err.to_string()))?;
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-                if !in_memory
-                    && let Some(dir) = parsed.get_filename().parent()
-                    && !dir.as_os_str().is_empty()
-                {
-                    std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDirectory {
-                        path: dir.to_path_buf(),
-                        source,
-                    })?;
+                if !in_memory {
+                    private_database_files(parsed.get_filename())?;
                 }
                 options.map_sqlx_sqlite_opts(|opts| {
                     opts.create_if_missing(true)

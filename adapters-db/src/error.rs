@@ -15,8 +15,9 @@ pub enum DbError {
         "unsupported database URL scheme \"{scheme}\": use sqlite://PATH (embedded) or postgres://USER@HOST/DATABASE"
     )]
     UnsupportedUrl { scheme: String },
-    #[error("cannot create the database directory {path}: {source}")]
-    CreateDirectory {
+    /// The SQLite database's directory or files could not be created or made private.
+    #[error("cannot create or make private {path} (the database's directory or files): {source}")]
+    PrivateFiles {
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,

@@ -39,6 +39,7 @@ mod mapping;
 mod master_key;
 mod migrations;
 mod own_task;
+mod private_fs;
 mod raw_json;
 mod read_model;
 mod sessions;

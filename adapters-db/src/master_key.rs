@@ -103,7 +103,7 @@ impl MasterKey {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(MasterKeyError::Io { path, source }),
         }
-        std::fs::create_dir_all(dir).map_err(|source| MasterKeyError::Io {
+        crate::private_fs::private_dir(dir).map_err(|source| MasterKeyError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
@@ -137,7 +137,7 @@ impl MasterKey {
     /// [`MasterKeyError::Io`] when the file cannot be written.
     pub fn store_in(&self, dir: &Path) -> Result<PathBuf, MasterKeyError> {
         let path = dir.join(MASTER_KEY_FILE);
-        std::fs::create_dir_all(dir).map_err(|source| MasterKeyError::Io {
+        crate::private_fs::private_dir(dir).map_err(|source| MasterKeyError::Io {
             path: dir.to_path_buf(),
             source,
         })?;

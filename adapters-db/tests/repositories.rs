@@ -2397,3 +2397,7 @@ mod read_paths;
 /// Migrations 10–12 on a database of the previous release (`migrations/m20261206_0000{10,11,12}_*.rs`).
 #[path = "repositories/lean_storage.rs"]
 mod lean_storage;
+
+/// The data directory `0700` and the database files `0600` (`private_fs.rs`).
+#[path = "repositories/private_files.rs"]
+mod private_files;
