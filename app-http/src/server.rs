@@ -74,6 +74,9 @@ async fn readyz(services: web::Data<Services>) -> Result<HttpResponse, ApiError>
     }
 }
 
+/// `Strict-Transport-Security` when the public base URL is https.
+pub const HSTS: &str = "max-age=63072000";
+
 /// The whole application over `services`.
 pub fn app(
     services: Services,
@@ -87,6 +90,22 @@ pub fn app(
     >,
 > {
     let (path_config, query_config) = api::extractor_config();
+    let mut headers = DefaultHeaders::new()
+        .add(("Content-Security-Policy", ui::csp::DEFAULT_POLICY))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("Cache-Control", "no-store"));
+    if services
+        .settings
+        .http
+        .public_base_url()
+        .starts_with("https://")
+    {
+        // Browsers that reached Aviary over https keep to it for two years; subdomains are
+        // left alone (they may be other services of the operator's).
+        headers = headers.add(("Strict-Transport-Security", HSTS));
+    }
     App::new()
         .app_data(web::Data::new(services))
         .app_data(path_config)
@@ -95,15 +114,8 @@ pub fn app(
         .route("/readyz", web::get().to(readyz))
         .configure(api::configure)
         .configure(ui::configure)
-        .wrap(
-            // Only added where a response has not set its own (the stylesheet's cache).
-            DefaultHeaders::new()
-                .add(("Content-Security-Policy", ui::csp::DEFAULT_POLICY))
-                .add(("X-Frame-Options", "DENY"))
-                .add(("X-Content-Type-Options", "nosniff"))
-                .add(("Referrer-Policy", "no-referrer"))
-                .add(("Cache-Control", "no-store")),
-        )
+        // Only added where a response has not set its own (the stylesheet's cache).
+        .wrap(headers)
         .wrap(from_fn(log_request))
 }
 

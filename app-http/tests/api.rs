@@ -71,6 +71,26 @@ async fn health_and_readiness_answer_without_a_key() {
 }
 
 #[actix_web::test]
+async fn responses_ask_browsers_to_keep_to_https_only_when_aviary_is_served_over_https() {
+    let fx = fixture().await;
+    let plain = test::init_service(app(fx.services.clone())).await;
+    let health = send!(fx, &plain, test::TestRequest::get().uri("/healthz"));
+    assert_eq!(health.header("strict-transport-security"), None);
+
+    let mut services = fx.services.clone();
+    services.settings.http.public_base_url = Some("https://aviary.example.com".to_owned());
+    let secure = test::init_service(app(services)).await;
+    for uri in ["/healthz", "/signin", "/api/v1/integrations"] {
+        let res = send!(fx, &secure, test::TestRequest::get().uri(uri));
+        assert_eq!(
+            res.header("strict-transport-security"),
+            Some(aviary_app_http::server::HSTS),
+            "{uri}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn a_closed_database_is_503_for_readiness_and_the_api() {
     let fx = fixture().await;
     let app = test::init_service(app(fx.services.clone())).await;
