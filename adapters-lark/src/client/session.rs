@@ -71,6 +71,37 @@ fn next_page_token(
     }
 }
 
+/// The page tokens one listing has followed. A token that comes back (A, B, A, …) would page
+/// forever, so it is refused as an invalid answer, like one that claims more pages and names
+/// none.
+#[derive(Debug, Default)]
+pub(super) struct PageTokens(HashSet<String>);
+
+impl PageTokens {
+    /// The next page token of a paged answer, refusing one this listing followed before.
+    pub(super) fn next(
+        &mut self,
+        api: &str,
+        has_more: Option<bool>,
+        token: Option<String>,
+    ) -> Result<Option<String>, DirectoryError> {
+        next_page_token(api, has_more, token, None)?
+            .map(|token| self.follow(api, token))
+            .transpose()
+    }
+
+    /// `token`, unless this listing followed it before.
+    pub(super) fn follow(&mut self, api: &str, token: String) -> Result<String, DirectoryError> {
+        if self.0.insert(token.clone()) {
+            Ok(token)
+        } else {
+            Err(DirectoryError::InvalidResponse {
+                detail: format!("the {api} answer returned a page token it had returned before"),
+            })
+        }
+    }
+}
+
 fn unique<T: Clone + Eq + std::hash::Hash>(ids: &[T]) -> Vec<T> {
     let mut seen = HashSet::with_capacity(ids.len());
     ids.iter()
@@ -104,6 +135,7 @@ impl LarkSession {
         let resource = format!("department {parent}");
         let mut departments = Vec::new();
         let mut page_token: Option<String> = None;
+        let mut tokens = PageTokens::default();
         loop {
             let mut query = vec![
                 USER_ID_TYPE,
@@ -124,7 +156,7 @@ impl LarkSession {
                     departments.push(department);
                 }
             }
-            match next_page_token(API, page.has_more, page.page_token, page_token.as_deref())? {
+            match tokens.next(API, page.has_more, page.page_token)? {
                 Some(next) => page_token = Some(next),
                 None => return Ok(departments),
             }
@@ -269,6 +301,7 @@ impl DirectorySession for LarkSession {
         const API: &str = "contact/scopes";
         let mut scope = ContactScope::default();
         let mut page_token: Option<String> = None;
+        let mut tokens = PageTokens::default();
         loop {
             let mut query = vec![
                 USER_ID_TYPE,
@@ -285,7 +318,7 @@ impl DirectorySession for LarkSession {
                 .await?;
             let (has_more, next) = (page.has_more, page.page_token.clone());
             mapping::extend_scope(&mut scope, page)?;
-            match next_page_token(API, has_more, next, page_token.as_deref())? {
+            match tokens.next(API, has_more, next)? {
                 Some(next) => page_token = Some(next),
                 None => return Ok(scope),
             }
@@ -501,6 +534,29 @@ mod tests {
         assert!(next_page_token("x", Some(true), None, None).is_err());
         assert!(next_page_token("x", Some(true), Some(String::new()), None).is_err());
         assert!(next_page_token("x", Some(true), Some("t1".to_owned()), Some("t1")).is_err());
+    }
+
+    #[test]
+    fn a_listing_refuses_any_page_token_it_followed_before() {
+        let mut tokens = PageTokens::default();
+        let more = Some(true);
+        assert_eq!(
+            tokens.next("x", more, Some("A".into())).unwrap(),
+            Some("A".into())
+        );
+        assert_eq!(
+            tokens.next("x", more, Some("B".into())).unwrap(),
+            Some("B".into())
+        );
+        let err = tokens.next("x", more, Some("A".into())).unwrap_err();
+        assert!(
+            matches!(err, DirectoryError::InvalidResponse { .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            tokens.next("x", Some(false), Some("A".into())).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::super::mapping_inventory as mapping;
 use super::super::wire_inventory::{
     WireAppPage, WireGroupOne, WireGroupPage, WireMemberPage, WireVisibility,
 };
-use super::{DEPARTMENT_ID_TYPE, LarkSession, USER_ID_TYPE, next_page_token};
+use super::{DEPARTMENT_ID_TYPE, LarkSession, PageTokens, USER_ID_TYPE, next_page_token};
 use aviary_domain::model::GroupKind;
 
 /// Lark's maximum `page_size` for groups and group members.
@@ -68,13 +68,14 @@ impl LarkSession {
     async fn group_items(&self, kind: &str) -> Result<Vec<serde_json::Value>, DirectoryError> {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
+        let mut tokens = PageTokens::default();
         loop {
             let (items, next) = self
                 .group_page(kind, GROUP_PAGE_SIZE, token.as_deref())
                 .await?;
             all.extend(items);
             match next {
-                Some(next) => token = Some(next),
+                Some(next) => token = Some(tokens.follow("group/simplelist", next)?),
                 None => return Ok(all),
             }
         }
@@ -91,6 +92,7 @@ impl LarkSession {
         let size = GROUP_PAGE_SIZE.to_string();
         let mut ids = Vec::new();
         let mut token: Option<String> = None;
+        let mut tokens = PageTokens::default();
         loop {
             // `open_id` is also the name of the open department id for department members.
             let mut query = vec![
@@ -124,7 +126,7 @@ impl LarkSession {
                     .filter(|m| m.member_type.as_deref().is_none_or(|t| t == member_type))
                     .filter_map(|m| m.member_id),
             );
-            match next_page_token(API, page.has_more, page.page_token, token.as_deref())? {
+            match tokens.next(API, page.has_more, page.page_token)? {
                 Some(next) => token = Some(next),
                 None => return Ok(ids),
             }
@@ -256,6 +258,7 @@ impl LarkSession {
         let resource = format!("app {app_id}");
         let mut visibility = None;
         let mut token: Option<String> = None;
+        let mut tokens = PageTokens::default();
         loop {
             let mut query = vec![
                 ("app_id", app_id.as_str()),
@@ -281,7 +284,7 @@ impl LarkSession {
             };
             let (more, next) = (page.has_more_users, page.user_page_token.clone());
             mapping::extend_visibility(&mut visibility, page);
-            match next_page_token(API, more, next, token.as_deref())? {
+            match tokens.next(API, more, next)? {
                 Some(next) => token = Some(next),
                 None => return Ok(visibility),
             }
@@ -307,11 +310,12 @@ impl LarkSession {
     pub(super) async fn all_apps(&self) -> Result<Vec<RemoteApp>, DirectoryError> {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
+        let mut tokens = PageTokens::default();
         loop {
             let (page, next) = self.app_page(APP_PAGE_SIZE, token.as_deref()).await?;
             items.extend(page);
             match next {
-                Some(next) => token = Some(next),
+                Some(next) => token = Some(tokens.follow("application/list", next)?),
                 None => break,
             }
         }

@@ -64,31 +64,44 @@ enum Cursor {
 
 /// All pages of one department's direct members. The root (`"0"`) is only readable with a
 /// whole-tenant scope; without it Lark refuses, which simply means there is nothing to list.
+/// A page token that comes back a second time (A, B, A, …) would list forever: it fails the
+/// listing as an invalid response.
 fn department_pages(
     session: Arc<dyn DirectorySession>,
     department: DepartmentId,
 ) -> impl Stream<Item = Result<Listing, DirectoryError>> + Send {
-    stream::try_unfold(Cursor::First, move |cursor| {
+    let seen: HashSet<String> = HashSet::new();
+    stream::try_unfold((Cursor::First, seen), move |(cursor, mut seen)| {
         let session = Arc::clone(&session);
         let department = department.clone();
         async move {
             let token = match cursor {
                 Cursor::Done => return Ok(None),
-                Cursor::Finished => return Ok(Some((Listing::DepartmentDone, Cursor::Done))),
+                Cursor::Finished => {
+                    return Ok(Some((Listing::DepartmentDone, (Cursor::Done, seen))));
+                }
                 Cursor::First => None,
                 Cursor::Next(token) => Some(token),
             };
             let first = token.is_none();
             match session.users_page(&department, token).await {
                 Ok(page) => {
-                    let next = page
-                        .next_page_token
-                        .filter(|t| !t.is_empty())
-                        .map_or(Cursor::Finished, Cursor::Next);
-                    Ok(Some((Listing::Page(page.users), next)))
+                    let next = match page.next_page_token.filter(|t| !t.is_empty()) {
+                        None => Cursor::Finished,
+                        Some(token) if !seen.insert(token.clone()) => {
+                            return Err(DirectoryError::InvalidResponse {
+                                detail: format!(
+                                    "the member listing of department {department} returned \
+                                     a page token it had returned before; it would never end"
+                                ),
+                            });
+                        }
+                        Some(token) => Cursor::Next(token),
+                    };
+                    Ok(Some((Listing::Page(page.users), (next, seen))))
                 }
                 Err(DirectoryError::NoAuthority { .. }) if first && department.is_root() => {
-                    Ok(Some((Listing::DepartmentDone, Cursor::Done)))
+                    Ok(Some((Listing::DepartmentDone, (Cursor::Done, seen))))
                 }
                 Err(other) => Err(other),
             }

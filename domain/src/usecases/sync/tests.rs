@@ -94,6 +94,8 @@ struct Tenant {
     apps: Option<Result<Vec<RemoteApp>, DirectoryError>>,
     /// Listing this department fails with this error.
     failing: Option<(&'static str, DirectoryError)>,
+    /// This department's member pages name the page tokens A, B, A, B, … forever.
+    cycling: Option<&'static str>,
 }
 
 fn session(tenant: Tenant) -> MockDirectorySession {
@@ -127,6 +129,8 @@ fn session(tenant: Tenant) -> MockDirectorySession {
         .returning(|_| Ok(Vec::new()));
     let pages = tenant.pages.clone();
     let failing = tenant.failing.clone();
+    let cycling = tenant.cycling;
+    let cycled = std::sync::atomic::AtomicUsize::new(0);
     session
         .expect_users_page()
         .returning(move |department, token| {
@@ -134,6 +138,24 @@ fn session(tenant: Tenant) -> MockDirectorySession {
                 && department.as_str() == *id
             {
                 return Err(error.clone());
+            }
+            if cycling == Some(department.as_str()) {
+                // A sync that never notices the cycle stops here instead of hanging the test.
+                if cycled.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 1_000 {
+                    return Err(DirectoryError::Unavailable {
+                        detail: "the fake tenant stopped answering a listing that never ended"
+                            .into(),
+                    });
+                }
+                let next = if token.as_deref() == Some("A") {
+                    "B"
+                } else {
+                    "A"
+                };
+                return Ok(UserPage {
+                    users: Vec::new(),
+                    next_page_token: Some(next.to_owned()),
+                });
             }
             let list = pages.get(department.as_str()).cloned().unwrap_or_default();
             let index: usize = token.map_or(0, |t| t.parse().unwrap());
@@ -821,6 +843,26 @@ async fn users_granted_directly_in_scope_are_fetched_in_batch() {
     assert_eq!(
         report.run.counts.users.added, 6,
         "ou_ceo is not fetched twice"
+    );
+}
+
+#[tokio::test]
+async fn page_tokens_that_cycle_fail_the_run_instead_of_listing_forever() {
+    let mut tenant = base_tenant();
+    let stored = previous_state_of(&tenant);
+    tenant.cycling = Some("od-eng");
+    let setup = Setup::new(tenant).with_stored(stored);
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Failed);
+    assert!(
+        report.run.error.as_deref().unwrap().contains("page token"),
+        "{:?}",
+        report.run.error
+    );
+    let written = setup.written();
+    assert!(
+        written.removed_accounts.is_empty(),
+        "a failed listing removes nothing"
     );
 }
 
