@@ -1692,3 +1692,30 @@ mod recheck;
 
 #[path = "client/inventory.rs"]
 mod inventory;
+
+#[tokio::test]
+async fn an_answer_larger_than_four_mib_is_refused_without_reading_it_whole_or_retrying() {
+    let server = lark().await;
+    let huge = format!(
+        r#"{{"code":0,"data":{{"items":[],"padding":"{}"}}}}"#,
+        "x".repeat(5 * 1024 * 1024)
+    );
+    Mock::given(method("GET"))
+        .and(path(USERS_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(huge, "application/json"))
+        .mount(&server)
+        .await;
+    let session = open(&server).await;
+    let err = session.users_page(&dept("od-1"), None).await.unwrap_err();
+    match &err {
+        DirectoryError::InvalidResponse { detail } => {
+            assert!(detail.contains("larger than 4 MiB"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        requests_to(&server, USERS_PATH).await.len(),
+        1,
+        "not retried"
+    );
+}

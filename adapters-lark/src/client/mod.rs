@@ -2,6 +2,7 @@
 //! `DirectoryGateway` (it owns the HTTP client, the tenant-token cache and the pacers shared by
 //! all sessions) and opens `LarkSession`s (`DirectorySession`).
 
+mod body;
 mod errors;
 mod mapping;
 mod mapping_inventory;

@@ -18,6 +18,7 @@ use serde_json::json;
 use url::Url;
 
 use super::LarkGateway;
+use super::body::{BodyError, MAX_BODY_BYTES, read_bounded};
 use super::retry::{backoff, random_unit};
 use super::transport::{connection_base_url, endpoint_url};
 use super::wire::lenient_i64;
@@ -153,12 +154,7 @@ impl LarkGateway {
             match self.http.post(url.clone()).json(&body).send().await {
                 Ok(response) => {
                     let status = response.status();
-                    let text = response
-                        .text()
-                        .await
-                        .map_err(|err| OAuthError::Unavailable {
-                            detail: format!("reading the token response: {err}"),
-                        })?;
+                    let text = bounded_text(response, "the token response").await?;
                     match parse_token_response(&text) {
                         Err(OAuthError::Unavailable { detail }) => {
                             last = Some(OAuthError::Unavailable { detail });
@@ -363,14 +359,25 @@ impl OAuthGateway for LarkGateway {
                 detail: format!("user_info could not be reached: {err}"),
             })?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|err| OAuthError::Unavailable {
-                detail: format!("reading user_info: {err}"),
-            })?;
+        let text = bounded_text(response, "user_info").await?;
         parse_user_info(status, &text)
     }
+}
+
+/// The body of an OAuth answer as text, read within [`MAX_BODY_BYTES`].
+async fn bounded_text(response: reqwest::Response, what: &str) -> Result<String, OAuthError> {
+    let body = read_bounded(response, MAX_BODY_BYTES)
+        .await
+        .map_err(|err| OAuthError::Unavailable {
+            detail: match err {
+                BodyError::Network(err) => format!("reading {what}: {}", err.without_url()),
+                BodyError::TooLarge => format!(
+                    "{what} is larger than {} MiB",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                ),
+            },
+        })?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use super::body::{BodyError, MAX_BODY_BYTES, read_bounded};
 use super::errors::{self, Endpoint, Failure, LarkFault, Verdict};
 use super::pacing::AppPacer;
 use super::retry;
@@ -587,10 +588,18 @@ impl Transport {
         let reset = header_text(response.headers(), "x-ogw-ratelimit-reset");
         let log_id = header_text(response.headers(), "x-tt-logid")
             .or_else(|| header_text(response.headers(), "x-request-id"));
-        let body = response
-            .bytes()
+        let body = read_bounded(response, MAX_BODY_BYTES)
             .await
-            .map_err(|err| network_failure(request.api, err))?;
+            .map_err(|err| match err {
+                BodyError::Network(err) => network_failure(request.api, err),
+                BodyError::TooLarge => Failure::Malformed {
+                    detail: format!(
+                        "the {} answer is larger than {} MiB",
+                        request.api,
+                        MAX_BODY_BYTES / (1024 * 1024)
+                    ),
+                },
+            })?;
         tracing::trace!(
             api = request.api,
             status = status.as_u16(),
