@@ -127,4 +127,50 @@ mod tests {
         let unknown_key = URL_SAFE_NO_PAD.encode(r#"{"s":"size","o":"ou_abc"}"#);
         assert_eq!(decode(&unknown_key), Err(MalformedCursor));
     }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = SortValue> {
+        use proptest::prelude::*;
+        let statuses = [
+            AccountStatus::Active,
+            AccountStatus::Suspended,
+            AccountStatus::Resigned,
+            AccountStatus::Exited,
+            AccountStatus::Invited,
+            AccountStatus::NotActivated,
+            AccountStatus::Unknown,
+        ];
+        prop_oneof![
+            Just(SortValue::OpenId),
+            proptest::option::of(".*").prop_map(SortValue::Name),
+            proptest::option::of(".*").prop_map(SortValue::Email),
+            proptest::sample::select(statuses.to_vec()).prop_map(SortValue::Status),
+            (-62_135_596_800_000_000i64..253_402_300_799_000_000i64).prop_map(|micros| {
+                SortValue::Updated(DateTime::from_timestamp_micros(micros).unwrap())
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Every cursor reads back as itself, whatever its key's value.
+        #[test]
+        fn every_cursor_reads_back_as_itself(
+            value in value(),
+            descending: bool,
+            open_id in "ou_[0-9a-zA-Z_-]{1,60}",
+        ) {
+            let cursor = AccountCursor::new(value, descending, OpenId::parse(&open_id).unwrap());
+            proptest::prop_assert_eq!(decode(&encode(&cursor)), Ok(cursor));
+        }
+
+        /// Whatever a client sends as a cursor, reading it answers (a cursor or the error),
+        /// never panics.
+        #[test]
+        fn any_text_or_encoded_json_reads_as_a_cursor_or_an_error(
+            text in ".*",
+            json in r#"\{("[sdvo]":("[a-z_]{0,12}"|-?[0-9]{1,20}|true|null|\[\]|\{\}),?){0,5}\}"#,
+        ) {
+            let _ = decode(&text);
+            let _ = decode(&URL_SAFE_NO_PAD.encode(json));
+        }
+    }
 }
