@@ -3,6 +3,8 @@
 //! all sessions) and opens `LarkSession`s (`DirectorySession`).
 
 mod body;
+#[cfg(test)]
+mod decoder_properties;
 mod errors;
 mod mapping;
 mod mapping_inventory;
