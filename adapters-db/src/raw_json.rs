@@ -69,6 +69,9 @@ impl Prepared {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dictionaries {
     cache: Arc<Mutex<Cache>>,
+    /// Held while an integration's newest dictionary is looked up (and perhaps trained), so the
+    /// batches a sync writes side by side train one, not one each.
+    lookup: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -94,8 +97,13 @@ impl Dictionaries {
         integration: IntegrationId,
         samples: &[&[u8]],
     ) -> Result<Option<Arc<Prepared>>, DbErr> {
-        if let Some(known) = self.cache().newest.get(&integration) {
-            return Ok(Some(Arc::clone(known)));
+        if let Some(known) = self.newest(integration) {
+            return Ok(Some(known));
+        }
+        let _one_at_a_time = self.lookup.lock().await;
+        // Another batch may have found or trained it while this one waited.
+        if let Some(known) = self.newest(integration) {
+            return Ok(Some(known));
         }
         let stored = raw_dictionaries::Entity::find()
             .filter(raw_dictionaries::Column::IntegrationId.eq(integration.as_uuid()))
@@ -114,6 +122,10 @@ impl Dictionaries {
         cache.by_id.insert(prepared.id, Arc::clone(&prepared));
         cache.newest.insert(integration, Arc::clone(&prepared));
         Ok(Some(prepared))
+    }
+
+    fn newest(&self, integration: IntegrationId) -> Option<Arc<Prepared>> {
+        self.cache().newest.get(&integration).map(Arc::clone)
     }
 
     /// The dictionaries `ids` name, read from the database when not cached yet.
@@ -211,22 +223,10 @@ pub(crate) async fn compress_accounts(
     integration: IntegrationId,
     accounts: &[&UserAccount],
 ) -> Result<Vec<StoredRaw>, BatchError> {
-    let documents = accounts
-        .iter()
-        .map(|account| serde_json::to_vec(&account.raw))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| MappingError(format!("serialising raw JSON: {err}")))?;
+    let documents = serialise(accounts.iter().map(|account| &account.raw))?;
     let samples: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
     let dictionary = dictionaries.for_writing(db, integration, &samples).await?;
-    let compressed = compress_all(dictionary.as_deref(), &documents)?;
-    let id = dictionary.map(|prepared| prepared.id);
-    Ok(compressed
-        .into_iter()
-        .map(|bytes| StoredRaw {
-            bytes,
-            dictionary: id,
-        })
-        .collect())
+    Ok(stored(dictionary.as_deref(), &documents)?)
 }
 
 /// Stored account rows as accounts with their raw JSON.
@@ -264,16 +264,24 @@ pub(crate) async fn accounts_with_raw(
 /// # Errors
 /// A document that cannot be serialised or compressed.
 pub(crate) fn compress_departments(departments: &[&Department]) -> Mapped<Vec<StoredRaw>> {
-    let documents = departments
-        .iter()
-        .map(|department| serde_json::to_vec(&department.raw))
+    stored(None, &serialise(departments.iter().map(|d| &d.raw))?)
+}
+
+/// Each document as JSON bytes.
+fn serialise<'a>(raws: impl Iterator<Item = &'a serde_json::Value>) -> Mapped<Vec<Vec<u8>>> {
+    raws.map(serde_json::to_vec)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| MappingError(format!("serialising raw JSON: {err}")))?;
-    Ok(compress_all(None, &documents)?
+        .map_err(|err| MappingError(format!("serialising raw JSON: {err}")))
+}
+
+/// Serialised documents compressed for storing, naming the dictionary they need.
+fn stored(dictionary: Option<&Prepared>, documents: &[Vec<u8>]) -> Mapped<Vec<StoredRaw>> {
+    let id = dictionary.map(|prepared| prepared.id);
+    Ok(compress_all(dictionary, documents)?
         .into_iter()
         .map(|bytes| StoredRaw {
             bytes,
-            dictionary: None,
+            dictionary: id,
         })
         .collect())
 }

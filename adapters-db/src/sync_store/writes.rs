@@ -34,18 +34,7 @@ pub(super) async fn write(
 ) -> Result<(), SyncStoreError> {
     check_batch(lease, batch)?;
     let integration = lease.integration_id;
-    // Compressed before the transaction: training and storing a dictionary must not hold
-    // SQLite's write lock, and on PostgreSQL a stored one serves the batches running beside.
-    let accounts = last_wins(&batch.accounts, |a| a.state.profile.open_id.as_str());
-    let raws =
-        raw_json::compress_accounts(&shared.dictionaries, &shared.conn, integration, &accounts)
-            .await
-            .map_err(batch_err("compressing raw JSON"))?;
-    let accounts: Vec<(&UserAccount, StoredRaw)> = accounts.into_iter().zip(raws).collect();
-    let departments = last_wins(&batch.departments, |d| d.state.open_department_id.as_str());
-    let raws = raw_json::compress_departments(&departments)
-        .map_err(|err| batch_err("compressing raw JSON")(err.into()))?;
-    let departments: Vec<(&Department, StoredRaw)> = departments.into_iter().zip(raws).collect();
+    let (departments, accounts) = compress(shared, integration, batch).await?;
     let txn = shared
         .begin_write()
         .await
@@ -85,6 +74,33 @@ pub(super) async fn write(
     .map_err(batch_err("recording changes"))?;
     txn.commit().await.map_err(sync_err("committing the batch"))
 }
+
+/// The batch's departments and accounts (the last version of each) with their raw JSON
+/// compressed. Done before the transaction: training and storing a dictionary must not hold
+/// SQLite's write lock, and on PostgreSQL a stored one serves the batches running beside.
+async fn compress<'a>(
+    shared: &Shared,
+    integration: IntegrationId,
+    batch: &'a WriteBatch,
+) -> Result<Compressed<'a>, SyncStoreError> {
+    let failed = batch_err("compressing raw JSON");
+    let accounts = last_wins(&batch.accounts, |a| a.state.profile.open_id.as_str());
+    let raws =
+        raw_json::compress_accounts(&shared.dictionaries, &shared.conn, integration, &accounts)
+            .await
+            .map_err(&failed)?;
+    let accounts = accounts.into_iter().zip(raws).collect();
+    let departments = last_wins(&batch.departments, |d| d.state.open_department_id.as_str());
+    let raws = raw_json::compress_departments(&departments).map_err(|err| failed(err.into()))?;
+    let departments = departments.into_iter().zip(raws).collect();
+    Ok((departments, accounts))
+}
+
+/// A batch's departments and accounts, each with its compressed raw JSON.
+type Compressed<'a> = (
+    Vec<(&'a Department, StoredRaw)>,
+    Vec<(&'a UserAccount, StoredRaw)>,
+);
 
 async fn upsert_departments(
     shared: &Shared,

@@ -510,3 +510,42 @@ async fn an_unreadable_stored_state_stops_the_upgrade_and_leaves_the_database_as
     );
     old.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_written_side_by_side_train_one_dictionary_and_read_back_whole() {
+    on_each_backend(|ctx: Ctx| async move {
+        let store = ctx.store();
+        let integration = registered(&ctx, "Side by side").await;
+        let (lease, _run) = lease_and_run(&ctx, &integration).await;
+        let batches: Vec<Vec<UserAccount>> = (0..4)
+            .map(|b| {
+                (0..MANY)
+                    .map(|i| rich_account(integration.id, b * MANY + i))
+                    .collect()
+            })
+            .collect();
+        let writes = batches.iter().map(|accounts| {
+            let batch = WriteBatch {
+                accounts: accounts.clone(),
+                ..WriteBatch::default()
+            };
+            store.write_batch(&lease, batch, at(20))
+        });
+        for written in futures::future::join_all(writes).await {
+            written.unwrap();
+        }
+        assert_eq!(
+            count(&ctx.db, "SELECT COUNT(*) FROM raw_dictionaries").await,
+            1,
+            "the first batch trained it, the others waited and used it"
+        );
+        let all: Vec<UserAccount> = batches.concat();
+        let ids: Vec<OpenId> = all.iter().map(|a| a.state.open_id().clone()).collect();
+        let mut loaded = store.load_accounts(integration.id, &ids).await.unwrap();
+        loaded.sort_by(|a, b| a.state.open_id().cmp(b.state.open_id()));
+        let mut expected = all;
+        expected.sort_by(|a, b| a.state.open_id().cmp(b.state.open_id()));
+        assert_eq!(loaded, expected);
+    })
+    .await;
+}
