@@ -32,14 +32,18 @@ fn integration_id() -> IntegrationId {
     IntegrationId::from_uuid(uuid::Uuid::from_u128(1))
 }
 
-fn integration() -> Integration {
+/// The integration these tests sync, on an hourly schedule.
+fn acme() -> testing::IntegrationBuilder {
     testing::integration()
         .id(integration_id())
         .base_url("http://127.0.0.1:1")
         .secret("s3cret")
         .every(60)
         .created_at(at())
-        .build()
+}
+
+fn integration() -> Integration {
+    acme().build()
 }
 
 fn dept_id(id: &str) -> DepartmentId {
@@ -1239,12 +1243,7 @@ fn admin(tenant_key: &str) -> crate::model::AuthorizedUser {
 }
 
 fn connected() -> Integration {
-    testing::integration()
-        .id(integration_id())
-        .base_url("http://127.0.0.1:1")
-        .secret("s3cret")
-        .every(60)
-        .created_at(at())
+    acme()
         .connected("Acme", "tenant-acme", "Ada Admin <ada@acme.example>")
         .build()
 }
