@@ -45,11 +45,13 @@ fn ok_data(data: Value) -> Value {
     json!({"code": 0, "msg": "success", "data": data})
 }
 
+/// The mock server is a custom base URL on this machine.
 fn settings() -> LarkClientSettings {
     LarkClientSettings {
         request_timeout_secs: 5,
         backoff_base_ms: 1,
         backoff_max_ms: 5,
+        allow_custom_base_url: true,
         ..LarkClientSettings::default()
     }
 }
@@ -1692,6 +1694,9 @@ mod recheck;
 
 #[path = "client/inventory.rs"]
 mod inventory;
+
+#[path = "client/egress.rs"]
+mod egress;
 
 #[tokio::test]
 async fn an_answer_larger_than_four_mib_is_refused_without_reading_it_whole_or_retrying() {

@@ -158,6 +158,8 @@ impl Installation {
             .env_remove("AVIARY_SECRETS__MASTER_KEY")
             .env_remove("AVIARY_APP_SECRET")
             .env_remove("AVIARY_LOG")
+            // The simulator is a custom base URL on this machine; a test may turn it off.
+            .env("AVIARY_LARK__ALLOW_CUSTOM_BASE_URL", "true")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

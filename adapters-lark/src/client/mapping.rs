@@ -24,7 +24,10 @@ use serde::Deserialize;
 
 use super::wire::{WireDepartment, WireScopes, WireTenantData, WireUser, WireUserStatus};
 
+/// An answer that is not the documented shape. What was wrong goes to the log here: the
+/// error's text, which reaches API clients and pages, does not carry it.
 pub(super) fn invalid(detail: String) -> DirectoryError {
+    tracing::warn!(%detail, "Lark sent an invalid response");
     DirectoryError::InvalidResponse { detail }
 }
 

@@ -110,7 +110,7 @@ impl LarkGateway {
     /// The transport of one session: the connection's host, credentials, shared token slot
     /// and pacer.
     fn transport(&self, connection: &DirectoryConnection) -> Result<Transport, DirectoryError> {
-        let base = transport::connection_base_url(connection)?;
+        let base = transport::connection_base_url(connection, self.settings.base_url_policy())?;
         let app_id = connection.app_id.as_str();
         let pacer = connection.rate_limits.map(|limits| {
             self.pacers

@@ -9,9 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aviary_domain::model::{AuthorizedUser, IntegrationSummary, Region};
 use aviary_domain::ports::{
-    AuthorizeRequest, DirectoryConnection, IssuedTokens, OAuthError, OAuthGateway,
+    AuthorizeRequest, DirectoryConnection, DirectoryError, IssuedTokens, OAuthError, OAuthGateway,
 };
-use aviary_domain::values::{BaseUrl, OpenId, PkceVerifier};
+use aviary_domain::values::{BaseUrl, BaseUrlPolicy, OpenId, PkceVerifier};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -40,10 +40,19 @@ fn accounts_base(connection: &DirectoryConnection) -> &str {
     )
 }
 
-fn api_base(connection: &DirectoryConnection) -> Result<Url, OAuthError> {
-    connection_base_url(connection).map_err(|err| OAuthError::Unavailable {
-        detail: err.to_string(),
+fn api_base(connection: &DirectoryConnection, policy: BaseUrlPolicy) -> Result<Url, OAuthError> {
+    connection_base_url(connection, policy).map_err(|err| match err {
+        DirectoryError::BaseUrlRefused(refusal) => OAuthError::BaseUrlRefused(refusal),
+        other => OAuthError::Unavailable {
+            detail: other.to_string(),
+        },
     })
+}
+
+/// Lark's own words (code, message, log id) go to the log only: the error's text, which pages
+/// and API clients see, leaves them out.
+fn logged(err: &OAuthError, doing: &'static str) {
+    tracing::warn!(error = ?err, doing, "Lark sign-in request failed");
 }
 
 /// Form-encodes one query value with `%20` for spaces, as Lark's own examples do.
@@ -130,7 +139,7 @@ impl LarkGateway {
         grant: Grant,
     ) -> Result<IssuedTokens, OAuthError> {
         let url = endpoint_url(
-            &api_base(connection)?,
+            &api_base(connection, self.settings().base_url_policy())?,
             &["authen", "v2", "oauth", "token"],
             &[],
         );
@@ -326,7 +335,9 @@ impl OAuthGateway for LarkGateway {
             "redirect_uri": redirect_uri,
             "code_verifier": verifier.secret().expose_secret(),
         });
-        self.token_request(connection, body, Grant::Code).await
+        self.token_request(connection, body, Grant::Code)
+            .await
+            .inspect_err(|err| logged(err, "exchanging the sign-in code"))
     }
 
     async fn refresh(
@@ -340,7 +351,9 @@ impl OAuthGateway for LarkGateway {
             "client_secret": connection.app_secret.expose_secret(),
             "refresh_token": refresh_token.expose_secret(),
         });
-        self.token_request(connection, body, Grant::Refresh).await
+        self.token_request(connection, body, Grant::Refresh)
+            .await
+            .inspect_err(|err| logged(err, "renewing a sign-in"))
     }
 
     async fn user_info(
@@ -348,7 +361,11 @@ impl OAuthGateway for LarkGateway {
         connection: &DirectoryConnection,
         access_token: &SecretString,
     ) -> Result<AuthorizedUser, OAuthError> {
-        let url = endpoint_url(&api_base(connection)?, &["authen", "v1", "user_info"], &[]);
+        let url = endpoint_url(
+            &api_base(connection, self.settings().base_url_policy())?,
+            &["authen", "v1", "user_info"],
+            &[],
+        );
         let response = self
             .http
             .get(url)
@@ -360,7 +377,7 @@ impl OAuthGateway for LarkGateway {
             })?;
         let status = response.status();
         let text = bounded_text(response, "user_info").await?;
-        parse_user_info(status, &text)
+        parse_user_info(status, &text).inspect_err(|err| logged(err, "reading the signed-in user"))
     }
 }
 

@@ -16,7 +16,7 @@ use aviary_domain::values::{DepartmentId, GroupId, OpenId};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
 
-use super::mapping;
+use super::mapping::{self, invalid};
 use super::transport::{CallError, Transport};
 use super::wire::{WireItems, WireOne, WireScopes, WireTenantData};
 
@@ -45,9 +45,7 @@ pub(super) fn items(
 ) -> Result<Vec<serde_json::Value>, DirectoryError> {
     page.items
         .take()
-        .ok_or_else(|| DirectoryError::InvalidResponse {
-            detail: format!("the {api} answer has no items"),
-        })
+        .ok_or_else(|| invalid(format!("the {api} answer has no items")))
 }
 
 /// The next page token of a paged answer, refusing answers that would loop or stop early.
@@ -61,12 +59,12 @@ fn next_page_token(
         return Ok(None);
     }
     match token.filter(|t| !t.is_empty()) {
-        None => Err(DirectoryError::InvalidResponse {
-            detail: format!("the {api} answer has has_more=true but no page_token"),
-        }),
-        Some(token) if previous == Some(token.as_str()) => Err(DirectoryError::InvalidResponse {
-            detail: format!("the {api} answer repeated the previous page_token"),
-        }),
+        None => Err(invalid(format!(
+            "the {api} answer has has_more=true but no page_token"
+        ))),
+        Some(token) if previous == Some(token.as_str()) => Err(invalid(format!(
+            "the {api} answer repeated the previous page_token"
+        ))),
         Some(token) => Ok(Some(token)),
     }
 }
@@ -95,9 +93,9 @@ impl PageTokens {
         if self.0.insert(token.clone()) {
             Ok(token)
         } else {
-            Err(DirectoryError::InvalidResponse {
-                detail: format!("the {api} answer returned a page token it had returned before"),
-            })
+            Err(invalid(format!(
+                "the {api} answer returned a page token it had returned before"
+            )))
         }
     }
 }
@@ -428,9 +426,9 @@ impl DirectorySession for LarkSession {
             .map_err(DirectoryError::from)
         {
             Ok(one) => {
-                let item = one.user.ok_or_else(|| DirectoryError::InvalidResponse {
-                    detail: format!("the {API} answer has no user"),
-                })?;
+                let item = one
+                    .user
+                    .ok_or_else(|| invalid(format!("the {API} answer has no user")))?;
                 Ok(Recheck::Found(mapping::user_from_item(item)?))
             }
             Err(DirectoryError::NoAuthority { .. }) => Ok(Recheck::OutOfRange),
@@ -460,9 +458,7 @@ impl DirectorySession for LarkSession {
             Ok(one) => {
                 let item = one
                     .department
-                    .ok_or_else(|| DirectoryError::InvalidResponse {
-                        detail: format!("the {API} answer has no department"),
-                    })?;
+                    .ok_or_else(|| invalid(format!("the {API} answer has no department")))?;
                 // A department Lark returns marked deleted is gone.
                 Ok(mapping::department_from_item(item)?.map_or(Recheck::Gone, Recheck::Found))
             }

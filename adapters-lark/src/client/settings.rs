@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use aviary_domain::values::BaseUrlPolicy;
 use serde::Deserialize;
 
 /// How the Lark client times out, retries and paces itself. Every field has a default, so an
@@ -37,6 +38,11 @@ pub struct LarkClientSettings {
     /// Concurrent requests used inside one call that fans out (batches of ids, the level-by-level
     /// department walk). Default 4.
     pub batch_concurrency: usize,
+    /// Let integrations replace Lark's hosts with a base URL of their own (a private deployment,
+    /// a proxy, the simulator): `https` only, plain `http` only to this machine. Default false:
+    /// every request goes to Lark's own hosts, and an integration stored with a custom base URL
+    /// fails before anything is sent.
+    pub allow_custom_base_url: bool,
 }
 
 impl Default for LarkClientSettings {
@@ -53,6 +59,7 @@ impl Default for LarkClientSettings {
             pacing_margin_ms: 50,
             max_in_flight: 16,
             batch_concurrency: 4,
+            allow_custom_base_url: false,
         }
     }
 }
@@ -96,6 +103,11 @@ impl LarkClientSettings {
 
     pub(crate) fn pacing_margin(&self) -> Duration {
         Duration::from_millis(self.pacing_margin_ms)
+    }
+
+    /// Where requests may go, from `allow_custom_base_url`.
+    pub fn base_url_policy(&self) -> BaseUrlPolicy {
+        BaseUrlPolicy::new(self.allow_custom_base_url)
     }
 }
 

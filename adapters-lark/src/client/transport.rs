@@ -14,7 +14,7 @@ use std::time::Duration;
 use aviary_domain::model::ApiCounters;
 use aviary_domain::ports::{DirectoryConnection, DirectoryError};
 use aviary_domain::values::AppId;
-use aviary_domain::values::BaseUrl;
+use aviary_domain::values::{BaseUrl, BaseUrlPolicy};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
@@ -136,11 +136,21 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<Url, DirectoryError> {
     Ok(url)
 }
 
-/// The API base URL of a connection: its override, else its region's public host.
+/// The API base URL of a connection: its override if `policy` admits it, else its region's
+/// public host. Checked before every session and token exchange, so an integration stored while
+/// custom base URLs were allowed sends nothing once the operator turns them off.
 ///
 /// # Errors
-/// As [`parse_base_url`].
-pub(crate) fn connection_base_url(connection: &DirectoryConnection) -> Result<Url, DirectoryError> {
+/// `BaseUrlRefused` for an override the policy refuses, else as [`parse_base_url`].
+pub(crate) fn connection_base_url(
+    connection: &DirectoryConnection,
+    policy: BaseUrlPolicy,
+) -> Result<Url, DirectoryError> {
+    if let Some(custom) = &connection.base_url {
+        policy
+            .admit(custom)
+            .map_err(DirectoryError::BaseUrlRefused)?;
+    }
     parse_base_url(
         connection
             .base_url
@@ -394,9 +404,9 @@ impl Transport {
             .into());
         }
         T::deserialize(data).map_err(|err| {
-            CallError::Directory(DirectoryError::InvalidResponse {
-                detail: format!("the {api} answer does not have the documented shape: {err}"),
-            })
+            CallError::Directory(super::mapping::invalid(format!(
+                "the {api} answer does not have the documented shape: {err}"
+            )))
         })
     }
 
@@ -411,7 +421,13 @@ impl Transport {
             };
             let verdict = errors::classify(&failure, request.endpoint, request.resource);
             tracing::debug!(api = request.api, ?failure, ?verdict, "Lark request failed");
-            match self.next_step(request, verdict, failure, bearer, &mut attempts)? {
+            let next = self.next_step(request, verdict, failure.clone(), bearer, &mut attempts);
+            // Lark's status, message and log id go to the log only: the error's text reaches
+            // API clients and pages without them.
+            if let Err(CallError::Directory(err)) = &next {
+                tracing::warn!(api = request.api, ?failure, error = ?err, "Lark request failed for good");
+            }
+            match next? {
                 Next::Wait(wait) => tokio::time::sleep(wait).await,
                 Next::NewToken(generation) => self.tokens.invalidate(generation).await,
             }

@@ -95,6 +95,7 @@ fn gateway() -> Arc<dyn DirectoryGateway> {
             request_timeout_secs: 5,
             backoff_base_ms: 1,
             backoff_max_ms: 5,
+            allow_custom_base_url: true,
             ..LarkClientSettings::default()
         })
         .unwrap(),
@@ -267,7 +268,13 @@ async fn refused_apis_name_their_scope_and_skip_what_depends_on_them() {
         read.scope.as_deref(),
         Some("contact:department.organize:readonly")
     );
-    assert!(read.summary.contains("99991672"), "{}", read.summary);
+    assert!(
+        read.summary
+            .contains("contact:department.organize:readonly")
+            && !read.summary.contains("99991672"),
+        "the scope is named, Lark's own words stay in the log: {}",
+        read.summary
+    );
     assert_eq!(
         outcome(&report, Capability::DepartmentNames),
         Outcome::NotChecked
@@ -322,7 +329,11 @@ async fn a_reset_app_secret_shows_even_while_a_token_is_cached() {
     let report = doctor(&sim, &gateway, &old).run(id()).await.unwrap();
     let creds = report.check(Capability::AppCredentials).unwrap();
     assert_eq!(creds.outcome, Outcome::Missing, "{report:#?}");
-    assert!(creds.summary.contains("10014"), "{}", creds.summary);
+    assert!(
+        creds.summary.contains("rejected") && !creds.summary.contains("10014"),
+        "{}",
+        creds.summary
+    );
     assert!(
         creds
             .fix

@@ -62,7 +62,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut settings = loaded.strict(cli.strict)?;
     match &cli.command {
         Command::Serve(args) => serve::override_address(&mut settings, args),
-        Command::Demo(args) => serve::override_address(&mut settings, &args.address),
+        Command::Demo(args) => {
+            serve::override_address(&mut settings, &args.address);
+            // The demo's tenant is the simulator, on this machine.
+            settings.lark.client.allow_custom_base_url = true;
+        }
         _ => {}
     }
     let services = Services::build(settings)

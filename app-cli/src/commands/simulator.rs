@@ -33,7 +33,9 @@ pub async fn run(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
     say!("App ID:     {}", handle.app_id())?;
     say!("App Secret: {}", handle.app_secret())?;
     say!("")?;
-    say!("Connect it from another terminal:")?;
+    say!("Connect it from another terminal (the simulator is a custom base URL, which the")?;
+    say!("operator allows with AVIARY_LARK__ALLOW_CUSTOM_BASE_URL=true):")?;
+    say!("  export AVIARY_LARK__ALLOW_CUSTOM_BASE_URL=true")?;
     say!(
         "  echo '{}' | aviary integration add --label sim --app-id {} --base-url {} --app-secret-stdin",
         handle.app_secret(),

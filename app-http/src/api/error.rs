@@ -398,6 +398,11 @@ impl From<RegisterError> for ApiError {
                 "base_url",
                 "expected http:// or https:// and a host, without credentials, query or fragment",
             ),
+            RegisterError::BaseUrlRefused(refusal) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "base_url_not_allowed",
+                format!("`base_url` not allowed: {refusal}"),
+            ),
             RegisterError::SyncInterval(problem) => {
                 Self::invalid_field("invalid_sync_interval", "sync_interval_minutes", problem)
             }
@@ -423,6 +428,11 @@ impl ApiError {
                      console (and that the app is enabled). Nothing was stored.",
                 )
             }
+            DirectoryError::BaseUrlRefused(refusal) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "base_url_not_allowed",
+                format!("`base_url` not allowed: {refusal}"),
+            ),
             refused
             @ (DirectoryError::MissingScope { .. } | DirectoryError::NoAuthority { .. }) => {
                 Self::new(

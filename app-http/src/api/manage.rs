@@ -74,7 +74,7 @@ pub struct CreateBody {
             headers(("Location" = String, description = "`/api/v1/integrations/{id}`"))),
         (status = 400, description = "`invalid_body`, or a refused field: `invalid_label`, \
             `invalid_region`, `invalid_app_id`, `invalid_app_secret`, `invalid_base_url`, \
-            `invalid_sync_interval`", body = ErrorBody),
+            `base_url_not_allowed`, `invalid_sync_interval`", body = ErrorBody),
         (status = 409, description = "`label_taken`", body = ErrorBody),
         (status = 422, description = "With `verify`: `credentials_rejected` or \
             `verification_failed` (nothing stored)", body = ErrorBody),

@@ -136,6 +136,11 @@ fn oauth_words(err: &OAuthError) -> (StatusCode, &'static str, String) {
             "Lark is unavailable",
             format!("Lark did not answer. Try again in a moment. {AGAIN}"),
         ),
+        OAuthError::BaseUrlRefused(refusal) => (
+            StatusCode::BAD_REQUEST,
+            "Aviary will not contact this address",
+            format!("Nothing was sent: {refusal}."),
+        ),
         OAuthError::RefreshRejected { .. }
         | OAuthError::RefreshDisabled { .. }
         | OAuthError::AccessTokenRejected { .. }

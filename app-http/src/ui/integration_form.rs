@@ -9,8 +9,7 @@ use askama::Template;
 use aviary_domain::model::{Integration, Region};
 use aviary_domain::ports::DirectoryError;
 use aviary_domain::usecases::{
-    IntegrationChanges, NewIntegration, RegisterError, RegisterIntegration, UpdateError,
-    UpdateIntegration,
+    IntegrationChanges, NewIntegration, RegisterError, UpdateError, UpdateIntegration,
 };
 use aviary_domain::values::{IntegrationId, Patch, SyncInterval};
 use secrecy::SecretString;
@@ -135,6 +134,7 @@ impl AddErrors {
                         .to_owned(),
                 );
             }
+            RegisterError::BaseUrlRefused(refusal) => self.base_url = Some(sentence(refusal)),
             RegisterError::SyncInterval(problem) => self.sync_interval = Some(sentence(problem)),
             RegisterError::LabelTaken(_) => self.label = Some(label_taken()),
             RegisterError::Verification(directory) => {
@@ -160,6 +160,7 @@ fn verification_words(err: &DirectoryError) -> String {
         DirectoryError::MissingScope { .. } | DirectoryError::NoAuthority { .. } => {
             format!("Lark did not let the app read its tenant: {err}. {SKIP}")
         }
+        DirectoryError::BaseUrlRefused(refusal) => format!("Nothing was added: {refusal}."),
         DirectoryError::RateLimited { .. } | DirectoryError::Unavailable { .. } => {
             tracing::warn!(error = %err, "Lark unavailable while checking new credentials");
             format!(
@@ -276,7 +277,7 @@ pub async fn create(
         verify: form.skip_verify.is_none(),
         rate_limits: services.settings.lark.rate_limits(),
     };
-    for problem in RegisterIntegration::check(&new, interval) {
+    for problem in services.register.check(&new, interval) {
         page.errors.record(problem)?;
     }
     if page.errors.any() {

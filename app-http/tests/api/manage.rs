@@ -10,6 +10,7 @@ use aviary_app_http::ui::session::COOKIE;
 use aviary_domain::model::{AccountStatus, IntegrationStatus};
 use aviary_domain::values::IntegrationId;
 use aviary_lark_simulator::ConsentMode;
+use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
@@ -579,4 +580,64 @@ async fn the_write_routes_need_a_key_and_answer_405_to_other_methods() {
         let req = req.insert_header(("Authorization", format!("Bearer {}", fx.key)));
         send!(fx, &app, req).error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     }
+}
+
+/// The fixture's installation (same data directory and master key) restarted with the
+/// operator's default: custom base URLs off.
+async fn restarted_lark_only(fx: &Fixture) -> aviary_app_http::Services {
+    let mut settings = aviary_app_http::Settings::defaults();
+    settings.data.dir = fx.dir.path().join("aviary-data");
+    settings.database.url = SecretString::from(String::new());
+    settings.secrets.master_key = Some(SecretString::from(
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+    ));
+    settings.lark.pacing = false;
+    aviary_app_http::Services::build(settings).await.unwrap()
+}
+
+#[actix_web::test]
+async fn without_the_operators_setting_a_custom_base_url_is_refused_and_nothing_is_sent_to_it() {
+    let fx = fixture().await;
+    let lark_only = restarted_lark_only(&fx).await;
+    let app = test::init_service(app(lark_only.clone())).await;
+    let before = fx.simulator.stats().token_requests;
+
+    let res = call!(
+        fx,
+        &app,
+        post,
+        "/api/v1/integrations",
+        new_body(&fx, "globex")
+    );
+    let message = res.error(StatusCode::BAD_REQUEST, "base_url_not_allowed");
+    assert!(message.contains("lark.allow_custom_base_url"), "{message}");
+    let loopback_http = with(
+        new_body(&fx, "globex"),
+        "base_url",
+        json!("http://10.0.0.1"),
+    );
+    let res = call!(fx, &app, post, "/api/v1/integrations", loopback_http);
+    res.error(StatusCode::BAD_REQUEST, "base_url_not_allowed");
+
+    // The integration stored while they were allowed syncs no more, and says why.
+    let request = aviary_domain::usecases::sync::SyncRequest {
+        integration: fx.integration.id,
+        trigger: aviary_domain::model::RunTrigger::Manual,
+        dry_run: false,
+        confirm: None,
+        rate_limits: None,
+    };
+    let report = lark_only
+        .sync
+        .execute(&request, &aviary_domain::ports::NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(report.run.status.as_str(), "failed", "{report:?}");
+    let error = report.run.error.unwrap();
+    assert!(error.contains("custom base URLs are disabled"), "{error}");
+    assert_eq!(
+        fx.simulator.stats().token_requests,
+        before,
+        "not one request (and so not the App Secret) went to the custom base URL"
+    );
 }

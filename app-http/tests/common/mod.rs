@@ -76,6 +76,8 @@ pub async fn fixture() -> Fixture {
         base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
     ));
     settings.lark.pacing = false;
+    // The simulator is a custom base URL on this machine.
+    settings.lark.client.allow_custom_base_url = true;
     let clock = Arc::new(TestClock::default());
     let services = Services::build_with_clock(settings, Arc::clone(&clock) as Arc<dyn Clock>)
         .await

@@ -161,6 +161,7 @@ impl Services {
                 Arc::clone(&parts.directory),
                 Arc::clone(&parts.clock),
                 Arc::clone(&parts.ids),
+                settings.lark.client.base_url_policy(),
             ),
             update: UpdateIntegration::new(parts.database.integrations(), Arc::clone(&parts.clock)),
             remove: RemoveIntegration::new(parts.database.integrations()),

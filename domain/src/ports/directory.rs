@@ -10,7 +10,7 @@ use crate::model::{
     ApiCounters, AppState, DepartmentState, GroupState, Integration, Region, TenantInfo,
     UserProfile,
 };
-use crate::values::{AppId, BaseUrl, DepartmentId, GroupId, OpenId};
+use crate::values::{AppId, BaseUrl, BaseUrlRefusal, DepartmentId, GroupId, OpenId};
 
 /// Client-side pacing: requests per second and per minute, per API (Lark's tier 4 is 50/s and
 /// 1000/min). `None` in a connection means no pacing (simulator benchmarks).
@@ -117,31 +117,39 @@ pub struct UserPage {
 }
 
 /// Why a directory request failed, after the adapter's own retries.
+///
+/// The text of an error is what API clients, pages and stored runs show, so it never carries
+/// what the upstream said (HTTP status, message, log id): a custom base URL could otherwise read
+/// the operator's network through Aviary. The `detail` fields keep it for the adapter's log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
     /// App ID/secret rejected (wrong secret, unknown or disabled app).
-    #[error("Lark rejected the app credentials: {detail}")]
+    #[error("Lark rejected the app credentials")]
     InvalidCredentials { detail: String },
     /// The app lacks an API scope; `scope` names it when Lark did.
-    #[error("the app is missing a Lark permission{}: {detail}", scope.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    #[error("the app is missing a Lark permission{}", scope.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
     MissingScope {
         scope: Option<String>,
         detail: String,
     },
     /// A department or user is outside the app's contact scope.
-    #[error("the app has no authority over {resource}: {detail}")]
+    #[error("the app has no authority over {resource}")]
     NoAuthority { resource: String, detail: String },
     /// Still rate limited after the adapter's bounded retries.
     #[error("Lark kept answering 'rate limited' after {attempts} attempts")]
     RateLimited { attempts: u32 },
     /// Lark or the network kept failing (5xx, timeouts, resets) after bounded retries.
-    #[error("Lark is unavailable: {detail}")]
+    #[error("Lark could not be reached or kept failing")]
     Unavailable { detail: String },
     /// Lark answered with something that is not the documented shape.
-    #[error("Lark sent an invalid response: {detail}")]
+    #[error("Lark sent an invalid response")]
     InvalidResponse { detail: String },
+    /// The connection's custom base URL is one this installation does not send requests to;
+    /// nothing was sent.
+    #[error(transparent)]
+    BaseUrlRefused(BaseUrlRefusal),
     /// Any other Lark error code, with Lark's message and log id for support.
-    #[error("Lark error {code}: {msg}{}", log_id.as_deref().map(|l| format!(" (log id {l})")).unwrap_or_default())]
+    #[error("Lark answered with error code {code}")]
     Api {
         code: i64,
         msg: String,
@@ -157,7 +165,8 @@ pub trait DirectoryGateway: Send + Sync {
     ///
     /// # Errors
     /// [`DirectoryError::InvalidCredentials`] for a wrong App ID/secret, `Unavailable` when Lark
-    /// cannot be reached, other variants as Lark answers.
+    /// cannot be reached, `BaseUrlRefused` (nothing sent) for a custom base URL the
+    /// installation does not allow, other variants as Lark answers.
     async fn open(
         &self,
         connection: &DirectoryConnection,

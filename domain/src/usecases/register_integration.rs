@@ -11,8 +11,8 @@ use crate::ports::{
     IntegrationStoreError, RateLimits,
 };
 use crate::values::{
-    AppId, AppIdError, BaseUrl, BaseUrlError, IntegrationId, IntegrationLabel, LabelError,
-    SyncInterval, SyncIntervalError,
+    AppId, AppIdError, BaseUrl, BaseUrlError, BaseUrlPolicy, BaseUrlRefusal, IntegrationId,
+    IntegrationLabel, LabelError, SyncInterval, SyncIntervalError,
 };
 
 /// What an admin supplies to register an integration.
@@ -40,6 +40,9 @@ pub enum RegisterError {
     EmptySecret,
     #[error(transparent)]
     BaseUrl(BaseUrlError),
+    /// A well-formed base URL this installation does not send requests to.
+    #[error(transparent)]
+    BaseUrlRefused(BaseUrlRefusal),
     #[error("invalid sync interval: {0}")]
     SyncInterval(SyncIntervalError),
     #[error("an integration labelled \"{0}\" already exists")]
@@ -57,6 +60,7 @@ pub struct RegisterIntegration {
     directory: Arc<dyn DirectoryGateway>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
+    base_urls: BaseUrlPolicy,
 }
 
 impl std::fmt::Debug for RegisterIntegration {
@@ -79,6 +83,7 @@ impl Inputs {
     fn parse(
         new: &NewIntegration,
         sync_interval_minutes: Option<i64>,
+        base_urls: BaseUrlPolicy,
     ) -> Result<Self, RegisterError> {
         let label = IntegrationLabel::parse(&new.label).map_err(RegisterError::Label)?;
         let app_id = AppId::parse(&new.app_id).map_err(RegisterError::AppId)?;
@@ -88,9 +93,8 @@ impl Inputs {
         let base_url = new
             .base_url
             .as_deref()
-            .map(BaseUrl::parse)
-            .transpose()
-            .map_err(RegisterError::BaseUrl)?;
+            .map(|raw| admitted_base_url(raw, base_urls))
+            .transpose()?;
         let sync_interval = sync_interval_minutes
             .map(SyncInterval::new)
             .transpose()
@@ -104,18 +108,29 @@ impl Inputs {
     }
 }
 
+/// A custom base URL that is well formed and that `policy` lets requests go to.
+fn admitted_base_url(raw: &str, policy: BaseUrlPolicy) -> Result<BaseUrl, RegisterError> {
+    let url = BaseUrl::parse(raw).map_err(RegisterError::BaseUrl)?;
+    policy.admit(&url).map_err(RegisterError::BaseUrlRefused)?;
+    Ok(url)
+}
+
 impl RegisterIntegration {
+    /// `base_urls` is the installation's policy on custom base URLs (Lark's own hosts only,
+    /// unless the operator enabled them).
     pub fn new(
         repo: Arc<dyn IntegrationRepository>,
         directory: Arc<dyn DirectoryGateway>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
+        base_urls: BaseUrlPolicy,
     ) -> Self {
         Self {
             repo,
             directory,
             clock,
             ids,
+            base_urls,
         }
     }
 
@@ -132,7 +147,11 @@ impl RegisterIntegration {
     /// Every problem with the input, one per field in form order (label, App ID, App Secret,
     /// base URL, sync interval), without calling anything: forms show each next to its field.
     /// `sync_interval_minutes` is `None` for on demand only.
-    pub fn check(new: &NewIntegration, sync_interval_minutes: Option<i64>) -> Vec<RegisterError> {
+    pub fn check(
+        &self,
+        new: &NewIntegration,
+        sync_interval_minutes: Option<i64>,
+    ) -> Vec<RegisterError> {
         let secret_is_empty = new.app_secret.expose_secret().trim().is_empty();
         [
             IntegrationLabel::parse(&new.label)
@@ -142,9 +161,8 @@ impl RegisterIntegration {
             secret_is_empty.then_some(RegisterError::EmptySecret),
             new.base_url
                 .as_deref()
-                .map(BaseUrl::parse)
-                .and_then(Result::err)
-                .map(RegisterError::BaseUrl),
+                .map(|raw| admitted_base_url(raw, self.base_urls))
+                .and_then(Result::err),
             sync_interval_minutes
                 .map(SyncInterval::new)
                 .and_then(Result::err)
@@ -170,7 +188,7 @@ impl RegisterIntegration {
             app_id,
             base_url,
             sync_interval,
-        } = Inputs::parse(&new, sync_interval_minutes)?;
+        } = Inputs::parse(&new, sync_interval_minutes, self.base_urls)?;
         if self
             .repo
             .find_by_label(&label)
@@ -287,6 +305,7 @@ mod tests {
             Arc::new(directory),
             Arc::new(clock),
             Arc::new(ids),
+            BaseUrlPolicy::new(true),
         )
     }
 
@@ -358,7 +377,8 @@ mod tests {
 
     #[test]
     fn check_lists_every_invalid_field_in_form_order() {
-        assert!(RegisterIntegration::check(&new_integration(), Some(15)).is_empty());
+        let case = use_case(MockIntegrationRepository::new(), Ok(tenant()), None);
+        assert!(case.check(&new_integration(), Some(15)).is_empty());
         let everything_wrong = NewIntegration {
             label: " ".into(),
             app_id: "12345".into(),
@@ -366,7 +386,7 @@ mod tests {
             base_url: Some("ftp://x".into()),
             ..new_integration()
         };
-        let problems = RegisterIntegration::check(&everything_wrong, Some(0));
+        let problems = case.check(&everything_wrong, Some(0));
         assert_eq!(
             problems,
             vec![
@@ -379,6 +399,53 @@ mod tests {
                     max: 10_080
                 }),
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_custom_base_url_is_refused_before_any_call_unless_the_operator_allows_it() {
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_find_by_label().never();
+        repo.expect_insert().never();
+        let mut directory = MockDirectoryGateway::new();
+        directory.expect_open().never();
+        let case = RegisterIntegration::new(
+            Arc::new(repo),
+            Arc::new(directory),
+            Arc::new(MockClock::new()),
+            Arc::new(MockIdSource::new()),
+            BaseUrlPolicy::LARK_ONLY,
+        );
+        let err = case.execute(new_integration()).await.unwrap_err();
+        assert_eq!(
+            err,
+            RegisterError::BaseUrlRefused(BaseUrlRefusal::CustomDisabled)
+        );
+        assert_eq!(
+            case.check(&new_integration(), Some(15)),
+            vec![RegisterError::BaseUrlRefused(
+                BaseUrlRefusal::CustomDisabled
+            )]
+        );
+        let lark_hosts = NewIntegration {
+            base_url: None,
+            ..new_integration()
+        };
+        assert!(case.check(&lark_hosts, Some(15)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn plain_http_to_another_host_is_refused_even_when_custom_base_urls_are_allowed() {
+        let mut repo = MockIntegrationRepository::new();
+        repo.expect_insert().never();
+        let case = use_case(repo, Ok(tenant()), None);
+        let remote = NewIntegration {
+            base_url: Some("http://169.254.169.254/latest".into()),
+            ..new_integration()
+        };
+        assert_eq!(
+            case.execute(remote).await.unwrap_err(),
+            RegisterError::BaseUrlRefused(BaseUrlRefusal::PlainHttp)
         );
     }
 

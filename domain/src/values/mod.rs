@@ -20,7 +20,7 @@ pub use api_key::{
     MalformedKey, hash_presented_key,
 };
 pub use app_id::{AppId, AppIdError};
-pub use base_url::{BaseUrl, BaseUrlError};
+pub use base_url::{BaseUrl, BaseUrlError, BaseUrlPolicy, BaseUrlRefusal};
 pub use content_hash::ContentHash;
 pub use email::{EmailAddress, EmailError};
 pub use ids::AdminId;

@@ -87,7 +87,7 @@ async fn bad_input_is_refused_cleanly_and_changes_nothing() {
     );
     unreachable.clean_failure(1);
     assert!(
-        unreachable.stderr.contains("unavailable"),
+        unreachable.stderr.contains("could not be reached"),
         "{}",
         unreachable.stderr
     );
@@ -172,6 +172,44 @@ async fn bad_input_is_refused_cleanly_and_changes_nothing() {
             .json(),
         serde_json::json!([])
     );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_base_url_is_refused_unless_the_operator_allows_it() {
+    let sim = simulator(SimulatorConfig {
+        users: 5,
+        departments: 2,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let aviary = Installation::new().with_env("AVIARY_LARK__ALLOW_CUSTOM_BASE_URL", "false");
+    let refused = aviary.run_with_stdin(
+        &[
+            "integration",
+            "add",
+            "--label",
+            "acme",
+            "--app-id",
+            &sim.app_id(),
+            "--base-url",
+            &sim.base_url(),
+            "--app-secret-stdin",
+        ],
+        &sim.app_secret(),
+    );
+    refused.clean_failure(1);
+    assert!(
+        refused.stderr.contains("lark.allow_custom_base_url"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(sim.stats().total_requests, 0, "nothing was sent");
+    let listed = aviary
+        .run(&["integration", "list", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(listed, serde_json::json!([]), "nothing was stored");
     sim.stop().await;
 }
 

@@ -24,6 +24,7 @@ async fn in_process(aviary: &Installation) -> Services {
     settings.data.dir = aviary.data_dir();
     settings.database.url = SecretString::from(String::new());
     settings.secrets.master_key = None;
+    settings.lark.client.allow_custom_base_url = true;
     Services::build(settings).await.unwrap()
 }
 

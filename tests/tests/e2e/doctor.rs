@@ -18,6 +18,7 @@ async fn connect(aviary: &Installation, id: IntegrationId, admin: &str, tenant_k
     settings.data.dir = aviary.data_dir();
     settings.database.url = SecretString::from(String::new());
     settings.secrets.master_key = None;
+    settings.lark.client.allow_custom_base_url = true;
     let services = Services::build(settings).await.unwrap();
     let now = aviary_wiring::system::SystemClock.now();
     let tokens = TokenSet::issued_at(

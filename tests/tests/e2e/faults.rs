@@ -124,7 +124,10 @@ async fn a_persistent_server_error_fails_the_run_and_removes_nothing() {
     assert_eq!(code, Some(3), "{run}");
     assert_eq!(run["status"], "failed");
     assert!(
-        run["error"].as_str().unwrap().contains("unavailable"),
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
         "{run}"
     );
     sim.stop().await;

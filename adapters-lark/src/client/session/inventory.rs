@@ -11,6 +11,7 @@ use aviary_domain::ports::{DirectoryError, Recheck, RemoteApp, RemoteGroup};
 use aviary_domain::values::{GroupId, InstalledAppId};
 use futures::{StreamExt, TryStreamExt};
 
+use super::super::mapping::invalid;
 use super::super::mapping_inventory as mapping;
 use super::super::wire_inventory::{
     WireAppPage, WireGroupOne, WireGroupPage, WireMemberPage, WireVisibility,
@@ -57,9 +58,7 @@ impl LarkSession {
         let page: WireGroupPage = self.transport.get_data(API, url, "the user groups").await?;
         let items = page
             .grouplist
-            .ok_or_else(|| DirectoryError::InvalidResponse {
-                detail: format!("the {API} answer has no grouplist"),
-            })?;
+            .ok_or_else(|| invalid(format!("the {API} answer has no grouplist")))?;
         let next = next_page_token(API, page.has_more, page.page_token, page_token)?;
         Ok((items, next))
     }
@@ -117,9 +116,7 @@ impl LarkSession {
             let page: WireMemberPage = self.transport.get_data(API, url, &resource).await?;
             let members = page
                 .memberlist
-                .ok_or_else(|| DirectoryError::InvalidResponse {
-                    detail: format!("the {API} answer has no memberlist"),
-                })?;
+                .ok_or_else(|| invalid(format!("the {API} answer has no memberlist")))?;
             ids.extend(
                 members
                     .into_iter()
@@ -203,9 +200,9 @@ impl LarkSession {
             }) => return Ok(Recheck::Gone),
             Err(other) => return Err(other),
         };
-        let mut item = one.group.ok_or_else(|| DirectoryError::InvalidResponse {
-            detail: format!("the {API} answer has no group"),
-        })?;
+        let mut item = one
+            .group
+            .ok_or_else(|| invalid(format!("the {API} answer has no group")))?;
         // `group/:id` may leave `id` out of the object it returns; it is the one asked for.
         if let Some(object) = item.as_object_mut() {
             object
@@ -241,9 +238,7 @@ impl LarkSession {
             .await?;
         let items = page
             .app_list
-            .ok_or_else(|| DirectoryError::InvalidResponse {
-                detail: format!("the {API} answer has no app_list"),
-            })?;
+            .ok_or_else(|| invalid(format!("the {API} answer has no app_list")))?;
         let next = next_page_token(API, page.has_more, page.page_token, page_token)?;
         Ok((items, next))
     }

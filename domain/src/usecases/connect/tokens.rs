@@ -195,6 +195,7 @@ impl UserTokens {
                 | OAuthError::InvalidCode { .. }
                 | OAuthError::AccessTokenRejected { .. }
                 | OAuthError::Unavailable { .. }
+                | OAuthError::BaseUrlRefused(_)
                 | OAuthError::Other { .. }),
             ) => Err(TokenError::OAuth(other)),
         }

@@ -82,7 +82,11 @@ pub(super) const CONNECT: &str =
 
 /// A transient problem: try later.
 pub(super) const TRY_AGAIN: &str = "Run the permission check again in a few minutes; if it keeps \
-     failing, check that this server can reach Lark and quote the Lark log id to Lark support.";
+     failing, check that this server can reach Lark; the server log has Lark's log id to quote \
+     to Lark support.";
 
 /// What to do about checks skipped because of an earlier failure.
+pub(super) const FIX_BASE_URL: &str = "Remove the integration and add it again without a custom \
+     base URL, or ask the operator to allow custom base URLs (setting lark.allow_custom_base_url; \
+     https only, plain http only to this machine).";
 pub(super) const FIX_ABOVE: &str = "Fix the problem reported above, then run the check again.";

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::fields::{self, DEPARTMENT_FIELDS, USER_FIELDS};
-use super::fixes::{Console, FIX_ABOVE, TRY_AGAIN};
+use super::fixes::{Console, FIX_ABOVE, FIX_BASE_URL, TRY_AGAIN};
 use super::report::{Capability, Check, Outcome};
 use crate::ports::{
     ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
@@ -40,27 +40,33 @@ fn failure(
     console: &Console,
 ) -> Check {
     match err {
-        DirectoryError::MissingScope { scope, detail } => {
+        DirectoryError::MissingScope { scope, .. } => {
             let scope = scope.unwrap_or_else(|| default_scope.to_owned());
             Check::failed(
                 capability,
                 Outcome::Missing,
-                format!("Lark refused: the app lacks the permission `{scope}` ({detail})."),
+                format!("Lark refused: the app lacks the permission `{scope}`."),
                 console.add_scope(&scope),
             )
             .with_scope(scope)
         }
-        DirectoryError::InvalidCredentials { detail } => Check::failed(
+        DirectoryError::InvalidCredentials { .. } => Check::failed(
             capability,
             Outcome::Missing,
-            format!("Lark rejected the App ID or App Secret ({detail})."),
+            "Lark rejected the App ID or App Secret.".to_owned(),
             console.check_credentials(),
         ),
-        DirectoryError::NoAuthority { resource, detail } => Check::failed(
+        DirectoryError::NoAuthority { resource, .. } => Check::failed(
             capability,
             Outcome::Missing,
-            format!("Lark says {resource} is outside the app's contact range ({detail})."),
+            format!("Lark says {resource} is outside the app's contact range."),
             console.widen_contact_range(),
+        ),
+        DirectoryError::BaseUrlRefused(refusal) => Check::failed(
+            capability,
+            Outcome::Missing,
+            format!("Aviary sent nothing: {refusal}."),
+            FIX_BASE_URL,
         ),
         other @ (DirectoryError::RateLimited { .. }
         | DirectoryError::Unavailable { .. }

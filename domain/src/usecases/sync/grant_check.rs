@@ -143,6 +143,7 @@ fn from_error(authorized_by: &str, err: TokenError) -> GrantCheck {
             | OAuthError::InvalidCode { .. }
             | OAuthError::AccessTokenRejected { .. }
             | OAuthError::Unavailable { .. }
+            | OAuthError::BaseUrlRefused(_)
             | OAuthError::Other { .. },
         )
         | TokenError::UnknownIntegration(_)
@@ -287,8 +288,12 @@ mod tests {
             panic!("an unavailable Lark is not a dead grant");
         };
         assert!(
-            warning.contains("HTTP 503") && warning.contains(who),
+            warning.contains("could not be reached") && warning.contains(who),
             "{warning}"
+        );
+        assert!(
+            !warning.contains("HTTP 503"),
+            "upstream details stay in the log"
         );
         let GrantCheck::Dead { warning } = from_error(who, TokenError::NeedsAuthorization) else {
             unreachable!()
