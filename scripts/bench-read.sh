@@ -111,7 +111,7 @@ for backend in sqlite postgres; do
     psql "$PG/$db" -qc "VACUUM ANALYZE" >/dev/null
   fi
   echo "$PASSWORD" | "$BIN" admin create --email "$EMAIL" >/dev/null
-  KEY=$("$BIN" key create --name bench --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  KEY=$("$BIN" key create --name bench --scope read --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
   INTEGRATION=$("$BIN" integration list --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 
   "$BIN" serve --port "$HTTP_PORT" >"$WORK/serve-$backend.log" 2>&1 &

@@ -2,10 +2,10 @@
 //! id or by digest; revocation and `last_used_at` are single conditional updates.
 
 use async_trait::async_trait;
-use aviary_domain::model::ApiKey;
+use aviary_domain::model::{ApiKey, KeyCreator};
 use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{ApiKeyStore, ApiKeyStoreError};
-use aviary_domain::values::{ApiKeyHash, ApiKeyId, KeyName, KeyPrefix};
+use aviary_domain::values::{ApiKeyHash, ApiKeyId, EmailAddress, KeyName, KeyPrefix};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -54,9 +54,33 @@ fn row_of(key: &ApiKey) -> api_keys::ActiveModel {
         name: Set(key.name.as_str().to_owned()),
         prefix: Set(key.prefix.as_str().to_owned()),
         secret_hash: Set(key.secret_hash.to_hex()),
+        scope: Set(key.scope.as_str().to_owned()),
+        created_by: Set(creator_text(&key.created_by)),
         created_at: Set(micros(key.created_at)),
+        expires_at: Set(key.expires_at.map(micros)),
         last_used_at: Set(key.last_used_at.map(micros)),
         revoked_at: Set(key.revoked_at.map(micros)),
+    }
+}
+
+/// `created_by` as stored: the admin's email, `cli`, or NULL (emails always hold an `@`).
+const COMMAND_LINE: &str = "cli";
+
+fn creator_text(creator: &KeyCreator) -> Option<String> {
+    match creator {
+        KeyCreator::Admin(email) => Some(email.to_string()),
+        KeyCreator::CommandLine => Some(COMMAND_LINE.to_owned()),
+        KeyCreator::Unrecorded => None,
+    }
+}
+
+fn creator_of(text: Option<&str>) -> Result<KeyCreator, String> {
+    match text {
+        None => Ok(KeyCreator::Unrecorded),
+        Some(COMMAND_LINE) => Ok(KeyCreator::CommandLine),
+        Some(email) => EmailAddress::parse(email)
+            .map(KeyCreator::Admin)
+            .map_err(|err| err.to_string()),
     }
 }
 
@@ -69,7 +93,11 @@ fn key_of(row: api_keys::Model) -> Result<ApiKey, ApiKeyStoreError> {
         prefix: KeyPrefix::parse(&row.prefix).map_err(|err| corrupt(id, "prefix", err))?,
         secret_hash: ApiKeyHash::from_hex(&row.secret_hash)
             .map_err(|err| corrupt(id, "digest", err))?,
+        scope: row.scope.parse().map_err(|err| corrupt(id, "scope", err))?,
+        created_by: creator_of(row.created_by.as_deref())
+            .map_err(|err| corrupt(id, "creator", err))?,
         created_at: at(row.created_at)?,
+        expires_at: row.expires_at.map(at).transpose()?,
         last_used_at: row.last_used_at.map(at).transpose()?,
         revoked_at: row.revoked_at.map(at).transpose()?,
     })

@@ -1951,7 +1951,10 @@ fn api_key(
         name: aviary_domain::values::KeyName::parse(name).unwrap(),
         prefix: generated.prefix,
         secret_hash: generated.hash,
+        scope: aviary_domain::model::KeyScope::Manage,
+        created_by: aviary_domain::model::KeyCreator::CommandLine,
         created_at,
+        expires_at: None,
         last_used_at: None,
         revoked_at: None,
     };
@@ -2401,3 +2404,6 @@ mod lean_storage;
 /// The data directory `0700` and the database files `0600` (`private_fs.rs`).
 #[path = "repositories/private_files.rs"]
 mod private_files;
+
+#[path = "repositories/key_scopes.rs"]
+mod key_scopes;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use aviary_domain::model::SortKey;
+use aviary_domain::model::{KeyScope, SortKey};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Aviary: one trustworthy view of every account in your Lark and Feishu tenants.
@@ -227,6 +227,10 @@ pub struct AccountsListArgs {
     pub desc: bool,
 }
 
+fn parse_scope(raw: &str) -> Result<KeyScope, String> {
+    raw.parse::<KeyScope>().map_err(|err| err.to_string())
+}
+
 fn parse_sort_key(raw: &str) -> Result<SortKey, String> {
     raw.parse::<SortKey>().map_err(|err| err.to_string())
 }
@@ -315,6 +319,13 @@ pub enum KeyCommand {
         /// What the key is for, e.g. "CI exporter" (1 to 100 characters).
         #[arg(long)]
         name: String,
+        /// What it may do: `read` (change nothing), `sync` (also start syncs and confirm held
+        /// runs) or `manage` (also add, change, connect and delete integrations).
+        #[arg(long, value_parser = parse_scope)]
+        scope: KeyScope,
+        /// Days until it stops working (1 to 3650); without it, it works until revoked.
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
     },
     /// List API keys (their display prefixes, never the keys).
     List,

@@ -163,7 +163,15 @@ async fn a_corrupt_stored_integration_is_the_same_500_on_every_route_that_reads_
 async fn every_refused_key_gets_the_same_401() {
     let fx = fixture().await;
     let app = test::init_service(app(fx.services.clone())).await;
-    let revoked = fx.services.api_keys.create("revoked").await.unwrap();
+    let revoked = fx
+        .services
+        .api_keys
+        .create(common::new_key(
+            "revoked",
+            aviary_domain::model::KeyScope::Read,
+        ))
+        .await
+        .unwrap();
     fx.services.api_keys.revoke(revoked.key.id).await.unwrap();
     let revoked = format!("Bearer {}", revoked.secret.expose_secret());
     let unknown = format!("Bearer avk_{}", "A".repeat(43));
@@ -639,3 +647,6 @@ mod openapi;
 
 #[path = "api/inventory.rs"]
 mod inventory;
+
+#[path = "api/scopes.rs"]
+mod scopes;

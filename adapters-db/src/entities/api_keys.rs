@@ -13,7 +13,12 @@ pub struct Model {
     /// Lowercase hex SHA-256 of the whole key.
     #[sea_orm(unique)]
     pub secret_hash: String,
+    /// `read`, `sync` or `manage`.
+    pub scope: String,
+    /// An admin's email, `cli` for the command line, NULL when not recorded.
+    pub created_by: Option<String>,
     pub created_at: i64,
+    pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use aviary_domain::usecases::{ApiKeyError, CreatedKey};
+use aviary_domain::model::KeyCreator;
+use aviary_domain::usecases::{ApiKeyError, CreatedKey, NewApiKey};
 use aviary_domain::values::ApiKeyId;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -17,7 +18,19 @@ use crate::views::ApiKeyView;
 
 pub async fn run(ctx: &Ctx, command: KeyCommand) -> anyhow::Result<ExitCode> {
     match command {
-        KeyCommand::Create { name } => create(ctx, &name).await,
+        KeyCommand::Create {
+            name,
+            scope,
+            expires_in_days,
+        } => {
+            let new = NewApiKey {
+                name,
+                scope,
+                expires_in_days,
+                created_by: KeyCreator::CommandLine,
+            };
+            create(ctx, new).await
+        }
         KeyCommand::List => list(ctx).await,
         KeyCommand::Revoke { id, yes } => revoke(ctx, &id, yes).await,
     }
@@ -30,7 +43,9 @@ struct CreatedKeyView<'a> {
     id: String,
     name: &'a str,
     prefix: &'a str,
+    scope: &'static str,
     created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "expose")]
     key: &'a SecretString,
 }
@@ -39,8 +54,18 @@ fn expose<S: Serializer>(secret: &&SecretString, serializer: S) -> Result<S::Ok,
     serializer.serialize_str(secret.expose_secret())
 }
 
-const LIST_HEADER: &[&str] = &["ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"];
-const CREATED_HEADER: &[&str] = &["ID", "NAME", "PREFIX", "CREATED", "KEY"];
+const LIST_HEADER: &[&str] = &[
+    "ID",
+    "NAME",
+    "PREFIX",
+    "SCOPE",
+    "CREATED",
+    "BY",
+    "EXPIRES",
+    "LAST USED",
+    "REVOKED",
+];
+const CREATED_HEADER: &[&str] = &["ID", "NAME", "PREFIX", "SCOPE", "CREATED", "EXPIRES", "KEY"];
 
 fn time(at: Option<DateTime<Utc>>) -> String {
     at.map(|t| t.to_rfc3339()).unwrap_or_default()
@@ -54,7 +79,10 @@ fn rows(views: &[ApiKeyView]) -> Vec<Vec<String>> {
                 v.id.clone(),
                 v.name.clone(),
                 v.prefix.clone(),
+                v.scope.to_owned(),
                 v.created_at.to_rfc3339(),
+                v.created_by.clone(),
+                time(v.expires_at),
                 time(v.last_used_at),
                 time(v.revoked_at),
             ]
@@ -62,13 +90,15 @@ fn rows(views: &[ApiKeyView]) -> Vec<Vec<String>> {
         .collect()
 }
 
-async fn create(ctx: &Ctx, name: &str) -> anyhow::Result<ExitCode> {
-    let CreatedKey { key, secret } = ctx.services.api_keys.create(name).await?;
+async fn create(ctx: &Ctx, new: NewApiKey) -> anyhow::Result<ExitCode> {
+    let CreatedKey { key, secret } = ctx.services.api_keys.create(new).await?;
     let view = CreatedKeyView {
         id: key.id.to_string(),
         name: key.name.as_str(),
         prefix: key.prefix.as_str(),
+        scope: key.scope.as_str(),
         created_at: key.created_at,
+        expires_at: key.expires_at,
         key: &secret,
     };
     eprintln!(
@@ -85,7 +115,9 @@ async fn create(ctx: &Ctx, name: &str) -> anyhow::Result<ExitCode> {
                 view.id.clone(),
                 view.name.to_owned(),
                 view.prefix.to_owned(),
+                view.scope.to_owned(),
                 view.created_at.to_rfc3339(),
+                time(view.expires_at),
                 secret.expose_secret().to_owned(),
             ]],
         )?,

@@ -1,11 +1,15 @@
 //! API-key authentication of every `/api/v1` route: `Authorization: Bearer avk_…` checked by
-//! `ApiKeys::authenticate`. Missing, malformed, unknown and revoked keys get the same 401.
+//! `ApiKeys::authenticate`. Missing, malformed, unknown, revoked and expired keys get the same
+//! 401. Every route that changes something is wrapped by [`permitted`] with the operation it
+//! performs: a key whose scope does not permit it gets 403 `insufficient_scope`.
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage as _, ResponseError, web};
+use actix_web::{HttpMessage as _, ResponseError, Route, web};
+use aviary_domain::model::{ApiOperation, KeyScope};
+use aviary_domain::usecases::authorize;
 use aviary_domain::values::ApiKeyId;
 
 use super::error::ApiError;
@@ -26,6 +30,7 @@ pub struct Caller {
     pub key: ApiKeyId,
     /// How records name the caller: `API key "nightly" (avk_AbCdEfGh)`.
     pub name: String,
+    pub scope: KeyScope,
 }
 
 async fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
@@ -38,6 +43,7 @@ async fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
     Ok(Caller {
         key: key.id,
         name: format!("API key \"{}\" ({})", key.name, key.prefix),
+        scope: key.scope,
     })
 }
 
@@ -53,6 +59,37 @@ pub async fn require_api_key(
             Ok(next.call(req).await?.map_into_left_body())
         }
         Err(err) => Ok(req
+            .into_response(err.error_response())
+            .map_into_right_body()),
+    }
+}
+
+/// `route`, answered only for keys whose scope permits `operation` (the key was checked by
+/// [`require_api_key`] around the whole API).
+pub(super) fn permitted(route: Route, operation: ApiOperation) -> Route {
+    route.wrap(actix_web::middleware::from_fn(
+        move |req: ServiceRequest, next: Next<BoxBody>| check_scope(operation, req, next),
+    ))
+}
+
+async fn check_scope(
+    operation: ApiOperation,
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let scope = req.extensions().get::<Caller>().map(|caller| caller.scope);
+    let refusal = match scope {
+        Some(scope) => authorize(scope, operation)
+            .err()
+            .map(ApiError::insufficient_scope),
+        None => {
+            tracing::error!("a scoped route is mounted outside the API key check");
+            Some(ApiError::internal())
+        }
+    };
+    match refusal {
+        None => Ok(next.call(req).await?.map_into_left_body()),
+        Some(err) => Ok(req
             .into_response(err.error_response())
             .map_into_right_body()),
     }

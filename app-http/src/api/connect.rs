@@ -73,6 +73,8 @@ fn options(body: &[u8]) -> Result<LoginOptions, ApiError> {
         (status = 200, description = "Login started", body = Started),
         (status = 400, description = "`invalid_body`", body = ErrorBody),
         (status = 404, description = "`integration_not_found`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`: the key's scope does not permit this \
+            (it needs `manage`)", body = ErrorBody),
         SharedErrors,
     )
 )]

@@ -10,7 +10,7 @@ use aviary_domain::ports::{
 };
 use aviary_domain::usecases::connect::{ConnectBackend, StartError};
 use aviary_domain::usecases::sync::SyncError;
-use aviary_domain::usecases::{AuthError, LookupError, QueriesError};
+use aviary_domain::usecases::{AuthError, LookupError, QueriesError, ScopeError};
 use aviary_domain::usecases::{HealthError, RegisterError, RemoveError, UpdateError};
 use aviary_wiring::logging::chain;
 use serde::Serialize;
@@ -57,6 +57,15 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "send a valid API key as `Authorization: Bearer avk_…`",
+        )
+    }
+
+    /// The key is valid, but its scope does not permit this.
+    pub fn insufficient_scope(refusal: ScopeError) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("{refusal}; nothing was changed"),
         )
     }
 

@@ -80,6 +80,8 @@ pub struct CreateBody {
             `verification_failed` (nothing stored)", body = ErrorBody),
         (status = 502, description = "With `verify`: `lark_unavailable` or `lark_error` \
             (nothing stored)", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`: the key's scope does not permit this \
+            (it needs `manage`)", body = ErrorBody),
         SharedErrors,
     )
 )]
@@ -149,6 +151,8 @@ pub struct UpdateBody {
             `invalid_sync_interval`", body = ErrorBody),
         (status = 404, description = "`integration_not_found`", body = ErrorBody),
         (status = 409, description = "`label_taken`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`: the key's scope does not permit this \
+            (it needs `manage`)", body = ErrorBody),
         SharedErrors,
     )
 )]
@@ -186,6 +190,8 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "`integration_not_found`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`: the key's scope does not permit this \
+            (it needs `manage`)", body = ErrorBody),
         SharedErrors,
     )
 )]

@@ -24,6 +24,9 @@ use actix_web::{
 
 pub use error::ApiError;
 
+use auth::permitted;
+use aviary_domain::model::ApiOperation as Op;
+
 /// A path answering the methods of `routes` only; any other method gets the JSON 405.
 fn resource(path: &str, routes: impl IntoIterator<Item = Route>) -> Resource {
     routes
@@ -58,7 +61,8 @@ struct Items<T> {
 
 /// Registers `/api/v1/…` (behind the API key, except the OpenAPI document: matched first, it
 /// holds no secret and clients need it to be built) and a JSON 404 for anything else under
-/// `/api`.
+/// `/api`. Reading needs any valid key; every route that changes something names its
+/// operation, whose scope the key must have.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get("/api/v1/openapi.json", openapi::document));
     cfg.service(
@@ -69,20 +73,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/integrations",
                 [
                     web::get().to(integrations::list),
-                    web::post().to(manage::create),
+                    permitted(web::post().to(manage::create), Op::Register),
                 ],
             ))
             .service(resource(
                 "/integrations/{integration}",
                 [
                     web::get().to(integrations::show),
-                    web::patch().to(manage::update),
-                    web::delete().to(manage::remove),
+                    permitted(web::patch().to(manage::update), Op::Change),
+                    permitted(web::delete().to(manage::remove), Op::Remove),
                 ],
             ))
             .service(resource(
                 "/integrations/{integration}/connect",
-                [web::post().to(connect::start)],
+                [permitted(web::post().to(connect::start), Op::Connect)],
             ))
             .service(get("/integrations/{integration}/status", status::show))
             .service(get("/integrations/{integration}/doctor", doctor::show))
@@ -106,17 +110,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 inventory::app,
             ))
             .service(get("/integrations/{integration}/runs", runs::list))
-            .service(
-                web::resource("/integrations/{integration}/sync")
-                    .route(web::post().to(sync::start))
-                    .default_service(web::to(method_not_allowed)),
-            )
+            .service(resource(
+                "/integrations/{integration}/sync",
+                [permitted(web::post().to(sync::start), Op::StartSync)],
+            ))
             .service(get("/runs/{run_id}", runs::show))
-            .service(
-                web::resource("/runs/{run_id}/confirm")
-                    .route(web::post().to(runs::confirm))
-                    .default_service(web::to(method_not_allowed)),
-            )
+            .service(resource(
+                "/runs/{run_id}/confirm",
+                [permitted(web::post().to(runs::confirm), Op::ConfirmRun)],
+            ))
             .default_service(web::to(route_not_found)),
     )
     .service(web::scope("/api").default_service(web::to(route_not_found)));

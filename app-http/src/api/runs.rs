@@ -112,6 +112,8 @@ pub async fn show(
         (status = 404, description = "`run_not_found`", body = ErrorBody),
         (status = 409, description = "`run_not_held`, `run_superseded` (a newer run exists), \
             `sync_already_running` or `integration_disabled`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`: the key's scope does not permit this \
+            (it needs `sync`)", body = ErrorBody),
         SharedErrors,
     )
 )]

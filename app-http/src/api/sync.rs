@@ -30,6 +30,8 @@ use aviary_wiring::Services;
         (status = 404, description = "`integration_not_found`", body = ErrorBody),
         (status = 409, description = "`sync_already_running` (here, the CLI or another \
             server) or `integration_disabled`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`: the key's scope does not permit this \
+            (it needs `sync`)", body = ErrorBody),
         SharedErrors,
     )
 )]

@@ -13,10 +13,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::test;
 use aviary_app_http::{Services, Settings};
-use aviary_domain::model::{Integration, Region, RunTrigger};
+use aviary_domain::model::{Integration, KeyCreator, KeyScope, Region, RunTrigger};
 use aviary_domain::ports::{Clock, NoProgress};
-use aviary_domain::usecases::NewIntegration;
 use aviary_domain::usecases::sync::SyncRequest;
+use aviary_domain::usecases::{NewApiKey, NewIntegration};
 use aviary_lark_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
@@ -28,8 +28,11 @@ pub struct Fixture {
     pub simulator: SimulatorHandle,
     pub services: Services,
     pub integration: Integration,
-    /// A working API key (`Bearer` token).
+    /// A working API key (`Bearer` token) with the scope `manage`.
     pub key: String,
+    /// Keys with the scopes `read` and `sync`.
+    pub read_key: String,
+    pub sync_key: String,
     pub app_secret: String,
     pub frozen: String,
     pub deleted: String,
@@ -65,6 +68,16 @@ pub async fn sync(services: &Services, integration: &Integration) {
     };
     let report = services.sync.execute(&request, &NoProgress).await.unwrap();
     assert_eq!(report.run.status.as_str(), "succeeded", "{report:?}");
+}
+
+/// A key request from the command line, without expiry.
+pub fn new_key(name: &str, scope: KeyScope) -> NewApiKey {
+    NewApiKey {
+        name: name.to_owned(),
+        scope,
+        expires_in_days: None,
+        created_by: KeyCreator::CommandLine,
+    }
 }
 
 pub async fn fixture() -> Fixture {
@@ -116,13 +129,29 @@ pub async fn fixture() -> Fixture {
     tenant.delete_user(&deleted).unwrap();
     sync(&services, &integration).await;
 
-    let key = services.api_keys.create("api tests").await.unwrap();
+    let key = services
+        .api_keys
+        .create(new_key("api tests", KeyScope::Manage))
+        .await
+        .unwrap();
+    let read_key = services
+        .api_keys
+        .create(new_key("reader", KeyScope::Read))
+        .await
+        .unwrap();
+    let sync_key = services
+        .api_keys
+        .create(new_key("syncer", KeyScope::Sync))
+        .await
+        .unwrap();
     Fixture {
         dir,
         simulator,
         services,
         integration,
         key: key.secret.expose_secret().to_owned(),
+        read_key: read_key.secret.expose_secret().to_owned(),
+        sync_key: sync_key.secret.expose_secret().to_owned(),
         app_secret,
         frozen,
         deleted,

@@ -12,6 +12,7 @@ use super::{
     EMAIL, PASSWORD, check, client, csrf_of, get, set_cookie, sign_in_request, with_admin,
 };
 use crate::common::Resp;
+use aviary_domain::model::KeyScope;
 
 /// The key shown on a creation page (`<code class="secret">…</code>`).
 fn shown_key(page: &str) -> String {
@@ -28,7 +29,11 @@ async fn a_new_key_is_shown_once_then_only_its_prefix() {
     let list = send!(&app, get("/admin/keys", &cookie));
     assert_eq!(list.status, StatusCode::OK);
     let existing = fx.services.api_keys.list().await.unwrap();
-    assert_eq!(existing.len(), 1);
+    assert_eq!(
+        existing.len(),
+        3,
+        "the fixture's manage, read and sync keys"
+    );
     assert!(list.body.contains("api tests"));
     assert!(list.body.contains(existing[0].prefix.as_str()));
     assert!(!list.body.contains(&fx.key), "never a whole key");
@@ -40,7 +45,12 @@ async fn a_new_key_is_shown_once_then_only_its_prefix() {
         TestRequest::post()
             .uri("/admin/keys")
             .cookie(cookie.clone())
-            .set_form([("name", "  nightly export "), ("csrf_token", &token)])
+            .set_form([
+                ("name", "  nightly export "),
+                ("scope", "read"),
+                ("expires_in_days", "90"),
+                ("csrf_token", &token),
+            ])
     );
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     assert_eq!(res.header("cache-control"), Some("no-store"));
@@ -50,11 +60,67 @@ async fn a_new_key_is_shown_once_then_only_its_prefix() {
     // It works, and only its digest is stored.
     let authenticated = fx.services.api_keys.authenticate(&key).await.unwrap();
     assert_eq!(authenticated.name.as_str(), "nightly export");
+    assert_eq!(authenticated.scope, KeyScope::Read);
+    assert_eq!(
+        authenticated.expires_at,
+        Some(authenticated.created_at + chrono::Duration::days(90))
+    );
+    assert_eq!(authenticated.created_by.to_string(), EMAIL);
 
     let later = send!(&app, get("/admin/keys", &cookie));
     assert!(!later.body.contains(&key), "shown once only");
     assert!(later.body.contains(&key[..12]), "the display prefix stays");
     assert!(later.body.contains("nightly export"));
+    assert!(
+        later.body.contains(&format!("by {EMAIL}")),
+        "{}",
+        later.body
+    );
+}
+
+#[actix_web::test]
+async fn the_form_offers_read_first_and_refuses_a_lifetime_or_scope_it_does_not_offer() {
+    let fx = with_admin().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let cookie = signed_in!(&app);
+    let page = send!(&app, get("/admin/keys", &cookie));
+    assert!(
+        page.body.contains("<option value=\"read\" selected>"),
+        "the narrowest scope is the default: {}",
+        page.body
+    );
+    let token = csrf_of(&page.body);
+    let post = |fields: [(&'static str, &'static str); 3]| {
+        TestRequest::post()
+            .uri("/admin/keys")
+            .cookie(cookie.clone())
+            .set_form([
+                (fields[0].0, fields[0].1),
+                (fields[1].0, fields[1].1),
+                (fields[2].0, fields[2].1),
+                ("csrf_token", token.as_str()),
+            ])
+    };
+    let res = send!(
+        &app,
+        post([
+            ("name", "ci"),
+            ("scope", "sync"),
+            ("expires_in_days", "4000")
+        ])
+    );
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("id=\"lifetime-error\""), "{}", res.body);
+    assert!(
+        res.body.contains("<option value=\"sync\" selected>"),
+        "the choice is kept"
+    );
+    let res = send!(
+        &app,
+        post([("name", "ci"), ("scope", "root"), ("expires_in_days", "")])
+    );
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert_eq!(fx.services.api_keys.list().await.unwrap().len(), 3);
 }
 
 #[actix_web::test]
@@ -69,7 +135,12 @@ async fn a_refused_name_is_shown_next_to_the_field_and_kept() {
         TestRequest::post()
             .uri("/admin/keys")
             .cookie(cookie.clone())
-            .set_form([("name", long.as_str()), ("csrf_token", &token)])
+            .set_form([
+                ("name", long.as_str()),
+                ("scope", "read"),
+                ("expires_in_days", ""),
+                ("csrf_token", &token),
+            ])
     );
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
     assert!(
@@ -80,7 +151,7 @@ async fn a_refused_name_is_shown_next_to_the_field_and_kept() {
     );
     assert!(res.body.contains(&format!("value=\"{long}\"")));
     assert!(!res.body.contains("code class=\"secret\""));
-    assert_eq!(fx.services.api_keys.list().await.unwrap().len(), 1);
+    assert_eq!(fx.services.api_keys.list().await.unwrap().len(), 3);
 }
 
 #[actix_web::test]
@@ -113,7 +184,7 @@ async fn revoking_stops_the_key_at_once_and_is_checked_by_the_guard() {
         assert_eq!(send!(&app, create).status, StatusCode::FORBIDDEN);
     }
     assert!(fx.services.api_keys.authenticate(&fx.key).await.is_ok());
-    assert_eq!(fx.services.api_keys.list().await.unwrap().len(), 1);
+    assert_eq!(fx.services.api_keys.list().await.unwrap().len(), 3);
 
     let revoke = || {
         TestRequest::post()

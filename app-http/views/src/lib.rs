@@ -464,7 +464,12 @@ pub struct ApiKeyView {
     pub id: String,
     pub name: String,
     pub prefix: String,
+    /// `read`, `sync` or `manage`.
+    pub scope: &'static str,
+    /// An admin's email, `command line`, or `not recorded` (keys older than this field).
+    pub created_by: String,
     pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -475,7 +480,10 @@ impl From<&ApiKey> for ApiKeyView {
             id: k.id.to_string(),
             name: k.name.to_string(),
             prefix: k.prefix.to_string(),
+            scope: k.scope.as_str(),
+            created_by: k.created_by.to_string(),
             created_at: k.created_at,
+            expires_at: k.expires_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
         }

@@ -22,7 +22,7 @@ pub use account::{
 };
 pub use account_sort::{AccountCursor, AccountSort, SortKey, SortValue};
 pub use admin::{Admin, MAX_FAILED_SIGN_INS, SIGN_IN_LOCK_MINUTES};
-pub use api_key::ApiKey;
+pub use api_key::{ApiKey, ApiOperation, KeyCreator, KeyScope, KeyStatus};
 pub use app::{App, AppOwner, AppOwnerKind, AppScene, AppState, AppStatus, AppVisibility};
 pub use change::{ChangeKind, ChangeRecord, FieldChange, Subject, field_changes};
 pub use department::{Department, DepartmentOutline, DepartmentState};

@@ -20,7 +20,10 @@ pub use admins::{
     AdminAccounts, AdminError, CsrfMismatch, PasswordReset, ResetPasswordError, SessionError,
     SignIn, SignInError,
 };
-pub use api_keys::{ApiKeyError, ApiKeys, AuthError, CreatedKey, LAST_USED_RESOLUTION};
+pub use api_keys::{
+    ApiKeyError, ApiKeys, AuthError, CreatedKey, LAST_USED_RESOLUTION, MAX_KEY_LIFETIME_DAYS,
+    NewApiKey, ScopeError, authorize,
+};
 pub use integration_health::{HealthError, HealthReport, IntegrationHealth, Problem};
 pub use integrations::{Integrations, Readiness};
 pub use inventory_queries::{AppWithHistory, GroupWithHistory};

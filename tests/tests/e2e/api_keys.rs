@@ -31,6 +31,10 @@ fn api_keys_are_shown_once_listed_by_prefix_and_revoked_once() {
             "create",
             "--name",
             " CI exporter ",
+            "--scope",
+            "read",
+            "--expires-in-days",
+            "30",
             "--output",
             "json",
         ])
@@ -44,7 +48,25 @@ fn api_keys_are_shown_once_listed_by_prefix_and_revoked_once() {
     let object = json.as_object().expect("one object");
     let mut fields: Vec<&str> = object.keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["created_at", "id", "key", "name", "prefix"]);
+    assert_eq!(
+        fields,
+        [
+            "created_at",
+            "expires_at",
+            "id",
+            "key",
+            "name",
+            "prefix",
+            "scope"
+        ]
+    );
+    assert_eq!(json["scope"], "read");
+    let created_at = chrono::DateTime::parse_from_rfc3339(json["created_at"].as_str().unwrap());
+    let expires_at = chrono::DateTime::parse_from_rfc3339(json["expires_at"].as_str().unwrap());
+    assert_eq!(
+        expires_at.unwrap() - created_at.unwrap(),
+        chrono::Duration::days(30)
+    );
     let key = json["key"].as_str().unwrap().to_owned();
     let id = json["id"].as_str().unwrap().to_owned();
     let prefix = json["prefix"].as_str().unwrap().to_owned();
@@ -55,7 +77,7 @@ fn api_keys_are_shown_once_listed_by_prefix_and_revoked_once() {
 
     // A second key in table form: the key on a line of its own.
     let table = aviary
-        .run(&["key", "create", "--name", "Audit bot"])
+        .run(&["key", "create", "--name", "Audit bot", "--scope", "manage"])
         .success();
     let second = table
         .stdout
@@ -94,6 +116,8 @@ fn api_keys_are_shown_once_listed_by_prefix_and_revoked_once() {
     assert_eq!(keys[0]["id"], Value::from(id.clone()), "oldest first");
     assert_eq!(keys[0]["last_used_at"], Value::Null);
     assert_eq!(keys[0]["revoked_at"], Value::Null);
+    assert_eq!(keys[0]["scope"], "read");
+    assert_eq!(keys[0]["created_by"], "command line");
     let mut fields: Vec<&str> = keys[0]
         .as_object()
         .unwrap()
@@ -105,11 +129,14 @@ fn api_keys_are_shown_once_listed_by_prefix_and_revoked_once() {
         fields,
         [
             "created_at",
+            "created_by",
+            "expires_at",
             "id",
             "last_used_at",
             "name",
             "prefix",
-            "revoked_at"
+            "revoked_at",
+            "scope"
         ]
     );
 
@@ -159,7 +186,7 @@ fn api_keys_are_shown_once_listed_by_prefix_and_revoked_once() {
 fn bad_key_input_is_refused_with_one_error_line() {
     let aviary = Installation::new();
 
-    let empty = aviary.run(&["key", "create", "--name", "  "]);
+    let empty = aviary.run(&["key", "create", "--name", "  ", "--scope", "read"]);
     empty.clean_failure(1);
     assert_eq!(
         empty.stderr.trim(),
@@ -167,12 +194,47 @@ fn bad_key_input_is_refused_with_one_error_line() {
     );
     let long = "x".repeat(101);
     aviary
-        .run(&["key", "create", "--name", &long])
+        .run(&["key", "create", "--name", &long, "--scope", "read"])
         .clean_failure(1);
     aviary
-        .run(&["key", "create", "--name", "tab\there"])
+        .run(&["key", "create", "--name", "tab\there", "--scope", "read"])
         .clean_failure(1);
     aviary.run(&["key", "create"]).clean_failure(2);
+    // A scope is chosen, never assumed; an unknown one is a usage error naming the three.
+    let unscoped = aviary.run(&["key", "create", "--name", "ci"]);
+    unscoped.clean_failure(2);
+    assert!(unscoped.stderr.contains("--scope"), "{}", unscoped.stderr);
+    let unknown = aviary.run(&["key", "create", "--name", "ci", "--scope", "admin"]);
+    unknown.clean_failure(2);
+    assert!(
+        unknown.stderr.contains("read sync manage"),
+        "{}",
+        unknown.stderr
+    );
+    let forever = aviary.run(&[
+        "key",
+        "create",
+        "--name",
+        "ci",
+        "--scope",
+        "read",
+        "--expires-in-days",
+        "0",
+    ]);
+    forever.clean_failure(1);
+    assert!(
+        forever.stderr.contains("1 to 3650 days"),
+        "{}",
+        forever.stderr
+    );
+    assert_eq!(
+        aviary
+            .run(&["key", "list", "--output", "json"])
+            .success()
+            .json(),
+        serde_json::json!([]),
+        "nothing was created"
+    );
 
     let malformed = aviary.run(&["key", "revoke", "not-a-uuid", "--yes"]);
     malformed.clean_failure(1);

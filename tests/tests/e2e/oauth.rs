@@ -136,7 +136,16 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
         )
         .success();
     let key = aviary
-        .run(&["key", "create", "--name", "oauth e2e", "--output", "json"])
+        .run(&[
+            "key",
+            "create",
+            "--name",
+            "oauth e2e",
+            "--scope",
+            "manage",
+            "--output",
+            "json",
+        ])
         .success()
         .json()["key"]
         .as_str()

@@ -158,7 +158,11 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
     let acme_id = added["id"].as_str().unwrap().to_owned();
     let key_stdout = evidence.next_place();
     let created = evidence
-        .aviary(&aviary, "key create --name canary --output json", None)
+        .aviary(
+            &aviary,
+            "key create --name canary --scope manage --output json",
+            None,
+        )
         .success();
     let (key, key_id) = {
         let json = created.json();

@@ -1,6 +1,6 @@
-//! `ApiKeys`: create (the only moment the plaintext exists), list, revoke, and `authenticate`
-//! a bearer key for the HTTP API. Malformed, unknown and revoked keys are one and the same
-//! error, so callers answer them identically.
+//! `ApiKeys`: create (the only moment the plaintext exists), list, revoke, `authenticate` a
+//! bearer key for the HTTP API and `authorize` what it asks to do. Malformed, unknown, revoked
+//! and expired keys are one and the same error, so callers answer them identically.
 
 #[cfg(test)]
 mod tests;
@@ -10,13 +10,26 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::SecretString;
 
-use crate::model::ApiKey;
+use crate::model::{ApiKey, ApiOperation, KeyCreator, KeyScope, KeyStatus};
 use crate::ports::{ApiKeyStore, ApiKeyStoreError, Clock, IdSource};
 use crate::values::{ApiKeyId, GeneratedKey, KeyName, KeyNameError, hash_presented_key};
 
 /// `last_used_at` is written at most this often per key, so busy automation does not cost a
 /// database write per request.
 pub const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::seconds(60);
+
+/// The longest lifetime a key may be given, in days (ten years).
+pub const MAX_KEY_LIFETIME_DAYS: u32 = 3650;
+
+/// What a key is created with.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub name: String,
+    pub scope: KeyScope,
+    /// Days until it stops working (1 to [`MAX_KEY_LIFETIME_DAYS`]); `None`: it does not expire.
+    pub expires_in_days: Option<u32>,
+    pub created_by: KeyCreator,
+}
 
 /// A key just created: the stored record and the plaintext, to be shown once and dropped.
 #[derive(Debug, Clone)]
@@ -31,6 +44,8 @@ pub enum ApiKeyError {
     // Not a `#[source]`: the message already includes it, and `{:#}` would say it twice.
     #[error("invalid key name: {0}")]
     Name(KeyNameError),
+    #[error("a key expires after 1 to {MAX_KEY_LIFETIME_DAYS} days, not {0}")]
+    Lifetime(u32),
     #[error("no API key with id {0} (see `aviary key list`)")]
     NotFound(ApiKeyId),
     #[error("API key {0} is already revoked")]
@@ -42,7 +57,7 @@ pub enum ApiKeyError {
 /// Why a bearer key was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    /// Malformed, unknown or revoked — deliberately indistinguishable.
+    /// Malformed, unknown, revoked or expired — deliberately indistinguishable.
     #[error("invalid API key")]
     InvalidKey,
     /// The store failed; the key may be fine.
@@ -76,19 +91,37 @@ impl ApiKeys {
         DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
     }
 
+    /// Every problem with `new`, one per field (name, lifetime), without storing anything:
+    /// forms show each next to its field.
+    pub fn check(new: &NewApiKey) -> Vec<ApiKeyError> {
+        [
+            KeyName::parse(&new.name).err().map(ApiKeyError::Name),
+            lifetime(new.expires_in_days).err(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// Creates a key from 256 random bits and stores only its digest.
     ///
     /// # Errors
-    /// `Name` for an invalid name, `Store` when it cannot be stored (then nothing is).
-    pub async fn create(&self, name: &str) -> Result<CreatedKey, ApiKeyError> {
-        let name = KeyName::parse(name).map_err(ApiKeyError::Name)?;
+    /// `Name` for an invalid name, `Lifetime` for an expiry out of range, `Store` when it
+    /// cannot be stored (then nothing is).
+    pub async fn create(&self, new: NewApiKey) -> Result<CreatedKey, ApiKeyError> {
+        let name = KeyName::parse(&new.name).map_err(ApiKeyError::Name)?;
+        let lifetime = lifetime(new.expires_in_days)?;
         let generated = GeneratedKey::from_random(self.ids.random_256());
+        let created_at = self.now();
         let key = ApiKey {
             id: ApiKeyId::from_uuid(self.ids.new_uuid()),
             name,
             prefix: generated.prefix,
             secret_hash: generated.hash,
-            created_at: self.now(),
+            scope: new.scope,
+            created_by: new.created_by,
+            created_at,
+            expires_at: lifetime.map(|days| created_at + days),
             last_used_at: None,
             revoked_at: None,
         };
@@ -105,6 +138,11 @@ impl ApiKeys {
     /// `Store` when the store fails.
     pub async fn list(&self) -> Result<Vec<ApiKey>, ApiKeyError> {
         self.store.list().await.map_err(ApiKeyError::Store)
+    }
+
+    /// Whether `key` works now.
+    pub fn status(&self, key: &ApiKey) -> KeyStatus {
+        key.status_at(self.clock.now())
     }
 
     /// One key.
@@ -145,8 +183,8 @@ impl ApiKeys {
     /// recorded (at most once per [`LAST_USED_RESOLUTION`]).
     ///
     /// # Errors
-    /// `InvalidKey` for a malformed, unknown or revoked key — the same for all three — and
-    /// `Store` when the store fails.
+    /// `InvalidKey` for a malformed, unknown, revoked or expired key — the same for all four —
+    /// and `Store` when the store fails.
     pub async fn authenticate(&self, bearer: &str) -> Result<ApiKey, AuthError> {
         let hash = hash_presented_key(bearer).map_err(|_| AuthError::InvalidKey)?;
         let mut key = self
@@ -157,10 +195,10 @@ impl ApiKeys {
             .ok_or(AuthError::InvalidKey)?;
         // `ApiKeyHash` equality is constant-time (subtle). The store already matched on the
         // digest; checking again keeps a lax store (say, a case-insensitive match) harmless.
-        if key.secret_hash != hash || !key.is_active() {
+        let now = self.now();
+        if key.secret_hash != hash || !key.is_usable_at(now) {
             return Err(AuthError::InvalidKey);
         }
-        let now = self.now();
         let due = key
             .last_used_at
             .is_none_or(|last| now - last >= LAST_USED_RESOLUTION);
@@ -173,5 +211,37 @@ impl ApiKeys {
             }
         }
         Ok(key)
+    }
+}
+
+/// A key's scope does not permit what it asked to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this API key has the scope `{has}`; {operation} needs `{}`", operation.needs())]
+pub struct ScopeError {
+    pub has: KeyScope,
+    pub operation: ApiOperation,
+}
+
+/// Whether a key of `scope` may do `operation`.
+///
+/// # Errors
+/// [`ScopeError`] naming the key's scope and the one needed.
+pub fn authorize(scope: KeyScope, operation: ApiOperation) -> Result<(), ScopeError> {
+    if scope.permits(operation) {
+        Ok(())
+    } else {
+        Err(ScopeError {
+            has: scope,
+            operation,
+        })
+    }
+}
+
+/// The lifetime of a new key, checked.
+fn lifetime(days: Option<u32>) -> Result<Option<TimeDelta>, ApiKeyError> {
+    match days {
+        None => Ok(None),
+        Some(n @ 1..=MAX_KEY_LIFETIME_DAYS) => Ok(Some(TimeDelta::days(i64::from(n)))),
+        Some(other) => Err(ApiKeyError::Lifetime(other)),
     }
 }

@@ -25,7 +25,10 @@ fn stored(seed: u8) -> (ApiKey, String) {
         name: KeyName::parse("CI exporter").unwrap(),
         prefix: generated.prefix,
         secret_hash: generated.hash,
+        scope: KeyScope::Manage,
+        created_by: KeyCreator::CommandLine,
         created_at: at(-3600),
+        expires_at: None,
         last_used_at: None,
         revoked_at: None,
     };
@@ -40,6 +43,16 @@ fn use_case(store: MockApiKeyStore, now: DateTime<Utc>) -> ApiKeys {
         .returning(|| uuid::Uuid::from_u128(42));
     ids.expect_random_256().returning(|| [5; 32]);
     ApiKeys::new(Arc::new(store), Arc::new(clock), Arc::new(ids))
+}
+
+/// A request for a key named `name` with the widest scope, no expiry, from the command line.
+fn named(name: &str) -> NewApiKey {
+    NewApiKey {
+        name: name.to_owned(),
+        scope: KeyScope::Manage,
+        expires_in_days: None,
+        created_by: KeyCreator::CommandLine,
+    }
 }
 
 fn backend() -> ApiKeyStoreError {
@@ -63,7 +76,7 @@ async fn create_stores_only_the_digest_and_returns_the_plaintext_once() {
         .times(1)
         .returning(|_| Ok(()));
     let created = use_case(store, at(0))
-        .create("  CI exporter ")
+        .create(named("  CI exporter "))
         .await
         .unwrap();
     let plain = created.secret.expose_secret();
@@ -88,15 +101,15 @@ async fn an_invalid_name_stores_nothing() {
     store.expect_insert().never();
     let keys = use_case(store, at(0));
     assert_eq!(
-        keys.create(" ").await.unwrap_err(),
+        keys.create(named(" ")).await.unwrap_err(),
         ApiKeyError::Name(KeyNameError::Empty)
     );
     assert_eq!(
-        keys.create(&"k".repeat(101)).await.unwrap_err(),
+        keys.create(named(&"k".repeat(101))).await.unwrap_err(),
         ApiKeyError::Name(KeyNameError::TooLong { max: 100 })
     );
     assert_eq!(
-        keys.create("a\u{1b}[31m").await.unwrap_err(),
+        keys.create(named("a\u{1b}[31m")).await.unwrap_err(),
         ApiKeyError::Name(KeyNameError::ControlCharacters)
     );
 }
@@ -105,7 +118,10 @@ async fn an_invalid_name_stores_nothing() {
 async fn a_store_failure_on_create_is_a_store_error() {
     let mut store = MockApiKeyStore::new();
     store.expect_insert().returning(|_| Err(backend()));
-    let err = use_case(store, at(0)).create("ci").await.unwrap_err();
+    let err = use_case(store, at(0))
+        .create(named("ci"))
+        .await
+        .unwrap_err();
     assert_eq!(err, ApiKeyError::Store(backend()));
 }
 
@@ -288,6 +304,12 @@ async fn malformed_unknown_and_revoked_keys_get_the_same_error() {
     errors.push(keys.authenticate(&unknown_plain).await.unwrap_err());
     errors.push(keys.authenticate(&revoked_plain).await.unwrap_err());
 
+    // Expired: from its expiry instant on.
+    let (mut expired, expired_plain) = stored(3);
+    expired.expires_at = Some(at(0));
+    let keys = use_case(clone_store(&expired), at(0));
+    errors.push(keys.authenticate(&expired_plain).await.unwrap_err());
+
     assert!(
         errors.iter().all(|e| *e == AuthError::InvalidKey),
         "{errors:?}"
@@ -362,7 +384,7 @@ async fn timestamps_are_kept_to_the_microsecond_like_the_store() {
     let mut store = MockApiKeyStore::new();
     store.expect_insert().returning(|_| Ok(()));
     let precise = at(0) + Duration::nanoseconds(1_234_567);
-    let created = use_case(store, precise).create("ci").await.unwrap();
+    let created = use_case(store, precise).create(named("ci")).await.unwrap();
     assert_eq!(
         created.key.created_at,
         at(0) + Duration::microseconds(1_234)
@@ -375,4 +397,70 @@ fn an_invalid_name_is_explained_once() {
     let err = ApiKeyError::Name(KeyNameError::Empty);
     assert_eq!(err.to_string(), "invalid key name: the key name is empty");
     assert!(err.source().is_none(), "no source to print a second time");
+}
+
+// ---- scopes, expiry and creators -------------------------------------------------------------
+
+#[tokio::test]
+async fn a_key_is_created_with_its_scope_creator_and_expiry_days_from_now() {
+    let mut store = MockApiKeyStore::new();
+    store
+        .expect_insert()
+        .withf(|key| {
+            key.scope == KeyScope::Read
+                && key.expires_at == Some(at(0) + Duration::days(90))
+                && key.created_by
+                    == KeyCreator::Admin(
+                        crate::values::EmailAddress::parse("a@example.com").unwrap(),
+                    )
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    let new = NewApiKey {
+        scope: KeyScope::Read,
+        expires_in_days: Some(90),
+        created_by: KeyCreator::Admin(crate::values::EmailAddress::parse("a@example.com").unwrap()),
+        ..named("reader")
+    };
+    let created = use_case(store, at(0)).create(new).await.unwrap();
+    assert_eq!(created.key.expires_at, Some(at(0) + Duration::days(90)));
+}
+
+#[tokio::test]
+async fn a_lifetime_outside_one_day_to_ten_years_stores_nothing() {
+    let mut store = MockApiKeyStore::new();
+    store.expect_insert().never();
+    let keys = use_case(store, at(0));
+    for days in [0, MAX_KEY_LIFETIME_DAYS + 1] {
+        let new = NewApiKey {
+            expires_in_days: Some(days),
+            ..named("ci")
+        };
+        assert_eq!(
+            keys.create(new.clone()).await.unwrap_err(),
+            ApiKeyError::Lifetime(days)
+        );
+        assert_eq!(ApiKeys::check(&new), vec![ApiKeyError::Lifetime(days)]);
+    }
+}
+
+#[tokio::test]
+async fn a_key_works_until_the_instant_it_expires() {
+    let (mut key, plain) = stored(4);
+    key.expires_at = Some(at(10));
+    let mut store = finding(key.clone());
+    store.expect_touch_last_used().returning(|_, _| Ok(()));
+    assert!(use_case(store, at(9)).authenticate(&plain).await.is_ok());
+}
+
+#[test]
+fn a_read_key_is_refused_every_change_and_says_which_scope_is_needed() {
+    assert_eq!(authorize(KeyScope::Read, ApiOperation::Read), Ok(()));
+    let refused = authorize(KeyScope::Read, ApiOperation::Remove).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "this API key has the scope `read`; remove needs `manage`"
+    );
+    assert_eq!(authorize(KeyScope::Sync, ApiOperation::StartSync), Ok(()));
+    assert!(authorize(KeyScope::Sync, ApiOperation::Register).is_err());
 }
