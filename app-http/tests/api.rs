@@ -534,6 +534,10 @@ async fn runs_are_listed_and_shown_with_their_changes() {
     let id = runs[0]["id"].as_str().unwrap();
     let run = get!(fx, &app, format!("/api/v1/runs/{id}")).json();
     assert_eq!(run["id"], id);
+    assert!(
+        run["next_cursor"].is_null(),
+        "one page holds them all: {run}"
+    );
     let changes = run["changes"].as_array().unwrap();
     assert!(
         changes
@@ -639,3 +643,7 @@ mod openapi;
 
 #[path = "api/inventory.rs"]
 mod inventory;
+
+/// A run's changes in keyset pages (`api/run_changes.rs`).
+#[path = "api/run_changes.rs"]
+mod run_changes;
