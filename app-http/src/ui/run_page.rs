@@ -27,7 +27,7 @@ use aviary_wiring::Services;
 const PAGE_SIZE: u64 = 100;
 /// The most held records the page lists; the API and the CLI (`aviary runs show`) list more.
 const SHOWN: usize = 500;
-
+/// Shown above the first page when `?after=` could not be followed.
 const BAD_PAGE: &str = "This page link is damaged or belongs to another run; \
                         here are the run's first changes instead.";
 /// Changes with more fields than this are folded (an added account lists every field).
