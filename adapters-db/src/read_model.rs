@@ -1,14 +1,16 @@
 //! `ReadModel`: account listing with every filter in one SQL query (sorted, keyset-paginated
 //! by `(sort key, open_id)`: `order.rs`), account names and department memberships, account
-//! history, departments, runs and a run's changes; user groups and apps in `objects.rs`.
+//! history, departments, runs; a run's changes in keyset pages in `run_changes.rs`, user
+//! groups and apps in `objects.rs`.
 
 mod objects;
 mod order;
+mod run_changes;
 
 use async_trait::async_trait;
 use aviary_domain::model::{
-    AccountStatus, App, ChangeRecord, Department, DepartmentOutline, Group, HeldSubject, Role,
-    RunStatus, Subject, SyncRun, UserAccount,
+    AccountStatus, App, ChangePage, ChangePosition, ChangeRecord, Department, DepartmentOutline,
+    Group, HeldSubject, Role, RunStatus, Subject, SyncRun, UserAccount,
 };
 use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{AccountQuery, GroupMembers, QueryError, ReadModel};
@@ -511,16 +513,13 @@ impl ReadModel for SqlReadModel {
         Ok(row.map(run_from_row).transpose()?)
     }
 
-    async fn run_changes(&self, id: RunId) -> Result<Vec<ChangeRecord>, QueryError> {
-        let rows = changes::Entity::find()
-            .filter(changes::Column::RunId.eq(id.as_uuid()))
-            .order_by_asc(changes::Column::Id)
-            .all(&self.shared.conn)
-            .await
-            .map_err(query_err("reading a run's changes"))?;
-        rows.into_iter()
-            .map(|row| change_from_row(row).map_err(QueryError::from))
-            .collect()
+    async fn run_changes(
+        &self,
+        id: RunId,
+        after: Option<ChangePosition>,
+        limit: u64,
+    ) -> Result<ChangePage, QueryError> {
+        run_changes::page(&self.shared, id, after, limit).await
     }
 
     async fn subject_history(

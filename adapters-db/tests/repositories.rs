@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 use aviary_adapters_db::{Backend, Database, MasterKey};
 use aviary_domain::model::{
     AccountCursor, AccountSort, AccountState, AccountStatus, ApiCounters, AuthorizedUser,
-    ChangeKind, ChangeRecord, Department, DepartmentState, EntityCounts, FieldChange, Grant,
-    Integration, IntegrationStatus, PendingLogin, Presence, Region, Role, RunStatus, RunTrigger,
-    SortValue, Subject, SyncCounts, SyncRun, TenantInfo, TokenSet, UserAccount, UserProfile,
+    ChangeKind, ChangePage, ChangeRecord, Department, DepartmentState, EntityCounts, FieldChange,
+    Grant, Integration, IntegrationStatus, PendingLogin, Presence, Region, Role, RunStatus,
+    RunTrigger, SortValue, Subject, SyncCounts, SyncRun, TenantInfo, TokenSet, UserAccount,
+    UserProfile,
 };
 use aviary_domain::ports::{
     AccountQuery, GrantStore, GrantStoreError, IntegrationRepository, IntegrationStoreError, Lease,
@@ -427,7 +428,10 @@ async fn batches_of_one_run_written_at_once_all_land() {
             count_rows(&ctx, "account_departments", integration.id).await,
             (total * 2) as i64
         );
-        assert_eq!(ctx.reads().run_changes(run.id).await.unwrap().len(), total);
+        assert_eq!(
+            every_run_change(ctx.reads().as_ref(), run.id).await.len(),
+            total
+        );
     })
     .await;
 }
@@ -446,6 +450,24 @@ async fn lease_and_run(ctx: &Ctx, integration: &Integration) -> (Lease, SyncRun)
 
 async fn write(ctx: &Ctx, lease: &Lease, batch: WriteBatch, now: DateTime<Utc>) {
     ctx.store().write_batch(lease, batch, now).await.unwrap();
+}
+
+/// Every change a run recorded, read as clients read them: page after page of the largest
+/// size, each continuing after the previous one's `next`.
+async fn every_run_change(reads: &dyn ReadModel, run: RunId) -> Vec<ChangeRecord> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = reads
+            .run_changes(run, after, ChangePage::MAX)
+            .await
+            .unwrap();
+        all.extend(page.changes);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return all,
+        }
+    }
 }
 
 fn ids(accounts: &[UserAccount]) -> Vec<&str> {
@@ -1468,7 +1490,7 @@ async fn write_batch_upserts_removes_restores_and_records_changes_atomically() {
         let hashes = store.account_hashes(integration.id).await.unwrap();
         assert!(!hashes.contains_key(&oid("ou_dave")));
         assert!(!hashes[&oid("ou_cat")].removed);
-        assert_eq!(reads.run_changes(run.id).await.unwrap().len(), 4);
+        assert_eq!(every_run_change(reads.as_ref(), run.id).await.len(), 4);
 
         // Rows of another integration are refused.
         let other = registered(&ctx, "Not leased").await;
@@ -1895,9 +1917,12 @@ async fn history_departments_and_run_changes_come_back_in_order() {
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(reads.run_changes(run1.id).await.unwrap(), first_changes);
         assert_eq!(
-            reads.run_changes(run2.id).await.unwrap(),
+            every_run_change(reads.as_ref(), run1.id).await,
+            first_changes
+        );
+        assert_eq!(
+            every_run_change(reads.as_ref(), run2.id).await,
             vec![changed, removed]
         );
 
@@ -1931,9 +1956,16 @@ async fn history_departments_and_run_changes_come_back_in_order() {
         let runs = reads.runs(integration.id, 5).await.unwrap();
         assert_eq!(runs, vec![run2.clone(), run1_done]);
         assert_eq!(reads.runs(integration.id, 1).await.unwrap(), vec![run2]);
-        let unknown: Result<Vec<ChangeRecord>, QueryError> =
-            reads.run_changes(RunId::from_uuid(Uuid::new_v4())).await;
-        assert!(unknown.unwrap().is_empty());
+        let unknown: Result<ChangePage, QueryError> = reads
+            .run_changes(RunId::from_uuid(Uuid::new_v4()), None, 10)
+            .await;
+        assert_eq!(
+            unknown.unwrap(),
+            ChangePage {
+                changes: Vec::new(),
+                next: None
+            }
+        );
     })
     .await;
 }
@@ -2359,7 +2391,7 @@ async fn ten_thousand_accounts_in_one_batch_write_and_read_back() {
         let wanted: Vec<OpenId> = accounts.iter().map(|a| a.state.open_id().clone()).collect();
         let loaded = store.load_accounts(integration.id, &wanted).await.unwrap();
         assert_eq!(loaded, accounts, "the sync reads every account back with its raw JSON");
-        assert_eq!(reads.run_changes(run.id).await.unwrap().len(), COUNT);
+        assert_eq!(every_run_change(reads.as_ref(), run.id).await.len(), COUNT);
         assert_eq!(count_rows(&ctx, "account_departments", integration.id).await, (COUNT * 2) as i64);
 
         let in_dept = AccountQuery { departments: Some(vec![did("od-7")]), ..AccountQuery::all(integration.id) };
@@ -2400,6 +2432,10 @@ mod read_paths;
 /// Migrations 10–12 on a database of the previous release (`migrations/m20261206_0000{10,11,12}_*.rs`).
 #[path = "repositories/lean_storage.rs"]
 mod lean_storage;
+
+/// A run's changes in keyset pages (`read_model/run_changes.rs`).
+#[path = "repositories/run_changes.rs"]
+mod run_changes;
 
 /// The data directory `0700` and the database files `0600` (`private_fs.rs`).
 #[path = "repositories/private_files.rs"]

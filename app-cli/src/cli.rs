@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use aviary_domain::model::{KeyScope, SortKey};
+use aviary_domain::model::{ChangePage, KeyScope, SortKey};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Aviary: one trustworthy view of every account in your Lark and Feishu tenants.
@@ -235,6 +235,58 @@ fn parse_sort_key(raw: &str) -> Result<SortKey, String> {
     raw.parse::<SortKey>().map_err(|err| err.to_string())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs_show(args: &[&str]) -> Result<RunsCommand, clap::Error> {
+        let mut argv = vec![
+            "aviary",
+            "runs",
+            "show",
+            "9e3c1b7e-5c52-4f7e-9d44-0a9e1f0d2b61",
+        ];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Runs(command) => Ok(command),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn runs_show_prints_a_bounded_page_unless_asked_for_every_change() {
+        assert!(matches!(
+            runs_show(&[]).unwrap(),
+            RunsCommand::Show {
+                limit: 100,
+                cursor: None,
+                all: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            runs_show(&["--limit", "1000", "--cursor", "abc"]).unwrap(),
+            RunsCommand::Show {
+                limit: 1000,
+                cursor: Some(_),
+                all: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            runs_show(&["--all"]).unwrap(),
+            RunsCommand::Show { all: true, .. }
+        ));
+        for refused in [
+            &["--limit", "0"][..],
+            &["--limit", "1001"],
+            &["--all", "--cursor", "abc"],
+        ] {
+            assert!(runs_show(refused).is_err(), "{refused:?}");
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DepartmentsCommand {
     /// List departments.
@@ -285,6 +337,9 @@ pub enum AppsCommand {
     },
 }
 
+/// Changes `runs show` prints unless `--limit` says otherwise (as the API's page).
+pub const DEFAULT_CHANGES: u64 = 100;
+
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
     /// List an integration's runs, newest first.
@@ -305,10 +360,21 @@ pub enum RunsCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Show one run with the changes it recorded.
+    /// Show one run with a page of the changes it recorded (and how to get the next page).
     Show {
         /// The run id.
         run_id: String,
+        /// How many changes a page holds, in the order the run recorded them (at most 1000).
+        #[arg(long, default_value_t = DEFAULT_CHANGES,
+              value_parser = clap::value_parser!(u64).range(1..=ChangePage::MAX))]
+        limit: u64,
+        /// Continue after the page that gave this cursor (its `next_cursor`).
+        #[arg(long, conflicts_with = "all")]
+        cursor: Option<String>,
+        /// Every change, read page after page of `--limit` (a first sync records one per
+        /// record).
+        #[arg(long)]
+        all: bool,
     },
 }
 

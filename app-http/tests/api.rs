@@ -542,6 +542,10 @@ async fn runs_are_listed_and_shown_with_their_changes() {
     let id = runs[0]["id"].as_str().unwrap();
     let run = get!(fx, &app, format!("/api/v1/runs/{id}")).json();
     assert_eq!(run["id"], id);
+    assert!(
+        run["next_cursor"].is_null(),
+        "one page holds them all: {run}"
+    );
     let changes = run["changes"].as_array().unwrap();
     assert!(
         changes
@@ -648,5 +652,10 @@ mod openapi;
 #[path = "api/inventory.rs"]
 mod inventory;
 
+/// What a key may do by its scope (`api/scopes.rs`).
 #[path = "api/scopes.rs"]
 mod scopes;
+
+/// A run's changes in keyset pages (`api/run_changes.rs`).
+#[path = "api/run_changes.rs"]
+mod run_changes;

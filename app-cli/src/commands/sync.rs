@@ -171,7 +171,7 @@ pub async fn confirm(ctx: &Ctx, run: &str, dry_run: bool) -> anyhow::Result<Exit
     let id: RunId = run
         .parse()
         .with_context(|| format!("\"{run}\" is not a run id"))?;
-    let (held, _) = ctx.services.queries.run(id).await?;
+    let held = ctx.services.queries.run(id).await?;
     let confirm = Confirmation {
         run: id,
         by: confirmed_by(),

@@ -1,11 +1,11 @@
 //! Parsing path and query parameters into domain values; every failure is a 400
 //! `invalid_parameter` naming the parameter.
 
-use aviary_domain::model::{AccountCursor, AccountSort, SortKey};
+use aviary_domain::model::{AccountCursor, AccountSort, ChangePosition, SortKey};
 use aviary_domain::values::RunId;
 
 use super::error::ApiError;
-use aviary_views::cursor;
+use aviary_views::{change_cursor, cursor};
 
 /// Page sizes the API accepts.
 pub const MAX_LIMIT: u64 = 500;
@@ -15,14 +15,22 @@ pub const MAX_LIMIT: u64 = 500;
 /// # Errors
 /// `invalid_parameter` when not a number in range.
 pub fn limit(raw: Option<&str>, default: u64) -> Result<u64, ApiError> {
+    limit_up_to(raw, default, MAX_LIMIT)
+}
+
+/// `limit` of a listing with its own largest page: `default` when absent, else 1..=`max`.
+///
+/// # Errors
+/// `invalid_parameter` when not a number in range.
+pub fn limit_up_to(raw: Option<&str>, default: u64, max: u64) -> Result<u64, ApiError> {
     let Some(raw) = raw else {
         return Ok(default);
     };
     match raw.trim().parse::<u64>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(ApiError::invalid_parameter(
             "limit",
-            format!("expected a whole number from 1 to {MAX_LIMIT}"),
+            format!("expected a whole number from 1 to {max}"),
         )),
     }
 }
@@ -84,6 +92,14 @@ pub fn decode_cursor(raw: &str) -> Result<AccountCursor, ApiError> {
     cursor::decode(raw).map_err(|err| ApiError::invalid_parameter("cursor", err))
 }
 
+/// The position a `cursor` of `run`'s changes continues after.
+///
+/// # Errors
+/// `invalid_parameter` when it is not a cursor this API handed out for this run.
+pub fn decode_change_cursor(raw: &str, run: RunId) -> Result<ChangePosition, ApiError> {
+    change_cursor::decode(raw, run).map_err(|err| ApiError::invalid_parameter("cursor", err))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +117,12 @@ mod tests {
         assert!(limit(Some("0"), 50).is_err());
         assert!(limit(Some("501"), 50).is_err());
         assert_eq!(limit(None, 50).unwrap(), 50);
+        assert_eq!(limit_up_to(Some("1000"), 100, 1000).unwrap(), 1000);
+        assert!(limit_up_to(Some("1001"), 100, 1000).is_err());
+        let run = RunId::from_uuid(uuid::Uuid::nil());
+        assert_eq!(
+            decode_change_cursor("!!", run).unwrap_err().code(),
+            "invalid_parameter"
+        );
     }
 }

@@ -1,9 +1,10 @@
-//! `GET /api/v1/integrations/{id}/runs` (newest first), `GET /api/v1/runs/{run_id}` (with the
-//! changes it recorded and, for a held run, what it held) and `POST /api/v1/runs/{run_id}/confirm`.
+//! `GET /api/v1/integrations/{id}/runs` (newest first), `GET /api/v1/runs/{run_id}` (with a
+//! keyset page of the changes it recorded and, for a held run, what it held) and
+//! `POST /api/v1/runs/{run_id}/confirm`.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use aviary_domain::model::RunTrigger;
+use aviary_domain::model::{ChangePage, RunTrigger};
 use aviary_domain::usecases::sync::Confirmation;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -14,7 +15,7 @@ use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
 use super::openapi::SharedErrors;
 use super::params;
-use aviary_views::{ChangeView, HeldSubjectView, RunView, RunWithChangesView};
+use aviary_views::{RunView, RunWithChangesView};
 use aviary_wiring::Services;
 
 const DEFAULT_LIMIT: u64 = 20;
@@ -60,16 +61,38 @@ pub async fn list(
     }))
 }
 
-/// One run with the changes it recorded
+/// How many of a run's changes a page holds unless `limit` says otherwise.
+const DEFAULT_CHANGES: u64 = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShowParams {
+    /// How many of the run's changes the page holds, in the order the run recorded them.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000, default = 100)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page (opaque), valid for this run only; left out:
+    /// the first page.
+    cursor: Option<String>,
+}
+
+/// One run with a page of the changes it recorded
+///
+/// The changes come in keyset pages (a first sync records one per record): follow
+/// `next_cursor` until it is null for the rest.
 #[utoipa::path(
     get,
     path = "/api/v1/runs/{run_id}",
     operation_id = "show_run",
     tag = "runs",
-    params(("run_id" = String, Path, format = "uuid", description = "The run's id")),
+    params(
+        ("run_id" = String, Path, format = "uuid", description = "The run's id"),
+        ShowParams,
+    ),
     responses(
-        (status = 200, description = "The run", body = RunWithChangesView),
-        (status = 400, description = "`invalid_parameter`: not a UUID", body = ErrorBody),
+        (status = 200, description = "The run with a page of its changes",
+            body = RunWithChangesView),
+        (status = 400, description = "`invalid_parameter`: `run_id` not a UUID, `limit` out of \
+            range, or a `cursor` this API did not hand out for this run", body = ErrorBody),
         (status = 404, description = "`run_not_found`", body = ErrorBody),
         SharedErrors,
     )
@@ -77,19 +100,23 @@ pub async fn list(
 pub async fn show(
     services: web::Data<Services>,
     path: web::Path<String>,
+    query: web::Query<ShowParams>,
 ) -> Result<HttpResponse, ApiError> {
     let id = params::run_id(&path)?;
-    let (run, changes) = services.queries.run(id).await?;
+    let limit = params::limit_up_to(query.limit.as_deref(), DEFAULT_CHANGES, ChangePage::MAX)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|raw| params::decode_change_cursor(raw, id))
+        .transpose()?;
+    let run = services.queries.run(id).await?;
+    let page = services.queries.run_changes(id, after, limit).await?;
     let held = if run.hold.is_some() {
         services.queries.held_subjects(id, HELD_LISTED).await?
     } else {
         Vec::new()
     };
-    Ok(HttpResponse::Ok().json(RunWithChangesView {
-        run: RunView::from(&run),
-        changes: changes.iter().map(ChangeView::from).collect(),
-        held: held.iter().map(HeldSubjectView::from).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(RunWithChangesView::new(&run, &page, &held)))
 }
 
 /// Confirms a held run
@@ -123,7 +150,7 @@ pub async fn confirm(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = params::run_id(&path)?;
-    let (held, _) = services.queries.run(id).await?;
+    let held = services.queries.run(id).await?;
     let run = services
         .runner
         .start_confirming(

@@ -1,13 +1,14 @@
-//! `GET /admin/runs/{run_id}`: one sync run — how it went and what it counted — and its diff:
-//! the changes it recorded grouped by account (then by department, user group and app), each
-//! with the fields' old and new values, or added, removed or restored.
+//! `GET /admin/runs/{run_id}`: one sync run — how it went and what it counted — and its diff,
+//! one page of [`PAGE_SIZE`] changes at a time (`?after=` continues after a page): the changes
+//! grouped by account (then by department, user group and app), each with the fields' old and
+//! new values, or added, removed or restored.
 
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use aviary_domain::model::{ChangeRecord, Hold, Integration, Subject, SyncRun};
+use aviary_domain::model::{ChangePosition, ChangeRecord, Hold, Integration, Subject, SyncRun};
 use aviary_domain::usecases::QueriesError;
 use aviary_domain::usecases::sync::departure_words;
 use aviary_domain::values::{OpenId, RunId};
@@ -18,12 +19,17 @@ use super::error::UiError;
 use super::pages::{ASSET_VERSION, Chrome, render};
 use super::runs_page::{RunRow, run_row};
 use super::session::SignedIn;
-use aviary_views::outline_names;
+use aviary_views::{change_cursor, outline_names};
 use aviary_wiring::Services;
 
-/// The most accounts (and departments) whose changes the page lists; the API and the CLI
-/// (`aviary runs show`) have them all.
+/// Changes on one page: a first sync records one per record (100k for a large tenant), so the
+/// page reads them a bounded page at a time.
+const PAGE_SIZE: u64 = 100;
+/// The most held records the page lists; the API and the CLI (`aviary runs show`) list more.
 const SHOWN: usize = 500;
+/// Shown above the first page when `?after=` could not be followed.
+const BAD_PAGE: &str = "This page link is damaged or belongs to another run; \
+                        here are the run's first changes instead.";
 /// Changes with more fields than this are folded (an added account lists every field).
 const INLINE_FIELDS: usize = 6;
 
@@ -59,12 +65,48 @@ pub struct RunPage {
     pub departments: Vec<Group>,
     /// User groups and installed apps with changes.
     pub objects: Vec<Group>,
-    /// Records with changes that are not listed (past [`SHOWN`] of a kind).
-    pub hidden: usize,
+    /// Links to the run's other pages of changes.
+    pub pager: Pager,
+    /// Changes on one page ([`PAGE_SIZE`]).
+    pub page_size: u64,
     /// A held run: what it holds and the records confirming it would mark.
     pub hold: Option<HoldView>,
     /// Who confirmed the held run this run applied, and that run's page.
     pub confirmed: Option<(String, String)>,
+}
+
+/// Where this page of changes stands among the run's pages, and the links to the others.
+#[derive(Debug, Default)]
+pub struct Pager {
+    /// The run's first page (on any later page).
+    pub first: Option<String>,
+    /// The page after this one, while more changes follow.
+    pub next: Option<String>,
+    /// The page link asked for could not be followed (the first page is shown instead).
+    pub error: Option<&'static str>,
+}
+
+impl Pager {
+    /// Whether the run's changes take more than one page (empty sections then speak of the
+    /// page, not the run).
+    pub fn paged(&self) -> bool {
+        self.first.is_some() || self.next.is_some()
+    }
+}
+
+/// The position `?after=` asks the page to continue after; a link that is damaged or belongs
+/// to another run starts from the first page with [`BAD_PAGE`]. Repeated: the last counts.
+fn requested_start(query: &str, run: RunId) -> (Option<ChangePosition>, Option<&'static str>) {
+    let raw = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "after")
+        .map(|(_, value)| value.into_owned())
+        .last()
+        .filter(|value| !value.trim().is_empty());
+    match raw.map(|raw| change_cursor::decode(&raw, run)) {
+        None => (None, None),
+        Some(Ok(after)) => (Some(after), None),
+        Some(Err(_)) => (None, Some(BAD_PAGE)),
+    }
 }
 
 /// What a held run holds, for its page and its Confirm button.
@@ -126,13 +168,24 @@ pub async fn show(
     services: web::Data<Services>,
     signed_in: web::ReqData<SignedIn>,
     path: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, UiError> {
     let id: RunId = path.parse().map_err(|_| UiError::NotFound)?;
-    let (run, changes) = match services.queries.run(id).await {
+    let run = match services.queries.run(id).await {
         Ok(found) => found,
         Err(QueriesError::UnknownRun(_)) => return Err(UiError::NotFound),
         Err(other) => return Err(other.into()),
     };
+    let (after, page_error) = requested_start(req.query_string(), id);
+    let page = services.queries.run_changes(id, after, PAGE_SIZE).await?;
+    let pager = Pager {
+        first: after.map(|_| format!("/admin/runs/{id}")),
+        next: page
+            .next
+            .map(|last| format!("/admin/runs/{id}?after={}", change_cursor::encode(id, last))),
+        error: page_error,
+    };
+    let changes = page.changes;
     let integration = browse::integration(&services, &run.integration_id.to_string()).await?;
     let names = outline_names(
         &services
@@ -157,12 +210,8 @@ pub async fn show(
         HashMap::new()
     };
     let objects = object_changes(&integration, &changes, &names, &titles);
-    let hidden = account_groups.len().saturating_sub(SHOWN)
-        + department_groups.len().saturating_sub(SHOWN)
-        + objects.hidden;
     let shown_ids: Vec<OpenId> = account_groups
         .iter()
-        .take(SHOWN)
         .filter_map(|(id, _)| OpenId::parse(id).ok())
         .collect();
     let account_names = services
@@ -171,7 +220,6 @@ pub async fn show(
         .await?;
     let accounts = account_groups
         .iter()
-        .take(SHOWN)
         .map(|(id, changes)| {
             let name = OpenId::parse(id)
                 .ok()
@@ -190,7 +238,6 @@ pub async fn show(
         .collect();
     let departments = department_groups
         .iter()
-        .take(SHOWN)
         .map(|(id, changes)| Group {
             title: names
                 .get(*id)
@@ -230,40 +277,39 @@ pub async fn show(
         run: run_row(&run),
         accounts,
         departments,
-        objects: objects.shown,
-        hidden,
+        objects,
+        pager,
+        page_size: PAGE_SIZE,
     };
-    render(StatusCode::OK, &page)
+    // A page link that could not be followed is the client's error, as on the accounts page.
+    let status = if page.pager.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render(status, &page)
 }
 
 /// The changes of user groups and installed apps, each titled by its stored name.
-struct ObjectChanges {
-    shown: Vec<Group>,
-    hidden: usize,
-}
-
 fn object_changes(
     integration: &Integration,
     changes: &[ChangeRecord],
     names: &aviary_views::DepartmentNames,
     titles: &HashMap<String, String>,
-) -> ObjectChanges {
+) -> Vec<Group> {
     let groups = grouped(changes, "group");
     let apps = grouped(changes, "app");
-    let hidden = (groups.len() + apps.len()).saturating_sub(SHOWN);
-    let shown = groups
+    groups
         .iter()
         .map(|g| ("group", g))
         .chain(apps.iter().map(|a| ("app", a)))
-        .take(SHOWN)
         .map(|(kind, (id, changes))| Group {
             title: titles.get(*id).cloned().unwrap_or_else(|| (*id).to_owned()),
             id: (*id).to_owned(),
             href: Some(browse::object_href(integration, kind, id)),
             changes: items(changes, names),
         })
-        .collect();
-    ObjectChanges { shown, hidden }
+        .collect()
 }
 
 /// `id → name` of every stored group and app (ids do not collide: apps are `cli_…`).

@@ -29,7 +29,7 @@ pub async fn confirm(
     path: web::Path<String>,
 ) -> Result<HttpResponse, UiError> {
     let id: RunId = path.parse().map_err(|_| UiError::NotFound)?;
-    let (held, _) = match services.queries.run(id).await {
+    let held = match services.queries.run(id).await {
         Ok(found) => found,
         Err(QueriesError::UnknownRun(_)) => return Err(UiError::NotFound),
         Err(other) => return Err(other.into()),

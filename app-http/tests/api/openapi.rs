@@ -609,6 +609,10 @@ async fn answers_fit_their_documented_schemas_key_for_key() {
             format!("/api/v1/runs/{}", ids.run_id),
         ),
         (
+            "/api/v1/runs/{run_id}",
+            format!("/api/v1/runs/{}?limit=1", ids.run_id),
+        ),
+        (
             "/api/v1/integrations/{integration}/status",
             format!("{base}/status"),
         ),
@@ -624,6 +628,10 @@ async fn answers_fit_their_documented_schemas_key_for_key() {
         (
             "/api/v1/runs/{run_id}",
             "/api/v1/runs/not-a-uuid".to_owned(),
+        ),
+        (
+            "/api/v1/runs/{run_id}",
+            format!("/api/v1/runs/{}?cursor=AAAA", ids.run_id),
         ),
         (
             "/api/v1/integrations/{integration}/accounts",
@@ -646,6 +654,8 @@ async fn answers_fit_their_documented_schemas_key_for_key() {
     );
     let run = get!(fx, &app, format!("/api/v1/runs/{}", ids.run_id)).json();
     assert!(!run["changes"].as_array().unwrap().is_empty(), "{run}");
+    let paged = get!(fx, &app, format!("/api/v1/runs/{}?limit=1", ids.run_id)).json();
+    assert!(paged["next_cursor"].is_string(), "{paged}");
     let tree = get!(fx, &app, format!("{base}/departments?shape=tree")).json();
     assert!(
         tree["items"]
@@ -744,8 +754,8 @@ async fn documented_parameter_values_are_exactly_the_accepted_ones() {
         }
     }
     // status, role, include_removed, sort, order, limit, format; include_removed, shape;
-    // include_removed of groups and of apps; limit; run_id (show and confirm).
-    assert_eq!(checked, 14);
+    // include_removed of groups and of apps; limit; run_id and limit of show, run_id of confirm.
+    assert_eq!(checked, 15);
 }
 
 #[actix_web::test]

@@ -114,7 +114,7 @@ async fn shutting_down_cancels_a_run_in_flight_and_frees_the_lease() {
     assert_eq!(run.status.as_str(), "running");
     runner.shutdown().await;
 
-    let (stored, _) = fx.services.queries.run(run.id).await.unwrap();
+    let stored = fx.services.queries.run(run.id).await.unwrap();
     assert_eq!(stored.status.as_str(), "cancelled", "{stored:?}");
     let store = fx.services.database().sync_store();
     store

@@ -811,6 +811,79 @@ async fn the_runs_page_lists_runs_and_a_run_shows_its_diff_by_account() {
 }
 
 #[actix_web::test]
+async fn a_run_page_shows_a_page_of_changes_and_links_to_the_next_page() {
+    let fx = with_admin().await;
+    let tenant = fx.simulator.tenant();
+    for i in 0..130 {
+        tenant
+            .add_user(NewUser::new(format!("Pile {i:03}"), "0"))
+            .unwrap();
+    }
+    sync(&fx.services, &fx.integration).await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let cookie = signed_in!(&app);
+    let runs = fx
+        .services
+        .queries
+        .runs(fx.integration.id, 10)
+        .await
+        .unwrap();
+    let (run, older) = (runs[0].id, runs[1].id);
+    let recorded = fx
+        .services
+        .queries
+        .run_changes(run, None, 1000)
+        .await
+        .unwrap();
+    let total = recorded.changes.len();
+    assert!((130..200).contains(&total), "{total}");
+    let shown = |html: &str| html.matches("<span class=\"kind ").count();
+
+    let first = page!(fx, &app, &cookie, format!("/admin/runs/{run}"));
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(shown(&first.body), 100, "one page of 100 changes");
+    assert!(link(&first.body, "« First page").is_none());
+    let next = link(&first.body, "Next page ›").expect("a link to the next page");
+    assert!(
+        next.starts_with(&format!("/admin/runs/{run}?after=")),
+        "{next}"
+    );
+
+    let second = page!(fx, &app, &cookie, next);
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(shown(&second.body), total - 100, "the rest");
+    assert!(link(&second.body, "Next page ›").is_none(), "the last page");
+    assert_eq!(
+        link(&second.body, "« First page").unwrap(),
+        format!("/admin/runs/{run}")
+    );
+    for i in 0..130 {
+        let title = format!(">Pile {i:03}</a>");
+        assert_eq!(
+            first.body.matches(&title).count() + second.body.matches(&title).count(),
+            1,
+            "{title} on exactly one page"
+        );
+    }
+
+    // A damaged link, or one of another run: the first page, saying so.
+    let after = next.split("?after=").nth(1).unwrap().to_owned();
+    for uri in [
+        format!("/admin/runs/{run}?after=AAAA"),
+        format!("/admin/runs/{older}?after={after}"),
+    ] {
+        let res = page!(fx, &app, &cookie, uri);
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            res.body.contains("here are the run&#39;s first changes"),
+            "{uri}: {}",
+            res.body
+        );
+        assert!(link(&res.body, "« First page").is_none(), "{uri}");
+    }
+}
+
+#[actix_web::test]
 async fn unknown_things_are_the_404_page_and_visitors_are_sent_to_sign_in() {
     let fx = with_admin().await;
     let app = test::init_service(app(fx.services.clone())).await;

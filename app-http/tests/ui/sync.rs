@@ -68,7 +68,7 @@ async fn sync_now_starts_a_run_and_returns_to_the_overview() {
     assert_eq!(runs[0].trigger, RunTrigger::Manual);
     let mut finished = None;
     for _ in 0..300 {
-        let (run, _) = fx.services.queries.run(runs[0].id).await.unwrap();
+        let run = fx.services.queries.run(runs[0].id).await.unwrap();
         if run.status != RunStatus::Running {
             finished = Some(run);
             break;
@@ -156,7 +156,7 @@ async fn a_held_run_lists_what_it_holds_and_its_confirm_button_applies_it() {
         location.trim_start_matches("/admin/runs/").parse().unwrap();
     let mut finished = None;
     for _ in 0..300 {
-        let (run, _) = fx.services.queries.run(new_id).await.unwrap();
+        let run = fx.services.queries.run(new_id).await.unwrap();
         if run.status != RunStatus::Running {
             finished = Some(run);
             break;

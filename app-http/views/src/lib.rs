@@ -3,6 +3,7 @@
 //! here. The views the API answers with derive `ToSchema` for its OpenAPI document; their
 //! `Option` fields are serialised as `null`, never left out, hence `#[schema(required)]`.
 
+pub mod change_cursor;
 pub mod csv;
 pub mod cursor;
 pub mod inventory;
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 
 use aviary_domain::model::ApiKey;
 use aviary_domain::model::{
-    ApiCounters, ChangeRecord, Department, FieldChange, HeldSubject, Hold, Integration,
+    ApiCounters, ChangePage, ChangeRecord, Department, FieldChange, HeldSubject, Hold, Integration,
     IntegrationSummary, SyncCounts, SyncRun, UserAccount,
 };
 use aviary_domain::usecases::sync::SyncReport;
@@ -410,15 +411,34 @@ pub struct AccountWithHistoryView {
     pub history: Vec<ChangeView>,
 }
 
-/// `aviary runs show`, `GET /api/v1/runs/{run_id}`: a run with the changes it recorded.
+/// `aviary runs show`, `GET /api/v1/runs/{run_id}`: a run with a page of the changes it
+/// recorded.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunWithChangesView {
     #[serde(flatten)]
     pub run: RunView,
+    /// One page of the changes the run recorded, in the order it recorded them.
     pub changes: Vec<ChangeView>,
+    /// The cursor of the next page of changes (opaque; send it back as `cursor`); null when
+    /// this page holds the run's last changes.
+    #[schema(required)]
+    pub next_cursor: Option<String>,
     /// A held run: the records it would have marked (accounts first, at most 1000; `hold`
     /// counts them all). Empty for every other run.
     pub held: Vec<HeldSubjectView>,
+}
+
+impl RunWithChangesView {
+    /// `run` with one page of its changes (and the cursor of the next) and, for a held run,
+    /// the records it held.
+    pub fn new(run: &SyncRun, page: &ChangePage, held: &[HeldSubject]) -> Self {
+        Self {
+            run: RunView::from(run),
+            changes: page.changes.iter().map(ChangeView::from).collect(),
+            next_cursor: page.next.map(|after| change_cursor::encode(run.id, after)),
+            held: held.iter().map(HeldSubjectView::from).collect(),
+        }
+    }
 }
 
 /// `aviary sync --output json`: the run plus what only a live run knows.

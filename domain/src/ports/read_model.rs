@@ -5,8 +5,8 @@ use async_trait::async_trait;
 
 use super::fault::StoreFault;
 use crate::model::{
-    AccountCursor, AccountSort, AccountStatus, App, ChangeRecord, Department, DepartmentOutline,
-    Group, HeldSubject, Role, Subject, SyncRun, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, App, ChangePage, ChangePosition, ChangeRecord,
+    Department, DepartmentOutline, Group, HeldSubject, Role, Subject, SyncRun, UserAccount,
 };
 use crate::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 
@@ -182,11 +182,18 @@ pub trait ReadModel: Send + Sync {
     /// `Backend`.
     async fn run(&self, id: RunId) -> Result<Option<SyncRun>, QueryError>;
 
-    /// Changes recorded by a run, in the order they were recorded.
+    /// One keyset page of the changes a run recorded, in the order they were recorded: at most
+    /// `limit` changes that come after `after` (from the first when `None`), with the position
+    /// to continue after when more follow. An unknown run has an empty last page.
     ///
     /// # Errors
     /// `Backend`.
-    async fn run_changes(&self, id: RunId) -> Result<Vec<ChangeRecord>, QueryError>;
+    async fn run_changes(
+        &self,
+        id: RunId,
+        after: Option<ChangePosition>,
+        limit: u64,
+    ) -> Result<ChangePage, QueryError>;
 
     /// Changes recorded for one record (any subject), oldest first.
     ///

@@ -1,6 +1,6 @@
 //! Read-side use cases: accounts with filters (department = subtree) in a chosen order with
-//! keyset pages, one account with its history, departments with member counts, runs with their
-//! changes.
+//! keyset pages, one account with its history, departments with member counts, runs and
+//! keyset pages of their changes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::member_counts::MemberCounts;
 use super::run_cache::{RunCache, settled};
 use crate::model::{
-    AccountCursor, AccountSort, AccountStatus, ChangeRecord, Department, DepartmentOutline,
-    HeldSubject, Role, SyncRun, UserAccount,
+    AccountCursor, AccountSort, AccountStatus, ChangePage, ChangePosition, ChangeRecord,
+    Department, DepartmentOutline, HeldSubject, Role, SyncRun, UserAccount,
 };
 use crate::ports::{AccountQuery, QueryError, ReadModel};
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
@@ -386,18 +386,31 @@ impl Queries {
         Ok(self.read.account_status_counts(integration).await?)
     }
 
-    /// A run with the changes it recorded.
+    /// A run (its changes come in pages: [`Queries::run_changes`]).
     ///
     /// # Errors
     /// `UnknownRun` when absent, `Store` otherwise.
-    pub async fn run(&self, id: RunId) -> Result<(SyncRun, Vec<ChangeRecord>), QueriesError> {
-        let run = self
+    pub async fn run(&self, id: RunId) -> Result<SyncRun, QueriesError> {
+        self.read.run(id).await?.ok_or(QueriesError::UnknownRun(id))
+    }
+
+    /// One page of the changes a run recorded, in the order it recorded them: those after
+    /// `after` (from the first when `None`), at most `limit` of them and never more than
+    /// [`ChangePage::MAX`] (a first sync records one change per record, so no caller reads
+    /// them all at once). An unknown run has an empty last page.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn run_changes(
+        &self,
+        id: RunId,
+        after: Option<ChangePosition>,
+        limit: u64,
+    ) -> Result<ChangePage, QueriesError> {
+        Ok(self
             .read
-            .run(id)
-            .await?
-            .ok_or(QueriesError::UnknownRun(id))?;
-        let changes = self.read.run_changes(id).await?;
-        Ok((run, changes))
+            .run_changes(id, after, ChangePage::bounded(limit))
+            .await?)
     }
 
     /// What a held run would have marked (accounts first), at most `limit`; empty for other
@@ -659,6 +672,30 @@ mod tests {
             .unwrap();
         assert_eq!(current.len(), 3);
         assert!(current.iter().all(|d| d.removed_at.is_none()));
+    }
+
+    #[tokio::test]
+    async fn a_page_of_a_runs_changes_is_never_larger_than_the_largest_page() {
+        let run = RunId::from_uuid(uuid::Uuid::nil());
+        for (asked, read_at_most) in [(0, 1), (100, 100), (u64::MAX, ChangePage::MAX)] {
+            let mut read = MockReadModel::new();
+            read.expect_run_changes()
+                .withf(move |id, after, limit| {
+                    *id == run && *after == Some(ChangePosition::new(9)) && *limit == read_at_most
+                })
+                .times(1)
+                .returning(move |_, _, _| {
+                    Ok(ChangePage {
+                        changes: Vec::new(),
+                        next: None,
+                    })
+                });
+            let page = Queries::new(Arc::new(read))
+                .run_changes(run, Some(ChangePosition::new(9)), asked)
+                .await
+                .unwrap();
+            assert!(page.changes.is_empty() && page.next.is_none(), "{asked}");
+        }
     }
 
     #[tokio::test]

@@ -164,22 +164,38 @@ async fn first_sync_then_unchanged_resync() {
     let runs = runs.as_array().unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[0]["id"], resync["id"], "newest first");
+    let run_id = run["id"].as_str().unwrap();
+    let recorded = visible
+        + tenant.visible_department_count() as u64
+        + tenant.groups().len() as u64
+        + tenant.apps().len() as u64;
+    let changes = |shown: &serde_json::Value| shown["changes"].as_array().unwrap().len() as u64;
     let shown = aviary
+        .run(&["runs", "show", run_id, "--all", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(changes(&shown), recorded);
+    assert!(shown["next_cursor"].is_null());
+    // Without `--all`: a page of 100, and the cursor that continues after it.
+    let first = aviary
+        .run(&["runs", "show", run_id, "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(changes(&first), 100);
+    let cursor = first["next_cursor"].as_str().expect("more changes follow");
+    let rest = aviary
         .run(&[
-            "runs",
-            "show",
-            run["id"].as_str().unwrap(),
-            "--output",
-            "json",
+            "runs", "show", run_id, "--cursor", cursor, "--limit", "1000", "--output", "json",
         ])
         .success()
         .json();
-    assert_eq!(
-        shown["changes"].as_array().unwrap().len() as u64,
-        visible
-            + tenant.visible_department_count() as u64
-            + tenant.groups().len() as u64
-            + tenant.apps().len() as u64
+    assert_eq!(changes(&first) + changes(&rest), recorded);
+    assert!(rest["next_cursor"].is_null());
+    let table = aviary.run(&["runs", "show", run_id]).success().stdout;
+    assert!(
+        table.contains("100 changes on this page:")
+            && table.contains(&format!("aviary runs show {run_id} --cursor {cursor}")),
+        "{table}"
     );
 
     let integrations = aviary
