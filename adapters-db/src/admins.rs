@@ -10,8 +10,8 @@ use aviary_domain::values::{AdminId, EmailAddress, PasswordHash};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    SqlErr,
+    ActiveValue::Set, ColumnTrait as _, Condition, DbErr, EntityTrait as _, QueryFilter as _,
+    QueryOrder as _, SqlErr,
 };
 
 use crate::connect::Shared;
@@ -197,16 +197,25 @@ impl AdminStore for SqlAdmins {
         .await
     }
 
-    async fn record_sign_in(&self, id: AdminId, at: DateTime<Utc>) -> Result<(), AdminStoreError> {
-        self.update(
-            id,
-            vec![
-                (Column::LastSignInAt, Expr::val(micros(at))),
-                (Column::LockedUntil, Expr::val(Option::<i64>::None)),
-                (Column::FailedAttempts, Expr::val(0i64)),
-            ],
-            "recording a sign-in",
-        )
-        .await
+    async fn record_sign_in(
+        &self,
+        id: AdminId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, AdminStoreError> {
+        // The lock is read and the sign-in written in one statement: no failure can lock the
+        // account in between.
+        let not_locked = Condition::any()
+            .add(Column::LockedUntil.is_null())
+            .add(Column::LockedUntil.lte(micros(at)));
+        let result = Entity::update_many()
+            .col_expr(Column::LastSignInAt, Expr::val(micros(at)))
+            .col_expr(Column::LockedUntil, Expr::val(Option::<i64>::None))
+            .col_expr(Column::FailedAttempts, Expr::val(0i64))
+            .filter(Column::Id.eq(id.as_uuid()))
+            .filter(not_locked)
+            .exec(&self.shared.conn)
+            .await
+            .map_err(backend("recording a sign-in"))?;
+        Ok(result.rows_affected == 1)
     }
 }

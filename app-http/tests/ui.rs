@@ -249,6 +249,51 @@ async fn the_eleventh_failed_sign_in_from_one_address_is_429() {
 }
 
 #[actix_web::test]
+async fn forms_sent_from_another_site_are_refused_before_anything_is_read() {
+    let fx = with_admin().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    // Login CSRF: another site posting the sign-in form signs the visitor in as nobody.
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "null"),
+    ] {
+        let res = send!(
+            &app,
+            sign_in_request(EMAIL, PASSWORD, client(9)).insert_header((name, value))
+        );
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{name}: {value}");
+        assert!(res.body.contains("came from another site"), "{}", res.body);
+        assert!(set_cookie(&res).is_none(), "no session was started");
+    }
+    // From Aviary's own page (the browser says same-origin, or the Origin is this host).
+    let same = send!(
+        &app,
+        sign_in_request(EMAIL, PASSWORD, client(9))
+            .insert_header(("sec-fetch-site", "same-origin"))
+    );
+    assert_eq!(same.status, StatusCode::SEE_OTHER, "{}", same.body);
+    let cookie = Cookie::new(COOKIE, set_cookie(&same).unwrap().value().to_owned());
+    let token = csrf_of(&send!(&app, get("/admin/keys", &cookie)).body);
+    // A valid session and CSRF token do not make a cross-site form acceptable.
+    let res = send!(
+        &app,
+        TestRequest::post()
+            .uri("/admin/keys")
+            .cookie(cookie.clone())
+            .insert_header(("sec-fetch-site", "cross-site"))
+            .set_form([
+                ("name", "planted"),
+                ("scope", "manage"),
+                ("expires_in_days", ""),
+                ("csrf_token", token.as_str()),
+            ])
+    );
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(fx.services.api_keys.list().await.unwrap().len(), 3);
+}
+
+#[actix_web::test]
 async fn pages_need_a_session() {
     let fx = with_admin().await;
     let app = test::init_service(app(fx.services.clone())).await;

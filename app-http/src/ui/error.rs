@@ -30,6 +30,10 @@ pub enum UiError {
     Csrf,
     /// Too many failed sign-ins from this client.
     Throttled(Throttled),
+    /// A state-changing request sent from another site (its `Origin` or `Sec-Fetch-Site`).
+    CrossSite,
+    /// This server is checking as many passwords as it does at once.
+    Busy,
     /// A form that is not what the page sent.
     BadForm,
     NotFound,
@@ -80,6 +84,25 @@ impl UiError {
                          in {} minutes.",
                         throttled.retry_after_secs.div_ceil(60)
                     ),
+                    "/signin",
+                    "Sign in",
+                ),
+            ),
+            Self::CrossSite => (
+                StatusCode::FORBIDDEN,
+                home(
+                    "This form came from another site",
+                    "Aviary only accepts forms sent from its own pages. Nothing was changed. Open \
+                     Aviary directly and try again.",
+                ),
+            ),
+            Self::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                page(
+                    "Too many sign-ins right now",
+                    "Aviary is checking many sign-ins at this moment. Nothing was counted against \
+                     you; try again in a moment."
+                        .to_owned(),
                     "/signin",
                     "Sign in",
                 ),
@@ -149,11 +172,15 @@ impl ResponseError for UiError {
                 .content_type("text/plain; charset=utf-8")
                 .body(page.message),
         };
-        if let Self::Throttled(throttled) = self {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(throttled.retry_after_secs),
-            );
+        let retry_after = match self {
+            Self::Throttled(throttled) => Some(throttled.retry_after_secs),
+            Self::Busy => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -266,6 +293,7 @@ impl From<SignInError> for UiError {
             // The sign-in page answers this itself, with the form; elsewhere it is a 401.
             SignInError::InvalidCredentials => Self::NotSignedIn,
             SignInError::Throttled(throttled) => Self::Throttled(throttled),
+            SignInError::Busy => Self::Busy,
             SignInError::Unavailable(backend) => backend.into(),
         }
     }

@@ -20,6 +20,7 @@ mod integration_page;
 mod inventory_pages;
 mod keys;
 mod management;
+mod origin;
 mod overview;
 mod pages;
 mod run_page;
@@ -59,12 +60,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/signin")
                 .app_data(form_config())
+                .wrap(actix_web::middleware::from_fn(origin::same_site_forms))
                 .route(web::get().to(signin::show))
                 .route(web::post().to(signin::submit)),
         )
         .service(
             web::scope("")
                 .wrap(actix_web::middleware::from_fn(session::require_session))
+                // Outermost: a cross-site form is refused before the session is even read.
+                .wrap(actix_web::middleware::from_fn(origin::same_site_forms))
                 .service(resource("/").route(web::get().to(overview::show)))
                 .configure(management::routes)
                 .service(

@@ -1,6 +1,8 @@
 //! `Argon2Hasher`: the domain's `PasswordHasher` port with Argon2id (RFC 9106) and OWASP's
 //! recommended parameters (19 MiB of memory, 2 iterations, 1 lane). Each hash gets a fresh
 //! 128-bit random salt, and the work runs on tokio's blocking pool, off the async executor.
+//! At most [`MAX_CONCURRENT_HASHES`] run at once per process (each takes 19 MiB); beyond that
+//! the hasher answers `Busy` at once instead of queueing a flood of sign-ins in memory.
 
 use argon2::password_hash::{self, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -8,16 +10,22 @@ use async_trait::async_trait;
 use aviary_domain::ports::{PasswordHashError, PasswordHasher};
 use aviary_domain::values::{Password, PasswordHash};
 use secrecy::{ExposeSecret as _, SecretString};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// OWASP Password Storage Cheat Sheet: Argon2id with m=19456 KiB, t=2, p=1.
 pub const OWASP_MEMORY_KIB: u32 = 19_456;
 pub const OWASP_ITERATIONS: u32 = 2;
 pub const OWASP_PARALLELISM: u32 = 1;
 
+/// Hashes (and verifications) running at once, at most: 4 × 19 MiB of memory.
+pub const MAX_CONCURRENT_HASHES: usize = 4;
+
 /// Argon2id password hashing.
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     params: Params,
+    /// One permit per running hash, shared by every clone.
+    slots: std::sync::Arc<Semaphore>,
 }
 
 fn failed(err: impl std::fmt::Display) -> PasswordHashError {
@@ -31,7 +39,21 @@ impl Argon2Hasher {
         // fallback is never taken.
         let params = Params::new(OWASP_MEMORY_KIB, OWASP_ITERATIONS, OWASP_PARALLELISM, None)
             .unwrap_or_default();
-        Self { params }
+        Self::with_params(params)
+    }
+
+    fn with_params(params: Params) -> Self {
+        Self {
+            params,
+            slots: std::sync::Arc::new(Semaphore::new(MAX_CONCURRENT_HASHES)),
+        }
+    }
+
+    /// A slot for one hash, or `Busy` when all are taken.
+    fn slot(&self) -> Result<OwnedSemaphorePermit, PasswordHashError> {
+        std::sync::Arc::clone(&self.slots)
+            .try_acquire_owned()
+            .map_err(|_| PasswordHashError::Busy)
     }
 
     /// Another cost (e.g. a cheap one in tests); hashes record their parameters, so hashes
@@ -45,7 +67,7 @@ impl Argon2Hasher {
         parallelism: u32,
     ) -> Result<Self, PasswordHashError> {
         let params = Params::new(memory_kib, iterations, parallelism, None).map_err(failed)?;
-        Ok(Self { params })
+        Ok(Self::with_params(params))
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -53,11 +75,19 @@ impl Argon2Hasher {
     }
 }
 
-/// Runs CPU-heavy hashing on the blocking pool.
+/// Runs CPU-heavy hashing on the blocking pool, holding `slot` until it is done (also when the
+/// caller stops waiting: the work goes on, and so must its count).
 async fn blocking<T: Send + 'static>(
+    slot: OwnedSemaphorePermit,
     work: impl FnOnce() -> Result<T, PasswordHashError> + Send + 'static,
 ) -> Result<T, PasswordHashError> {
-    tokio::task::spawn_blocking(work).await.map_err(failed)?
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(slot);
+        result
+    })
+    .await
+    .map_err(failed)?
 }
 
 #[async_trait]
@@ -66,7 +96,8 @@ impl PasswordHasher for Argon2Hasher {
         let secret = password.secret().clone();
         let argon2 = self.argon2();
         let salt: [u8; 16] = rand::random();
-        blocking(move || {
+        let slot = self.slot()?;
+        blocking(slot, move || {
             let salt = SaltString::encode_b64(&salt).map_err(failed)?;
             let phc = argon2
                 .hash_password(secret.expose_secret().as_bytes(), &salt)
@@ -84,7 +115,8 @@ impl PasswordHasher for Argon2Hasher {
         let candidate = candidate.clone();
         let phc = hash.as_phc().to_owned();
         let argon2 = self.argon2();
-        blocking(move || {
+        let slot = self.slot()?;
+        blocking(slot, move || {
             let parsed = password_hash::PasswordHash::new(&phc)
                 .map_err(|err| PasswordHashError::Malformed(err.to_string()))?;
             if parsed.algorithm != argon2::ARGON2ID_IDENT {
@@ -174,5 +206,32 @@ mod tests {
             );
         }
         assert!(Argon2Hasher::with_costs(0, 0, 0).is_err());
+    }
+
+    #[tokio::test]
+    async fn beyond_the_limit_of_concurrent_hashes_the_hasher_is_busy_at_once() {
+        let hasher = cheap();
+        let hash = hasher
+            .hash(&password("a long enough password"))
+            .await
+            .unwrap();
+        let all = std::sync::Arc::clone(&hasher.slots)
+            .try_acquire_many_owned(u32::try_from(MAX_CONCURRENT_HASHES).unwrap())
+            .unwrap();
+        let candidate = SecretString::from("a long enough password");
+        assert_eq!(
+            hasher.clone().verify(&candidate, &hash).await,
+            Err(PasswordHashError::Busy),
+            "clones share the limit"
+        );
+        assert_eq!(
+            hasher
+                .hash(&password("another password here"))
+                .await
+                .map(drop),
+            Err(PasswordHashError::Busy)
+        );
+        drop(all);
+        assert_eq!(hasher.verify(&candidate, &hash).await, Ok(true));
     }
 }

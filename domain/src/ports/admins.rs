@@ -69,9 +69,13 @@ pub trait AdminStore: Send + Sync {
         hash: &PasswordHash,
     ) -> Result<(), AdminStoreError>;
 
-    /// Records a successful sign-in at `at`: clears failed attempts and any lock.
+    /// Records a successful sign-in at `at` (clearing failed attempts and an ended lock), in one
+    /// statement and only if the account is not locked at `at`: a lock set by a concurrent
+    /// failure after the password was read cannot be undone by a success. Returns whether it
+    /// was recorded (`false`: locked, or no such admin).
     ///
     /// # Errors
-    /// `NotFound`, `Backend`.
-    async fn record_sign_in(&self, id: AdminId, at: DateTime<Utc>) -> Result<(), AdminStoreError>;
+    /// `Backend`.
+    async fn record_sign_in(&self, id: AdminId, at: DateTime<Utc>)
+    -> Result<bool, AdminStoreError>;
 }

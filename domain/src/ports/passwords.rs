@@ -15,6 +15,10 @@ pub enum PasswordHashError {
     Malformed(String),
     #[error("cannot hash the password: {0}")]
     Failed(String),
+    /// As many hashes as the hasher allows at once are running; nothing was checked. Each takes
+    /// tens of MiB, so a flood of sign-ins must not start them all.
+    #[error("too many passwords are being checked at once")]
+    Busy,
 }
 
 /// Hashes and verifies passwords.
@@ -24,13 +28,14 @@ pub trait PasswordHasher: Send + Sync {
     /// A new hash of `password` with a fresh random salt.
     ///
     /// # Errors
-    /// `Failed`.
+    /// `Busy` when the hasher is at its limit of concurrent hashes, `Failed` otherwise.
     async fn hash(&self, password: &Password) -> Result<PasswordHash, PasswordHashError>;
 
     /// Whether `candidate` is the password `hash` was made from. Takes as long as a hash.
     ///
     /// # Errors
-    /// `Malformed` when `hash` is not readable, `Failed` otherwise; a wrong password is
+    /// `Malformed` when `hash` is not readable, `Busy` when the hasher is at its limit of
+    /// concurrent hashes (nothing was checked), `Failed` otherwise; a wrong password is
     /// `Ok(false)`.
     async fn verify(
         &self,

@@ -14,4 +14,5 @@ mod oauth;
 mod resync;
 mod secrets;
 mod server_binary;
+mod sign_in_flood;
 mod withheld;

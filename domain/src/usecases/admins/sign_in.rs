@@ -26,6 +26,10 @@ pub enum SignInError {
     /// The client failed too often lately; nothing was checked.
     #[error("too many failed sign-ins from this address: try again in {} minutes", .0.retry_after_secs.div_ceil(60))]
     Throttled(Throttled),
+    /// As many passwords as this server checks at once are being checked; nothing was checked
+    /// and nothing counted. Try again in a moment.
+    #[error("too many sign-ins are being checked right now: try again in a moment")]
+    Busy,
     /// The store or the hasher failed; the credentials may be fine.
     #[error("cannot sign in right now")]
     Unavailable(#[source] AccessBackend),
@@ -49,6 +53,14 @@ pub struct CsrfMismatch;
 
 fn sign_in_unavailable(err: impl Into<AccessBackend>) -> SignInError {
     SignInError::Unavailable(err.into())
+}
+
+/// A hasher at its limit is `Busy`, not a failed backend.
+fn hasher_failed(err: PasswordHashError) -> SignInError {
+    match err {
+        PasswordHashError::Busy => SignInError::Busy,
+        other => sign_in_unavailable(other),
+    }
 }
 
 fn session_unavailable(err: impl Into<AccessBackend>) -> SessionError {
@@ -112,17 +124,15 @@ impl SignIn {
         // 43 random characters always pass the password rules; were they refused, hashing failed.
         let password = Password::parse(random)
             .map_err(|err| sign_in_unavailable(PasswordHashError::Failed(err.to_string())))?;
-        let hash = self
-            .hasher
-            .hash(&password)
-            .await
-            .map_err(sign_in_unavailable)?;
+        let hash = self.hasher.hash(&password).await.map_err(hasher_failed)?;
         // Two first callers may both hash; either result serves.
         Ok(self.dummy.get_or_init(|| hash).clone())
     }
 
     /// [`SignIn::sign_in`] for a client at `client` (`None`: unknown address), refused
-    /// without checking anything while that client is throttled; a failure counts against it.
+    /// without checking anything while that client is throttled. The attempt takes one of the
+    /// client's failure slots before the password is checked and gives it back unless it
+    /// failed, so concurrent attempts cannot outrun the count.
     ///
     /// # Errors
     /// `Throttled`, then as [`SignIn::sign_in`].
@@ -133,11 +143,11 @@ impl SignIn {
         password: &SecretString,
     ) -> Result<(Session, SecretString), SignInError> {
         self.throttle
-            .check(client)
+            .reserve(client)
             .map_err(SignInError::Throttled)?;
         let result = self.sign_in(email, password).await;
-        if matches!(result, Err(SignInError::InvalidCredentials)) {
-            self.throttle.record_failure(client);
+        if !matches!(result, Err(SignInError::InvalidCredentials)) {
+            self.throttle.refund(client);
         }
         result
     }
@@ -145,10 +155,12 @@ impl SignIn {
     /// Checks the credentials and starts a session. Returns the session and its token (the
     /// cookie value; only its hash is stored). After [`MAX_FAILED_SIGN_INS`] failures in a
     /// row the account is locked for [`SIGN_IN_LOCK_MINUTES`] minutes; while locked, even the
-    /// right password is refused with the same error.
+    /// right password is refused with the same error — also when the lock was set by a failure
+    /// that finished while this password was being checked.
     ///
     /// # Errors
-    /// `InvalidCredentials` (see above) or `Unavailable`.
+    /// `InvalidCredentials` (see above), `Busy` when the hasher is at its limit, or
+    /// `Unavailable`.
     pub async fn sign_in(
         &self,
         email: &str,
@@ -169,14 +181,14 @@ impl SignIn {
             self.hasher
                 .verify(password, &dummy)
                 .await
-                .map_err(sign_in_unavailable)?;
+                .map_err(hasher_failed)?;
             return Err(SignInError::InvalidCredentials);
         };
         let right = self
             .hasher
             .verify(password, &admin.password_hash)
             .await
-            .map_err(sign_in_unavailable)?;
+            .map_err(hasher_failed)?;
         if admin.is_locked_at(now) {
             // Neither counted nor revealed: see the module docs.
             return Err(SignInError::InvalidCredentials);
@@ -195,10 +207,15 @@ impl SignIn {
             }
             return Err(SignInError::InvalidCredentials);
         }
-        self.admins
+        let recorded = self
+            .admins
             .record_sign_in(admin.id, now)
             .await
             .map_err(sign_in_unavailable)?;
+        if !recorded {
+            // Locked by a concurrent failure since `admin` was read.
+            return Err(SignInError::InvalidCredentials);
+        }
         // Housekeeping where it is cheap: sign-ins are rare, expired sessions pile up.
         self.sessions
             .delete_expired(now)

@@ -472,7 +472,7 @@ async fn the_right_password_starts_a_session_whose_token_only_the_caller_gets() 
         .expect_record_sign_in()
         .withf(|id, when| *id == admin_id() && *when == at(0))
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _| Ok(true));
     admins.expect_record_failed_attempt().never();
     let created = Arc::new(Mutex::new(Vec::<Session>::new()));
     let mut sessions = MockSessionStore::new();
@@ -616,7 +616,7 @@ async fn an_expired_lock_lets_the_right_password_in() {
     admins
         .expect_record_sign_in()
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _| Ok(true));
     let mut sessions = MockSessionStore::new();
     sessions.expect_delete_expired().returning(|_| Ok(3));
     sessions.expect_create().times(1).returning(|_| Ok(()));
@@ -665,7 +665,7 @@ async fn store_and_hasher_failures_are_unavailable_not_invalid_credentials() {
     assert!(matches!(err, SignInError::Unavailable(_)), "{err:?}");
 
     let mut admins = finding(Some(admin()));
-    admins.expect_record_sign_in().returning(|_, _| Ok(()));
+    admins.expect_record_sign_in().returning(|_, _| Ok(true));
     let mut sessions = MockSessionStore::new();
     sessions.expect_delete_expired().returning(|_| Ok(0));
     sessions
@@ -859,4 +859,48 @@ async fn signing_out_deletes_the_session_and_ignores_junk() {
     case.sign_out(&token).await.unwrap();
     case.sign_out(&password("junk")).await.unwrap();
     assert_eq!(case.sign_out_everywhere(admin_id()).await.unwrap(), 2);
+}
+
+// ---- floods ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_right_password_is_refused_when_a_concurrent_failure_locked_the_account_meanwhile() {
+    let log = HasherLog::default();
+    let mut admins = finding(Some(admin()));
+    admins.expect_record_failed_attempt().never();
+    // The lock was set after `admin` was read: the conditional write finds it.
+    admins
+        .expect_record_sign_in()
+        .times(1)
+        .returning(|_, _| Ok(false));
+    let err = sign_in_case(admins, no_sessions(), &log, at(0))
+        .sign_in("ada@example.com", &password(RIGHT))
+        .await
+        .unwrap_err();
+    assert_eq!(err, SignInError::InvalidCredentials);
+}
+
+#[tokio::test]
+async fn a_busy_hasher_checks_nothing_counts_nothing_and_gives_the_clients_slot_back() {
+    let mut admins = finding(Some(admin()));
+    no_writes(&mut admins);
+    let mut hasher = MockPasswordHasher::new();
+    hasher
+        .expect_verify()
+        .returning(|_, _| Err(PasswordHashError::Busy));
+    let sign_in = SignIn::new(
+        Arc::new(admins),
+        Arc::new(no_sessions()),
+        Arc::new(hasher),
+        clock(at(0)),
+        ids(),
+    );
+    let client = Some(std::net::IpAddr::from([192, 0, 2, 10]));
+    for _ in 0..=super::throttle::MAX_FAILED_PER_CLIENT {
+        let err = sign_in
+            .sign_in_from(client, "ada@example.com", &password(RIGHT))
+            .await
+            .unwrap_err();
+        assert_eq!(err, SignInError::Busy, "never Throttled: nothing failed");
+    }
 }
