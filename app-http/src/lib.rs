@@ -3,6 +3,7 @@
 //! live in `aviary-views`, shared with the CLI.
 
 pub mod api;
+mod body_deadline;
 pub mod server;
 pub mod ui;
 

@@ -116,6 +116,7 @@ pub fn app(
         .configure(ui::configure)
         // Only added where a response has not set its own (the stylesheet's cache).
         .wrap(headers)
+        .wrap(from_fn(crate::body_deadline::body_deadline))
         .wrap(from_fn(log_request))
 }
 
@@ -134,6 +135,9 @@ pub async fn prepare(services: &Services) -> anyhow::Result<()> {
 
 pub use aviary_wiring::signals::ctrl_c;
 
+/// A request's head must arrive within this time (actix's default, made explicit).
+const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A server bound to its address, not yet running.
 pub struct Bound {
     server: Server,
@@ -147,8 +151,11 @@ pub struct Bound {
 /// When the address cannot be bound.
 pub fn bind(services: Services, host: &str, port: u16) -> std::io::Result<Bound> {
     let for_workers = services.clone();
+    let http = &services.settings.http;
     let server = HttpServer::new(move || app(for_workers.clone()))
         .disable_signals()
+        .max_connections(http.max_connections)
+        .client_request_timeout(HEAD_TIMEOUT)
         .bind((host, port))?;
     let addrs = server.addrs();
     Ok(Bound {

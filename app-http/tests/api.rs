@@ -652,6 +652,10 @@ mod openapi;
 #[path = "api/inventory.rs"]
 mod inventory;
 
+/// A key's requests per minute and the body timeout (`api/limits.rs`).
+#[path = "api/limits.rs"]
+mod limits;
+
 /// What a key may do by its scope (`api/scopes.rs`).
 #[path = "api/scopes.rs"]
 mod scopes;

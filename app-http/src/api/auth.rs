@@ -40,6 +40,10 @@ async fn authenticate(req: &ServiceRequest) -> Result<Caller, ApiError> {
     })?;
     let token = bearer(req.headers()).ok_or_else(ApiError::unauthorized)?;
     let key = services.api_keys.authenticate(token).await?;
+    services
+        .api_budget
+        .spend(key.id)
+        .map_err(ApiError::rate_limited)?;
     Ok(Caller {
         key: key.id,
         name: format!("API key \"{}\" ({})", key.name, key.prefix),

@@ -10,7 +10,7 @@ use aviary_domain::ports::{
 };
 use aviary_domain::usecases::connect::{ConnectBackend, StartError};
 use aviary_domain::usecases::sync::SyncError;
-use aviary_domain::usecases::{AuthError, LookupError, QueriesError, ScopeError};
+use aviary_domain::usecases::{AuthError, LookupError, OverBudget, QueriesError, ScopeError};
 use aviary_domain::usecases::{HealthError, RegisterError, RemoveError, UpdateError};
 use aviary_wiring::logging::chain;
 use serde::Serialize;
@@ -23,6 +23,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for `Retry-After`, when waiting helps.
+    retry_after: Option<u64>,
 }
 
 /// `{"error": {"code", "message"}}`: every error the API answers, whatever the route.
@@ -48,6 +50,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -58,6 +61,18 @@ impl ApiError {
             "unauthorized",
             "send a valid API key as `Authorization: Bearer avk_…`",
         )
+    }
+
+    /// The key made its requests of this minute.
+    pub fn rate_limited(over: OverBudget) -> Self {
+        Self {
+            retry_after: Some(over.retry_after_secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                over.to_string(),
+            )
+        }
     }
 
     /// The key is valid, but its scope does not permit this.
@@ -182,6 +197,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
         }
         response.json(Body {
             error: Inner {

@@ -109,6 +109,11 @@ impl IntoResponses for SharedErrors {
                  (with `WWW-Authenticate: Bearer`)",
             ),
             (
+                "429",
+                "`rate_limited`: the key made `http.api_requests_per_minute` requests this \
+                 minute; wait `Retry-After` seconds",
+            ),
+            (
                 "500",
                 "`internal_error`: e.g. stored credentials cannot be decrypted; see the server log",
             ),

@@ -12,7 +12,7 @@ use aviary_domain::usecases::doctor::Doctor;
 use aviary_domain::usecases::sync::SyncIntegration;
 use aviary_domain::usecases::{
     AdminAccounts, ApiKeys, IntegrationHealth, Integrations, Queries, Readiness,
-    RegisterIntegration, RemoveIntegration, SignIn, UpdateIntegration,
+    RegisterIntegration, RemoveIntegration, RequestBudget, SignIn, UpdateIntegration,
 };
 
 use crate::maintenance::{self, Maintenance};
@@ -45,6 +45,8 @@ pub struct Services {
     pub sign_in: SignIn,
     /// API keys for automation: create, list, revoke, authenticate.
     pub api_keys: ApiKeys,
+    /// Each key's API requests per minute (`http.api_requests_per_minute`).
+    pub api_budget: RequestBudget,
     /// The admin's Lark login that connects an integration (web UI).
     pub connect: Arc<Connect>,
     /// The permission doctor: what an integration's app may do in Lark, and how to fix it.
@@ -172,6 +174,10 @@ impl Services {
                 parts.database.api_keys(),
                 Arc::clone(&parts.clock),
                 Arc::clone(&parts.ids),
+            ),
+            api_budget: RequestBudget::new(
+                settings.http.api_requests_per_minute,
+                Arc::clone(&parts.clock),
             ),
             doctor: Doctor::new(
                 parts.database.integrations(),

@@ -116,6 +116,14 @@ pub struct HttpSettings {
     /// Unset: `http://<host>:<port>`.
     #[serde(default)]
     pub public_base_url: Option<String>,
+    /// Open connections the server accepts at most (per worker thread); more wait in the
+    /// operating system's backlog.
+    pub max_connections: usize,
+    /// A request's body must arrive within this many seconds of its head, or the request is
+    /// refused (`400`/`408`); the head itself must arrive within 5 seconds.
+    pub body_timeout_secs: u64,
+    /// API requests one key may make per minute (per process); more get `429 rate_limited`.
+    pub api_requests_per_minute: u32,
 }
 
 impl HttpSettings {
@@ -185,6 +193,9 @@ url = ""
 [http]
 host = "127.0.0.1"
 port = 8080
+max_connections = 1024
+body_timeout_secs = 30
+api_requests_per_minute = 600
 
 [lark]
 pacing = true

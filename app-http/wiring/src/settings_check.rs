@@ -143,6 +143,24 @@ impl Settings {
             let field = reason.split_whitespace().next().unwrap_or_default();
             invalid(&format!("lark.{field}"), reason.clone())
         })?;
+        within(
+            "http.max_connections",
+            self.http.max_connections,
+            1,
+            100_000,
+        )?;
+        within(
+            "http.body_timeout_secs",
+            self.http.body_timeout_secs,
+            1,
+            3_600,
+        )?;
+        within(
+            "http.api_requests_per_minute",
+            self.http.api_requests_per_minute,
+            1,
+            1_000_000,
+        )?;
         if let Some(pool) = self.database.max_connections {
             within("database.max_connections", pool, 1, 1_000)?;
         }

@@ -22,7 +22,7 @@ pub use admins::{
 };
 pub use api_keys::{
     ApiKeyError, ApiKeys, AuthError, CreatedKey, LAST_USED_RESOLUTION, MAX_KEY_LIFETIME_DAYS,
-    NewApiKey, ScopeError, authorize,
+    NewApiKey, OverBudget, RequestBudget, ScopeError, authorize,
 };
 pub use integration_health::{HealthError, HealthReport, IntegrationHealth, Problem};
 pub use integrations::{Integrations, Readiness};

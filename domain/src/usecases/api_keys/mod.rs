@@ -2,8 +2,11 @@
 //! bearer key for the HTTP API and `authorize` what it asks to do. Malformed, unknown, revoked
 //! and expired keys are one and the same error, so callers answer them identically.
 
+mod budget;
 #[cfg(test)]
 mod tests;
+
+pub use budget::{OverBudget, RequestBudget};
 
 use std::sync::Arc;
 
