@@ -1,10 +1,11 @@
-//! `POST /api/v1/integrations/{integration}/connect`: starts the admin's Lark login for an
-//! integration and answers the authorize URL for an admin to open in a browser where they are
-//! signed in to the web UI; the web UI's callback completes it.
+//! `POST /api/v1/integrations/{integration}/connect`: answers the web UI page where a signed-in
+//! admin confirms connecting the integration with their Lark login. Nothing is started here: a
+//! login started by an API client could be finished in an admin's browser with a Lark account
+//! of the client's choosing (login CSRF), so only the admin's own session starts, and finishes,
+//! it.
 
 use actix_web::{HttpResponse, web};
-use aviary_domain::model::LOGIN_TIMEOUT_MINUTES;
-use aviary_domain::usecases::connect::{LoginOptions, started_by_api_key};
+use aviary_domain::usecases::connect::LoginOptions;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -15,13 +16,12 @@ use super::integrations::resolve;
 use super::openapi::SharedErrors;
 use aviary_wiring::Services;
 
-/// A Lark login started: open `authorize_url` in a browser signed in to the web UI.
+/// Where an admin confirms the login: open `confirm_url` in a browser signed in to Aviary.
 #[derive(Debug, Serialize, ToSchema)]
-struct Started {
-    /// Lark's authorize page for this login.
-    authorize_url: String,
-    /// The login must be finished within this time.
-    expires_in_seconds: i64,
+struct ToConfirm {
+    /// Aviary's page (under `http.public_base_url`) that asks the signed-in admin to connect
+    /// the integration, then sends them to Lark.
+    confirm_url: String,
 }
 
 /// `POST …/connect`: how to sign in. The body is optional; an empty one asks for nothing extra.
@@ -47,18 +47,14 @@ fn options(body: &[u8]) -> Result<LoginOptions, ApiError> {
     })
 }
 
-/// Starts the admin's Lark login
+/// Asks an admin to connect the integration with their Lark login
 ///
-/// 200 `{"authorize_url", "expires_in_seconds"}`: an admin of the tenant opens the URL in a
-/// browser where they are signed in to Aviary's web UI; its callback completes the login.
-/// Without a body (or with `offline_access: false`) no scope is requested, which works with
-/// the permission list of the setup guide; the sign-in then records the admin and the tenant,
-/// and syncs use the app's own credentials.
-//
-// The login is bound to the API key, not to a browser session (an API client has none):
-// whoever holds the key may register and connect integrations anyway, and the callback
-// still demands a signed-in admin, the single-use `state`, the ten minutes and a Lark user
-// of the app's own tenant. `Connect::complete` accepts such logins from any admin session.
+/// 200 `{"confirm_url"}`: an admin of the tenant opens the URL in a browser where they are
+/// signed in to Aviary's web UI, confirms, and signs in with Lark; only that browser session
+/// can finish the login. Nothing is started or stored by this call. Without a body (or with
+/// `offline_access: false`) no scope is requested, which works with the permission list of
+/// the setup guide; the sign-in then records the admin and the tenant, and syncs use the app's
+/// own credentials.
 #[utoipa::path(
     post,
     path = "/api/v1/integrations/{integration}/connect",
@@ -70,7 +66,7 @@ fn options(body: &[u8]) -> Result<LoginOptions, ApiError> {
     ),
     request_body(content = Option<ConnectBody>, description = "Optional"),
     responses(
-        (status = 200, description = "Login started", body = Started),
+        (status = 200, description = "The page to confirm on", body = ToConfirm),
         (status = 400, description = "`invalid_body`", body = ErrorBody),
         (status = 404, description = "`integration_not_found`", body = ErrorBody),
         (status = 403, description = "`insufficient_scope`: the key's scope does not permit this \
@@ -86,13 +82,16 @@ pub async fn start(
 ) -> Result<HttpResponse, ApiError> {
     let options = options(&body)?;
     let integration = resolve(&services, &path).await?;
-    let authorize_url = services
-        .connect
-        .start(integration.id, &started_by_api_key(caller.key), options)
-        .await?;
-    tracing::info!(integration = %integration.id, key = %caller.key, "Lark login started through the API");
-    Ok(HttpResponse::Ok().json(Started {
-        authorize_url,
-        expires_in_seconds: LOGIN_TIMEOUT_MINUTES * 60,
-    }))
+    let renewable = if options.offline_access {
+        "?offline_access=true"
+    } else {
+        ""
+    };
+    let confirm_url = format!(
+        "{}/admin/integrations/{}/connect{renewable}",
+        services.settings.http.public_base_url(),
+        integration.id
+    );
+    tracing::info!(integration = %integration.id, key = %caller.key, "Lark login requested through the API");
+    Ok(HttpResponse::Ok().json(ToConfirm { confirm_url }))
 }

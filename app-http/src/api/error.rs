@@ -8,7 +8,7 @@ use aviary_domain::ports::{
     ApiKeyStoreError, DirectoryError, FaultKind, GrantStoreError, IntegrationStoreError,
     QueryError, StoreFault, SyncStoreError,
 };
-use aviary_domain::usecases::connect::{ConnectBackend, StartError};
+use aviary_domain::usecases::connect::ConnectBackend;
 use aviary_domain::usecases::sync::SyncError;
 use aviary_domain::usecases::{AuthError, LookupError, OverBudget, QueriesError, ScopeError};
 use aviary_domain::usecases::{HealthError, RegisterError, RemoveError, UpdateError};
@@ -512,15 +512,6 @@ impl From<RemoveError> for ApiError {
         match err {
             RemoveError::NotFound(id) => Self::integration_not_found(id),
             RemoveError::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<StartError> for ApiError {
-    fn from(err: StartError) -> Self {
-        match err {
-            StartError::UnknownIntegration(id) => Self::integration_not_found(id),
-            StartError::Store(store) => store.into(),
         }
     }
 }

@@ -1,16 +1,21 @@
-//! Connecting an integration with the admin's Lark login: `POST /admin/integrations/{id}/connect`
-//! (CSRF-checked by the guard) sends the browser to Lark's authorize page, and
+//! Connecting an integration with the admin's Lark login: `GET /admin/integrations/{id}/connect`
+//! asks the signed-in admin to confirm (the page the JSON API hands out), `POST` to the same path
+//! (CSRF-checked by the guard) starts the login bound to this session and sends the browser to
+//! Lark's authorize page, and
 //! `GET /admin/integrations/callback/{lark|feishu}` completes the login, starts the first sync
 //! in the background and returns to the overview. Refusals are pages from `callback_error.rs`.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 use aviary_domain::model::{Region, RunTrigger};
 use aviary_domain::usecases::connect::{Callback, LoginOptions};
 use aviary_domain::values::IntegrationId;
 
 use super::callback_error::refusal;
 use super::error::UiError;
+use super::integration_form::integration_of;
+use super::pages::{ASSET_VERSION, Chrome, render};
 use super::session::{SignedIn, see_other};
 use aviary_wiring::Services;
 
@@ -27,6 +32,43 @@ fn options(form: &[u8]) -> LoginOptions {
         offline_access: url::form_urlencoded::parse(form)
             .any(|(name, value)| name == "offline_access" && value == "true"),
     }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "connect_confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Option<Chrome>,
+    pub asset_version: &'static str,
+    pub csrf_token: String,
+    pub id: String,
+    pub label: String,
+    pub tenant: Option<String>,
+    /// The renewable box starts ticked (`?offline_access=true`).
+    pub renewable: bool,
+}
+
+/// `GET /admin/integrations/{id}/connect[?offline_access=true]`: asks the signed-in admin to
+/// confirm; nothing is started until they do.
+pub async fn confirm(
+    req: HttpRequest,
+    services: web::Data<Services>,
+    signed_in: web::ReqData<SignedIn>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, UiError> {
+    let integration = integration_of(&services, &id).await?;
+    let chrome = signed_in.chrome();
+    render(
+        StatusCode::OK,
+        &ConfirmPage {
+            csrf_token: chrome.csrf_token.clone(),
+            chrome: Some(chrome),
+            asset_version: ASSET_VERSION,
+            id: integration.id.to_string(),
+            label: integration.label.to_string(),
+            tenant: integration.summary.tenant.map(|t| t.name),
+            renewable: options(req.query_string().as_bytes()).offline_access,
+        },
+    )
 }
 
 /// `POST /admin/integrations/{id}/connect`: 303 to Lark's authorize page.

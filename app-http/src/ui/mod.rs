@@ -76,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     resource("/admin/integrations/{id}/connect")
+                        .route(web::get().to(connect::confirm))
                         .route(web::post().to(connect::start)),
                 )
                 .service(

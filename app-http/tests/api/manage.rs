@@ -379,30 +379,30 @@ async fn delete_removes_the_integration_and_its_data_then_404() {
     .error(StatusCode::NOT_FOUND, "integration_not_found");
 }
 
-#[actix_web::test]
-async fn a_login_started_over_the_api_is_completed_by_an_admin_in_the_browser() {
-    let fx = fixture().await;
-    fx.simulator
-        .tenant()
-        .set_consent_mode(ConsentMode::AutoApprove);
-    let app = test::init_service(app(fx.services.clone())).await;
-    let grants = fx.services.database().grants();
-    assert!(grants.grant(fx.integration.id).await.unwrap().is_none());
-    assert_eq!(fx.integration.authorized_by, None);
-    let res = call!(fx, &app, post, format!("{}/connect", base(&fx)), json!({}));
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let started = res.json();
-    assert_eq!(started["expires_in_seconds"], 600);
-    let url = started["authorize_url"].as_str().unwrap().to_owned();
-    assert!(url.contains("/open-apis/authen/v1/authorize?"), "{url}");
-    assert!(url.contains("code_challenge_method=S256"), "{url}");
+/// An admin of the fixture's installation, signed in: the session cookie.
+async fn signed_in_admin(fx: &Fixture, email: &str) -> Cookie<'static> {
+    fx.services
+        .admins
+        .create(email, SecretString::from("correct horse battery"))
+        .await
+        .unwrap();
+    let (_, token) = fx
+        .services
+        .sign_in
+        .sign_in(email, &SecretString::from("correct horse battery"))
+        .await
+        .unwrap();
+    Cookie::new(COOKIE, token.expose_secret().to_owned())
+}
 
-    // The admin opens it in a browser where they are signed in to the web UI.
+/// The path and query of the callback Lark (the simulator, approving at once) sends the browser
+/// back to from `authorize`.
+async fn callback_from(authorize: &str) -> String {
     let location = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-        .get(&url)
+        .get(authorize)
         .send()
         .await
         .unwrap()
@@ -411,25 +411,86 @@ async fn a_login_started_over_the_api_is_completed_by_an_admin_in_the_browser() 
         .unwrap()
         .to_owned();
     let callback = url::Url::parse(&location).unwrap();
-    let callback = format!("{}?{}", callback.path(), callback.query().unwrap());
-    fx.services
-        .admins
-        .create(
-            "admin@example.com",
-            SecretString::from("correct horse battery"),
-        )
-        .await
-        .unwrap();
-    let (_, token) = fx
-        .services
-        .sign_in
-        .sign_in(
-            "admin@example.com",
-            &SecretString::from("correct horse battery"),
-        )
-        .await
-        .unwrap();
-    let cookie = Cookie::new(COOKIE, token.expose_secret().to_owned());
+    format!("{}?{}", callback.path(), callback.query().unwrap())
+}
+
+#[actix_web::test]
+async fn the_api_hands_out_a_page_where_a_signed_in_admin_confirms_and_only_that_session_connects()
+{
+    let fx = fixture().await;
+    fx.simulator
+        .tenant()
+        .set_consent_mode(ConsentMode::AutoApprove);
+    let app = test::init_service(app(fx.services.clone())).await;
+    let grants = fx.services.database().grants();
+    assert!(grants.grant(fx.integration.id).await.unwrap().is_none());
+    let res = call!(
+        fx,
+        &app,
+        post,
+        format!("{}/connect", base(&fx)),
+        json!({"offline_access": true})
+    );
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let confirm_url = res.json()["confirm_url"].as_str().unwrap().to_owned();
+    let page = url::Url::parse(&confirm_url).unwrap();
+    assert_eq!(
+        page.path(),
+        format!("/admin/integrations/{}/connect", fx.integration.id)
+    );
+    assert_eq!(page.query(), Some("offline_access=true"));
+
+    // The admin opens it signed in: a confirmation, with the renewable box ticked.
+    let cookie = signed_in_admin(&fx, "admin@example.com").await;
+    let asked = send!(
+        fx,
+        &app,
+        TestRequest::get()
+            .uri(&format!("{}?{}", page.path(), page.query().unwrap()))
+            .cookie(cookie.clone())
+    );
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("Continue to Lark"), "{}", asked.body);
+    assert!(
+        asked.body.contains("value=\"true\" checked"),
+        "{}",
+        asked.body
+    );
+    let token = asked
+        .body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+
+    // Confirming starts the login bound to this session.
+    let start = |cookie: Cookie<'static>, token: String| {
+        TestRequest::post()
+            .uri(page.path())
+            .cookie(cookie)
+            // Renewable only where the app has offline_access; this one has not.
+            .set_form([("csrf_token", token.as_str())])
+    };
+    let started = send!(fx, &app, start(cookie.clone(), token.clone()));
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let authorize = started.header("location").unwrap().to_owned();
+    assert!(
+        authorize.contains("/open-apis/authen/v1/authorize?"),
+        "{authorize}"
+    );
+    let callback = callback_from(&authorize).await;
+
+    // Another admin's browser cannot finish it (login CSRF): refused, nothing stored.
+    let other = signed_in_admin(&fx, "other@example.com").await;
+    let foreign = send!(fx, &app, TestRequest::get().uri(&callback).cookie(other));
+    assert_eq!(foreign.status, StatusCode::BAD_REQUEST, "{}", foreign.body);
+    assert!(foreign.body.contains("another session"), "{}", foreign.body);
+    assert!(grants.grant(fx.integration.id).await.unwrap().is_none());
+
+    // The same flow again; this time the starting session finishes it.
+    let started = send!(fx, &app, start(cookie.clone(), token));
+    let callback = callback_from(started.header("location").unwrap()).await;
     let done = send!(
         fx,
         &app,
@@ -445,11 +506,7 @@ async fn a_login_started_over_the_api_is_completed_by_an_admin_in_the_browser() 
         .unwrap()
         .unwrap();
     assert_eq!(stored.status, IntegrationStatus::Active);
-    assert!(stored.authorized_by.is_some());
-    assert!(
-        grants.grant(fx.integration.id).await.unwrap().is_some(),
-        "the grant is stored"
-    );
+    assert!(grants.grant(fx.integration.id).await.unwrap().is_some());
     // The login was spent: the same callback again is refused.
     let replay = send!(fx, &app, TestRequest::get().uri(&callback).cookie(cookie));
     assert_eq!(replay.status, StatusCode::BAD_REQUEST, "{}", replay.body);

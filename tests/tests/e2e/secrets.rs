@@ -353,8 +353,28 @@ async fn no_secret_appears_in_any_output_log_or_stored_file() {
         )
         .await;
     assert_eq!(connect.status, StatusCode::OK, "{}", connect.body);
-    let authorize = connect.json()["authorize_url"].as_str().unwrap().to_owned();
-    walk.lark_login(&sim, &authorize).await;
+    // The API hands out the page where the signed-in admin confirms; confirming starts the
+    // login bound to this browser session.
+    let confirm_url = connect.json()["confirm_url"].as_str().unwrap().to_owned();
+    let confirm = confirm_url
+        .strip_prefix(walk.server.base.as_str())
+        .expect("under the public base URL")
+        .to_owned();
+    let asked = walk.page(&confirm).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    let confirm_path = confirm.split('?').next().unwrap_or_default().to_owned();
+    let pressed = walk
+        .post(
+            &confirm_path,
+            &[
+                ("csrf_token", &csrf_of(&asked.body)),
+                ("offline_access", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(pressed.status, StatusCode::SEE_OTHER, "{}", pressed.body);
+    walk.lark_login(&sim, pressed.location.as_deref().unwrap())
+        .await;
     walk.settled("gamma").await;
 
     // Refusals: a wrong key, and bodies that are not the JSON the route takes, each with the

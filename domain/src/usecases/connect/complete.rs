@@ -13,7 +13,6 @@ use crate::ports::{DirectoryConnection, DirectoryError, IntegrationStoreError, O
 use crate::values::{IntegrationId, OAuthState};
 
 use super::Connect;
-use super::start::started_by_an_api_key;
 
 /// What came back on the callback URL.
 #[derive(Debug, Clone, Default)]
@@ -69,7 +68,7 @@ pub enum CallbackError {
 
 impl Connect {
     /// Handles the callback for the admin session `started_by`: the login must have been
-    /// started by that session, or through the JSON API.
+    /// started by that session.
     ///
     /// # Errors
     /// [`CallbackError`]; nothing is stored on any error (the `state` is spent regardless).
@@ -107,9 +106,8 @@ impl Connect {
         })
     }
 
-    /// The login the callback's `state` names, taken (single use), started by this session
-    /// (or by an API key: any signed-in admin finishes those, see `started_by_an_api_key`) and
-    /// not expired.
+    /// The login the callback's `state` names, taken (single use), started by this very
+    /// session and not expired.
     async fn claim_login(
         &self,
         callback: &Callback,
@@ -127,7 +125,7 @@ impl Connect {
             .await
             .map_err(|err| CallbackError::Store(err.into()))?
             .ok_or(CallbackError::InvalidState)?;
-        if login.started_by != started_by && !started_by_an_api_key(&login.started_by) {
+        if login.started_by != started_by {
             return Err(CallbackError::ForeignSession);
         }
         if login.expires_at <= now {

@@ -20,7 +20,6 @@ use crate::ports::{
 };
 
 pub use complete::{Callback, CallbackError, Connected};
-pub use start::started_by_api_key;
 pub use tokens::{SignInCheck, TokenError, UserTokens};
 
 /// Where Lark sends the admin back, per region: distinct paths defend against mix-ups.

@@ -6,30 +6,14 @@ use chrono::Duration;
 use super::{Connect, LoginOptions, StartError};
 use crate::model::{LOGIN_TIMEOUT_MINUTES, PendingLogin};
 use crate::ports::{AuthorizeRequest, DirectoryConnection, IntegrationStoreError};
-use crate::values::{ApiKeyId, IntegrationId, OAuthState, PkceVerifier};
-
-/// How a login started through the JSON API records its starter: `api-key:<key id>`.
-const API_KEY_STARTER: &str = "api-key:";
-
-/// The `started_by` of a login started through the JSON API with the key `key`.
-///
-/// An API client has no browser session to bind the login to, and its admin opens the
-/// authorize URL in a browser where they are signed in to the web UI; so such a login is
-/// bound to the key that started it (recorded for the audit trail) and any signed-in admin
-/// session may complete it (see [`Connect::complete`]). Session ids are hex digests, so the
-/// two kinds of starter can never be mistaken for one another.
-pub fn started_by_api_key(key: ApiKeyId) -> String {
-    format!("{API_KEY_STARTER}{key}")
-}
-
-/// Whether a login was started through the JSON API rather than from a browser session.
-pub(super) fn started_by_an_api_key(started_by: &str) -> bool {
-    started_by.starts_with(API_KEY_STARTER)
-}
+use crate::values::{IntegrationId, OAuthState, PkceVerifier};
 
 impl Connect {
-    /// Begins a login for the integration on behalf of `started_by` (the admin's session, or
-    /// [`started_by_api_key`]) and returns the URL to send their browser to.
+    /// Begins a login for the integration on behalf of `started_by`, the signed-in admin's
+    /// browser session, and returns the URL to send their browser to. Only that session can
+    /// finish it: a login started anywhere else could be finished in an admin's browser with
+    /// a Lark account of the starter's choosing (login CSRF). The JSON API therefore only
+    /// answers the page where a signed-in admin confirms and starts it.
     ///
     /// # Errors
     /// `UnknownIntegration`, or `Store` when the login cannot be remembered.

@@ -460,36 +460,25 @@ async fn a_state_is_spent_by_its_first_callback() {
 }
 
 #[tokio::test]
-async fn a_login_started_with_an_api_key_completes_from_any_admin_session() {
-    let key = crate::values::ApiKeyId::from_uuid(uuid::Uuid::from_u128(99));
-    let started_by = started_by_api_key(key);
-    assert_eq!(started_by, format!("api-key:{key}"));
-    let setup = CallbackSetup {
-        login: Some(PendingLogin {
-            started_by,
-            ..login(at(5))
-        }),
-        ..CallbackSetup::ok()
-    };
-    let connected = setup
-        .connect()
-        .complete(&callback(), "session-b")
-        .await
-        .unwrap();
-    assert_eq!(connected.integration_id, integration_id());
-    assert_eq!(setup.written.lock().unwrap().grants.len(), 1);
-
-    // Every other check still applies, e.g. the ten minutes.
-    let late = CallbackSetup {
-        login: Some(PendingLogin {
-            started_by: started_by_api_key(key),
-            ..login(at(0))
-        }),
-        ..CallbackSetup::ok()
-    };
-    let result = late.connect().complete(&callback(), "session-b").await;
-    assert_eq!(result.unwrap_err(), CallbackError::ExpiredState);
-    assert!(late.nothing_stored());
+async fn a_login_is_finished_only_by_the_session_that_started_it_whatever_started_it() {
+    // Logins started through the API before they needed a session's confirmation recorded
+    // `api-key:<id>`: no admin session is that, so no browser can finish them.
+    for starter in ["session-a", "api-key:00000000-0000-0000-0000-000000000063"] {
+        let setup = CallbackSetup {
+            login: Some(PendingLogin {
+                started_by: starter.to_owned(),
+                ..login(at(5))
+            }),
+            ..CallbackSetup::ok()
+        };
+        let result = setup.connect().complete(&callback(), "session-b").await;
+        assert_eq!(
+            result.unwrap_err(),
+            CallbackError::ForeignSession,
+            "{starter}"
+        );
+        assert!(setup.nothing_stored());
+    }
 }
 
 // ---- user tokens ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ const MAX_PAGES: usize = 1500;
 /// A signed-in browser (once signed in) and an API client with a key, on one server.
 pub struct Walk<'a> {
     evidence: Evidence,
-    server: &'a Server,
+    pub server: &'a Server,
     browser: WebClient,
     api: Client,
     key: String,
