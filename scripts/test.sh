@@ -2,7 +2,8 @@
 # The whole test suite: formatting, the domain dependency rule, the vendored sqlx-core against
 # the published crate plus its patch, clippy, that aviary-server does not link the simulator, and
 # every test (unit, repository suite on SQLite and PostgreSQL, simulator, end-to-end), and the
-# simulator driven by Lark's official Python SDK.
+# simulator driven by Lark's official Python SDK, and schemathesis against the running API with a key
+# of each scope.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,3 +60,5 @@ echo "== Lark's official Python SDK (lark-oapi) against the simulator"
 bash scripts/sdk-check.sh
 echo "== tests"
 cargo test --workspace --locked
+echo "== schemathesis against the JSON API, with a key of each scope"
+bash scripts/schemathesis.sh

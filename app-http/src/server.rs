@@ -110,8 +110,8 @@ pub fn app(
         .app_data(web::Data::new(services))
         .app_data(path_config)
         .app_data(query_config)
-        .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
+        .service(api::get("/healthz", healthz))
+        .service(api::get("/readyz", readyz))
         .configure(api::configure)
         .configure(ui::configure)
         // Only added where a response has not set its own (the stylesheet's cache).

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{OneOfBuilder, Schema};
+use utoipa::openapi::schema::{AnyOfBuilder, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::Items;
@@ -39,7 +39,8 @@ struct DepartmentList;
 
 impl PartialSchema for DepartmentList {
     fn schema() -> RefOr<Schema> {
-        OneOfBuilder::new()
+        // `anyOf`, not `oneOf`: an empty list is both shapes at once.
+        AnyOfBuilder::new()
             .item(Items::<DepartmentView>::schema())
             .item(Items::<DepartmentNode>::schema())
             .into()

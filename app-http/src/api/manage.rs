@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Body as ErrorBody};
 use super::integrations::resolve;
+use super::object_body::Object;
 use super::openapi::SharedErrors;
 use aviary_views::IntegrationView;
 use aviary_views::schema;
@@ -36,6 +37,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// 1–64 characters, trimmed, no control characters, not a UUID, unique.
+    #[schema(min_length = 1, max_length = 64)]
     label: String,
     // A string rather than `Region`, so that a wrong value is `invalid_region`.
     #[schema(value_type = schema::Region)]
@@ -51,7 +53,7 @@ pub struct CreateBody {
     base_url: Option<String>,
     /// Minutes between scheduled syncs, 5–10080. Left out: hourly; `null`: on demand only.
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 5, maximum = 10080)]
     sync_interval_minutes: Patch<i64>,
     /// Check the credentials with Lark (and read the tenant) before storing.
     #[serde(default = "yes")]
@@ -87,9 +89,9 @@ pub struct CreateBody {
 )]
 pub async fn create(
     services: web::Data<Services>,
-    body: web::Json<CreateBody>,
+    body: web::Json<Object<CreateBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    let Object(body) = body.into_inner();
     let region: Region = body
         .region
         .parse()
@@ -128,7 +130,7 @@ pub struct UpdateBody {
     label: Option<String>,
     /// A number of minutes (5–10080), or `null` for on demand only.
     #[serde(default, deserialize_with = "patch")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 5, maximum = 10080)]
     sync_interval_minutes: Patch<i64>,
 }
 
@@ -159,13 +161,13 @@ pub struct UpdateBody {
 pub async fn update(
     services: web::Data<Services>,
     path: web::Path<String>,
-    body: web::Json<UpdateBody>,
+    body: web::Json<Object<UpdateBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let integration = resolve(&services, &path).await?;
-    let UpdateBody {
+    let Object(UpdateBody {
         label,
         sync_interval_minutes,
-    } = body.into_inner();
+    }) = body.into_inner();
     let changes = IntegrationChanges {
         label,
         sync_interval_minutes,

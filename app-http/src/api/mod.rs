@@ -12,12 +12,15 @@ pub mod error;
 mod integrations;
 mod inventory;
 mod manage;
+mod object_body;
 mod openapi;
 mod params;
 mod runs;
 mod status;
 mod sync;
 
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{
     FromRequest, Handler, HttpResponse, Resource, Responder, ResponseError, Route, web,
 };
@@ -27,26 +30,38 @@ pub use error::ApiError;
 use auth::permitted;
 use aviary_domain::model::ApiOperation as Op;
 
-/// A path answering the methods of `routes` only; any other method gets the JSON 405.
-fn resource(path: &str, routes: impl IntoIterator<Item = Route>) -> Resource {
-    routes
-        .into_iter()
-        .fold(web::resource(path), Resource::route)
-        .default_service(web::to(method_not_allowed))
+/// A path answering the methods of `routes` only; any other method gets the JSON 405 with an
+/// `Allow` header listing them (RFC 9110).
+fn resource(path: &str, routes: impl IntoIterator<Item = (Method, Route)>) -> Resource {
+    let mut allowed = Vec::new();
+    let mut resource = web::resource(path);
+    for (method, route) in routes {
+        allowed.push(method.to_string());
+        resource = resource.route(route);
+    }
+    let allow = allowed.join(", ");
+    resource.default_service(web::to(move || {
+        let allow = allow.clone();
+        async move { method_not_allowed(&allow) }
+    }))
 }
 
 /// A route answering GET only; any other method gets the JSON 405.
-fn get<F, Args>(path: &str, handler: F) -> Resource
+pub(crate) fn get<F, Args>(path: &str, handler: F) -> Resource
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    resource(path, [web::get().to(handler)])
+    resource(path, [(Method::GET, web::get().to(handler))])
 }
 
-async fn method_not_allowed() -> HttpResponse {
-    ApiError::method_not_allowed().error_response()
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = ApiError::method_not_allowed().error_response();
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 async fn route_not_found() -> HttpResponse {
@@ -72,21 +87,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(resource(
                 "/integrations",
                 [
-                    web::get().to(integrations::list),
-                    permitted(web::post().to(manage::create), Op::Register),
+                    (Method::GET, web::get().to(integrations::list)),
+                    (
+                        Method::POST,
+                        permitted(web::post().to(manage::create), Op::Register),
+                    ),
                 ],
             ))
             .service(resource(
                 "/integrations/{integration}",
                 [
-                    web::get().to(integrations::show),
-                    permitted(web::patch().to(manage::update), Op::Change),
-                    permitted(web::delete().to(manage::remove), Op::Remove),
+                    (Method::GET, web::get().to(integrations::show)),
+                    (
+                        Method::PATCH,
+                        permitted(web::patch().to(manage::update), Op::Change),
+                    ),
+                    (
+                        Method::DELETE,
+                        permitted(web::delete().to(manage::remove), Op::Remove),
+                    ),
                 ],
             ))
             .service(resource(
                 "/integrations/{integration}/connect",
-                [permitted(web::post().to(connect::start), Op::Connect)],
+                [(
+                    Method::POST,
+                    permitted(web::post().to(connect::start), Op::Connect),
+                )],
             ))
             .service(get("/integrations/{integration}/status", status::show))
             .service(get("/integrations/{integration}/doctor", doctor::show))
@@ -112,12 +139,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(get("/integrations/{integration}/runs", runs::list))
             .service(resource(
                 "/integrations/{integration}/sync",
-                [permitted(web::post().to(sync::start), Op::StartSync)],
+                [(
+                    Method::POST,
+                    permitted(web::post().to(sync::start), Op::StartSync),
+                )],
             ))
             .service(get("/runs/{run_id}", runs::show))
             .service(resource(
                 "/runs/{run_id}/confirm",
-                [permitted(web::post().to(runs::confirm), Op::ConfirmRun)],
+                [(
+                    Method::POST,
+                    permitted(web::post().to(runs::confirm), Op::ConfirmRun),
+                )],
             ))
             .default_service(web::to(route_not_found)),
     )

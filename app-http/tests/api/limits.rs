@@ -90,3 +90,32 @@ async fn a_body_that_stops_arriving_is_refused_after_the_body_timeout() {
     let _ = stop.send(());
     served.await.unwrap().unwrap();
 }
+
+#[actix_web::test]
+async fn a_method_a_route_does_not_take_is_405_with_the_methods_it_does_take() {
+    let fx = fixture().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    for (uri, allow) in [
+        ("/api/v1/integrations".to_owned(), "GET, POST"),
+        (
+            format!("/api/v1/integrations/{}", fx.integration.id),
+            "GET, PATCH, DELETE",
+        ),
+        (
+            format!("/api/v1/integrations/{}/sync", fx.integration.id),
+            "POST",
+        ),
+        ("/api/v1/openapi.json".to_owned(), "GET"),
+    ] {
+        let res = send!(
+            fx,
+            &app,
+            test::TestRequest::default()
+                .method(actix_web::http::Method::TRACE)
+                .uri(&uri)
+                .insert_header(("Authorization", format!("Bearer {}", fx.key)))
+        );
+        res.error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+        assert_eq!(res.header("allow"), Some(allow), "{uri}");
+    }
+}
