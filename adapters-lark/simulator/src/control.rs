@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::faults::{FaultSettings, error_status};
+use super::faults::{FaultSettings, Hostile, error_status};
 use super::model::{NewUser, SimDepartment, SimError, SimTenantInfo, SimUser, SimUserStatus};
 use super::state::SimState;
 use super::stats::SimulatorStats;
@@ -264,6 +264,17 @@ impl TenantControl {
         self.state.write().add_department(name, parent)
     }
 
+    /// Nests `depth` new departments under `parent`, each inside the one before (a broken or
+    /// hostile directory: real ones are a few levels deep); returns the deepest.
+    pub fn add_department_chain(&self, parent: &str, depth: usize) -> Result<String, SimError> {
+        let mut tenant = self.state.write();
+        let mut at = parent.to_owned();
+        for level in 1..=depth {
+            at = tenant.add_department(&format!("Level {level}"), &at)?;
+        }
+        Ok(at)
+    }
+
     /// Renames (`name` and `i18n_name.en_us`).
     pub fn rename_department(&self, open_department_id: &str, name: &str) -> Result<(), SimError> {
         self.update_department(open_department_id, |d| {
@@ -386,6 +397,11 @@ impl TenantControl {
     pub fn set_delay(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.state.faults.update(|f| f.delay_ms = ms);
+    }
+
+    /// Answers every data request as `hostile` does (`None`: as Lark does).
+    pub fn set_hostile(&self, hostile: Option<Hostile>) {
+        self.state.faults.update(|f| f.hostile = hostile);
     }
 
     /// Disarms every fault switch (not the rate limits, not token state).

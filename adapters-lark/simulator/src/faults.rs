@@ -28,6 +28,24 @@ pub struct FaultSettings {
     /// `oauth_fail_status` is 503.
     pub oauth_fail_next: u32,
     pub oauth_fail_status: u16,
+    /// A hostile upstream: every data request is answered this way until cleared.
+    #[serde(default)]
+    pub hostile: Option<Hostile>,
+}
+
+/// How a hostile (or badly broken) upstream answers every data request. Not Lark behaviour: the
+/// adversarial suite checks that a sync against it fails cleanly with bounded memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hostile {
+    /// 200 with a 16 MiB body (Aviary reads at most 4 MiB).
+    HugeBodies,
+    /// 200 with the real body, one byte every 100 ms.
+    SlowBodies,
+    /// Every list says there is more, with page tokens that come round again (A, B, A, …).
+    CyclingPageTokens,
+    /// 99991400 with `x-ogw-ratelimit-reset: 60`, every time.
+    LongRateLimitResets,
 }
 
 impl Default for FaultSettings {
@@ -42,6 +60,7 @@ impl Default for FaultSettings {
             delay_ms: 0,
             oauth_fail_next: 0,
             oauth_fail_status: 500,
+            hostile: None,
         }
     }
 }
@@ -115,6 +134,10 @@ impl Faults {
                 s.oauth_fail_status
             })
         })
+    }
+
+    pub(crate) fn hostile(&self) -> Option<Hostile> {
+        self.with(|s| s.hostile)
     }
 
     pub(crate) fn take_malformed(&self) -> bool {

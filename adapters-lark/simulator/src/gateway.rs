@@ -9,6 +9,8 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderVal
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use super::faults::Hostile;
+use super::hostile;
 use super::oauth_grants::AccessError;
 use super::params::Params;
 use super::permissions;
@@ -257,6 +259,10 @@ pub(crate) async fn serve(
             let headers = rate_limit_headers(PER_SECOND, 1);
             return error(state, &log_id, &LarkError::rate_limited(status), &headers);
         }
+        if state.faults.hostile() == Some(Hostile::LongRateLimitResets) {
+            let headers = rate_limit_headers(PER_SECOND, 60);
+            return error(state, &log_id, &LarkError::rate_limited(429), &headers);
+        }
         if state.rate_limits_on()
             && let Err(limited) = state.limiter.check(endpoint, state.clock.real())
         {
@@ -274,6 +280,11 @@ pub(crate) async fn serve(
     }
     let params = Params::parse(req.query_string());
     match handler(state, &params) {
+        Ok(body) if kind != Kind::Auth && state.faults.hostile().is_some() => {
+            state.stats.response(200, Some(0));
+            let hostile = state.faults.hostile().unwrap_or(Hostile::SlowBodies);
+            hostile::answer(hostile, &log_id, &params, body)
+        }
         Ok(mut body) => {
             if kind != Kind::Auth && state.faults.take_malformed() {
                 // Cut mid-document: a proxy or a dropped connection, not a Lark answer.

@@ -74,6 +74,7 @@ mod gateway;
 mod generator;
 mod generator_apps;
 mod generator_groups;
+mod hostile;
 mod ids;
 mod model;
 mod model_apps;
@@ -125,7 +126,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 
 pub use control::TenantControl;
-pub use faults::FaultSettings;
+pub use faults::{FaultSettings, Hostile};
 pub use model::{
     NewUser, ROOT_DEPARTMENT_ID, SimCustomAttr, SimDepartment, SimError, SimI18nName,
     SimTenantInfo, SimUser, SimUserStatus,

@@ -3,6 +3,7 @@
 //! all sessions) and opens `LarkSession`s (`DirectorySession`).
 
 mod body;
+mod budget;
 #[cfg(test)]
 mod decoder_properties;
 mod errors;

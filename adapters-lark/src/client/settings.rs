@@ -43,6 +43,11 @@ pub struct LarkClientSettings {
     /// every request goes to Lark's own hosts, and an integration stored with a custom base URL
     /// fails before anything is sent.
     pub allow_custom_base_url: bool,
+    /// Requests one sync sends at most (retries included); then it fails. Default 200000.
+    pub max_requests_per_sync: u64,
+    /// Listed items (users, departments, groups, members, apps) one sync receives at most;
+    /// then it fails. Default 2000000.
+    pub max_items_per_sync: u64,
 }
 
 impl Default for LarkClientSettings {
@@ -60,6 +65,8 @@ impl Default for LarkClientSettings {
             max_in_flight: 16,
             batch_concurrency: 4,
             allow_custom_base_url: false,
+            max_requests_per_sync: 200_000,
+            max_items_per_sync: 2_000_000,
         }
     }
 }
@@ -81,6 +88,12 @@ impl LarkClientSettings {
         }
         if self.batch_concurrency == 0 {
             return Err("batch_concurrency must be at least 1".to_owned());
+        }
+        if self.max_requests_per_sync == 0 {
+            return Err("max_requests_per_sync must be at least 1".to_owned());
+        }
+        if self.max_items_per_sync == 0 {
+            return Err("max_items_per_sync must be at least 1".to_owned());
         }
         Ok(())
     }

@@ -26,6 +26,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::body::{BodyError, MAX_BODY_BYTES, read_bounded};
+use super::budget::Budget;
 use super::errors::{self, Endpoint, Failure, LarkFault, Verdict};
 use super::pacing::AppPacer;
 use super::retry;
@@ -282,6 +283,8 @@ pub(crate) struct Transport {
     pacer: Option<Arc<AppPacer>>,
     in_flight: Semaphore,
     counters: Counters,
+    /// What this session (one sync) may still send and receive.
+    budget: Budget,
 }
 
 impl Transport {
@@ -295,6 +298,7 @@ impl Transport {
         pacer: Option<Arc<AppPacer>>,
     ) -> Self {
         let in_flight = Semaphore::new(settings.max_in_flight.max(1));
+        let budget = Budget::new(settings.max_requests_per_sync, settings.max_items_per_sync);
         Self {
             http,
             settings,
@@ -305,6 +309,7 @@ impl Transport {
             pacer,
             in_flight,
             counters: Counters::default(),
+            budget,
         }
     }
 
@@ -403,6 +408,7 @@ impl Transport {
             }
             .into());
         }
+        self.budget.items_of(&data)?;
         T::deserialize(data).map_err(|err| {
             CallError::Directory(super::mapping::invalid(format!(
                 "the {api} answer does not have the documented shape: {err}"
@@ -414,6 +420,7 @@ impl Transport {
     async fn execute(&self, request: &Request<'_>) -> Result<serde_json::Value, CallError> {
         let mut attempts = Attempts::default();
         loop {
+            self.budget.request()?;
             let (bearer, outcome) = self.send_once(request).await?;
             let failure = match outcome {
                 Ok(body) => return Ok(body),

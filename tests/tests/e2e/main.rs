@@ -9,6 +9,7 @@ mod doctor;
 mod faults;
 mod first_sync;
 mod groups;
+mod hostile;
 mod integration_set;
 mod oauth;
 mod resync;
