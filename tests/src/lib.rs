@@ -299,6 +299,16 @@ impl Default for Installation {
 }
 
 /// A free local port (the listener is dropped so a child process can bind it).
+/// The peak resident memory (`VmHWM`) of process `pid` so far, in KiB; `None` where `/proc`
+/// does not tell (another OS, or the process has gone).
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())

@@ -75,11 +75,7 @@ impl Server {
     /// The server's peak resident memory so far (`VmHWM`), in KiB; `None` where `/proc` does not
     /// tell.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        crate::peak_rss_kib(self.child.id())
     }
 }
 

@@ -6,28 +6,16 @@
 use std::time::{Duration, Instant};
 
 use aviary_lark_simulator::Hostile;
-use aviary_tests::{Installation, SimulatorConfig, simulator};
+use aviary_tests::{Installation, SimulatorConfig, peak_rss_kib, simulator};
 
 /// `aviary sync acme`: its exit code and the process's peak resident memory in KiB (sampled from
 /// `/proc` while it runs; `None` where there is no `/proc`).
 fn sync_measured(aviary: &Installation) -> (Option<i32>, Option<u64>, String) {
     let mut child = aviary.spawn(&["sync", "acme", "--output", "json"]);
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak = None;
     let started = Instant::now();
     let status = loop {
-        if let Ok(status) = std::fs::read_to_string(&status_file)
-            && let Some(kib) = status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|rest| {
-                    rest.trim()
-                        .trim_end_matches("kB")
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                })
-        {
+        if let Some(kib) = peak_rss_kib(child.id()) {
             peak = Some(kib);
         }
         if let Some(status) = child.try_wait().unwrap() {
