@@ -113,7 +113,7 @@ impl MasterKey {
         // this fails with `AlreadyExists` and we use theirs.
         let linked = std::fs::hard_link(&temp, &path);
         let _ = std::fs::remove_file(&temp);
-        match linked {
+        match linked.and_then(|()| sync_dir(dir)) {
             Ok(()) => {
                 tracing::info!(path = %path.display(), key_id = %key.id, "created a new master key");
                 Ok(key)
@@ -142,13 +142,15 @@ impl MasterKey {
             source,
         })?;
         let temp = write_private_temp(dir, self)?;
-        std::fs::rename(&temp, &path).map_err(|source| {
-            let _ = std::fs::remove_file(&temp);
-            MasterKeyError::Io {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        std::fs::rename(&temp, &path)
+            .and_then(|()| sync_dir(dir))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&temp);
+                MasterKeyError::Io {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
         Ok(path)
     }
 
@@ -181,7 +183,9 @@ impl MasterKey {
     pub fn promote_staged(dir: &Path) -> Result<(), MasterKeyError> {
         let staged = dir.join(ROTATION_DIR).join(MASTER_KEY_FILE);
         let path = dir.join(MASTER_KEY_FILE);
-        std::fs::rename(&staged, &path).map_err(|source| MasterKeyError::Io { path, source })?;
+        std::fs::rename(&staged, &path)
+            .and_then(|()| sync_dir(dir))
+            .map_err(|source| MasterKeyError::Io { path, source })?;
         let _ = std::fs::remove_dir(dir.join(ROTATION_DIR));
         Ok(())
     }
@@ -236,6 +240,18 @@ impl fmt::Debug for MasterKey {
             .field("bytes", &"[redacted]")
             .finish()
     }
+}
+
+/// Makes the directory's entries durable: a rename or link is only as safe as its directory
+/// on disk, and a crash right after a rotation must not bring the old key file back.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Writes the key to a new uniquely named file in `dir`, readable by the owner only.
