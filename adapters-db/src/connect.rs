@@ -11,8 +11,8 @@ use aviary_domain::ports::{GrantStore, IntegrationRepository, ReadModel, SyncSto
 use aviary_domain::ports::{StoreHealth, StoreUnavailable};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait as _,
+    ConnectOptions, ConnectionTrait as _, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait as _,
 };
 
 use crate::admins::SqlAdmins;
@@ -76,22 +76,76 @@ impl Backend {
     }
 }
 
-/// The master key in use; replaced in place by a key rotation.
+/// The keyring: the primary key, which encrypts, and every other key this process knows, which
+/// still decrypt. Every ciphertext names its key, so a row written under an older key (by a
+/// process that had not switched yet, or before a rotation finished) keeps opening.
 #[derive(Debug, Clone)]
-pub(crate) struct KeySlot(Arc<RwLock<Arc<MasterKey>>>);
+struct Keyring {
+    primary: Arc<MasterKey>,
+    others: Vec<Arc<MasterKey>>,
+}
+
+/// The keyring in use; a rotation switches its primary in place.
+#[derive(Debug, Clone)]
+pub(crate) struct KeySlot(Arc<RwLock<Keyring>>);
 
 impl KeySlot {
     fn new(key: MasterKey) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(key))))
+        Self(Arc::new(RwLock::new(Keyring {
+            primary: Arc::new(key),
+            others: Vec::new(),
+        })))
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Keyring> {
+        // The guarded value is replaced whole; a panic elsewhere cannot leave it half-written.
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key that encrypts.
     pub(crate) fn current(&self) -> Arc<MasterKey> {
-        // The guarded value is a plain `Arc`; a panic elsewhere cannot leave it half-written.
-        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(&self.read().primary)
     }
 
+    /// The known key with this id, primary or not.
+    pub(crate) fn find(&self, id: &str) -> Option<Arc<MasterKey>> {
+        let ring = self.read();
+        std::iter::once(&ring.primary)
+            .chain(&ring.others)
+            .find(|key| key.id() == id)
+            .map(Arc::clone)
+    }
+
+    /// Ids of every known key, the primary first.
+    pub(crate) fn ids(&self) -> Vec<String> {
+        let ring = self.read();
+        std::iter::once(&ring.primary)
+            .chain(&ring.others)
+            .map(|key| key.id().to_owned())
+            .collect()
+    }
+
+    /// Makes `key` the primary; the previous one keeps decrypting.
     pub(crate) fn replace(&self, key: MasterKey) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(key);
+        let mut ring = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let id = key.id().to_owned();
+        let previous = std::mem::replace(&mut ring.primary, Arc::new(key));
+        if previous.id() != id {
+            ring.others.retain(|known| known.id() != id);
+            ring.others.push(previous);
+        }
+    }
+
+    /// Adds keys that decrypt but do not encrypt (retired or staged keys).
+    fn add_others(&self, keys: Vec<MasterKey>) {
+        let mut ring = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        for key in keys {
+            let known =
+                ring.primary.id() == key.id() || ring.others.iter().any(|k| k.id() == key.id());
+            if !known {
+                ring.others.push(Arc::new(key));
+            }
+        }
     }
 }
 
@@ -303,20 +357,74 @@ impl Database {
     }
 
     /// The id of the master key in use (safe to show).
+    /// Adds keys that decrypt what was written under them but never encrypt: the keys a
+    /// rotation retired, or one it staged. With them, a row under any of these keys opens.
+    pub fn add_decryption_keys(&self, keys: Vec<MasterKey>) {
+        self.shared.keys.add_others(keys);
+    }
+
+    /// Makes `key` the key that encrypts (the previous one keeps decrypting): a rotation
+    /// finished by another process.
+    pub fn use_primary_key(&self, key: MasterKey) {
+        self.shared.keys.replace(key);
+    }
+
+    /// Writes the key that encrypts now to `<dir>/keys/<id>.key` (see
+    /// [`MasterKey::retire_in`]), before a rotation replaces it.
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn retire_primary_key_in(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<std::path::PathBuf, crate::MasterKeyError> {
+        self.shared.keys.current().retire_in(dir)
+    }
+
+    /// Ids of the keys this database handle knows, the primary first.
+    pub fn known_key_ids(&self) -> Vec<String> {
+        self.shared.keys.ids()
+    }
+
     pub fn master_key_id(&self) -> String {
         self.shared.keys.current().id().to_owned()
     }
 
-    /// Re-encrypts every stored secret under `new` in one transaction, then uses `new` from now
-    /// on. Returns how many secrets were re-encrypted. Store `new` (e.g. with
-    /// [`MasterKey::store_in`]) before discarding the old key; other processes sharing the
-    /// database must be restarted with the new key.
+    /// Re-encrypts every stored secret under `new` in one transaction, then encrypts with `new`
+    /// from now on; the old key keeps decrypting. Returns how many secrets were re-encrypted.
+    /// A secret another process replaced while this ran is left as that process wrote it.
+    /// Keep the old key (e.g. [`MasterKey::retire_in`]) until no secret uses it
+    /// ([`Database::secrets_under`]); other processes sharing the database must be given `new`.
     ///
     /// # Errors
-    /// [`DbError::Undecryptable`] when a secret cannot be decrypted with the current key
+    /// [`DbError::Undecryptable`] when a secret cannot be decrypted with any known key
     /// (nothing is changed), [`DbError::Backend`] on database failure.
     pub async fn rotate_master_key(&self, new: MasterKey) -> Result<u64, DbError> {
         crate::integrations::rotate_secrets(&self.shared, new).await
+    }
+
+    /// How many stored secrets (App Secrets, grants' tokens, logins' verifiers) are encrypted
+    /// under the key `key_id`.
+    ///
+    /// # Errors
+    /// [`DbError::Backend`] on database failure.
+    pub async fn secrets_under(&self, key_id: &str) -> Result<u64, DbError> {
+        let sql = "SELECT \
+            (SELECT COUNT(*) FROM integrations WHERE app_secret_key_id = $1) + \
+            (SELECT COUNT(*) FROM grants WHERE tokens_key_id = $1) + \
+            (SELECT COUNT(*) FROM oauth_logins WHERE verifier_key_id = $1) AS n";
+        let backend = self.shared.conn.get_database_backend();
+        let row = self
+            .shared
+            .conn
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [key_id.into()],
+            ))
+            .await?;
+        let count: i64 = row.map_or(Ok(0), |row| row.try_get("", "n"))?;
+        Ok(u64::try_from(count).unwrap_or_default())
     }
 
     /// The underlying sea-orm connection pool.

@@ -8,6 +8,7 @@ use rand::RngCore as _;
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::connect::KeySlot;
 use crate::error::DbError;
 use crate::master_key::MasterKey;
 
@@ -25,7 +26,7 @@ pub(crate) struct Sealed {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum CryptoError {
     #[error(
-        "it was encrypted with master key {stored}, but the configured master key is {configured}"
+        "it was encrypted with master key {stored}, which is not one of the keys this process knows ({configured})"
     )]
     WrongKey { stored: String, configured: String },
     #[error(
@@ -84,29 +85,42 @@ pub(crate) fn seal(
     })
 }
 
-/// `sealed` re-encrypted under `new` for a key rotation, or `None` when it already is under
-/// `new`; `what` names the value in errors.
+/// Decrypts `sealed` with whichever key of `keys` it names.
 ///
 /// # Errors
-/// `Undecryptable` when it opens under neither key, `Backend` when encryption fails.
+/// As [`open`]; `WrongKey` when no key of the ring has its id.
+pub(crate) fn open_with(
+    keys: &KeySlot,
+    sealed: &Sealed,
+    aad: &str,
+) -> Result<SecretString, CryptoError> {
+    match keys.find(&sealed.key_id) {
+        Some(key) => open(&key, sealed, aad),
+        None => Err(CryptoError::WrongKey {
+            stored: sealed.key_id.clone(),
+            configured: keys.ids().join(", "),
+        }),
+    }
+}
+
+/// `sealed` re-encrypted under `new` for a key rotation, or `None` when it already is under
+/// `new`; it is opened with whichever known key it names. `what` names the value in errors.
+///
+/// # Errors
+/// `Undecryptable` when it opens under no known key, `Backend` when encryption fails.
 pub(crate) fn reseal(
-    old: &MasterKey,
+    keys: &KeySlot,
     new: &MasterKey,
     sealed: &Sealed,
     aad: &str,
     what: &str,
 ) -> Result<Option<Sealed>, DbError> {
-    let secret = match open(old, sealed, aad) {
-        Ok(secret) => secret,
-        Err(_) if sealed.key_id == new.id() && open(new, sealed, aad).is_ok() => {
-            return Ok(None);
-        }
-        Err(err) => {
-            return Err(DbError::Undecryptable(format!(
-                "{what}: {err}; nothing was re-encrypted"
-            )));
-        }
-    };
+    if sealed.key_id == new.id() && open(new, sealed, aad).is_ok() {
+        return Ok(None);
+    }
+    let secret = open_with(keys, sealed, aad).map_err(|err| {
+        DbError::Undecryptable(format!("{what}: {err}; nothing was re-encrypted"))
+    })?;
     seal(new, &secret, aad).map(Some).map_err(|err| {
         DbError::Backend(StoreFault::failed(format!("cannot encrypt {what}: {err}")))
     })

@@ -3,6 +3,7 @@
 //! statement that reads it (`DELETE … RETURNING`), so a `state` works once even across
 //! processes; refreshed grants are compare-and-swapped on their generation.
 
+use crate::connect::KeySlot;
 use async_trait::async_trait;
 use aviary_domain::model::{AuthorizedUser, Grant, PendingLogin, TokenSet};
 use aviary_domain::ports::StoreFault;
@@ -71,7 +72,7 @@ impl SqlGrants {
     }
 
     fn open(&self, sealed: &Sealed, aad: &str) -> Result<SecretString, GrantStoreError> {
-        crypto::open(&self.shared.keys.current(), sealed, aad)
+        crypto::open_with(&self.shared.keys, sealed, aad)
             .map_err(|err| GrantStoreError::Undecryptable(err.to_string()))
     }
 
@@ -298,7 +299,7 @@ const DAY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
 /// `Undecryptable` when a value opens under neither key; nothing is then changed.
 pub(crate) async fn rotate(
     txn: &impl ConnectionTrait,
-    old: &MasterKey,
+    keys: &KeySlot,
     new: &MasterKey,
 ) -> Result<u64, DbError> {
     let mut rotated = 0u64;
@@ -309,8 +310,9 @@ pub(crate) async fn rotate(
             nonce: row.tokens_nonce,
             key_id: row.tokens_key_id,
         };
-        if let Some(resealed) = crypto::reseal(old, new, &sealed, &aad, "a grant's tokens")? {
-            grants::Entity::update_many()
+        if let Some(resealed) = crypto::reseal(keys, new, &sealed, &aad, "a grant's tokens")? {
+            // Only if unchanged since read: a refresh that stored new tokens meanwhile wins.
+            let written = grants::Entity::update_many()
                 .col_expr(
                     grants::Column::TokensCiphertext,
                     Expr::val(resealed.ciphertext),
@@ -318,9 +320,10 @@ pub(crate) async fn rotate(
                 .col_expr(grants::Column::TokensNonce, Expr::val(resealed.nonce))
                 .col_expr(grants::Column::TokensKeyId, Expr::val(resealed.key_id))
                 .filter(grants::Column::IntegrationId.eq(row.integration_id))
+                .filter(grants::Column::TokensCiphertext.eq(sealed.ciphertext))
                 .exec(txn)
                 .await?;
-            rotated += 1;
+            rotated += written.rows_affected;
         }
     }
     for row in oauth_logins::Entity::find().all(txn).await? {
@@ -330,9 +333,9 @@ pub(crate) async fn rotate(
             nonce: row.verifier_nonce,
             key_id: row.verifier_key_id,
         };
-        if let Some(resealed) = crypto::reseal(old, new, &sealed, &aad, "a login's PKCE verifier")?
+        if let Some(resealed) = crypto::reseal(keys, new, &sealed, &aad, "a login's PKCE verifier")?
         {
-            oauth_logins::Entity::update_many()
+            let written = oauth_logins::Entity::update_many()
                 .col_expr(
                     oauth_logins::Column::VerifierCiphertext,
                     Expr::val(resealed.ciphertext),
@@ -346,9 +349,10 @@ pub(crate) async fn rotate(
                     Expr::val(resealed.key_id),
                 )
                 .filter(oauth_logins::Column::State.eq(row.state))
+                .filter(oauth_logins::Column::VerifierCiphertext.eq(sealed.ciphertext))
                 .exec(txn)
                 .await?;
-            rotated += 1;
+            rotated += written.rows_affected;
         }
     }
     Ok(rotated)

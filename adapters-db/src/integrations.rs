@@ -41,9 +41,8 @@ impl SqlIntegrations {
     }
 
     fn decrypt(&self, row: integrations::Model) -> Result<Integration, IntegrationStoreError> {
-        let key = self.shared.keys.current();
-        let secret = crypto::open(
-            &key,
+        let secret = crypto::open_with(
+            &self.shared.keys,
             &integration_sealed_secret(&row),
             &app_secret_aad(row.id),
         )
@@ -326,6 +325,7 @@ fn insert_error(integration: &Integration, err: &DbErr) -> IntegrationStoreError
 /// key in use. Rows already under `new` (an earlier rotation whose key was kept) are skipped.
 pub(crate) async fn rotate_secrets(shared: &Shared, new: MasterKey) -> Result<u64, DbError> {
     let old = shared.keys.current();
+    let keys = &shared.keys;
     let txn = shared.begin_write().await?;
     let rows = Entity::find().order_by_asc(Column::Id).all(&txn).await?;
     let mut rotated = 0u64;
@@ -333,19 +333,22 @@ pub(crate) async fn rotate_secrets(shared: &Shared, new: MasterKey) -> Result<u6
         let aad = app_secret_aad(row.id);
         let sealed = integration_sealed_secret(&row);
         let what = format!("the App Secret of integration \"{}\"", row.label);
-        let Some(resealed) = crypto::reseal(&old, &new, &sealed, &aad, &what)? else {
+        let Some(resealed) = crypto::reseal(keys, &new, &sealed, &aad, &what)? else {
             continue;
         };
-        Entity::update_many()
+        // Only if unchanged since read: a secret replaced meanwhile stays as its writer left it
+        // (under a key the ring keeps), rather than being overwritten with the old value.
+        let written = Entity::update_many()
             .col_expr(Column::AppSecretCiphertext, Expr::val(resealed.ciphertext))
             .col_expr(Column::AppSecretNonce, Expr::val(resealed.nonce))
             .col_expr(Column::AppSecretKeyId, Expr::val(resealed.key_id))
             .filter(Column::Id.eq(row.id))
+            .filter(Column::AppSecretCiphertext.eq(sealed.ciphertext))
             .exec(&txn)
             .await?;
-        rotated += 1;
+        rotated += written.rows_affected;
     }
-    rotated += crate::grants::rotate(&txn, &old, &new).await?;
+    rotated += crate::grants::rotate(&txn, keys, &new).await?;
     txn.commit().await?;
     tracing::info!(
         old_key = old.id(),

@@ -47,6 +47,6 @@ mod sync_store;
 
 pub use connect::{Backend, Database};
 pub use error::DbError;
-pub use master_key::{MASTER_KEY_FILE, MasterKey, MasterKeyError, ROTATION_DIR};
+pub use master_key::{MASTER_KEY_FILE, MasterKey, MasterKeyError, RETIRED_DIR, ROTATION_DIR};
 pub use migrations::Migrator;
 pub use sync_store::INTERRUPTED_RUN_ERROR;

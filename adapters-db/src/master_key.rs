@@ -16,6 +16,9 @@ pub const MASTER_KEY_FILE: &str = "master.key";
 /// Folder of the data directory that holds the new key while a rotation is under way, so an
 /// interruption never loses the key the secrets are encrypted with.
 pub const ROTATION_DIR: &str = "rotation";
+/// The folder in the data directory that keeps the keys a rotation retired, one `<id>.key` file
+/// each: rows written under them (by a process that had not switched yet) keep opening.
+pub const RETIRED_DIR: &str = "keys";
 
 const KEY_LEN: usize = 32;
 
@@ -152,6 +155,67 @@ impl MasterKey {
                 }
             })?;
         Ok(path)
+    }
+
+    /// Keeps this key, which a rotation is about to retire, as `keys/<id>.key` in the data
+    /// directory (written and fsynced before the rotation changes anything).
+    ///
+    /// # Errors
+    /// [`MasterKeyError::Io`] when the file cannot be written.
+    pub fn retire_in(&self, dir: &Path) -> Result<PathBuf, MasterKeyError> {
+        let folder = dir.join(RETIRED_DIR);
+        crate::private_fs::private_dir(&folder).map_err(|source| MasterKeyError::Io {
+            path: folder.clone(),
+            source,
+        })?;
+        let path = folder.join(format!("{}.key", self.id));
+        let temp = write_private_temp(&folder, self)?;
+        std::fs::rename(&temp, &path)
+            .and_then(|()| sync_dir(&folder))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&temp);
+                MasterKeyError::Io {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        Ok(path)
+    }
+
+    /// Every key a rotation retired in the data directory (`keys/*.key`).
+    ///
+    /// # Errors
+    /// [`MasterKeyError::BadKeyFile`] or [`MasterKeyError::Io`] when one cannot be read.
+    pub fn retired_in(dir: &Path) -> Result<Vec<Self>, MasterKeyError> {
+        let folder = dir.join(RETIRED_DIR);
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(MasterKeyError::Io {
+                    path: folder,
+                    source,
+                });
+            }
+        };
+        let mut keys = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|source| MasterKeyError::Io {
+                    path: folder.clone(),
+                    source,
+                })?
+                .path();
+            if path.extension().and_then(|e| e.to_str()) != Some("key") {
+                continue;
+            }
+            let contents = std::fs::read_to_string(&path).map_err(|source| MasterKeyError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            keys.push(Self::parse_file(&path, &contents)?);
+        }
+        Ok(keys)
     }
 
     /// Keeps this key in the data directory's rotation folder until the database uses it.

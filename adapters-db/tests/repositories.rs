@@ -2446,3 +2446,6 @@ mod private_files;
 
 #[path = "repositories/key_scopes.rs"]
 mod key_scopes;
+
+#[path = "repositories/keyring.rs"]
+mod keyring;

@@ -1,11 +1,10 @@
 //! The database behind the services: opening it with its master key (finishing a key
 //! rotation that was interrupted), and the maintenance the CLI's `aviary db …` performs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use aviary_adapters_db::{Database, MASTER_KEY_FILE, MasterKey};
-use aviary_domain::ports::IntegrationStoreError;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::Settings;
@@ -30,7 +29,9 @@ fn master_key(settings: &Settings, url: &str) -> anyhow::Result<MasterKey> {
     }
 }
 
-/// Opens and migrates the configured database.
+/// Opens and migrates the configured database. With the key in the data directory, the keys
+/// a rotation retired (`keys/`) and one it staged (`rotation/`) are added to the keyring: rows
+/// written under any of them keep opening, whichever process wrote them and when.
 ///
 /// # Errors
 /// When the master key is missing or invalid, or the database cannot be opened or migrated.
@@ -47,59 +48,43 @@ pub(crate) async fn open_database(settings: &Settings) -> anyhow::Result<Databas
     if settings.secrets.master_key.is_some() {
         return Ok(database);
     }
-    finish_interrupted_rotation(database, settings).await
-}
-
-/// Whether every stored App Secret decrypts with the database's key.
-async fn decrypts_all(database: &Database) -> Result<bool, IntegrationStoreError> {
-    let integrations = database.integrations();
-    for summary in integrations.list().await? {
-        match integrations.get(summary.id).await {
-            Ok(_) => {}
-            Err(IntegrationStoreError::Undecryptable(_)) => return Ok(false),
-            Err(other) => return Err(other),
-        }
-    }
-    Ok(true)
-}
-
-/// A key rotation that stopped between re-encrypting and replacing the key file leaves the new
-/// key staged: use whichever key decrypts the stored secrets, and make it the key file.
-async fn finish_interrupted_rotation(
-    database: Database,
-    settings: &Settings,
-) -> anyhow::Result<Database> {
     let dir = settings.data.dir.as_path();
+    let retired = MasterKey::retired_in(dir).context("cannot read the retired master keys")?;
+    database.add_decryption_keys(retired);
+    finish_interrupted_rotation(&database, dir).await?;
+    Ok(database)
+}
+
+/// A rotation stages its new key, re-encrypts in one transaction, then makes the staged key the
+/// key file. Found staged at start: if stored secrets use it, the rotation committed and only
+/// the file switch is missing — make it, and encrypt with it from now on; if none does, a
+/// rotation may be under way in another process (or died before committing): keep the staged
+/// key as one that decrypts, and leave it for that rotation (or the next) to finish. A staged
+/// key is never discarded: a process starting mid-rotation must not lose it.
+async fn finish_interrupted_rotation(database: &Database, dir: &Path) -> anyhow::Result<()> {
     let Some(staged) = MasterKey::staged_in(dir).context("cannot read the staged master key")?
     else {
-        return Ok(database);
+        return Ok(());
     };
-    if decrypts_all(&database)
+    let used = database
+        .secrets_under(staged.id())
         .await
-        .context("cannot read the integrations")?
-    {
-        MasterKey::discard_staged(dir).context("cannot remove the staged master key")?;
-        tracing::warn!(
-            "a master-key rotation was interrupted before it switched keys; its staged key was discarded"
+        .context("cannot count the secrets under the staged key")?;
+    if used == 0 {
+        tracing::info!(
+            staged = staged.id(),
+            "a master-key rotation is under way or did not commit; its staged key is kept"
         );
-        return Ok(database);
+        database.add_decryption_keys(vec![staged]);
+        return Ok(());
     }
-    let url = settings.database_url();
-    let rotated = Database::connect_with(&url, staged, settings.database.max_connections)
-        .await
-        .context("cannot open the database")?;
-    anyhow::ensure!(
-        decrypts_all(&rotated)
-            .await
-            .context("cannot read the integrations")?,
-        "neither the master key nor the staged key of an interrupted rotation decrypts the secrets"
-    );
     MasterKey::promote_staged(dir)
         .context("cannot replace the master key file with the staged key")?;
+    database.use_primary_key(staged);
     tracing::warn!(
         "finished an interrupted master-key rotation: the staged key is now the master key"
     );
-    Ok(rotated)
+    Ok(())
 }
 
 /// What a master-key rotation did.
@@ -176,6 +161,10 @@ impl Maintenance {
             return Ok(rotation);
         }
         let dir = &self.settings.data.dir;
+        // The old key is kept first: until no secret uses it, it must keep decrypting.
+        self.database
+            .retire_primary_key_in(dir)
+            .context("cannot keep the current key in the data directory")?;
         let staged = new_key
             .stage_in(dir)
             .context("cannot stage the new key in the data directory")?;

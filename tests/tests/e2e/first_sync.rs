@@ -236,7 +236,7 @@ async fn first_sync_then_unchanged_resync() {
 }
 
 #[test]
-fn an_interrupted_key_rotation_is_finished_or_undone_at_the_next_start() {
+fn an_interrupted_key_rotation_is_finished_at_the_next_start_and_a_staged_key_is_never_lost() {
     let aviary = Installation::new();
     aviary
         .run_with_stdin(
@@ -256,24 +256,37 @@ fn an_interrupted_key_rotation_is_finished_or_undone_at_the_next_start() {
     let key_file = aviary.data_dir().join("master.key");
     let staged_dir = aviary.data_dir().join("rotation");
 
-    // Stopped before the database switched keys: the staged key is discarded.
+    // Staged, the database not switched yet — a rotation under way in another process, or one
+    // that died before committing: a process starting now keeps the staged key (discarding it
+    // would lose every secret that rotation is about to commit) and works with the old one.
     std::fs::create_dir_all(&staged_dir).unwrap();
-    std::fs::write(
-        staged_dir.join("master.key"),
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
-    )
-    .unwrap();
+    let staged = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+    std::fs::write(staged_dir.join("master.key"), staged).unwrap();
     let listed = aviary
         .run(&["integration", "list", "--output", "json"])
         .success()
         .json();
     assert_eq!(listed[0]["label"], "acme");
-    assert!(!staged_dir.exists(), "the unused staged key is discarded");
+    assert_eq!(
+        std::fs::read_to_string(staged_dir.join("master.key")).unwrap(),
+        staged,
+        "the staged key is kept"
+    );
+    std::fs::remove_dir_all(&staged_dir).unwrap();
 
     // Stopped after the database switched but before the key file was replaced: finished.
     let old_key = std::fs::read_to_string(&key_file).unwrap();
     aviary.run(&["db", "rotate-key"]).success();
     let new_key = std::fs::read_to_string(&key_file).unwrap();
+    let retired: Vec<String> = std::fs::read_dir(aviary.data_dir().join("keys"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(
+        retired,
+        vec![old_key.clone()],
+        "the old key is kept in keys/"
+    );
     std::fs::create_dir_all(&staged_dir).unwrap();
     std::fs::write(staged_dir.join("master.key"), &new_key).unwrap();
     std::fs::write(&key_file, &old_key).unwrap();

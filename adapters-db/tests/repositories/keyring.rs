@@ -1,0 +1,60 @@
+//! The keyring on both backends: every ciphertext names its key, any known key decrypts, the
+//! primary encrypts. A process that has not switched after a rotation keeps writing under the
+//! old key; those rows keep opening wherever the old key is known, the next rotation
+//! re-encrypts them, and `secrets_under` says when a key is no longer used.
+
+use aviary_adapters_db::{Database, MasterKey};
+use aviary_domain::ports::IntegrationStoreError;
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_written_under_the_old_key_after_a_rotation_opens_wherever_that_key_is_known() {
+    on_each_backend(|ctx: Ctx| async move {
+        let early = registered(&ctx, "Early").await;
+        // A second process, started before the rotation, still encrypting with the old key.
+        let laggard = Database::connect(&ctx.url, ctx.key.clone()).await.unwrap();
+        let second = MasterKey::generate();
+        assert_eq!(ctx.db.rotate_master_key(second.clone()).await.unwrap(), 1);
+        let late = new_integration("Late", "secret-of-late");
+        laggard.integrations().insert(&late).await.unwrap();
+        laggard.close().await.unwrap();
+        assert_eq!(ctx.db.secrets_under(ctx.key.id()).await.unwrap(), 1);
+        assert_eq!(ctx.db.secrets_under(second.id()).await.unwrap(), 1);
+
+        // The rotating process kept the old key: it opens both.
+        for id in [early.id, late.id] {
+            assert!(ctx.integrations().get(id).await.unwrap().is_some());
+        }
+        // A fresh process with only the new key opens the rotated row; the late one is that
+        // integration's problem alone, in plain words.
+        let only_new = Database::connect(&ctx.url, second.clone()).await.unwrap();
+        assert!(
+            only_new
+                .integrations()
+                .get(early.id)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let err = only_new.integrations().get(late.id).await.unwrap_err();
+        assert!(
+            matches!(&err, IntegrationStoreError::Undecryptable(why) if why.contains("Late")),
+            "{err:?}"
+        );
+        assert_eq!(only_new.integrations().list().await.unwrap().len(), 2);
+        // Given the retired key too, it opens everything.
+        only_new.add_decryption_keys(vec![ctx.key.clone()]);
+        assert_same_integration(
+            &only_new.integrations().get(late.id).await.unwrap().unwrap(),
+            &late,
+        );
+        // The next rotation re-encrypts what was left under the old key.
+        let third = MasterKey::generate();
+        assert_eq!(only_new.rotate_master_key(third.clone()).await.unwrap(), 2);
+        assert_eq!(only_new.secrets_under(ctx.key.id()).await.unwrap(), 0);
+        assert_eq!(only_new.secrets_under(third.id()).await.unwrap(), 2);
+        only_new.close().await.unwrap();
+    })
+    .await;
+}
