@@ -159,6 +159,60 @@ async fn a_corrupt_stored_integration_is_the_same_500_on_every_route_that_reads_
     }
 }
 
+/// A secret stored under a key this server does not know is that integration's problem, in
+/// plain words; the list and every other integration keep answering.
+#[actix_web::test]
+async fn an_undecryptable_secret_is_its_integrations_problem_not_an_outage() {
+    use sea_orm::ConnectionTrait as _;
+    let fx = fixture().await;
+    let other = fx
+        .services
+        .register
+        .execute(aviary_domain::usecases::NewIntegration {
+            label: "globex".into(),
+            region: aviary_domain::model::Region::Lark,
+            base_url: Some(fx.simulator.base_url()),
+            app_id: fx.simulator.app_id(),
+            app_secret: SecretString::from(fx.app_secret.clone()),
+            verify: false,
+            rate_limits: None,
+        })
+        .await
+        .unwrap();
+    let app = test::init_service(app(fx.services.clone())).await;
+    let id = fx.integration.id;
+    fx.services
+        .database()
+        .connection()
+        .execute_unprepared(&format!(
+            "UPDATE integrations SET app_secret_key_id = 'a-lost-key' WHERE label = '{}'",
+            fx.integration.label
+        ))
+        .await
+        .unwrap();
+    for uri in [
+        format!("/api/v1/integrations/{id}"),
+        format!("/api/v1/integrations/{id}/doctor"),
+    ] {
+        let res = get!(fx, &app, uri);
+        let message = res.error(StatusCode::INTERNAL_SERVER_ERROR, "secret_undecryptable");
+        assert!(
+            message.contains("other integrations are not affected"),
+            "{message}"
+        );
+    }
+    let listed = get!(fx, &app, "/api/v1/integrations");
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.json()["items"].as_array().unwrap().len(), 2);
+    for uri in [
+        format!("/api/v1/integrations/{}", other.id),
+        format!("/api/v1/integrations/{}/status", other.id),
+        format!("/api/v1/integrations/{}/doctor", other.id),
+    ] {
+        assert_eq!(get!(fx, &app, uri).status, StatusCode::OK, "GET {uri}");
+    }
+}
+
 #[actix_web::test]
 async fn every_refused_key_gets_the_same_401() {
     let fx = fixture().await;

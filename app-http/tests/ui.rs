@@ -437,6 +437,44 @@ mod inventory;
 /// The API's rule for pages too: a stored integration that no longer maps is the 500 page on
 /// every page that reads it (the overview, its page, its tabs), not the 503 "unavailable" page.
 #[actix_web::test]
+async fn an_undecryptable_secret_is_shown_on_its_integration_in_plain_words_and_the_overview_works()
+{
+    use sea_orm::ConnectionTrait as _;
+    let fx = with_admin().await;
+    let app = test::init_service(app(fx.services.clone())).await;
+    let cookie = signed_in!(&app);
+    fx.services
+        .database()
+        .connection()
+        .execute_unprepared("UPDATE integrations SET app_secret_key_id = 'a-lost-key'")
+        .await
+        .unwrap();
+    let overview = send!(&app, get("/", &cookie));
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
+    assert!(
+        overview
+            .body
+            .contains("cannot be decrypted with any master key"),
+        "the overview names the integration's problem: {}",
+        overview.body
+    );
+    let page = send!(
+        &app,
+        get(
+            &format!("/admin/integrations/{}", fx.integration.id),
+            &cookie
+        )
+    );
+    assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        page.body.contains("credentials cannot be read")
+            && page.body.contains("Other integrations are not affected"),
+        "{}",
+        page.body
+    );
+}
+
+#[actix_web::test]
 async fn a_corrupt_stored_integration_is_the_same_500_page_everywhere() {
     use sea_orm::ConnectionTrait as _;
     let fx = with_admin().await;

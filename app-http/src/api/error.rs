@@ -169,6 +169,21 @@ impl ApiError {
         )
     }
 
+    /// A stored secret of one integration opens under no master key this server knows: that
+    /// integration's problem, not the server's (other integrations work).
+    fn undecryptable(what: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "secret_undecryptable",
+            format!(
+                "this integration's stored {what} cannot be decrypted with any master key this \
+                 server knows: give the server the key it was stored under (docs/cli.md, \
+                 `db rotate-key`), or remove the integration and add it again; other \
+                 integrations are not affected"
+            ),
+        )
+    }
+
     pub(crate) fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -251,7 +266,7 @@ impl From<GrantStoreError> for ApiError {
             GrantStoreError::NoIntegration(id) => Self::integration_not_found(id),
             GrantStoreError::Undecryptable(detail) => {
                 tracing::error!(%detail, "a stored Lark sign-in cannot be decrypted");
-                Self::internal()
+                Self::undecryptable("Lark sign-in")
             }
             GrantStoreError::Backend(fault) => fault.into(),
         }
@@ -290,7 +305,7 @@ impl From<IntegrationStoreError> for ApiError {
             ),
             IntegrationStoreError::Undecryptable(detail) => {
                 tracing::error!(%detail, "stored credentials cannot be decrypted");
-                Self::internal()
+                Self::undecryptable("App Secret")
             }
             IntegrationStoreError::Backend(fault) => fault.into(),
         }

@@ -42,6 +42,8 @@ pub enum UiError {
     SyncNotStarted(String),
     /// The database does not answer.
     Unavailable,
+    /// One integration's stored secret opens under no master key this server knows.
+    Undecryptable,
     Internal,
 }
 
@@ -141,6 +143,16 @@ impl UiError {
                     "The database does not answer right now. Try again in a moment.",
                 ),
             ),
+            Self::Undecryptable => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                home(
+                    "This integration's credentials cannot be read",
+                    "Its stored App Secret or Lark sign-in cannot be decrypted with any master key \
+                     this server knows. Give the server the key they were stored under (see \
+                     `aviary db rotate-key` in docs/cli.md), or delete the integration and add it \
+                     again. Other integrations are not affected.",
+                ),
+            ),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 home(
@@ -231,7 +243,7 @@ impl From<GrantStoreError> for UiError {
             GrantStoreError::NoIntegration(_) => Self::NotFound,
             GrantStoreError::Undecryptable(detail) => {
                 tracing::error!(%detail, "a stored Lark sign-in cannot be decrypted");
-                Self::Internal
+                Self::Undecryptable
             }
             GrantStoreError::Backend(fault) => fault.into(),
         }
@@ -334,7 +346,7 @@ impl From<IntegrationStoreError> for UiError {
             }
             IntegrationStoreError::Undecryptable(detail) => {
                 tracing::error!(%detail, "stored credentials cannot be decrypted");
-                Self::Internal
+                Self::Undecryptable
             }
             IntegrationStoreError::Backend(fault) => fault.into(),
         }

@@ -119,6 +119,10 @@ pub(super) fn latest_problem(latest: Option<&SyncRun>) -> Option<String> {
     })
 }
 
+/// What the overview says of an integration whose stored secret no known master key opens.
+const UNREADABLE: &str = "Its stored credentials cannot be decrypted with any master key this \
+                          server knows; open it for what to do.";
+
 async fn row(
     services: &Services,
     integration: &IntegrationSummary,
@@ -132,6 +136,16 @@ async fn row(
         sync_due,
         ..
     } = services.health.report(integration).await?;
+    // One integration's unreadable secret is its own problem: the overview goes on.
+    let (renewable_before, unreadable) = if connectable(integration) {
+        match renewable_before(services, integration).await {
+            Ok(renewable) => (renewable, false),
+            Err(UiError::Undecryptable) => (false, true),
+            Err(other) => return Err(other),
+        }
+    } else {
+        (false, false)
+    };
     let (status, status_tone) = status_words(integration.status);
     let syncing = latest
         .as_ref()
@@ -142,7 +156,11 @@ async fn row(
         region: integration.region.as_str(),
         status,
         status_tone,
-        latest_problem: latest_problem(latest.as_ref()),
+        latest_problem: if unreadable {
+            Some(UNREADABLE.to_owned())
+        } else {
+            latest_problem(latest.as_ref())
+        },
         tenant: integration.tenant.as_ref().map(|t| t.name.clone()),
         last_good_sync: last_good.map(|run| GoodSync {
             finished: when(run.finished_at.unwrap_or(run.started_at)),
@@ -156,8 +174,7 @@ async fn row(
                 .collect::<Vec<_>>()
                 .join(", "),
         },
-        renewable_before: connectable(integration)
-            && renewable_before(services, integration).await?,
+        renewable_before,
         connectable: connectable(integration),
         syncable: syncable(integration, syncing),
         syncing,
