@@ -85,16 +85,63 @@ struct Keyring {
     others: Vec<Arc<MasterKey>>,
 }
 
-/// The keyring in use; a rotation switches its primary in place.
+/// The keyring in use; a rotation switches its primary in place. With a key directory (the
+/// embedded default's data directory), it follows the directory: the key file names the
+/// primary, so a process learns a rotation made by another without a restart.
 #[derive(Debug, Clone)]
-pub(crate) struct KeySlot(Arc<RwLock<Keyring>>);
+pub(crate) struct KeySlot(
+    Arc<RwLock<Keyring>>,
+    Arc<std::sync::OnceLock<std::path::PathBuf>>,
+);
 
 impl KeySlot {
     fn new(key: MasterKey) -> Self {
-        Self(Arc::new(RwLock::new(Keyring {
-            primary: Arc::new(key),
-            others: Vec::new(),
-        })))
+        Self(
+            Arc::new(RwLock::new(Keyring {
+                primary: Arc::new(key),
+                others: Vec::new(),
+            })),
+            Arc::new(std::sync::OnceLock::new()),
+        )
+    }
+
+    /// The key that encrypts, after following the key directory: sealing is rare (a
+    /// registration, a sign-in's tokens), so the key file is read each time.
+    pub(crate) fn for_sealing(&self) -> Arc<MasterKey> {
+        if let Some(dir) = self.1.get() {
+            match MasterKey::in_dir(dir) {
+                Ok(Some(key)) if key.id() != self.current().id() => {
+                    tracing::info!(
+                        key_id = key.id(),
+                        "the master key file names a new key; encrypting with it"
+                    );
+                    self.replace(key);
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read the master key file; encrypting with the key in use")
+                }
+            }
+        }
+        self.current()
+    }
+
+    /// The known key with this id, reloading the key directory once when it is not known.
+    pub(crate) fn find_or_reload(&self, id: &str) -> Option<Arc<MasterKey>> {
+        if let Some(key) = self.find(id) {
+            return Some(key);
+        }
+        let dir = self.1.get()?;
+        let _ = self.for_sealing();
+        let mut found = MasterKey::retired_in(dir).unwrap_or_default();
+        found.extend(MasterKey::staged_in(dir).ok().flatten());
+        self.add_others(found);
+        self.find(id)
+    }
+
+    /// Follows `dir` from now on (set once).
+    fn watch(&self, dir: std::path::PathBuf) {
+        let _ = self.1.set(dir);
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Keyring> {
@@ -361,6 +408,13 @@ impl Database {
     /// rotation retired, or one it staged. With them, a row under any of these keys opens.
     pub fn add_decryption_keys(&self, keys: Vec<MasterKey>) {
         self.shared.keys.add_others(keys);
+    }
+
+    /// Follows the key directory `dir` (the data directory of the embedded default): its key
+    /// file names the key that encrypts, and its retired and staged keys decrypt — so a
+    /// rotation made by another process takes effect here without a restart.
+    pub fn follow_key_directory(&self, dir: std::path::PathBuf) {
+        self.shared.keys.watch(dir);
     }
 
     /// Makes `key` the key that encrypts (the previous one keeps decrypting): a rotation

@@ -94,7 +94,7 @@ pub(crate) fn open_with(
     sealed: &Sealed,
     aad: &str,
 ) -> Result<SecretString, CryptoError> {
-    match keys.find(&sealed.key_id) {
+    match keys.find_or_reload(&sealed.key_id) {
         Some(key) => open(&key, sealed, aad),
         None => Err(CryptoError::WrongKey {
             stored: sealed.key_id.clone(),

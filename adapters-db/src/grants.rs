@@ -66,7 +66,7 @@ fn write_err(
 
 impl SqlGrants {
     fn seal(&self, secret: &SecretString, aad: &str) -> Result<Sealed, GrantStoreError> {
-        crypto::seal(&self.shared.keys.current(), secret, aad).map_err(|err| {
+        crypto::seal(&self.shared.keys.for_sealing(), secret, aad).map_err(|err| {
             GrantStoreError::Backend(StoreFault::failed(format!("cannot encrypt a token: {err}")))
         })
     }

@@ -59,7 +59,7 @@ impl SqlIntegrations {
 #[async_trait]
 impl IntegrationRepository for SqlIntegrations {
     async fn insert(&self, integration: &Integration) -> Result<(), IntegrationStoreError> {
-        let key = self.shared.keys.current();
+        let key = self.shared.keys.for_sealing();
         let sealed = crypto::seal(
             &key,
             &integration.app_secret,

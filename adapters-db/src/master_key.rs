@@ -182,6 +182,19 @@ impl MasterKey {
         Ok(path)
     }
 
+    /// The key file of `dir` (`master.key`), if there is one.
+    ///
+    /// # Errors
+    /// [`MasterKeyError::BadKeyFile`] or [`MasterKeyError::Io`] when it cannot be read.
+    pub fn in_dir(dir: &Path) -> Result<Option<Self>, MasterKeyError> {
+        let path = dir.join(MASTER_KEY_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(contents) => Self::parse_file(&path, &contents).map(Some),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(MasterKeyError::Io { path, source }),
+        }
+    }
+
     /// Every key a rotation retired in the data directory (`keys/*.key`).
     ///
     /// # Errors

@@ -58,3 +58,43 @@ async fn a_secret_written_under_the_old_key_after_a_rotation_opens_wherever_that
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_following_the_key_directory_encrypts_with_the_new_key_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("aviary.db").display()
+    );
+    let first = MasterKey::load_or_create(dir.path()).unwrap();
+    let rotating = Database::open(&url, first.clone()).await.unwrap();
+    let running = Database::connect(&url, first.clone()).await.unwrap();
+    running.follow_key_directory(dir.path().to_path_buf());
+    let early = new_integration("Early", "secret-of-early");
+    running.integrations().insert(&early).await.unwrap();
+
+    // What `aviary db rotate-key` does, from another process.
+    first.retire_in(dir.path()).unwrap();
+    let second = MasterKey::generate();
+    rotating.rotate_master_key(second.clone()).await.unwrap();
+    second.store_in(dir.path()).unwrap();
+
+    // The running process now encrypts with the new key, and still reads the rotated row.
+    let late = new_integration("Late", "secret-of-late");
+    running.integrations().insert(&late).await.unwrap();
+    assert_eq!(running.secrets_under(first.id()).await.unwrap(), 0);
+    assert_eq!(running.secrets_under(second.id()).await.unwrap(), 2);
+    assert_same_integration(
+        &running.integrations().get(early.id).await.unwrap().unwrap(),
+        &early,
+    );
+    // A process that knows only the new key reads everything.
+    let fresh = Database::connect(&url, second).await.unwrap();
+    assert_same_integration(
+        &fresh.integrations().get(late.id).await.unwrap().unwrap(),
+        &late,
+    );
+    for db in [rotating, running, fresh] {
+        db.close().await.unwrap();
+    }
+}

@@ -52,6 +52,7 @@ pub(crate) async fn open_database(settings: &Settings) -> anyhow::Result<Databas
     let retired = MasterKey::retired_in(dir).context("cannot read the retired master keys")?;
     database.add_decryption_keys(retired);
     finish_interrupted_rotation(&database, dir).await?;
+    database.follow_key_directory(dir.to_path_buf());
     Ok(database)
 }
 
