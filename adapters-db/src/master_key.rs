@@ -139,22 +139,7 @@ impl MasterKey {
     /// # Errors
     /// [`MasterKeyError::Io`] when the file cannot be written.
     pub fn store_in(&self, dir: &Path) -> Result<PathBuf, MasterKeyError> {
-        let path = dir.join(MASTER_KEY_FILE);
-        crate::private_fs::private_dir(dir).map_err(|source| MasterKeyError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let temp = write_private_temp(dir, self)?;
-        std::fs::rename(&temp, &path)
-            .and_then(|()| sync_dir(dir))
-            .map_err(|source| {
-                let _ = std::fs::remove_file(&temp);
-                MasterKeyError::Io {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-        Ok(path)
+        self.write_as(dir, MASTER_KEY_FILE)
     }
 
     /// Keeps this key, which a rotation is about to retire, as `keys/<id>.key` in the data
@@ -163,15 +148,20 @@ impl MasterKey {
     /// # Errors
     /// [`MasterKeyError::Io`] when the file cannot be written.
     pub fn retire_in(&self, dir: &Path) -> Result<PathBuf, MasterKeyError> {
-        let folder = dir.join(RETIRED_DIR);
-        crate::private_fs::private_dir(&folder).map_err(|source| MasterKeyError::Io {
-            path: folder.clone(),
+        self.write_as(&dir.join(RETIRED_DIR), &format!("{}.key", self.id))
+    }
+
+    /// Writes this key as `dir/name` (the folder `0700`, the file `0600`), replacing any file
+    /// of that name atomically, with the file and the folder's entry fsynced.
+    fn write_as(&self, dir: &Path, name: &str) -> Result<PathBuf, MasterKeyError> {
+        let path = dir.join(name);
+        crate::private_fs::private_dir(dir).map_err(|source| MasterKeyError::Io {
+            path: dir.to_path_buf(),
             source,
         })?;
-        let path = folder.join(format!("{}.key", self.id));
-        let temp = write_private_temp(&folder, self)?;
+        let temp = write_private_temp(dir, self)?;
         std::fs::rename(&temp, &path)
-            .and_then(|()| sync_dir(&folder))
+            .and_then(|()| sync_dir(dir))
             .map_err(|source| {
                 let _ = std::fs::remove_file(&temp);
                 MasterKeyError::Io {
