@@ -437,6 +437,9 @@ pub enum DbCommand {
         #[arg(long)]
         new_key_stdin: bool,
     },
+    /// Delete the retired master keys (in the data directory's keys/) that no stored secret
+    /// uses any more; keys still in use are kept and listed.
+    RetireKeys,
 }
 
 #[derive(Debug, Args)]

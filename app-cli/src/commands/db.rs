@@ -1,4 +1,4 @@
-//! `aviary db migrate|rotate-key`: database maintenance.
+//! `aviary db migrate|rotate-key|retire-keys`: database maintenance.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -18,6 +18,21 @@ pub async fn run(ctx: &Ctx, command: DbCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         DbCommand::RotateKey { new_key_stdin } => rotate_key(ctx, new_key_stdin).await,
+        DbCommand::RetireKeys => {
+            let retired = ctx.services.maintenance.retire_unused_keys().await?;
+            for key in &retired.deleted {
+                eprintln!("deleted retired master key {key}: no stored secret uses it");
+            }
+            for (key, secrets) in &retired.kept {
+                eprintln!(
+                    "kept retired master key {key}: {secrets} stored secrets still use it (run `aviary db rotate-key` to re-encrypt them)"
+                );
+            }
+            if retired.deleted.is_empty() && retired.kept.is_empty() {
+                eprintln!("no retired master keys");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

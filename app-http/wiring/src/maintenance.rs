@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use aviary_adapters_db::{Database, MASTER_KEY_FILE, MasterKey};
+use aviary_adapters_db::{Database, MASTER_KEY_FILE, MasterKey, RETIRED_DIR};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::Settings;
@@ -100,6 +100,15 @@ pub struct Rotation {
     pub key_file: Option<PathBuf>,
 }
 
+/// What retiring unused master keys did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Retirement {
+    /// Ids of the retired keys whose files were deleted.
+    pub deleted: Vec<String>,
+    /// Ids of the retired keys still used, with how many secrets use each.
+    pub kept: Vec<(String, u64)>,
+}
+
 /// Schema migrations and master-key rotation.
 #[derive(Clone)]
 pub struct Maintenance {
@@ -124,6 +133,38 @@ impl Maintenance {
     /// When a migration fails.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         Ok(self.database.migrate().await?)
+    }
+
+    /// Deletes the retired keys of the data directory (`keys/<id>.key`) that no stored secret
+    /// uses; a key still used, or the key in use, is kept.
+    ///
+    /// # Errors
+    /// When the key comes from the settings (there is no key directory), or the keys or the
+    /// database cannot be read, or a file cannot be deleted.
+    pub async fn retire_unused_keys(&self) -> anyhow::Result<Retirement> {
+        anyhow::ensure!(
+            self.settings.secrets.master_key.is_none(),
+            "the master key comes from AVIARY_SECRETS__MASTER_KEY: there are no key files to retire"
+        );
+        let dir = &self.settings.data.dir;
+        let primary = self.database.master_key_id();
+        let mut retirement = Retirement::default();
+        for key in MasterKey::retired_in(dir).context("cannot read the retired master keys")? {
+            let used = self
+                .database
+                .secrets_under(key.id())
+                .await
+                .context("cannot count the secrets under a retired key")?;
+            if used > 0 || key.id() == primary {
+                retirement.kept.push((key.id().to_owned(), used));
+                continue;
+            }
+            let file = dir.join(RETIRED_DIR).join(format!("{}.key", key.id()));
+            std::fs::remove_file(&file)
+                .with_context(|| format!("cannot delete {}", file.display()))?;
+            retirement.deleted.push(key.id().to_owned());
+        }
+        Ok(retirement)
     }
 
     /// Re-encrypts every stored secret under a new master key: `new_key` (base64 of 32 bytes),

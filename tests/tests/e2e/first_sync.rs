@@ -302,3 +302,49 @@ fn an_interrupted_key_rotation_is_finished_at_the_next_start_and_a_staged_key_is
     );
     assert!(!staged_dir.exists());
 }
+
+#[test]
+fn retired_keys_are_deleted_once_no_secret_uses_them() {
+    let aviary = Installation::new();
+    aviary
+        .run_with_stdin(
+            &[
+                "integration",
+                "add",
+                "--label",
+                "acme",
+                "--app-id",
+                "cli_0123456789abcdef",
+                "--no-verify",
+                "--app-secret-stdin",
+            ],
+            "s3cret-canary\n",
+        )
+        .success();
+    let none = aviary.run(&["db", "retire-keys"]).success();
+    assert!(
+        none.stderr.contains("no retired master keys"),
+        "{}",
+        none.stderr
+    );
+    aviary.run(&["db", "rotate-key"]).success();
+    let keys = aviary.data_dir().join("keys");
+    assert_eq!(
+        std::fs::read_dir(&keys).unwrap().count(),
+        1,
+        "the old key is kept"
+    );
+    // The rotation re-encrypted everything: the old key is unused and goes.
+    let retired = aviary.run(&["db", "retire-keys"]).success();
+    assert!(
+        retired.stderr.contains("deleted retired master key"),
+        "{}",
+        retired.stderr
+    );
+    assert_eq!(std::fs::read_dir(&keys).unwrap().count(), 0);
+    let shown = aviary
+        .run(&["integration", "show", "acme", "--output", "json"])
+        .success()
+        .json();
+    assert_eq!(shown["label"], "acme", "the secret still opens");
+}
