@@ -706,6 +706,51 @@ mod openapi;
 #[path = "api/inventory.rs"]
 mod inventory;
 
+/// With the master key in the settings, the earlier keys listed in
+/// `secrets.previous_master_keys` decrypt what was stored under them.
+#[actix_web::test]
+async fn configured_previous_master_keys_decrypt_what_was_stored_under_them() {
+    use aviary_domain::ports::IntegrationStoreError;
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let encode = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
+    let services = |primary: u8, previous: &[u8]| {
+        let mut settings = aviary_app_http::Settings::defaults();
+        settings.data.dir = dir.path().join("aviary-data");
+        settings.database.url = secrecy::SecretString::from(String::new());
+        settings.secrets.master_key = Some(secrecy::SecretString::from(encode(primary)));
+        settings.secrets.previous_master_keys = previous
+            .iter()
+            .map(|byte| secrecy::SecretString::from(encode(*byte)))
+            .collect();
+        aviary_app_http::Services::build(settings)
+    };
+    let old = services(1, &[]).await.unwrap();
+    let stored = old
+        .register
+        .execute(aviary_domain::usecases::NewIntegration {
+            label: "acme".into(),
+            region: aviary_domain::model::Region::Lark,
+            base_url: None,
+            app_id: "cli_0123456789abcdef".into(),
+            app_secret: secrecy::SecretString::from("s3cret"),
+            verify: false,
+            rate_limits: None,
+        })
+        .await
+        .unwrap();
+    old.database().clone().close().await.unwrap();
+
+    let without = services(2, &[]).await.unwrap();
+    assert!(matches!(
+        without.integrations.get(stored.id).await,
+        Err(IntegrationStoreError::Undecryptable(_))
+    ));
+    without.database().clone().close().await.unwrap();
+    let with = services(2, &[1]).await.unwrap();
+    assert!(with.integrations.get(stored.id).await.unwrap().is_some());
+}
+
 /// A key's requests per minute and the body timeout (`api/limits.rs`).
 #[path = "api/limits.rs"]
 mod limits;

@@ -46,6 +46,17 @@ pub(crate) async fn open_database(settings: &Settings) -> anyhow::Result<Databas
         .await
         .context("cannot migrate the database")?;
     if settings.secrets.master_key.is_some() {
+        let previous = settings
+            .secrets
+            .previous_master_keys
+            .iter()
+            .map(|encoded| MasterKey::from_base64(encoded.expose_secret().trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .context(
+                "AVIARY_SECRETS__PREVIOUS_MASTER_KEYS (secrets.previous_master_keys) must be base64 \
+                 of 32 bytes each, comma-separated",
+            )?;
+        database.add_decryption_keys(previous);
         return Ok(database);
     }
     let dir = settings.data.dir.as_path();

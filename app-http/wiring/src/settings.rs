@@ -104,6 +104,11 @@ pub struct DatabaseSettings {
 pub struct SecretsSettings {
     /// Base64 of 32 bytes; when absent a key is generated once into the data directory.
     pub master_key: Option<SecretString>,
+    /// Earlier master keys (base64 of 32 bytes each; in the environment, comma-separated): they
+    /// decrypt what was stored under them and never encrypt. After `db rotate-key` with a
+    /// configured key, list the old key here until `db retire-keys` would find it unused.
+    #[serde(default)]
+    pub previous_master_keys: Vec<SecretString>,
 }
 
 /// The server's listening address and the URL browsers reach it at.
@@ -297,6 +302,8 @@ impl Settings {
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("secrets.previous_master_keys")
                     .source(Some(variables.clone())),
             )
             .build()?;
@@ -405,6 +412,43 @@ mod tests {
         assert_eq!(loaded.settings.sync.batch_size, 300);
         assert_eq!(loaded.settings.http.port, 9001);
         assert_eq!(loaded.settings.database.max_connections, Some(3));
+    }
+
+    #[test]
+    fn previous_master_keys_come_comma_separated_from_the_environment_or_as_a_list() {
+        use secrecy::ExposeSecret as _;
+        let (a, b) = (
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=",
+        );
+        let from_env = load(
+            "",
+            &[("AVIARY_SECRETS__PREVIOUS_MASTER_KEYS", &format!("{a},{b}"))],
+        )
+        .unwrap();
+        let keys: Vec<String> = from_env
+            .settings
+            .secrets
+            .previous_master_keys
+            .iter()
+            .map(|key| key.expose_secret().to_owned())
+            .collect();
+        assert_eq!(keys, [a, b]);
+        assert!(from_env.unknown.is_empty(), "{:?}", from_env.unknown);
+        let from_file = load(
+            &format!("[secrets]\nprevious_master_keys = [\"{a}\"]\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(from_file.settings.secrets.previous_master_keys.len(), 1);
+        assert!(
+            load("", &[])
+                .unwrap()
+                .settings
+                .secrets
+                .previous_master_keys
+                .is_empty()
+        );
     }
 
     #[test]
