@@ -4,6 +4,7 @@ pub mod admins;
 mod api_keys;
 pub mod connect;
 pub mod doctor;
+mod fixed_windows;
 mod integration_health;
 mod integrations;
 mod inventory_queries;

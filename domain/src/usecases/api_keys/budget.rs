@@ -2,16 +2,13 @@
 //! one-minute windows in memory (per process). A script in a loop, or a leaked key, cannot
 //! monopolise the server or its database.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use crate::ports::Clock;
+use crate::usecases::fixed_windows::FixedWindows;
 use crate::values::ApiKeyId;
-
-/// Above this many tracked keys, ended windows are dropped (bounds memory).
-const PRUNE_ABOVE: usize = 10_000;
 
 /// The key has used its requests of this minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -23,18 +20,12 @@ pub struct OverBudget {
     pub retry_after_secs: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    started: DateTime<Utc>,
-    requests: u32,
-}
-
 /// Requests per key and minute; shared by every clone (every server worker).
 #[derive(Clone)]
 pub struct RequestBudget {
     per_minute: u32,
     clock: Arc<dyn Clock>,
-    windows: Arc<Mutex<HashMap<ApiKeyId, Window>>>,
+    requests: FixedWindows<ApiKeyId>,
 }
 
 impl std::fmt::Debug for RequestBudget {
@@ -48,10 +39,11 @@ impl std::fmt::Debug for RequestBudget {
 impl RequestBudget {
     /// `per_minute` requests per key (at least 1).
     pub fn new(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
+        let per_minute = per_minute.max(1);
         Self {
-            per_minute: per_minute.max(1),
+            per_minute,
             clock,
-            windows: Arc::new(Mutex::new(HashMap::new())),
+            requests: FixedWindows::new(Duration::minutes(1), per_minute),
         }
     }
 
@@ -60,32 +52,12 @@ impl RequestBudget {
     /// # Errors
     /// [`OverBudget`] when the key has made `per_minute` requests in its current minute.
     pub fn spend(&self, key: ApiKeyId) -> Result<(), OverBudget> {
-        let now = self.clock.now();
-        let ends = |window: &Window| window.started + Duration::minutes(1);
-        // A panic while holding the lock cannot leave a window half-written: use it anyway.
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, window| ends(window) > now);
-        }
-        let window = windows.entry(key).or_insert(Window {
-            started: now,
-            requests: 0,
-        });
-        if ends(window) <= now {
-            *window = Window {
-                started: now,
-                requests: 0,
-            };
-        }
-        if window.requests >= self.per_minute {
-            let secs = (ends(window) - now).num_seconds().max(1);
-            return Err(OverBudget {
+        self.requests
+            .take(key, self.clock.now())
+            .map_err(|retry_after_secs| OverBudget {
                 per_minute: self.per_minute,
-                retry_after_secs: u64::try_from(secs).unwrap_or(1),
-            });
-        }
-        window.requests += 1;
-        Ok(())
+                retry_after_secs,
+            })
     }
 }
 
@@ -94,28 +66,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use chrono::TimeZone as _;
-
-    #[derive(Debug)]
-    struct Manual(Mutex<DateTime<Utc>>);
-
-    impl Clock for Manual {
-        fn now(&self) -> DateTime<Utc> {
-            *self.0.lock().unwrap()
-        }
-    }
+    use crate::testing::ManualClock;
+    use chrono::{TimeZone as _, Utc};
 
     #[test]
     fn a_key_gets_its_requests_per_minute_and_others_are_not_affected() {
         let start = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
-        let clock = Arc::new(Manual(Mutex::new(start)));
+        let clock = Arc::new(ManualClock::at(start));
         let budget = RequestBudget::new(3, clock.clone());
         let key = ApiKeyId::from_uuid(uuid::Uuid::from_u128(1));
         let other = ApiKeyId::from_uuid(uuid::Uuid::from_u128(2));
         for _ in 0..3 {
             assert_eq!(budget.spend(key), Ok(()));
         }
-        *clock.0.lock().unwrap() = start + Duration::seconds(20);
+        clock.set(start + Duration::seconds(20));
         assert_eq!(
             budget.spend(key),
             Err(OverBudget {
@@ -124,7 +88,7 @@ mod tests {
             })
         );
         assert_eq!(budget.spend(other), Ok(()));
-        *clock.0.lock().unwrap() = start + Duration::minutes(1);
+        clock.set(start + Duration::minutes(1));
         assert_eq!(budget.spend(key), Ok(()), "a new minute starts afresh");
     }
 }
