@@ -235,8 +235,8 @@ async fn first_sync_then_unchanged_resync() {
     sim.stop().await;
 }
 
-#[test]
-fn an_interrupted_key_rotation_is_finished_at_the_next_start_and_a_staged_key_is_never_lost() {
+/// An installation with one integration, "acme", stored without asking Lark.
+fn with_unverified_integration() -> Installation {
     let aviary = Installation::new();
     aviary
         .run_with_stdin(
@@ -253,6 +253,12 @@ fn an_interrupted_key_rotation_is_finished_at_the_next_start_and_a_staged_key_is
             "s3cret-canary\n",
         )
         .success();
+    aviary
+}
+
+#[test]
+fn an_interrupted_key_rotation_is_finished_at_the_next_start_and_a_staged_key_is_never_lost() {
+    let aviary = with_unverified_integration();
     let key_file = aviary.data_dir().join("master.key");
     let staged_dir = aviary.data_dir().join("rotation");
 
@@ -305,22 +311,7 @@ fn an_interrupted_key_rotation_is_finished_at_the_next_start_and_a_staged_key_is
 
 #[test]
 fn retired_keys_are_deleted_once_no_secret_uses_them() {
-    let aviary = Installation::new();
-    aviary
-        .run_with_stdin(
-            &[
-                "integration",
-                "add",
-                "--label",
-                "acme",
-                "--app-id",
-                "cli_0123456789abcdef",
-                "--no-verify",
-                "--app-secret-stdin",
-            ],
-            "s3cret-canary\n",
-        )
-        .success();
+    let aviary = with_unverified_integration();
     let none = aviary.run(&["db", "retire-keys"]).success();
     assert!(
         none.stderr.contains("no retired master keys"),
