@@ -279,13 +279,17 @@ pub(crate) async fn serve(
         }
     }
     let params = Params::parse(req.query_string());
-    match handler(state, &params) {
-        Ok(body) if kind != Kind::Auth && state.faults.hostile().is_some() => {
+    let hostile = if kind == Kind::Auth {
+        None
+    } else {
+        state.faults.hostile()
+    };
+    match (handler(state, &params), hostile) {
+        (Ok(body), Some(hostile)) => {
             state.stats.response(200, Some(0));
-            let hostile = state.faults.hostile().unwrap_or(Hostile::SlowBodies);
             hostile::answer(hostile, &log_id, &params, body)
         }
-        Ok(mut body) => {
+        (Ok(mut body), None) => {
             if kind != Kind::Auth && state.faults.take_malformed() {
                 // Cut mid-document: a proxy or a dropped connection, not a Lark answer.
                 body.truncate((body.len() / 2).max(1));
@@ -296,7 +300,7 @@ pub(crate) async fn serve(
             }
             respond(200, &log_id, JSON, body, &[])
         }
-        Err(err) => error(state, &log_id, &err, &[]),
+        (Err(err), _) => error(state, &log_id, &err, &[]),
     }
 }
 
