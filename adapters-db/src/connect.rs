@@ -2,7 +2,7 @@
 //! busy timeout) or PostgreSQL (pool), runs migrations, and hands out the port implementations.
 
 use std::str::FromStr as _;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aviary_domain::ports::ApiKeyStore;
@@ -20,6 +20,7 @@ use crate::api_keys::SqlApiKeys;
 use crate::error::DbError;
 use crate::grants::SqlGrants;
 use crate::integrations::SqlIntegrations;
+use crate::keyring::KeySlot;
 use crate::master_key::MasterKey;
 use crate::raw_json::Dictionaries;
 use crate::read_model::SqlReadModel;
@@ -76,126 +77,6 @@ impl Backend {
     }
 }
 
-/// The keyring: the primary key, which encrypts, and every other key this process knows, which
-/// still decrypt. Every ciphertext names its key, so a row written under an older key (by a
-/// process that had not switched yet, or before a rotation finished) keeps opening.
-#[derive(Debug, Clone)]
-struct Keyring {
-    primary: Arc<MasterKey>,
-    others: Vec<Arc<MasterKey>>,
-}
-
-/// The keyring in use; a rotation switches its primary in place. With a key directory (the
-/// embedded default's data directory), it follows the directory: the key file names the
-/// primary, so a process learns a rotation made by another without a restart.
-#[derive(Debug, Clone)]
-pub(crate) struct KeySlot(
-    Arc<RwLock<Keyring>>,
-    Arc<std::sync::OnceLock<std::path::PathBuf>>,
-);
-
-impl KeySlot {
-    fn new(key: MasterKey) -> Self {
-        Self(
-            Arc::new(RwLock::new(Keyring {
-                primary: Arc::new(key),
-                others: Vec::new(),
-            })),
-            Arc::new(std::sync::OnceLock::new()),
-        )
-    }
-
-    /// The key that encrypts, after following the key directory: sealing is rare (a
-    /// registration, a sign-in's tokens), so the key file is read each time.
-    pub(crate) fn for_sealing(&self) -> Arc<MasterKey> {
-        if let Some(dir) = self.1.get() {
-            match MasterKey::in_dir(dir) {
-                Ok(Some(key)) if key.id() != self.current().id() => {
-                    tracing::info!(
-                        key_id = key.id(),
-                        "the master key file names a new key; encrypting with it"
-                    );
-                    self.replace(key);
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot read the master key file; encrypting with the key in use")
-                }
-            }
-        }
-        self.current()
-    }
-
-    /// The known key with this id, reloading the key directory once when it is not known.
-    pub(crate) fn find_or_reload(&self, id: &str) -> Option<Arc<MasterKey>> {
-        if let Some(key) = self.find(id) {
-            return Some(key);
-        }
-        let dir = self.1.get()?;
-        let _ = self.for_sealing();
-        let mut found = MasterKey::retired_in(dir).unwrap_or_default();
-        found.extend(MasterKey::staged_in(dir).ok().flatten());
-        self.add_others(found);
-        self.find(id)
-    }
-
-    /// Follows `dir` from now on (set once).
-    fn watch(&self, dir: std::path::PathBuf) {
-        let _ = self.1.set(dir);
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Keyring> {
-        // The guarded value is replaced whole; a panic elsewhere cannot leave it half-written.
-        self.0.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The key that encrypts.
-    pub(crate) fn current(&self) -> Arc<MasterKey> {
-        Arc::clone(&self.read().primary)
-    }
-
-    /// The known key with this id, primary or not.
-    pub(crate) fn find(&self, id: &str) -> Option<Arc<MasterKey>> {
-        let ring = self.read();
-        std::iter::once(&ring.primary)
-            .chain(&ring.others)
-            .find(|key| key.id() == id)
-            .map(Arc::clone)
-    }
-
-    /// Ids of every known key, the primary first.
-    pub(crate) fn ids(&self) -> Vec<String> {
-        let ring = self.read();
-        std::iter::once(&ring.primary)
-            .chain(&ring.others)
-            .map(|key| key.id().to_owned())
-            .collect()
-    }
-
-    /// Makes `key` the primary; the previous one keeps decrypting.
-    pub(crate) fn replace(&self, key: MasterKey) {
-        let mut ring = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        let id = key.id().to_owned();
-        let previous = std::mem::replace(&mut ring.primary, Arc::new(key));
-        if previous.id() != id {
-            ring.others.retain(|known| known.id() != id);
-            ring.others.push(previous);
-        }
-    }
-
-    /// Adds keys that decrypt but do not encrypt (retired or staged keys).
-    fn add_others(&self, keys: Vec<MasterKey>) {
-        let mut ring = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        for key in keys {
-            let known =
-                ring.primary.id() == key.id() || ring.others.iter().any(|k| k.id() == key.id());
-            if !known {
-                ring.others.push(Arc::new(key));
-            }
-        }
-    }
-}
-
 /// Everything a repository needs: the pool, which backend it is, the master key and the raw
 /// JSON dictionaries.
 #[derive(Debug, Clone)]
@@ -208,6 +89,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The key to encrypt with now: the primary the database records, if this process knows
+    /// it (see [`KeySlot::primary_for`]). Sealing is rare (a registration, a sign-in's tokens,
+    /// a refresh), so the record is read each time.
+    pub(crate) async fn sealing_key(&self) -> Result<Arc<MasterKey>, DbErr> {
+        let recorded = crate::key_record::recorded_primary(&self.conn).await?;
+        Ok(self.keys.primary_for(recorded.as_deref()))
+    }
+
     /// Starts a read-write transaction. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so a transaction that reads before it writes never dead-ends on a busy
     /// upgrade; writers queue on the busy timeout instead.
@@ -411,8 +300,10 @@ impl Database {
     }
 
     /// Follows the key directory `dir` (the data directory of the embedded default): its key
-    /// file names the key that encrypts, and its retired and staged keys decrypt — so a
-    /// rotation made by another process takes effect here without a restart.
+    /// file, retired and staged keys are known keys, read again when the database records a
+    /// primary (or a ciphertext names a key) this process lacks — so a rotation made by
+    /// another process takes effect here without a restart. Until a rotation records a
+    /// primary, the key file names it.
     pub fn follow_key_directory(&self, dir: std::path::PathBuf) {
         self.shared.keys.watch(dir);
     }
@@ -420,7 +311,24 @@ impl Database {
     /// Makes `key` the key that encrypts (the previous one keeps decrypting): a rotation
     /// finished by another process.
     pub fn use_primary_key(&self, key: MasterKey) {
-        self.shared.keys.replace(key);
+        self.shared.keys.replace(Arc::new(key));
+    }
+
+    /// Switches to the primary key the database records, if this process knows it (a
+    /// rotation by another process); warns when it does not. Returns the key in use's id.
+    ///
+    /// # Errors
+    /// [`DbError::Backend`] when the record cannot be read.
+    pub async fn follow_recorded_primary(&self) -> Result<String, DbError> {
+        Ok(self.shared.sealing_key().await?.id().to_owned())
+    }
+
+    /// The id of the primary key the database records (`None`: no rotation recorded one).
+    ///
+    /// # Errors
+    /// [`DbError::Backend`] when the record cannot be read.
+    pub async fn recorded_primary_key_id(&self) -> Result<Option<String>, DbError> {
+        Ok(crate::key_record::recorded_primary(&self.shared.conn).await?)
     }
 
     /// Writes the key that encrypts now to `<dir>/keys/<id>.key` (see
@@ -444,17 +352,32 @@ impl Database {
         self.shared.keys.current().id().to_owned()
     }
 
-    /// Re-encrypts every stored secret under `new` in one transaction, then encrypts with `new`
-    /// from now on; the old key keeps decrypting. Returns how many secrets were re-encrypted.
-    /// A secret another process replaced while this ran is left as that process wrote it.
-    /// Keep the old key (e.g. [`MasterKey::retire_in`]) until no secret uses it
-    /// ([`Database::secrets_under`]); other processes sharing the database must be given `new`.
+    /// Re-encrypts every stored secret under `new` in one transaction, which also records
+    /// `new` as the primary: from its commit on, every process that knows `new` encrypts with
+    /// it (this one included); the old key keeps decrypting. Returns how many secrets were
+    /// re-encrypted; `before_commit` is told that number just before the commit. A secret
+    /// another process replaced while this ran is left as that process wrote it. Rotations
+    /// are serialised (the write lock on SQLite, an advisory lock on PostgreSQL). Keep the
+    /// old key (e.g. [`MasterKey::retire_in`]) until no secret uses it ([`Database::key_usage`]).
     ///
     /// # Errors
     /// [`DbError::Undecryptable`] when a secret cannot be decrypted with any known key
     /// (nothing is changed), [`DbError::Backend`] on database failure.
-    pub async fn rotate_master_key(&self, new: MasterKey) -> Result<u64, DbError> {
-        crate::integrations::rotate_secrets(&self.shared, new).await
+    pub async fn rotate_master_key(
+        &self,
+        new: MasterKey,
+        before_commit: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64, DbError> {
+        crate::integrations::rotate_secrets(&self.shared, new, before_commit).await
+    }
+
+    /// Every master key with the number of stored secrets under it, the primary the database
+    /// records, and each stored secret that no key this process knows opens.
+    ///
+    /// # Errors
+    /// [`DbError::Backend`] on database failure.
+    pub async fn key_usage(&self) -> Result<crate::KeyUsage, DbError> {
+        crate::key_usage::key_usage(&self.shared).await
     }
 
     /// How many stored secrets (App Secrets, grants' tokens, logins' verifiers) are encrypted

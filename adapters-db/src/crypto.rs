@@ -8,8 +8,8 @@ use rand::RngCore as _;
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::connect::KeySlot;
 use crate::error::DbError;
+use crate::keyring::KeySlot;
 use crate::master_key::MasterKey;
 
 const NONCE_LEN: usize = 12;

@@ -3,7 +3,7 @@
 //! statement that reads it (`DELETE … RETURNING`), so a `state` works once even across
 //! processes; refreshed grants are compare-and-swapped on their generation.
 
-use crate::connect::KeySlot;
+use crate::keyring::KeySlot;
 use async_trait::async_trait;
 use aviary_domain::model::{AuthorizedUser, Grant, PendingLogin, TokenSet};
 use aviary_domain::ports::StoreFault;
@@ -65,8 +65,15 @@ fn write_err(
 }
 
 impl SqlGrants {
-    fn seal(&self, secret: &SecretString, aad: &str) -> Result<Sealed, GrantStoreError> {
-        crypto::seal(&self.shared.keys.for_sealing(), secret, aad).map_err(|err| {
+    /// Encrypts `secret` under the primary key the database records (see
+    /// [`crate::connect::Shared::sealing_key`]).
+    async fn seal(&self, secret: &SecretString, aad: &str) -> Result<Sealed, GrantStoreError> {
+        let key = self
+            .shared
+            .sealing_key()
+            .await
+            .map_err(backend("reading the primary master key"))?;
+        crypto::seal(&key, secret, aad).map_err(|err| {
             GrantStoreError::Backend(StoreFault::failed(format!("cannot encrypt a token: {err}")))
         })
     }
@@ -76,7 +83,11 @@ impl SqlGrants {
             .map_err(|err| GrantStoreError::Undecryptable(err.to_string()))
     }
 
-    fn grant_row(&self, grant: &Grant, generation: i64) -> Result<grants::Model, GrantStoreError> {
+    async fn grant_row(
+        &self,
+        grant: &Grant,
+        generation: i64,
+    ) -> Result<grants::Model, GrantStoreError> {
         let tokens = &grant.tokens;
         let pair = TokenPair {
             access: tokens.access_token.expose_secret().to_owned(),
@@ -89,7 +100,9 @@ impl SqlGrants {
             GrantStoreError::Backend(StoreFault::failed(format!("cannot encode tokens: {err}")))
         })?;
         let id = grant.integration_id.as_uuid();
-        let sealed = self.seal(&SecretString::from(plain), &grant_tokens_aad(id))?;
+        let sealed = self
+            .seal(&SecretString::from(plain), &grant_tokens_aad(id))
+            .await?;
         let user = &grant.authorized_by;
         Ok(grants::Model {
             integration_id: id,
@@ -152,7 +165,9 @@ impl SqlGrants {
 impl GrantStore for SqlGrants {
     async fn save_login(&self, login: &PendingLogin) -> Result<(), GrantStoreError> {
         let state = login.state.as_str();
-        let sealed = self.seal(login.verifier.secret(), &login_verifier_aad(state))?;
+        let sealed = self
+            .seal(login.verifier.secret(), &login_verifier_aad(state))
+            .await?;
         let row = oauth_logins::ActiveModel {
             state: Set(state.to_owned()),
             integration_id: Set(login.integration_id.as_uuid()),
@@ -227,7 +242,8 @@ impl GrantStore for SqlGrants {
             .map_err(backend("reading a grant's generation"))?;
         let generation = old.map_or(1, |g| g + 1);
         let row = self
-            .grant_row(grant, generation)?
+            .grant_row(grant, generation)
+            .await?
             .into_active_model()
             .reset_all();
         let conflict = OnConflict::column(grants::Column::IntegrationId)
@@ -259,7 +275,7 @@ impl GrantStore for SqlGrants {
 
     async fn replace_refreshed(&self, grant: &Grant) -> Result<Option<Grant>, GrantStoreError> {
         let next = grant.generation + 1;
-        let row = self.grant_row(grant, next)?;
+        let row = self.grant_row(grant, next).await?;
         let result = grants::Entity::update_many()
             .col_expr(
                 grants::Column::TokensCiphertext,

@@ -59,7 +59,12 @@ impl SqlIntegrations {
 #[async_trait]
 impl IntegrationRepository for SqlIntegrations {
     async fn insert(&self, integration: &Integration) -> Result<(), IntegrationStoreError> {
-        let key = self.shared.keys.for_sealing();
+        let key = self.shared.sealing_key().await.map_err(|err| {
+            IntegrationStoreError::Backend(crate::error::fault(
+                "reading the primary master key",
+                &err,
+            ))
+        })?;
         let sealed = crypto::seal(
             &key,
             &integration.app_secret,
@@ -321,19 +326,56 @@ fn insert_error(integration: &Integration, err: &DbErr) -> IntegrationStoreError
     }
 }
 
-/// Re-encrypts every integration secret under `new` in one transaction, then makes `new` the
+/// Key of the PostgreSQL advisory lock that serialises rotations ("aviaryrk"); on SQLite the
+/// write transaction already does.
+const ROTATION_LOCK_KEY: i64 = 0x6176_6961_7279_726b;
+
+/// Re-encrypts every integration secret under `new` in one transaction that also records `new`
+/// as the primary (every process that knows it switches when it commits), then makes `new` the
 /// key in use. Rows already under `new` (an earlier rotation whose key was kept) are skipped.
-pub(crate) async fn rotate_secrets(shared: &Shared, new: MasterKey) -> Result<u64, DbError> {
+/// `before_commit` is told how many secrets were re-encrypted before the transaction commits.
+pub(crate) async fn rotate_secrets(
+    shared: &Shared,
+    new: MasterKey,
+    before_commit: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, DbError> {
     let old = shared.keys.current();
     let keys = &shared.keys;
     let txn = shared.begin_write().await?;
-    let rows = Entity::find().order_by_asc(Column::Id).all(&txn).await?;
+    if shared.backend == crate::Backend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({ROTATION_LOCK_KEY})"
+        ))
+        .await?;
+    }
+    let mut rotated = rotate_app_secrets(&txn, keys, &new).await?;
+    rotated += crate::grants::rotate(&txn, keys, &new).await?;
+    crate::key_record::record_primary(&txn, new.id()).await?;
+    before_commit(rotated);
+    txn.commit().await?;
+    tracing::info!(
+        old_key = old.id(),
+        new_key = new.id(),
+        rotated,
+        "re-encrypted stored secrets"
+    );
+    shared.keys.replace(std::sync::Arc::new(new));
+    Ok(rotated)
+}
+
+/// Re-encrypts the App Secrets not under `new`, inside the rotation's transaction.
+async fn rotate_app_secrets(
+    txn: &sea_orm::DatabaseTransaction,
+    keys: &crate::keyring::KeySlot,
+    new: &MasterKey,
+) -> Result<u64, DbError> {
+    let rows = Entity::find().order_by_asc(Column::Id).all(txn).await?;
     let mut rotated = 0u64;
     for row in rows {
         let aad = app_secret_aad(row.id);
         let sealed = integration_sealed_secret(&row);
         let what = format!("the App Secret of integration \"{}\"", row.label);
-        let Some(resealed) = crypto::reseal(keys, &new, &sealed, &aad, &what)? else {
+        let Some(resealed) = crypto::reseal(keys, new, &sealed, &aad, &what)? else {
             continue;
         };
         // Only if unchanged since read: a secret replaced meanwhile stays as its writer left it
@@ -344,18 +386,9 @@ pub(crate) async fn rotate_secrets(shared: &Shared, new: MasterKey) -> Result<u6
             .col_expr(Column::AppSecretKeyId, Expr::val(resealed.key_id))
             .filter(Column::Id.eq(row.id))
             .filter(Column::AppSecretCiphertext.eq(sealed.ciphertext))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         rotated += written.rows_affected;
     }
-    rotated += crate::grants::rotate(&txn, keys, &new).await?;
-    txn.commit().await?;
-    tracing::info!(
-        old_key = old.id(),
-        new_key = new.id(),
-        rotated,
-        "re-encrypted stored secrets"
-    );
-    shared.keys.replace(new);
     Ok(rotated)
 }

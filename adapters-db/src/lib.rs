@@ -35,6 +35,9 @@ mod entities;
 mod error;
 mod grants;
 mod integrations;
+mod key_record;
+mod key_usage;
+mod keyring;
 mod mapping;
 mod master_key;
 mod migrations;
@@ -47,6 +50,7 @@ mod sync_store;
 
 pub use connect::{Backend, Database};
 pub use error::DbError;
+pub use key_usage::{KeyCount, KeyUsage};
 pub use master_key::{MASTER_KEY_FILE, MasterKey, MasterKeyError, RETIRED_DIR, ROTATION_DIR};
 pub use migrations::Migrator;
 pub use sync_store::INTERRUPTED_RUN_ERROR;

@@ -257,18 +257,6 @@ impl MasterKey {
         Ok(())
     }
 
-    /// Forgets a staged key that the database never switched to.
-    ///
-    /// # Errors
-    /// [`MasterKeyError::Io`] when it cannot be removed.
-    pub fn discard_staged(dir: &Path) -> Result<(), MasterKeyError> {
-        let folder = dir.join(ROTATION_DIR);
-        std::fs::remove_dir_all(&folder).map_err(|source| MasterKeyError::Io {
-            path: folder,
-            source,
-        })
-    }
-
     fn parse_file(path: &Path, contents: &str) -> Result<Self, MasterKeyError> {
         warn_if_readable_by_others(path);
         Self::from_base64(contents).map_err(|_| MasterKeyError::BadKeyFile {

@@ -854,7 +854,13 @@ async fn rotating_the_master_key_re_encrypts_every_secret() {
         let b = registered(&ctx, "Rotate B").await;
         let before = stored_secret_columns(&ctx, a.id).await;
         let new = MasterKey::generate();
-        assert_eq!(ctx.db.rotate_master_key(new.clone()).await.unwrap(), 2);
+        assert_eq!(
+            ctx.db
+                .rotate_master_key(new.clone(), &mut |_| ())
+                .await
+                .unwrap(),
+            2
+        );
         assert_eq!(ctx.db.master_key_id(), new.id());
         assert_ne!(stored_secret_columns(&ctx, a.id).await, before);
 
@@ -874,7 +880,7 @@ async fn rotating_the_master_key_re_encrypts_every_secret() {
         ));
         // Rotating from a wrong key changes nothing.
         let err = with_old
-            .rotate_master_key(MasterKey::generate())
+            .rotate_master_key(MasterKey::generate(), &mut |_| ())
             .await
             .unwrap_err();
         assert!(
@@ -1038,7 +1044,13 @@ async fn logins_are_single_use_and_grants_are_encrypted_and_swapped_by_generatio
 
         // Rotation re-encrypts tokens and verifiers: 1 app secret + 1 grant + 1 login.
         let new = MasterKey::generate();
-        assert_eq!(ctx.db.rotate_master_key(new.clone()).await.unwrap(), 3);
+        assert_eq!(
+            ctx.db
+                .rotate_master_key(new.clone(), &mut |_| ())
+                .await
+                .unwrap(),
+            3
+        );
         let with_new = Database::connect(&ctx.url, new).await.unwrap();
         let rotated = with_new
             .grants()

@@ -429,17 +429,29 @@ pub enum AdminCommand {
 pub enum DbCommand {
     /// Create or upgrade the database schema (also done automatically on first use).
     Migrate,
-    /// Re-encrypt every stored secret under a new master key. With the embedded default a new
-    /// key is generated and replaces the key file; with a configured key
-    /// (AVIARY_SECRETS__MASTER_KEY) pass the new one on stdin, then configure it everywhere.
+    /// Re-encrypt every stored secret under a new master key, which the database then records
+    /// as the primary: running processes that know it encrypt with it at once. With the
+    /// embedded default a new key is generated and replaces the key file (the old one is kept
+    /// in keys/); with a configured key (AVIARY_SECRETS__MASTER_KEY) pass the new one on stdin
+    /// (see docs/security.md for the order of steps). Prints each step as it completes.
     RotateKey {
-        /// Read the new key (base64 of 32 bytes) from stdin instead of generating one.
+        /// Read the new key (base64 of 32 bytes) from the first line of stdin instead of
+        /// generating one. With a configured key, the key in use re-encrypts what other
+        /// processes still wrote under older keys.
         #[arg(long)]
         new_key_stdin: bool,
+        /// Stop after each step and wait for a line on stdin (Enter) before the next: to
+        /// inspect the data directory, or copy the staged key, mid-rotation.
+        #[arg(long)]
+        pause_between_steps: bool,
     },
     /// Delete the retired master keys (in the data directory's keys/) that no stored secret
     /// uses any more; keys still in use are kept and listed.
     RetireKeys,
+    /// Show the master keys: which one the database records as the primary, how many stored
+    /// secrets each encrypts, whether this process has it, and every stored secret that no
+    /// known key opens (then the exit status is 1).
+    Keys,
 }
 
 #[derive(Debug, Args)]

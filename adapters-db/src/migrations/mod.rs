@@ -20,6 +20,7 @@ mod m20261206_000010_lean_accounts;
 mod m20261206_000011_lean_search;
 mod m20261206_000012_lean_departments;
 mod m20261206_000014_api_key_scopes;
+mod m20261207_000015_primary_key_record;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_lean_search::Migration),
             Box::new(m20261206_000012_lean_departments::Migration),
             Box::new(m20261206_000014_api_key_scopes::Migration),
+            Box::new(m20261207_000015_primary_key_record::Migration),
         ]
     }
 }

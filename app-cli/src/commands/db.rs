@@ -1,13 +1,16 @@
-//! `aviary db migrate|rotate-key|retire-keys`: database maintenance.
+//! `aviary db migrate|rotate-key|retire-keys|keys`: database maintenance.
 
-use std::io::Read;
+use std::io::BufRead as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use aviary_wiring::maintenance::RotationStep;
 use secrecy::SecretString;
+use serde::Serialize;
 
-use crate::cli::DbCommand;
+use crate::cli::{DbCommand, OutputFormat};
 use crate::commands::Ctx;
+use crate::output;
 
 pub async fn run(ctx: &Ctx, command: DbCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -17,40 +20,77 @@ pub async fn run(ctx: &Ctx, command: DbCommand) -> anyhow::Result<ExitCode> {
             eprintln!("database schema is up to date");
             Ok(ExitCode::SUCCESS)
         }
-        DbCommand::RotateKey { new_key_stdin } => rotate_key(ctx, new_key_stdin).await,
-        DbCommand::RetireKeys => {
-            let retired = ctx.services.maintenance.retire_unused_keys().await?;
-            for key in &retired.deleted {
-                eprintln!("deleted retired master key {key}: no stored secret uses it");
-            }
-            for (key, secrets) in &retired.kept {
-                eprintln!(
-                    "kept retired master key {key}: {secrets} stored secrets still use it (run `aviary db rotate-key` to re-encrypt them)"
-                );
-            }
-            if retired.deleted.is_empty() && retired.kept.is_empty() {
-                eprintln!("no retired master keys");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        DbCommand::RotateKey {
+            new_key_stdin,
+            pause_between_steps,
+        } => rotate_key(ctx, new_key_stdin, pause_between_steps).await,
+        DbCommand::RetireKeys => retire_keys(ctx).await,
+        DbCommand::Keys => keys(ctx).await,
     }
 }
 
-fn key_from_stdin() -> anyhow::Result<SecretString> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .context("cannot read the new key from stdin")?;
-    Ok(SecretString::from(text))
+async fn retire_keys(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let retired = ctx.services.maintenance.retire_unused_keys().await?;
+    for key in &retired.deleted {
+        eprintln!("deleted retired master key {key}: no stored secret uses it");
+    }
+    for (key, secrets) in &retired.kept {
+        eprintln!(
+            "kept retired master key {key}: {secrets} stored secrets still use it (run `aviary db rotate-key` to re-encrypt them)"
+        );
+    }
+    if retired.deleted.is_empty() && retired.kept.is_empty() {
+        eprintln!("no retired master keys");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn rotate_key(ctx: &Ctx, new_key_stdin: bool) -> anyhow::Result<ExitCode> {
+/// One line of stdin, without its line break (`None` at end of input).
+fn stdin_line() -> anyhow::Result<Option<String>> {
+    let mut line = String::new();
+    let read = std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read stdin")?;
+    Ok((read > 0).then(|| line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+fn describe(step: RotationStep) -> String {
+    match step {
+        RotationStep::KeptOldKey => "kept the key in use in keys/".to_owned(),
+        RotationStep::StagedNewKey => "staged the new key in rotation/".to_owned(),
+        RotationStep::Reencrypted(n) => format!("re-encrypted {n} secrets, not committed yet"),
+        RotationStep::Committed(n) => {
+            format!("{n} secrets re-encrypted and committed; the new key is the recorded primary")
+        }
+        RotationStep::Promoted => "the new key replaced master.key".to_owned(),
+    }
+}
+
+async fn rotate_key(
+    ctx: &Ctx,
+    new_key_stdin: bool,
+    pause_between_steps: bool,
+) -> anyhow::Result<ExitCode> {
     let new_key = if new_key_stdin {
-        Some(key_from_stdin()?)
+        let line = stdin_line()?.context("stdin ended before the new key")?;
+        Some(SecretString::from(line))
     } else {
         None
     };
-    let rotation = ctx.services.maintenance.rotate_master_key(new_key).await?;
+    let mut on_step = |step: RotationStep| {
+        eprintln!("step {}: {}", step.name(), describe(step));
+        if pause_between_steps && step != RotationStep::Promoted {
+            eprintln!("paused after {}; press Enter to go on", step.name());
+            // End of input or an unreadable stdin goes on: there is nobody to wait for.
+            let _ = stdin_line();
+        }
+    };
+    let rotation = ctx
+        .services
+        .maintenance
+        .rotate_master_key(new_key, &mut on_step)
+        .await?;
     let (count, new_id, old_id) = (
         rotation.reencrypted,
         &rotation.new_key_id,
@@ -62,9 +102,80 @@ async fn rotate_key(ctx: &Ctx, new_key_stdin: bool) -> anyhow::Result<ExitCode> 
             file.display()
         ),
         None => eprintln!(
-            "re-encrypted {count} secrets under master key {new_id} (was {old_id}); now set \
-             AVIARY_SECRETS__MASTER_KEY to the new key for every process sharing this database and restart them"
+            "re-encrypted {count} secrets under master key {new_id} (was {old_id}); processes that \
+             know {new_id} encrypt with it now. Configure it as AVIARY_SECRETS__MASTER_KEY (and \
+             {old_id} among AVIARY_SECRETS__PREVIOUS_MASTER_KEYS) for every process sharing this \
+             database; `aviary db keys` shows when {old_id} is no longer used"
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `aviary db keys` as JSON.
+#[derive(Debug, Serialize)]
+struct KeysView {
+    recorded_primary: Option<String>,
+    in_use: String,
+    keys: Vec<KeyView>,
+    undecryptable: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct KeyView {
+    id: String,
+    secrets: u64,
+    known: bool,
+}
+
+async fn keys(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let usage = ctx.services.maintenance.key_usage().await?;
+    let view = KeysView {
+        recorded_primary: usage.recorded_primary,
+        in_use: usage.in_use,
+        keys: usage
+            .keys
+            .into_iter()
+            .map(|key| KeyView {
+                id: key.id,
+                secrets: key.secrets,
+                known: key.known,
+            })
+            .collect(),
+        undecryptable: usage.undecryptable,
+    };
+    match ctx.output {
+        OutputFormat::Json => output::json(&view)?,
+        format => output::render(format, &view.keys, KEYS_HEADER, || key_rows(&view))?,
+    }
+    for problem in &view.undecryptable {
+        eprintln!("cannot decrypt {problem}");
+    }
+    Ok(if view.undecryptable.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+const KEYS_HEADER: &[&str] = &["KEY", "SECRETS", "KNOWN HERE", "ROLE"];
+
+fn key_rows(view: &KeysView) -> Vec<Vec<String>> {
+    view.keys
+        .iter()
+        .map(|key| {
+            let recorded = view.recorded_primary.as_deref() == Some(key.id.as_str());
+            let role = match (recorded, key.id == view.in_use) {
+                (true, _) => "primary",
+                (false, true) if view.recorded_primary.is_none() => "primary",
+                (false, true) => "encrypts here (the primary is unknown here)",
+                (false, false) => "decrypts only",
+            };
+            vec![
+                key.id.clone(),
+                key.secrets.to_string(),
+                if key.known { "yes" } else { "no" }.to_owned(),
+                role.to_owned(),
+            ]
+        })
+        .collect()
 }

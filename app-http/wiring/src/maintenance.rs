@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use aviary_adapters_db::{Database, MASTER_KEY_FILE, MasterKey, RETIRED_DIR};
+use aviary_adapters_db::{Database, KeyUsage, MASTER_KEY_FILE, MasterKey, RETIRED_DIR};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::Settings;
@@ -50,6 +50,8 @@ pub(crate) async fn open_database(settings: &Settings) -> anyhow::Result<Databas
             .secrets
             .previous_master_keys
             .iter()
+            // An emptied variable (`AVIARY_SECRETS__PREVIOUS_MASTER_KEYS=`) means none.
+            .filter(|encoded| !encoded.expose_secret().trim().is_empty())
             .map(|encoded| MasterKey::from_base64(encoded.expose_secret().trim()))
             .collect::<Result<Vec<_>, _>>()
             .context(
@@ -57,34 +59,77 @@ pub(crate) async fn open_database(settings: &Settings) -> anyhow::Result<Databas
                  of 32 bytes each, comma-separated",
             )?;
         database.add_decryption_keys(previous);
-        return Ok(database);
+    } else {
+        let dir = settings.data.dir.as_path();
+        let retired = MasterKey::retired_in(dir).context("cannot read the retired master keys")?;
+        database.add_decryption_keys(retired);
+        finish_interrupted_rotation(&database, dir).await?;
+        database.follow_key_directory(dir.to_path_buf());
     }
-    let dir = settings.data.dir.as_path();
-    let retired = MasterKey::retired_in(dir).context("cannot read the retired master keys")?;
-    database.add_decryption_keys(retired);
-    finish_interrupted_rotation(&database, dir).await?;
-    database.follow_key_directory(dir.to_path_buf());
+    // A rotation may have made another key the primary since this process's key was set.
+    database
+        .follow_recorded_primary()
+        .await
+        .context("cannot read which master key the database records as the primary")?;
     Ok(database)
 }
 
-/// A rotation stages its new key, re-encrypts in one transaction, then makes the staged key the
-/// key file. Found staged at start: if stored secrets use it, the rotation committed and only
-/// the file switch is missing — make it, and encrypt with it from now on; if none does, a
-/// rotation may be under way in another process (or died before committing): keep the staged
-/// key as one that decrypts, and leave it for that rotation (or the next) to finish. A staged
-/// key is never discarded: a process starting mid-rotation must not lose it.
+/// Name of the lock file in the data directory that a rotation holds while it runs.
+const ROTATION_LOCK_FILE: &str = "rotation.lock";
+
+/// The data directory's rotation lock, if no other process holds it (released when the file
+/// is dropped, or when its process dies — also by `kill -9`).
+fn try_lock_rotation(dir: &Path) -> anyhow::Result<Option<std::fs::File>> {
+    let path = dir.join(ROTATION_LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// A rotation stages its new key, re-encrypts in one transaction that records the new key as
+/// the primary, then makes the staged key the key file. Found staged at start: if the database
+/// records it as the primary (or, before that record existed, secrets use it), the rotation
+/// committed and only the file switch is missing — made here unless the rotation is still
+/// running (it holds the rotation lock and makes it itself). Otherwise a rotation is under way
+/// or died before committing: the staged key is kept as one that decrypts. A staged key is
+/// never discarded: a process starting mid-rotation must not lose it.
 async fn finish_interrupted_rotation(database: &Database, dir: &Path) -> anyhow::Result<()> {
+    if MasterKey::staged_in(dir)
+        .context("cannot read the staged master key")?
+        .is_none()
+    {
+        return Ok(());
+    }
+    let lock = try_lock_rotation(dir)?;
+    // Read again under the lock: a rotation that just finished has promoted it meanwhile.
     let Some(staged) = MasterKey::staged_in(dir).context("cannot read the staged master key")?
     else {
         return Ok(());
     };
-    let used = database
-        .secrets_under(staged.id())
+    let recorded = database
+        .recorded_primary_key_id()
         .await
-        .context("cannot count the secrets under the staged key")?;
-    if used == 0 {
+        .context("cannot read which master key the database records as the primary")?;
+    let committed = recorded.as_deref() == Some(staged.id())
+        || database
+            .secrets_under(staged.id())
+            .await
+            .context("cannot count the secrets under the staged key")?
+            > 0;
+    if !committed || lock.is_none() {
         tracing::info!(
             staged = staged.id(),
+            committed,
             "a master-key rotation is under way or did not commit; its staged key is kept"
         );
         database.add_decryption_keys(vec![staged]);
@@ -97,6 +142,36 @@ async fn finish_interrupted_rotation(database: &Database, dir: &Path) -> anyhow:
         "finished an interrupted master-key rotation: the staged key is now the master key"
     );
     Ok(())
+}
+
+/// A step of a master-key rotation, reported as it completes (`aviary db rotate-key` prints
+/// each, and with `--pause-between-steps` waits after each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotationStep {
+    /// The key in use is kept as `keys/<id>.key` (key in the data directory only).
+    KeptOldKey,
+    /// The new key is staged as `rotation/master.key` (key in the data directory only).
+    StagedNewKey,
+    /// This many secrets are re-encrypted; the transaction has not committed yet.
+    Reencrypted(u64),
+    /// Committed: the secrets are under the new key, which the database records as primary.
+    Committed(u64),
+    /// The new key replaced `master.key` (key in the data directory only).
+    Promoted,
+}
+
+impl RotationStep {
+    /// A short, stable name (`kept-old-key`, `staged-new-key`, `reencrypted`, `committed`,
+    /// `promoted`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KeptOldKey => "kept-old-key",
+            Self::StagedNewKey => "staged-new-key",
+            Self::Reencrypted(_) => "reencrypted",
+            Self::Committed(_) => "committed",
+            Self::Promoted => "promoted",
+        }
+    }
 }
 
 /// What a master-key rotation did.
@@ -155,7 +230,8 @@ impl Maintenance {
     pub async fn retire_unused_keys(&self) -> anyhow::Result<Retirement> {
         anyhow::ensure!(
             self.settings.secrets.master_key.is_none(),
-            "the master key comes from AVIARY_SECRETS__MASTER_KEY: there are no key files to retire"
+            "the master key comes from AVIARY_SECRETS__MASTER_KEY: there are no key files to retire; \
+             `aviary db keys` shows which configured keys stored secrets still use"
         );
         let dir = &self.settings.data.dir;
         let primary = self.database.master_key_id();
@@ -178,15 +254,28 @@ impl Maintenance {
         Ok(retirement)
     }
 
-    /// Re-encrypts every stored secret under a new master key: `new_key` (base64 of 32 bytes),
-    /// or a generated one when the key lives in the data directory.
+    /// Every master key with the number of stored secrets under it, the primary the database
+    /// records, and each secret that no key this process knows opens.
     ///
     /// # Errors
-    /// When the new key is invalid or already in use, none was given while the key comes from
-    /// the settings, or re-encrypting fails (then nothing changed).
+    /// When the database cannot be read.
+    pub async fn key_usage(&self) -> anyhow::Result<KeyUsage> {
+        Ok(self.database.key_usage().await?)
+    }
+
+    /// Re-encrypts every stored secret under a new master key: `new_key` (base64 of 32 bytes),
+    /// or a generated one when the key lives in the data directory. With the key in the
+    /// settings, `new_key` may be the key in use: what processes that did not know it yet wrote
+    /// under older keys is re-encrypted. `on_step` hears of each step as it completes.
+    ///
+    /// # Errors
+    /// When the new key is invalid or (key in the data directory) already in use, none was
+    /// given while the key comes from the settings, another rotation of the data directory
+    /// is running, or re-encrypting fails (then nothing changed).
     pub async fn rotate_master_key(
         &self,
         new_key: Option<SecretString>,
+        on_step: &mut (dyn FnMut(RotationStep) + Send),
     ) -> anyhow::Result<Rotation> {
         let key_in_file = self.settings.secrets.master_key.is_none();
         let new_key = match (new_key, key_in_file) {
@@ -197,44 +286,63 @@ impl Maintenance {
                 "the master key comes from AVIARY_SECRETS__MASTER_KEY: pass the new key on stdin with --new-key-stdin"
             ),
         };
-        let old_key_id = self.database.master_key_id();
-        let new_key_id = new_key.id().to_owned();
-        anyhow::ensure!(
-            old_key_id != new_key_id,
-            "the new key is the key already in use ({old_key_id})"
-        );
         let mut rotation = Rotation {
             reencrypted: 0,
-            old_key_id,
-            new_key_id,
+            old_key_id: self.database.master_key_id(),
+            new_key_id: new_key.id().to_owned(),
             key_file: None,
         };
         if !key_in_file {
-            rotation.reencrypted = self.database.rotate_master_key(new_key).await?;
+            rotation.reencrypted = self.reencrypt(new_key, on_step).await?;
             return Ok(rotation);
         }
+        anyhow::ensure!(
+            rotation.old_key_id != rotation.new_key_id,
+            "the new key is the key already in use ({})",
+            rotation.old_key_id
+        );
         let dir = &self.settings.data.dir;
+        let Some(_lock) = try_lock_rotation(dir)? else {
+            anyhow::bail!(
+                "another master-key rotation of {} is running; wait for it to finish",
+                dir.display()
+            );
+        };
         // The old key is kept first: until no secret uses it, it must keep decrypting.
         self.database
             .retire_primary_key_in(dir)
             .context("cannot keep the current key in the data directory")?;
+        on_step(RotationStep::KeptOldKey);
         let staged = new_key
             .stage_in(dir)
             .context("cannot stage the new key in the data directory")?;
-        rotation.reencrypted = self
-            .database
-            .rotate_master_key(new_key)
-            .await
-            .with_context(|| {
-                format!(
-                    "nothing was re-encrypted; the unused new key in {} is discarded at the next start",
-                    staged.display()
-                )
-            })?;
+        on_step(RotationStep::StagedNewKey);
+        rotation.reencrypted = self.reencrypt(new_key, on_step).await.with_context(|| {
+            format!(
+                "nothing was re-encrypted; the new key staged in {} encrypts nothing and is \
+                 replaced by the next rotation",
+                staged.display()
+            )
+        })?;
         // Should this fail, the next start finds the staged key and finishes the rotation.
         MasterKey::promote_staged(dir)
             .context("the secrets use the new key, but it could not replace the key file yet")?;
+        on_step(RotationStep::Promoted);
         rotation.key_file = Some(dir.join(MASTER_KEY_FILE));
         Ok(rotation)
+    }
+
+    /// The rotation's transaction: re-encrypts under `new` and records it as the primary.
+    async fn reencrypt(
+        &self,
+        new: MasterKey,
+        on_step: &mut (dyn FnMut(RotationStep) + Send),
+    ) -> anyhow::Result<u64> {
+        let count = self
+            .database
+            .rotate_master_key(new, &mut |count| on_step(RotationStep::Reencrypted(count)))
+            .await?;
+        on_step(RotationStep::Committed(count));
+        Ok(count)
     }
 }
