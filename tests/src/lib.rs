@@ -139,6 +139,12 @@ impl Installation {
         self
     }
 
+    /// Sets `key=value` for the processes started from now on, replacing an earlier value.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(known, _)| known != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("aviary-data")
     }
@@ -200,6 +206,14 @@ impl Installation {
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
         self.command(args)
             .stdin(Stdio::null())
+            .spawn()
+            .expect("aviary starts")
+    }
+
+    /// Starts `aviary ARGS` with stdin, stdout and stderr piped, without waiting for it.
+    pub fn spawn_piped(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdin(Stdio::piped())
             .spawn()
             .expect("aviary starts")
     }

@@ -13,6 +13,7 @@ mod hostile;
 mod integration_set;
 mod oauth;
 mod resync;
+mod rotation_under_fire;
 mod secrets;
 mod server_binary;
 mod sign_in_flood;
