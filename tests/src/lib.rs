@@ -337,6 +337,23 @@ pub async fn simulator(config: SimulatorConfig) -> SimulatorHandle {
         .expect("the simulator starts")
 }
 
+/// Whether the simulator accepts `token` as a user access token right now.
+pub async fn simulator_accepts(simulator: &SimulatorHandle, token: &str) -> bool {
+    let answer: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/open-apis/authen/v1/user_info",
+            simulator.base_url()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the simulator answers")
+        .json()
+        .await
+        .expect("the simulator answers JSON");
+    answer["code"] == 0
+}
+
 /// Finds the account with `open_id` in a JSON account list.
 pub fn account<'a>(accounts: &'a [Value], open_id: &str) -> &'a Value {
     accounts

@@ -13,7 +13,7 @@ use aviary_domain::model::Grant;
 use aviary_domain::values::IntegrationId;
 use aviary_lark_simulator::{ConsentMode, SimulatorHandle, endpoints};
 use aviary_tests::server::{Server, WebClient, csrf_of};
-use aviary_tests::{Installation, SimulatorConfig, simulator};
+use aviary_tests::{Installation, SimulatorConfig, simulator, simulator_accepts};
 use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode, Url};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -93,20 +93,6 @@ fn assert_encrypted(aviary: &Installation, grant: &Grant) {
             "a user token is readable in the data directory"
         );
     }
-}
-
-/// Whether the simulator accepts `token` as a user access token right now.
-async fn simulator_accepts(sim: &SimulatorHandle, token: &SecretString) -> bool {
-    let answer: Value = Client::new()
-        .get(format!("{}/open-apis/authen/v1/user_info", sim.base_url()))
-        .bearer_auth(token.expose_secret())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["code"] == 0
 }
 
 fn user_infos(sim: &SimulatorHandle) -> u64 {
@@ -223,7 +209,7 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
     let integration_id: IntegrationId = id.parse().unwrap();
     let connected = stored_grant(&services, integration_id).await;
     assert_eq!(connected.authorized_by.display(), authorized_by);
-    assert!(simulator_accepts(&sim, &connected.tokens.access_token).await);
+    assert!(simulator_accepts(&sim, connected.tokens.access_token.expose_secret()).await);
     assert_encrypted(&aviary, &connected);
 
     // Lark expires the access token early: the next sync renews it once and stores the pair.
@@ -240,7 +226,7 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
         refreshed.tokens.access_token.expose_secret(),
         connected.tokens.access_token.expose_secret()
     );
-    assert!(simulator_accepts(&sim, &refreshed.tokens.access_token).await);
+    assert!(simulator_accepts(&sim, refreshed.tokens.access_token.expose_secret()).await);
     assert_encrypted(&aviary, &refreshed);
 
     // Ten concurrent callers of the same integration see the token rejected: one refresh.

@@ -17,7 +17,7 @@ use aviary_domain::usecases::NewIntegration;
 use aviary_domain::usecases::connect::{Callback, LoginOptions};
 use aviary_domain::values::IntegrationId;
 use aviary_lark_simulator::{ConsentMode, SimulatorHandle};
-use aviary_tests::{Installation, Run, SimulatorConfig, simulator};
+use aviary_tests::{Installation, Run, SimulatorConfig, simulator, simulator_accepts};
 use reqwest::{Client, Url, redirect};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
@@ -216,16 +216,7 @@ async fn stored_token_is_accepted(
 ) -> bool {
     let fresh = server(aviary, keys).await;
     let grant = fresh.database().grants().grant(id).await.unwrap().unwrap();
-    let answer: Value = Client::new()
-        .get(format!("{}/open-apis/authen/v1/user_info", sim.base_url()))
-        .bearer_auth(grant.tokens.access_token.expose_secret())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["code"] == 0
+    simulator_accepts(sim, grant.tokens.access_token.expose_secret()).await
 }
 
 /// A fresh process opens every stored secret; returns the report.
