@@ -10,7 +10,9 @@ use aviary_domain::model::{RunTrigger, SyncRun, next_sync_at};
 use aviary_domain::ports::{
     Clock, FaultKind, RateLimits, StoreFault, SyncPhase, SyncProgress, SyncStoreError,
 };
-use aviary_domain::usecases::sync::{Confirmation, SyncError, SyncIntegration, SyncRequest};
+use aviary_domain::usecases::sync::{
+    Confirmation, SyncError, SyncIntegration, SyncReport, SyncRequest,
+};
 use aviary_domain::usecases::{Integrations, Queries};
 use aviary_domain::values::IntegrationId;
 use tokio::sync::oneshot;
@@ -30,6 +32,10 @@ pub struct SyncRunner {
     clock: Arc<dyn Clock>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
+    /// The runtime the services were built on. Syncs run there, not on the runtime of the
+    /// HTTP worker whose request started them: a worker's runtime ends with the server, and a
+    /// sync dropped with it would never record its end nor release its lease.
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for SyncRunner {
@@ -38,6 +44,37 @@ impl std::fmt::Debug for SyncRunner {
             .field("tasks", &self.tasks.len())
             .finish_non_exhaustive()
     }
+}
+
+/// One sync in the background, until it ends or `shutdown` cancels it (it then ends
+/// `cancelled` at a safe point); its recorded run is sent to `started`.
+async fn background_sync(
+    sync: SyncIntegration,
+    request: SyncRequest,
+    started: oneshot::Sender<SyncRun>,
+    shutdown: CancellationToken,
+) -> Result<SyncReport, SyncError> {
+    let (integration, trigger) = (request.integration, request.trigger);
+    let signal = StartedSignal(std::sync::Mutex::new(Some(started)));
+    let result = sync
+        .execute_until(&request, &signal, shutdown.cancelled_owned())
+        .await;
+    match &result {
+        Ok(report) => tracing::info!(
+            %integration,
+            run = %report.run.id,
+            trigger = trigger.as_str(),
+            status = report.run.status.as_str(),
+            "background sync finished"
+        ),
+        Err(err) => tracing::warn!(
+            %integration,
+            trigger = trigger.as_str(),
+            error = %err,
+            "background sync could not run"
+        ),
+    }
+    result
 }
 
 /// Hands the recorded run to whoever started the sync; ignores the rest of the progress.
@@ -76,6 +113,8 @@ impl SyncRunner {
             clock,
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            // `Services::build`, the one caller, is async: it runs inside the runtime.
+            runtime: tokio::runtime::Handle::current(),
         }
     }
 
@@ -113,30 +152,8 @@ impl SyncRunner {
             confirm,
             rate_limits: self.rate_limits,
         };
-        let sync = self.sync.clone();
-        let shutdown = self.shutdown.clone();
-        let finished = self.tasks.spawn(async move {
-            let signal = StartedSignal(std::sync::Mutex::new(Some(sender)));
-            let result = sync
-                .execute_until(&request, &signal, shutdown.cancelled_owned())
-                .await;
-            match &result {
-                Ok(report) => tracing::info!(
-                    %integration,
-                    run = %report.run.id,
-                    trigger = trigger.as_str(),
-                    status = report.run.status.as_str(),
-                    "background sync finished"
-                ),
-                Err(err) => tracing::warn!(
-                    %integration,
-                    trigger = trigger.as_str(),
-                    error = %err,
-                    "background sync could not run"
-                ),
-            }
-            result
-        });
+        let task = background_sync(self.sync.clone(), request, sender, self.shutdown.clone());
+        let finished = self.tasks.spawn_on(task, &self.runtime);
         match started.await {
             Ok(run) => Ok(run),
             // The sender was dropped without a run: the sync ended before recording one.
@@ -156,7 +173,7 @@ impl SyncRunner {
     /// [`next_sync_at`] has come, until [`SyncRunner::shutdown`].
     pub fn spawn_scheduler(&self) {
         let runner = self.clone();
-        self.tasks.spawn(async move {
+        let scheduler = async move {
             let mut ticks = tokio::time::interval(SCHEDULER_TICK);
             loop {
                 tokio::select! {
@@ -165,7 +182,8 @@ impl SyncRunner {
                 }
                 runner.start_due().await;
             }
-        });
+        };
+        self.tasks.spawn_on(scheduler, &self.runtime);
     }
 
     /// One scheduler pass; failures are logged and retried at the next tick.
