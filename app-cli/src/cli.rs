@@ -68,7 +68,7 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
-    /// Serve the web UI, the JSON API and health checks, and run scheduled syncs, until Ctrl-C.
+    /// Serve the web UI, the JSON API and health checks, and run scheduled syncs, until SIGTERM or Ctrl-C.
     Serve(ServeArgs),
     /// Run a simulated Lark tenant (for trying Aviary out and for tests).
     Simulator(SimulatorArgs),

@@ -10,7 +10,7 @@ use anyhow::Context;
 use aviary_app_http::server;
 use aviary_wiring::{Services, Settings, logging};
 
-const USAGE: &str = "usage: aviary-server [--config FILE] [--strict] [--help]\n\nServes Aviary's web UI and JSON API until Ctrl-C. \
+const USAGE: &str = "usage: aviary-server [--config FILE] [--strict] [--help]\n\nServes Aviary's web UI and JSON API until SIGTERM or Ctrl-C. \
 Configure it with --config FILE (else ./aviary.toml when present) and AVIARY_* variables \
 (docs/configuration.md), e.g. AVIARY_HTTP__PORT=8080. Unknown settings are reported and ignored, \
 or refused with --strict.";
@@ -63,7 +63,7 @@ async fn serve(config: Option<PathBuf>, strict: bool) -> anyhow::Result<()> {
         tracing::info!(%addr, "Aviary is serving (web UI at /, API under /api/v1)");
     }
     bound
-        .run_until(server::ctrl_c())
+        .run_until(server::stop_requested())
         .await
         .context("the server failed")
 }

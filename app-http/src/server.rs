@@ -133,10 +133,16 @@ pub async fn prepare(services: &Services) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot prepare sign-ins: {err}"))
 }
 
-pub use aviary_wiring::signals::ctrl_c;
+pub use aviary_wiring::signals::stop_requested;
 
 /// A request's head must arrive within this time (actix's default, made explicit).
 const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Seconds actix gives in-flight requests after a graceful stop: the shutdown timeout (at
+/// least one second).
+fn http_shutdown_secs(services: &Services) -> u64 {
+    services.settings.shutdown.timeout_secs.max(1)
+}
 
 /// A server bound to its address, not yet running.
 pub struct Bound {
@@ -156,6 +162,7 @@ pub fn bind(services: Services, host: &str, port: u16) -> std::io::Result<Bound>
         .disable_signals()
         .max_connections(http.max_connections)
         .client_request_timeout(HEAD_TIMEOUT)
+        .shutdown_timeout(http_shutdown_secs(&services))
         .bind((host, port))?;
     let addrs = server.addrs();
     Ok(Bound {
@@ -179,9 +186,11 @@ impl Bound {
         &self.addrs
     }
 
-    /// Serves, and runs scheduled syncs, until `shutdown` completes; then finishes the
-    /// requests in flight, cancels the syncs still running (they end `cancelled`, nothing
-    /// removed) and returns.
+    /// Serves, and runs scheduled syncs, until `shutdown` completes; then, within
+    /// `shutdown.timeout_secs`, stops accepting, finishes the requests in flight and cancels
+    /// the running syncs (each ends `cancelled` at a safe point, nothing removed, its lease
+    /// released) side by side, and returns. What is not done by then is abandoned: a sync's
+    /// lease then expires after `sync.lease_ttl_secs`.
     ///
     /// # Errors
     /// When the server fails.
@@ -195,14 +204,36 @@ impl Bound {
             addrs: _,
         } = self;
         let runner = services.runner.clone();
+        let timeout = services.settings.shutdown.timeout();
         runner.spawn_scheduler();
         let handle = server.handle();
-        tokio::spawn(async move {
-            shutdown.await;
-            handle.stop(true).await;
-        });
-        let served = server.await;
-        runner.shutdown().await;
+        let mut server = std::pin::pin!(server);
+        tokio::select! {
+            served = &mut server => {
+                // Failed on its own: the syncs still stop cleanly.
+                let _ = tokio::time::timeout(timeout, runner.shutdown()).await;
+                return served;
+            }
+            () = shutdown => {}
+        }
+        tracing::info!(
+            timeout_secs = timeout.as_secs(),
+            "stopping: finishing requests in flight and bringing running syncs to a safe point"
+        );
+        let stopping = async {
+            let graceful = async {
+                tokio::join!(handle.stop(true), runner.shutdown());
+            };
+            if tokio::time::timeout(timeout, graceful).await.is_err() {
+                tracing::warn!(
+                    timeout_secs = timeout.as_secs(),
+                    "did not stop within shutdown.timeout_secs; leaving what is unfinished (a sync's lease expires after sync.lease_ttl_secs)"
+                );
+                handle.stop(false).await;
+            }
+        };
+        // The server future carries out the stop: it is polled until it has.
+        let (served, ()) = tokio::join!(&mut server, stopping);
         served
     }
 }

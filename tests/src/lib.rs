@@ -337,6 +337,15 @@ pub async fn simulator(config: SimulatorConfig) -> SimulatorHandle {
         .expect("the simulator starts")
 }
 
+/// Sends SIGTERM to process `pid` (with `kill`, as an init system would).
+pub fn send_sigterm(pid: u32) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill -TERM {pid} failed");
+}
+
 /// Whether the simulator accepts `token` as a user access token right now.
 pub async fn simulator_accepts(simulator: &SimulatorHandle, token: &str) -> bool {
     let answer: Value = reqwest::Client::new()

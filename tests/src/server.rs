@@ -85,6 +85,23 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Sends SIGTERM (what systemd, Docker and Kubernetes send) and waits up to `patience` for
+    /// the server to exit; returns its exit status and how long it took (`None`: still running).
+    pub fn terminate(
+        &mut self,
+        patience: Duration,
+    ) -> Option<(std::process::ExitStatus, Duration)> {
+        let sent = Instant::now();
+        crate::send_sigterm(self.child.id());
+        while sent.elapsed() < patience {
+            if let Some(status) = self.child.try_wait().expect("the server can be waited for") {
+                return Some((status, sent.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Kills the server and returns everything it logged, to the last line.
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();

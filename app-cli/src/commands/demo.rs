@@ -160,7 +160,7 @@ async fn serve(
         simulator.base_url()
     )?;
     bound
-        .run_until(server::ctrl_c())
+        .run_until(server::stop_requested())
         .await
         .context("the server failed")
 }

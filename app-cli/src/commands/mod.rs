@@ -44,7 +44,8 @@ pub mod exit {
     pub const RUN_FAILED: u8 = 3;
     /// A sync run was held: removals above the threshold need confirmation.
     pub const RUN_HELD: u8 = 4;
-    /// A sync run was cancelled with Ctrl-C (128 + SIGINT, as shells report it).
+    /// A sync run was cancelled by SIGINT (Ctrl-C) or SIGTERM (128 + SIGINT, as shells report
+    /// Ctrl-C).
     pub const RUN_CANCELLED: u8 = 130;
 }
 

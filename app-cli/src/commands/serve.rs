@@ -1,5 +1,5 @@
 //! `aviary serve [--host H] [--port P]`: the HTTP server (web UI, JSON API, health checks) until
-//! Ctrl-C, on the embedded default or whatever database is configured.
+//! SIGTERM or Ctrl-C, on the embedded default or whatever database is configured.
 
 use std::process::ExitCode;
 
@@ -32,7 +32,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<ExitCode> {
         );
     }
     bound
-        .run_until(server::ctrl_c())
+        .run_until(server::stop_requested())
         .await
         .context("the server failed")?;
     eprintln!("Aviary stopped.");

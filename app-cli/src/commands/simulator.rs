@@ -44,9 +44,7 @@ pub async fn run(args: SimulatorArgs) -> anyhow::Result<ExitCode> {
     )?;
     say!("  aviary sync sim")?;
     say!("Press Ctrl-C to stop.")?;
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    aviary_wiring::signals::stop_requested().await;
     handle.stop().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -75,13 +75,30 @@ pub async fn sync_and_report(
         },
     };
     let progress = TerminalProgress::for_stderr();
-    // Ctrl-C cancels the run cleanly (recorded, lease released) instead of killing it mid-write.
-    let interrupted = aviary_wiring::signals::ctrl_c();
-    let result = ctx
-        .services
-        .sync
-        .execute_until(&request, progress.as_ref(), interrupted)
-        .await;
+    // SIGINT or SIGTERM cancels the run cleanly (recorded, lease released) instead of killing
+    // it mid-write, within shutdown.timeout_secs.
+    let stop = aviary_wiring::signals::stop_token();
+    let timeout = ctx.services.settings.shutdown.timeout();
+    let run = ctx.services.sync.execute_until(
+        &request,
+        progress.as_ref(),
+        stop.clone().cancelled_owned(),
+    );
+    let overdue = async {
+        stop.cancelled().await;
+        tokio::time::sleep(timeout).await;
+    };
+    let result = tokio::select! {
+        result = run => result,
+        () = overdue => {
+            progress.finish();
+            anyhow::bail!(
+                "the sync did not reach a safe point within shutdown.timeout_secs ({}s) and was \
+                 abandoned; its lease expires after sync.lease_ttl_secs",
+                timeout.as_secs()
+            );
+        }
+    };
     progress.finish();
     let report = result?;
     let run = &report.run;

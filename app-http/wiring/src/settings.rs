@@ -175,6 +175,21 @@ pub struct SyncSection {
     pub lease_ttl_secs: u64,
 }
 
+/// How a long-running process (`serve`, `aviary-server`, `sync`) stops when asked to (SIGTERM,
+/// SIGINT).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShutdownSettings {
+    /// At most this many seconds from the signal to the exit: in-flight requests finish and
+    /// running syncs reach a safe point (recorded `cancelled`, lease released) within it.
+    pub timeout_secs: u64,
+}
+
+impl ShutdownSettings {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs)
+    }
+}
+
 /// All settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -184,6 +199,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub lark: LarkSettings,
     pub sync: SyncSection,
+    pub shutdown: ShutdownSettings,
 }
 
 const DEFAULTS: &str = r#"
@@ -212,6 +228,9 @@ removal_threshold_percent = 20.0
 concurrency = 8
 batch_size = 500
 lease_ttl_secs = 120
+
+[shutdown]
+timeout_secs = 10
 "#;
 
 /// `AVIARY_` variables that Aviary reads but that are not settings (no `__` section separator).
@@ -395,6 +414,10 @@ mod tests {
             })
         );
         assert_eq!(settings.database.max_connections, None);
+        assert_eq!(
+            settings.shutdown.timeout(),
+            std::time::Duration::from_secs(10)
+        );
         let loaded = load("", &[]).unwrap();
         assert!(loaded.unknown.is_empty(), "{:?}", loaded.unknown);
     }
@@ -515,6 +538,11 @@ mod tests {
                 "[http]\npublic_base_url = \"aviary.example.com\"\n",
                 vec![],
                 "http.public_base_url",
+            ),
+            (
+                "",
+                vec![("AVIARY_SHUTDOWN__TIMEOUT_SECS", "0")],
+                "shutdown.timeout_secs",
             ),
         ] {
             let err = load(toml, &vars).unwrap_err();

@@ -161,6 +161,12 @@ impl Settings {
             1,
             1_000_000,
         )?;
+        within(
+            "shutdown.timeout_secs",
+            self.shutdown.timeout_secs,
+            1,
+            3_600,
+        )?;
         if let Some(pool) = self.database.max_connections {
             within("database.max_connections", pool, 1, 1_000)?;
         }

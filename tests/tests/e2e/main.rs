@@ -17,4 +17,5 @@ mod rotation_under_fire;
 mod secrets;
 mod server_binary;
 mod sign_in_flood;
+mod stop_signals;
 mod withheld;

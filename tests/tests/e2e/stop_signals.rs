@@ -1,0 +1,127 @@
+//! SIGTERM — what systemd, Docker and Kubernetes send — stops `aviary serve` and `aviary sync`
+//! as Ctrl-C does: the running sync reaches a safe point (recorded `cancelled`, nothing
+//! removed, its lease released) and the process exits well within `shutdown.timeout_secs`
+//! (10 s); the next sync starts at once and completes.
+
+use std::time::{Duration, Instant};
+
+use aviary_lark_simulator::SimulatorHandle;
+use aviary_tests::server::Server;
+use aviary_tests::{Installation, SimulatorConfig, send_sigterm, simulator};
+use serde_json::Value;
+
+/// The promise: out within the default `shutdown.timeout_secs`.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A tenant whose sync takes several seconds: 2,000 users, every Lark request 40 ms late.
+async fn slow_tenant() -> SimulatorHandle {
+    let sim = simulator(SimulatorConfig {
+        users: 2_000,
+        departments: 20,
+        seed: 59,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    sim.tenant().set_delay(Duration::from_millis(40));
+    sim
+}
+
+fn runs(aviary: &Installation) -> Vec<Value> {
+    aviary
+        .run(&["runs", "list", "-i", "acme", "--output", "json"])
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The interrupted run is `cancelled` with nothing removed, and the lease is free: the next
+/// sync (without the delay) completes at once.
+fn cancelled_cleanly_and_the_next_sync_completes(aviary: &Installation, sim: &SimulatorHandle) {
+    let interrupted = &runs(aviary)[0];
+    assert_eq!(interrupted["status"], "cancelled", "{interrupted}");
+    assert_eq!(
+        interrupted["counts"]["users"]["removed"], 0,
+        "{interrupted}"
+    );
+    sim.tenant().set_delay(Duration::ZERO);
+    let (code, run) = aviary.sync("acme");
+    assert_eq!(code, Some(0), "the lease was released: {run}");
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(aviary.accounts("acme").len(), 2_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_after_its_running_sync_reached_a_safe_point() {
+    let sim = slow_tenant().await;
+    let aviary = Installation::new().with_env("AVIARY_LOG", "info");
+    aviary.add_integration("acme", &sim);
+    let key = aviary
+        .run(&[
+            "key", "create", "--name", "sigterm", "--scope", "sync", "--output", "json",
+        ])
+        .success()
+        .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut server = Server::start(&aviary).await;
+    let started = reqwest::Client::new()
+        .post(server.url("/api/v1/integrations/acme/sync"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), reqwest::StatusCode::ACCEPTED);
+    let run: Value = started.json().await.unwrap();
+    assert_eq!(run["status"], "running");
+    // Well into the member pages.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    let (status, took) = server
+        .terminate(SHUTDOWN_TIMEOUT)
+        .unwrap_or_else(|| panic!("still running 10 s after SIGTERM: {}", server.logs()));
+    assert!(status.success(), "{status}: {}", server.logs());
+    assert!(took < SHUTDOWN_TIMEOUT, "{took:?}");
+    let logs = server.stop();
+    assert!(logs.contains("SIGTERM"), "{logs}");
+    eprintln!("aviary serve exited {took:?} after SIGTERM");
+    cancelled_cleanly_and_the_next_sync_completes(&aviary, &sim);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_cancels_a_command_line_sync_cleanly() {
+    let sim = slow_tenant().await;
+    let aviary = Installation::new();
+    aviary.add_integration("acme", &sim);
+    let before = sim.stats().total_requests;
+    let mut sync = aviary.spawn(&["sync", "acme", "--output", "json"]);
+    // Wait until it is well into the member pages.
+    let start = Instant::now();
+    while sim.stats().total_requests < before + 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the sync did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let sent = Instant::now();
+    send_sigterm(sync.id());
+    let status = loop {
+        if let Some(status) = sync.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < SHUTDOWN_TIMEOUT,
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    eprintln!("aviary sync exited {:?} after SIGTERM", sent.elapsed());
+    assert_eq!(status.code(), Some(130), "cancelled, as after Ctrl-C");
+    cancelled_cleanly_and_the_next_sync_completes(&aviary, &sim);
+    sim.stop().await;
+}
