@@ -1085,6 +1085,44 @@ async fn logins_are_single_use_and_grants_are_encrypted_and_swapped_by_generatio
 // ---- leases and runs -------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_of_a_holder_that_is_gone_is_taken_over_with_the_next_token_and_fences_it() {
+    on_each_backend(|ctx: Ctx| async move {
+        let store = ctx.store();
+        let integration = registered(&ctx, "Orphaned").await;
+        let crashed = store
+            .acquire_lease(integration.id, "host:41", TTL, at(0))
+            .await
+            .unwrap();
+        // Unexpired, taken over from its holder at once.
+        let taken = store
+            .take_over_lease(integration.id, "host:41", "host:42", TTL, at(1_000))
+            .await
+            .unwrap();
+        assert_eq!(taken.owner, "host:42");
+        assert_eq!(taken.token, crashed.token + 1);
+        assert_eq!(taken.expires_at, at(61_000));
+        let run = new_run(&integration, at(1_000));
+        assert_eq!(
+            store.begin_run(&crashed, &run).await,
+            Err(SyncStoreError::LeaseLost),
+            "whatever the old holder still writes is refused"
+        );
+        store.begin_run(&taken, &run).await.unwrap();
+        // A holder that no longer holds it: the lease is not taken from its current holder.
+        assert_eq!(
+            store
+                .take_over_lease(integration.id, "host:41", "host:43", TTL, at(2_000))
+                .await,
+            Err(SyncStoreError::LeaseHeld {
+                owner: "host:42".to_owned(),
+                until: at(61_000)
+            })
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leases_are_exclusive_expire_renew_release_and_fence_writers() {
     on_each_backend(|ctx: Ctx| async move {
         let store = ctx.store();

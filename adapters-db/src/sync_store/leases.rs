@@ -155,6 +155,60 @@ pub(super) async fn acquire(
     }
 }
 
+/// Takes the lease from `holder` (provably gone) with the next token, whether or not it
+/// expired — only while `holder` still holds it; `LeaseHeld` names whoever holds it instead.
+pub(super) async fn take_over(
+    shared: &Shared,
+    integration: IntegrationId,
+    holder: &str,
+    owner: &str,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<Lease, SyncStoreError> {
+    let expires_at = from_micros(micros(expiry(now, ttl)?))?;
+    let id = integration.as_uuid();
+    let taken = sync_leases::Entity::update_many()
+        .col_expr(sync_leases::Column::Owner, Expr::val(owner))
+        .col_expr(
+            sync_leases::Column::Token,
+            Expr::col(sync_leases::Column::Token).add(1i64),
+        )
+        .col_expr(
+            sync_leases::Column::ExpiresAt,
+            Expr::val(micros(expires_at)),
+        )
+        .filter(sync_leases::Column::IntegrationId.eq(id))
+        .filter(sync_leases::Column::Owner.eq(holder))
+        .exec(&shared.conn)
+        .await
+        .map_err(sync_err("taking over the lease"))?;
+    if taken.rows_affected == 0 {
+        // Someone else took it (or it was freed) meanwhile: the ordinary way decides.
+        return acquire(shared, integration, owner, ttl, now).await;
+    }
+    let token: Option<i64> = sync_leases::Entity::find_by_id(id)
+        .select_only()
+        .column(sync_leases::Column::Token)
+        .filter(sync_leases::Column::Owner.eq(owner))
+        .into_tuple()
+        .one(&shared.conn)
+        .await
+        .map_err(sync_err("reading the lease token"))?;
+    let token = token.ok_or(SyncStoreError::LeaseLost)?;
+    tracing::warn!(
+        %integration,
+        holder,
+        token,
+        "took over the lease of a process that is gone"
+    );
+    Ok(Lease {
+        integration_id: integration,
+        owner: owner.to_owned(),
+        token,
+        expires_at,
+    })
+}
+
 /// Extends our lease to `now + ttl`; `LeaseLost` unless it is still ours and unexpired.
 pub(super) async fn renew(
     shared: &Shared,

@@ -67,6 +67,17 @@ impl SyncStore for SqlSyncStore {
         leases::acquire(&self.shared, integration, owner, ttl, now).await
     }
 
+    async fn take_over_lease(
+        &self,
+        integration: IntegrationId,
+        holder: &str,
+        owner: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Lease, SyncStoreError> {
+        leases::take_over(&self.shared, integration, holder, owner, ttl, now).await
+    }
+
     async fn renew_lease(
         &self,
         lease: &Lease,

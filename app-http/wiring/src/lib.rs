@@ -6,6 +6,7 @@
 pub mod logging;
 pub mod maintenance;
 pub mod passwords;
+mod processes;
 pub mod runner;
 pub mod services;
 pub mod settings;

@@ -17,6 +17,7 @@ use aviary_domain::usecases::{
 
 use crate::maintenance::{self, Maintenance};
 use crate::passwords::Argon2Hasher;
+use crate::processes::{LocalProcesses, process_owner};
 use crate::runner::SyncRunner;
 use crate::settings::Settings;
 use crate::system::{RandomIds, SystemClock};
@@ -77,17 +78,6 @@ struct Parts {
     oauth: Arc<dyn OAuthGateway>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
-}
-
-/// This process, as named in sync leases: host and pid.
-fn process_owner() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}:{}", std::process::id())
 }
 
 impl Services {
@@ -250,4 +240,5 @@ fn sync(settings: &Settings, parts: &Parts, user_tokens: Arc<UserTokens>) -> Syn
         Arc::clone(&parts.ids),
         settings.sync_settings(process_owner()),
     )
+    .with_lease_holders(Arc::new(LocalProcesses::new()))
 }

@@ -7,6 +7,7 @@ mod directory;
 mod fault;
 mod grants;
 mod integrations;
+mod lease_holders;
 mod oauth;
 mod passwords;
 mod progress;
@@ -27,6 +28,7 @@ pub use grants::{GrantStore, GrantStoreError};
 pub use integrations::{
     IntegrationRepository, IntegrationSettings, IntegrationStoreError, StoredData,
 };
+pub use lease_holders::{LeaseHolders, NoLeaseHolders};
 pub use oauth::{AuthorizeRequest, IssuedTokens, OAuthError, OAuthGateway};
 pub use passwords::{PasswordHashError, PasswordHasher};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
@@ -47,6 +49,8 @@ pub use directory::{MockDirectoryGateway, MockDirectorySession};
 pub use grants::MockGrantStore;
 #[cfg(any(test, feature = "mock"))]
 pub use integrations::MockIntegrationRepository;
+#[cfg(any(test, feature = "mock"))]
+pub use lease_holders::MockLeaseHolders;
 #[cfg(any(test, feature = "mock"))]
 pub use oauth::MockOAuthGateway;
 #[cfg(any(test, feature = "mock"))]

@@ -108,6 +108,21 @@ pub trait SyncStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Lease, SyncStoreError>;
 
+    /// Takes the integration's lease from `holder` — whose process is provably gone — even
+    /// though it has not expired: only if `holder` still holds it, with the next fencing token
+    /// (so anything the old holder might still write is refused).
+    ///
+    /// # Errors
+    /// `LeaseHeld` when someone else holds it now, `Backend` otherwise.
+    async fn take_over_lease(
+        &self,
+        integration: IntegrationId,
+        holder: &str,
+        owner: &str,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Lease, SyncStoreError>;
+
     /// Extends the lease to `now + ttl`, returning the renewed lease.
     ///
     /// # Errors

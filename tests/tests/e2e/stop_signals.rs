@@ -1,7 +1,8 @@
 //! SIGTERM — what systemd, Docker and Kubernetes send — stops `aviary serve` and `aviary sync`
 //! as Ctrl-C does: the running sync reaches a safe point (recorded `cancelled`, nothing
 //! removed, its lease released) and the process exits well within `shutdown.timeout_secs`
-//! (10 s); the next sync starts at once and completes.
+//! (10 s); the next sync starts at once and completes. After `kill -9` the next sync takes the
+//! dead process's lease at once instead of waiting for it to expire.
 
 use std::time::{Duration, Instant};
 
@@ -123,5 +124,43 @@ async fn sigterm_cancels_a_command_line_sync_cleanly() {
     eprintln!("aviary sync exited {:?} after SIGTERM", sent.elapsed());
     assert_eq!(status.code(), Some(130), "cancelled, as after Ctrl-C");
     cancelled_cleanly_and_the_next_sync_completes(&aviary, &sim);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_kill_9_the_next_sync_takes_the_dead_processs_lease_at_once() {
+    let sim = slow_tenant().await;
+    let aviary = Installation::new();
+    aviary.add_integration("acme", &sim);
+    let before = sim.stats().total_requests;
+    let mut sync = aviary.spawn(&["sync", "acme", "--output", "json"]);
+    let start = Instant::now();
+    while sim.stats().total_requests < before + 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the sync did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SIGKILL: no cleanup at all; its lease would hold for sync.lease_ttl_secs (120 s).
+    sync.kill().unwrap();
+    sync.wait().unwrap();
+
+    sim.tenant().set_delay(Duration::ZERO);
+    let started = Instant::now();
+    let (code, run) = aviary.sync("acme");
+    assert_eq!(
+        code,
+        Some(0),
+        "the dead process's lease was taken over: {run}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let runs = runs(&aviary);
+    assert_eq!(runs[0]["status"], "succeeded");
+    assert_eq!(
+        runs[1]["status"], "failed",
+        "the killed run is marked interrupted"
+    );
+    assert_eq!(aviary.accounts("acme").len(), 2_000);
     sim.stop().await;
 }

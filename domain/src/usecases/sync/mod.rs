@@ -42,8 +42,8 @@ use crate::model::{
 };
 use crate::ports::{
     Clock, ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
-    IdSource, IntegrationRepository, IntegrationStoreError, Lease, RateLimits, RemoteUser,
-    StoredHold, SyncPhase, SyncProgress, SyncStore, SyncStoreError,
+    IdSource, IntegrationRepository, IntegrationStoreError, Lease, LeaseHolders, NoLeaseHolders,
+    RateLimits, RemoteUser, StoredHold, SyncPhase, SyncProgress, SyncStore, SyncStoreError,
 };
 use crate::usecases::connect::UserTokens;
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
@@ -134,6 +134,8 @@ pub struct SyncIntegration {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     settings: SyncSettings,
+    /// Which lease holders are provably gone (their leases are taken over at once).
+    holders: Arc<dyn LeaseHolders>,
 }
 
 impl std::fmt::Debug for SyncIntegration {
@@ -212,7 +214,16 @@ impl SyncIntegration {
             clock,
             ids,
             settings,
+            holders: Arc::new(NoLeaseHolders),
         }
+    }
+
+    /// Takes over at once the lease of a holder that `holders` finds gone (by default every
+    /// lease is waited out until it expires).
+    #[must_use]
+    pub fn with_lease_holders(mut self, holders: Arc<dyn LeaseHolders>) -> Self {
+        self.holders = holders;
+        self
     }
 
     /// Runs one sync of the integration.
@@ -404,21 +415,29 @@ impl SyncIntegration {
         if request.dry_run {
             return Ok(None);
         }
-        self.store
-            .acquire_lease(
-                integration.id,
-                &self.settings.owner,
-                self.settings.lease_ttl,
-                self.clock.now(),
-            )
-            .await
-            .map(Some)
-            .map_err(|e| match e {
-                SyncStoreError::LeaseHeld { owner, until } => {
-                    SyncError::AlreadyRunning { owner, until }
-                }
-                other => SyncError::Store(other),
-            })
+        let (me, ttl) = (&self.settings.owner, self.settings.lease_ttl);
+        let acquired = self
+            .store
+            .acquire_lease(integration.id, me, ttl, self.clock.now())
+            .await;
+        let acquired = match acquired {
+            // A crashed process's lease need not be waited out: it is taken over (and logged
+            // by the store) if its holder is provably gone.
+            Err(SyncStoreError::LeaseHeld { owner, .. })
+                if owner != *me && self.holders.is_gone(&owner) =>
+            {
+                self.store
+                    .take_over_lease(integration.id, &owner, me, ttl, self.clock.now())
+                    .await
+            }
+            other => other,
+        };
+        acquired.map(Some).map_err(|e| match e {
+            SyncStoreError::LeaseHeld { owner, until } => {
+                SyncError::AlreadyRunning { owner, until }
+            }
+            other => SyncError::Store(other),
+        })
     }
 
     /// Sets the run's status, error, warnings and hold from how its body ended; returns what a

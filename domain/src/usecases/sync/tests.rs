@@ -15,9 +15,9 @@ use crate::model::{
 };
 use crate::ports::{
     ContactScope, Lease, MockClock, MockDirectoryGateway, MockDirectorySession, MockGrantStore,
-    MockIdSource, MockIntegrationRepository, MockOAuthGateway, MockSyncStore, NoProgress, Recheck,
-    RemoteApp, RemoteDepartment, RemoteGroup, RemoteUser, StoredHash, StoredHold, UserPage,
-    WriteBatch,
+    MockIdSource, MockIntegrationRepository, MockLeaseHolders, MockOAuthGateway, MockSyncStore,
+    NoProgress, Recheck, RemoteApp, RemoteDepartment, RemoteGroup, RemoteUser, StoredHash,
+    StoredHold, UserPage, WriteBatch,
 };
 use crate::usecases::connect::UserTokens;
 use crate::values::{ContentHash, OpenId};
@@ -217,6 +217,8 @@ struct Stored {
     held_runs: Vec<StoredHold>,
     status: Option<IntegrationStatus>,
     released: usize,
+    /// The holders whose leases were taken over.
+    taken_from: Vec<String>,
 }
 
 fn stored_account(remote: &RemoteUser, removed: bool) -> UserAccount {
@@ -300,6 +302,18 @@ impl Setup {
                         expires_at: now,
                     })
                 }
+            });
+        let recorder = Arc::clone(&self.stored);
+        store
+            .expect_take_over_lease()
+            .returning(move |id, holder, owner, _, now| {
+                recorder.lock().unwrap().taken_from.push(holder.to_owned());
+                Ok(Lease {
+                    integration_id: id,
+                    owner: owner.into(),
+                    token: 2,
+                    expires_at: now,
+                })
             });
         store
             .expect_renew_lease()
@@ -932,7 +946,34 @@ async fn a_second_concurrent_run_is_refused() {
         matches!(err, SyncError::AlreadyRunning { ref owner, .. } if owner == "other-host:42"),
         "{err:?}"
     );
-    assert!(setup.stored.lock().unwrap().batches.is_empty());
+    let stored = setup.stored.lock().unwrap();
+    assert!(stored.batches.is_empty());
+    assert!(
+        stored.taken_from.is_empty(),
+        "a live holder's lease is not taken"
+    );
+}
+
+#[tokio::test]
+async fn the_lease_of_a_holder_that_is_gone_is_taken_over_at_once() {
+    let setup = Setup {
+        lease_held: true,
+        ..Setup::new(base_tenant())
+    };
+    let mut holders = MockLeaseHolders::new();
+    holders
+        .expect_is_gone()
+        .returning(|owner| owner == "other-host:42");
+    let report = setup
+        .use_case()
+        .with_lease_holders(Arc::new(holders))
+        .execute(&request(false, None), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    let stored = setup.stored.lock().unwrap();
+    assert_eq!(stored.taken_from, vec!["other-host:42".to_owned()]);
+    assert!(!stored.batches.is_empty());
 }
 
 #[tokio::test]
