@@ -433,11 +433,29 @@ struct Pinger(Shared);
 #[async_trait::async_trait]
 impl StoreHealth for Pinger {
     async fn ping(&self) -> Result<(), StoreUnavailable> {
-        self.0
+        let unavailable = |err: DbErr| StoreUnavailable(Box::new(err));
+        self.0.conn.ping().await.map_err(unavailable)?;
+        // Pending migrations (a database restored from an older backup, say): not ready. More
+        // applied than known is a newer version's upgrade during a rolling deploy: still ready.
+        let applied = self
+            .0
             .conn
-            .ping()
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.0.conn.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM seaql_migrations",
+            ))
             .await
-            .map_err(|err| StoreUnavailable(Box::new(err)))
+            .map_err(unavailable)?
+            .map_or(Ok(0), |row| row.try_get::<i64>("", "n"))
+            .map_err(unavailable)?;
+        let known = i64::try_from(crate::Migrator::count()).unwrap_or(i64::MAX);
+        if applied < known {
+            let pending = known - applied;
+            return Err(StoreUnavailable(
+                format!("{pending} schema migrations are pending; start Aviary (or run `aviary db migrate`) to apply them").into(),
+            ));
+        }
+        Ok(())
     }
 }
 

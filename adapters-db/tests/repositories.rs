@@ -1264,6 +1264,35 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
         let other = registered(&ctx, "Other runs").await;
         let (crashed_lease, crashed) = lease_and_run(&ctx, &integration).await;
         let (_other_lease, other_running) = lease_and_run(&ctx, &other).await;
+        // Before dying it committed a batch: two accounts added, one department removed.
+        let batch = WriteBatch {
+            accounts: vec![
+                account(&integration, "ou_kept_1", |_| {}),
+                account(&integration, "ou_kept_2", |_| {}),
+            ],
+            changes: vec![
+                change(
+                    &crashed,
+                    Subject::Account(oid("ou_kept_1")),
+                    ChangeKind::Added,
+                    at(20),
+                ),
+                change(
+                    &crashed,
+                    Subject::Account(oid("ou_kept_2")),
+                    ChangeKind::Added,
+                    at(20),
+                ),
+                change(
+                    &crashed,
+                    Subject::Department(did("od_gone")),
+                    ChangeKind::Removed,
+                    at(20),
+                ),
+            ],
+            ..WriteBatch::default()
+        };
+        write(&ctx, &crashed_lease, batch, at(20)).await;
 
         // The process died; after the lease expired another one starts a run.
         let lease = store
@@ -1275,7 +1304,19 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
 
         let interrupted = reads.run(crashed.id).await.unwrap().unwrap();
         assert_eq!(interrupted.status, RunStatus::Failed);
-        assert_eq!(interrupted.error.as_deref(), Some(INTERRUPTED));
+        // It shows what it committed, and says that a removal was among it.
+        assert_eq!(
+            interrupted.error.as_deref(),
+            Some(
+                format!(
+                    "{INTERRUPTED}; the 3 changes it committed before stopping are kept and \
+                     counted here, 1 of them removals"
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(interrupted.counts.users.added, 2);
+        assert_eq!(interrupted.counts.departments.removed, 1);
         assert_eq!(interrupted.finished_at, Some(at(120_001)));
         assert_eq!(reads.run(run.id).await.unwrap().unwrap(), run);
         assert_eq!(
@@ -2493,6 +2534,10 @@ mod run_changes;
 /// The data directory `0700` and the database files `0600` (`private_fs.rs`).
 #[path = "repositories/private_files.rs"]
 mod private_files;
+
+/// Readiness with pending migrations (`repositories/readiness.rs`).
+#[path = "repositories/readiness.rs"]
+mod readiness;
 
 #[path = "repositories/key_scopes.rs"]
 mod key_scopes;

@@ -52,7 +52,7 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers a trivial query
+/// Readiness: the database answers a trivial query and has no pending migration
 #[utoipa::path(
     get,
     path = "/readyz",

@@ -1,6 +1,7 @@
 //! `SyncStore`: leases with fencing tokens, run records, stored hashes, and fenced batched
 //! writes (one transaction per batch, multi-row upserts).
 
+mod interrupted;
 mod leases;
 mod objects;
 mod reads;
@@ -17,7 +18,7 @@ use aviary_domain::ports::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreEr
 use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 use chrono::{DateTime, Utc};
 
-pub use runs::INTERRUPTED_RUN_ERROR;
+pub use interrupted::INTERRUPTED_RUN_ERROR;
 
 use crate::batch::BatchError;
 use crate::connect::{Backend, Shared};

@@ -1,4 +1,5 @@
-//! Run records: `begin` (marking runs left `running` by a dead process as interrupted) and
+//! Run records: `begin` (marking runs left `running` by a dead process as interrupted, with
+//! what they committed: `interrupted.rs`) and
 //! `finish` (with what a held run held), both fenced by the lease; `held` reads a held run back
 //! for its confirmation.
 
@@ -8,7 +9,6 @@ use aviary_domain::ports::{Lease, StoredHold, SyncStoreError};
 use aviary_domain::values::{IntegrationId, RunId};
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::NotSet;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait as _, DatabaseTransaction, EntityTrait as _,
     QueryFilter as _, QueryOrder as _, QuerySelect as _,
@@ -18,16 +18,10 @@ use super::{foreign_integration, leases};
 use crate::connect::{Backend, Shared};
 use crate::entities::{held_subjects, sync_runs};
 use crate::error::sync_err;
-use crate::mapping::{
-    held_subject_from_row, held_subject_model, micros, run_active_model, run_from_row,
-};
+use crate::mapping::{held_subject_from_row, held_subject_model, run_active_model, run_from_row};
 
 /// Held subjects inserted per statement (four values each, well under every bind limit).
 const HELD_PER_STATEMENT: usize = 1000;
-
-/// The error recorded on runs found still `running` when a new run begins.
-pub const INTERRUPTED_RUN_ERROR: &str =
-    "interrupted: the process running this sync stopped before it finished";
 
 /// A write transaction for `run`, after checking that it belongs to the lease's integration and
 /// that the lease is still ours at `at`.
@@ -56,22 +50,13 @@ pub(super) async fn begin(
     run: &SyncRun,
 ) -> Result<(), SyncStoreError> {
     let txn = fenced_transaction(shared, lease, run, Some(run.started_at)).await?;
-    sync_runs::Entity::update_many()
-        .col_expr(
-            sync_runs::Column::Status,
-            Expr::val(RunStatus::Failed.as_str()),
-        )
-        .col_expr(sync_runs::Column::Error, Expr::val(INTERRUPTED_RUN_ERROR))
-        .col_expr(
-            sync_runs::Column::FinishedAt,
-            Expr::val(micros(run.started_at)),
-        )
-        .filter(sync_runs::Column::IntegrationId.eq(run.integration_id.as_uuid()))
-        .filter(sync_runs::Column::Status.eq(RunStatus::Running.as_str()))
-        .filter(sync_runs::Column::Id.ne(run.id.as_uuid()))
-        .exec(&txn)
-        .await
-        .map_err(sync_err("marking interrupted runs"))?;
+    super::interrupted::mark_interrupted(
+        &txn,
+        run.integration_id.as_uuid(),
+        run.id,
+        run.started_at,
+    )
+    .await?;
     sync_runs::Entity::insert(run_active_model(run))
         .exec_without_returning(&txn)
         .await

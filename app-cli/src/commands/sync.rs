@@ -151,18 +151,40 @@ pub async fn sync_and_report(
             ExitCode::from(exit::RUN_HELD)
         }
         RunStatus::Cancelled => {
-            eprintln!("error: sync cancelled: nothing was removed, and it is safe to sync again");
+            eprintln!(
+                "error: sync cancelled: {}, and it is safe to sync again",
+                removals(run)
+            );
             ExitCode::from(exit::RUN_CANCELLED)
         }
         RunStatus::Failed | RunStatus::Running => {
             eprintln!(
-                "error: sync failed: {}; nothing was removed, and it is safe to sync again",
-                run.error.as_deref().unwrap_or("unknown error")
+                "error: sync failed: {}; {}, and it is safe to sync again",
+                run.error.as_deref().unwrap_or("unknown error"),
+                removals(run)
             );
             ExitCode::from(exit::RUN_FAILED)
         }
     };
     Ok((report, code))
+}
+
+/// What a run that stopped early removed: its counts are what it committed, so a run stopped
+/// during its removals says how many it made.
+fn removals(run: &aviary_domain::model::SyncRun) -> String {
+    let counts = &run.counts;
+    let removed = counts.users.removed
+        + counts.departments.removed
+        + counts.groups.removed
+        + counts.apps.removed;
+    if removed == 0 {
+        "nothing was removed".to_owned()
+    } else {
+        format!(
+            "{removed} removals were committed before it stopped (see `aviary runs show {}`)",
+            run.id
+        )
+    }
 }
 
 pub async fn run(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<ExitCode> {

@@ -132,19 +132,21 @@ async fn after_kill_9_the_next_sync_takes_the_dead_processs_lease_at_once() {
     let sim = slow_tenant().await;
     let aviary = Installation::new();
     aviary.add_integration("acme", &sim);
-    let before = sim.stats().total_requests;
     let mut sync = aviary.spawn(&["sync", "acme", "--output", "json"]);
+    // Killed once it has committed a batch or more of new accounts.
     let start = Instant::now();
-    while sim.stats().total_requests < before + 20 {
+    while aviary.accounts("acme").is_empty() {
         assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the sync did not start"
+            start.elapsed() < Duration::from_secs(60),
+            "nothing was committed"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // SIGKILL: no cleanup at all; its lease would hold for sync.lease_ttl_secs (120 s).
     sync.kill().unwrap();
     sync.wait().unwrap();
+    // What its committed batches stored, which its run record must own up to.
+    let kept = aviary.accounts("acme").len();
 
     sim.tenant().set_delay(Duration::ZERO);
     let started = Instant::now();
@@ -160,6 +162,12 @@ async fn after_kill_9_the_next_sync_takes_the_dead_processs_lease_at_once() {
     assert_eq!(
         runs[1]["status"], "failed",
         "the killed run is marked interrupted"
+    );
+    assert!(kept > 0);
+    assert_eq!(runs[1]["counts"]["users"]["added"], kept, "{}", runs[1]);
+    eprintln!(
+        "the killed run committed {kept} accounts before it died: {}",
+        runs[1]["error"]
     );
     assert_eq!(aviary.accounts("acme").len(), 2_000);
     sim.stop().await;

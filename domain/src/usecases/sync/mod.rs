@@ -113,7 +113,8 @@ enum RunFailure {
     Directory(#[from] DirectoryError),
     #[error(transparent)]
     Store(#[from] SyncStoreError),
-    #[error("cancelled before it finished; nothing was removed")]
+    /// What it committed before is kept and counted (removals included, if it got that far).
+    #[error("cancelled before it finished")]
     Cancelled,
     /// The admin's Lark sign-in belongs to another user or tenant (see `grant_check`).
     #[error("{0}")]
