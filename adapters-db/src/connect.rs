@@ -404,6 +404,16 @@ impl Database {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
+    /// Copies the embedded SQLite database, consistently and while others use it, into the
+    /// new file `target` (mode 0600); returns its size in bytes. The master key is not in it.
+    ///
+    /// # Errors
+    /// [`crate::BackupError`]: `target` exists, the database is PostgreSQL, or the copy failed
+    /// (then no file is left).
+    pub async fn backup_to(&self, target: &std::path::Path) -> Result<u64, crate::BackupError> {
+        crate::backup::backup_to(&self.shared, target).await
+    }
+
     /// The underlying sea-orm connection pool.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.shared.conn

@@ -28,6 +28,7 @@
 
 mod admins;
 mod api_keys;
+mod backup;
 mod batch;
 mod connect;
 mod crypto;
@@ -48,6 +49,7 @@ mod read_model;
 mod sessions;
 mod sync_store;
 
+pub use backup::BackupError;
 pub use connect::{Backend, Database};
 pub use error::DbError;
 pub use key_usage::{KeyCount, KeyUsage};

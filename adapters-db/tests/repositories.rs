@@ -2535,6 +2535,10 @@ mod run_changes;
 #[path = "repositories/private_files.rs"]
 mod private_files;
 
+/// Backups of the embedded database (`repositories/backup.rs`).
+#[path = "repositories/backup.rs"]
+mod backup;
+
 /// Readiness with pending migrations (`repositories/readiness.rs`).
 #[path = "repositories/readiness.rs"]
 mod readiness;

@@ -448,6 +448,12 @@ pub enum DbCommand {
     /// Delete the retired master keys (in the data directory's keys/) that no stored secret
     /// uses any more; keys still in use are kept and listed.
     RetireKeys,
+    /// Copy the embedded SQLite database into a new file, consistently, while servers run. The
+    /// master key is not in the copy: keep the data directory's master.key and keys/ too.
+    Backup {
+        /// The new file (never overwritten).
+        file: std::path::PathBuf,
+    },
     /// Show the master keys: which one the database records as the primary, how many stored
     /// secrets each encrypts, whether this process has it, and every stored secret that no
     /// known key opens (then the exit status is 1).

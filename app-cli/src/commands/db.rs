@@ -1,4 +1,4 @@
-//! `aviary db migrate|rotate-key|retire-keys|keys`: database maintenance.
+//! `aviary db migrate|rotate-key|retire-keys|keys|backup`: database maintenance.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -26,7 +26,19 @@ pub async fn run(ctx: &Ctx, command: DbCommand) -> anyhow::Result<ExitCode> {
         } => rotate_key(ctx, new_key_stdin, pause_between_steps).await,
         DbCommand::RetireKeys => retire_keys(ctx).await,
         DbCommand::Keys => keys(ctx).await,
+        DbCommand::Backup { file } => backup(ctx, &file).await,
     }
+}
+
+async fn backup(ctx: &Ctx, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bytes = ctx.services.maintenance.backup(file).await?;
+    eprintln!(
+        "backed up the database to {} ({bytes} bytes). The master keys are not in it: a restore \
+         also needs {}, kept apart from the backup",
+        file.display(),
+        ctx.services.maintenance.where_the_keys_are()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn retire_keys(ctx: &Ctx) -> anyhow::Result<ExitCode> {

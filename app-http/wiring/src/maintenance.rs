@@ -254,6 +254,29 @@ impl Maintenance {
         Ok(retirement)
     }
 
+    /// Copies the embedded SQLite database into the new file `target` while servers run;
+    /// returns its size in bytes.
+    ///
+    /// # Errors
+    /// When `target` exists, the database is PostgreSQL, or the copy fails (no file is left).
+    pub async fn backup(&self, target: &Path) -> anyhow::Result<u64> {
+        Ok(self.database.backup_to(target).await?)
+    }
+
+    /// Where the master keys are kept, in words: what a restore needs beside a backup.
+    pub fn where_the_keys_are(&self) -> String {
+        if self.settings.secrets.master_key.is_some() {
+            return "AVIARY_SECRETS__MASTER_KEY and AVIARY_SECRETS__PREVIOUS_MASTER_KEYS"
+                .to_owned();
+        }
+        let dir = &self.settings.data.dir;
+        format!(
+            "{} and {}",
+            dir.join(MASTER_KEY_FILE).display(),
+            dir.join(RETIRED_DIR).display()
+        )
+    }
+
     /// Every master key with the number of stored secrets under it, the primary the database
     /// records, and each secret that no key this process knows opens.
     ///

@@ -2,6 +2,7 @@
 
 mod admins;
 mod api_keys;
+mod backup;
 mod bad_input;
 mod browser;
 mod demo;
