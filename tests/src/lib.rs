@@ -233,6 +233,18 @@ impl Installation {
         Run::from_output(child.wait_with_output().expect("aviary finishes"))
     }
 
+    /// Creates an API key with `scope` (`read`, `sync` or `manage`) and returns its secret.
+    pub fn create_key(&self, name: &str, scope: &str) -> String {
+        self.run(&[
+            "key", "create", "--name", name, "--scope", scope, "--output", "json",
+        ])
+        .success()
+        .json()["key"]
+            .as_str()
+            .expect("the key's secret")
+            .to_owned()
+    }
+
     /// Registers the simulator as an integration and returns its JSON.
     pub fn add_integration(&self, label: &str, simulator: &SimulatorHandle) -> Value {
         let (base_url, app_id) = (simulator.base_url(), simulator.app_id());

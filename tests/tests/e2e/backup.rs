@@ -38,15 +38,7 @@ async fn a_backup_taken_while_the_server_runs_restores_the_same_data() {
     aviary.add_integration("acme", &sim);
     let (code, run) = aviary.sync("acme");
     assert_eq!(code, Some(0), "{run}");
-    let key = aviary
-        .run(&[
-            "key", "create", "--name", "backup", "--scope", "read", "--output", "json",
-        ])
-        .success()
-        .json()["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = aviary.create_key("backup", "read");
     let server = Server::start(&aviary).await;
     let accounts = aviary.accounts("acme");
     let history = runs(&aviary);

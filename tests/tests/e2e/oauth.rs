@@ -121,22 +121,7 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
             &format!("{PASSWORD}\n"),
         )
         .success();
-    let key = aviary
-        .run(&[
-            "key",
-            "create",
-            "--name",
-            "oauth e2e",
-            "--scope",
-            "manage",
-            "--output",
-            "json",
-        ])
-        .success()
-        .json()["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = aviary.create_key("oauth e2e", "manage");
     let server = Server::start(&aviary).await;
     // Registered once the scheduler's first pass (at start) is over: a scheduled sync of the
     // never-connected integration would make it `active` before the login this test is about.

@@ -58,15 +58,7 @@ async fn sigterm_stops_the_server_after_its_running_sync_reached_a_safe_point() 
     let sim = slow_tenant().await;
     let aviary = Installation::new().with_env("AVIARY_LOG", "info");
     aviary.add_integration("acme", &sim);
-    let key = aviary
-        .run(&[
-            "key", "create", "--name", "sigterm", "--scope", "sync", "--output", "json",
-        ])
-        .success()
-        .json()["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key = aviary.create_key("sigterm", "sync");
     let mut server = Server::start(&aviary).await;
     let started = reqwest::Client::new()
         .post(server.url("/api/v1/integrations/acme/sync"))
