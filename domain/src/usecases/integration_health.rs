@@ -39,6 +39,28 @@ pub enum Problem {
     /// The last run succeeded but had something to say (e.g. the Lark login needs renewing).
     #[error("The last sync finished with a warning: {}", .0.join(" "))]
     LastRunWarned(Vec<String>),
+    /// A scheduled sync has not started long after it was due: no process runs the schedule,
+    /// or every attempt fails before it records a run.
+    #[error(
+        "The scheduled sync is overdue: it was due at {0} and no process has started it (is a \
+         server or worker running? see its log)."
+    )]
+    Overdue(DateTime<Utc>),
+}
+
+/// A due sync not started this long after it was due is overdue: the scheduler looks every
+/// 30 seconds, so by then something keeps it from starting.
+const OVERDUE_AFTER_MINUTES: i64 = 10;
+
+/// When the scheduled sync was due, if it is overdue at `now` (a running sync is not).
+fn overdue(
+    next_sync_at: Option<DateTime<Utc>>,
+    latest_run: Option<&SyncRun>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let running = latest_run.is_some_and(|run| run.status == RunStatus::Running);
+    next_sync_at
+        .filter(|due| !running && now - *due > chrono::Duration::minutes(OVERDUE_AFTER_MINUTES))
 }
 
 fn reason(error: &Option<String>) -> String {
@@ -165,8 +187,10 @@ impl IntegrationHealth {
             latest_run.as_ref().map(|run| run.started_at),
             now,
         );
+        let mut problems = problems(integration, latest_run.as_ref());
+        problems.extend(overdue(next_sync_at, latest_run.as_ref(), now).map(Problem::Overdue));
         Ok(HealthReport {
-            problems: problems(integration, latest_run.as_ref()),
+            problems,
             next_sync_at,
             sync_due: next_sync_at.is_some_and(|next| next <= now),
             latest_run,
@@ -277,6 +301,28 @@ mod tests {
                 Some(&run(RunStatus::Running, -1, None))
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_scheduled_sync_not_started_ten_minutes_after_it_was_due_is_overdue() {
+        let done = run(RunStatus::Succeeded, 0, None);
+        let due = Some(at(60));
+        assert_eq!(
+            overdue(due, Some(&done), at(70)),
+            None,
+            "ten minutes: not yet"
+        );
+        assert_eq!(overdue(due, Some(&done), at(71)), Some(at(60)));
+        let running = run(RunStatus::Running, 65, None);
+        assert_eq!(overdue(due, Some(&running), at(90)), None, "it is running");
+        assert_eq!(overdue(None, Some(&done), at(900)), None, "on demand only");
+        let words = Problem::Overdue(at(60)).to_string();
+        assert!(
+            words.starts_with(
+                "The scheduled sync is overdue: it was due at 2026-11-25 13:00:00 UTC"
+            ),
+            "{words}"
         );
     }
 
