@@ -19,6 +19,8 @@ pub enum BackupError {
          command copies the embedded SQLite database"
     )]
     Postgres,
+    #[error("{0} is not a UTF-8 file name; choose another")]
+    NotUtf8(std::path::PathBuf),
     #[error("cannot create {path}: {source}")]
     File {
         path: std::path::PathBuf,
@@ -34,6 +36,10 @@ pub(crate) async fn backup_to(shared: &Shared, target: &Path) -> Result<u64, Bac
     if shared.backend == Backend::Postgres {
         return Err(BackupError::Postgres);
     }
+    // SQLite takes the name as text: a name that is not UTF-8 would be written elsewhere.
+    let Some(name) = target.to_str() else {
+        return Err(BackupError::NotUtf8(target.to_path_buf()));
+    };
     let file = |source| BackupError::File {
         path: target.to_path_buf(),
         source,
@@ -53,12 +59,12 @@ pub(crate) async fn backup_to(shared: &Shared, target: &Path) -> Result<u64, Bac
         }
         Err(err) => return Err(file(err)),
     }
-    let path = target.to_string_lossy().replace('\'', "''");
     let copied = shared
         .conn
-        .execute_raw(Statement::from_string(
+        .execute_raw(Statement::from_sql_and_values(
             shared.conn.get_database_backend(),
-            format!("VACUUM INTO '{path}'"),
+            "VACUUM INTO $1",
+            [name.into()],
         ))
         .await;
     if let Err(err) = copied {

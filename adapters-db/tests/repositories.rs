@@ -1309,8 +1309,8 @@ async fn begin_run_marks_interrupted_runs_failed_and_finish_run_stores_the_resul
             interrupted.error.as_deref(),
             Some(
                 format!(
-                    "{INTERRUPTED}; the 3 changes it committed before stopping are kept and \
-                     counted here, 1 of them removals"
+                    "{INTERRUPTED}; the 3 changes it committed before stopping are kept (its \
+                     account and department counts show them), 1 of them removals"
                 )
                 .as_str()
             )

@@ -188,8 +188,8 @@ impl Bound {
 
     /// Serves, and runs scheduled syncs, until `shutdown` completes; then, within
     /// `shutdown.timeout_secs`, stops accepting, finishes the requests in flight and cancels
-    /// the running syncs (each ends `cancelled` at a safe point, nothing removed, its lease
-    /// released) side by side, and returns. What is not done by then is abandoned: a sync's
+    /// the running syncs (each ends `cancelled` at a safe point, with what it committed, its
+    /// lease released) side by side, and returns. What is not done by then is abandoned: a sync's
     /// lease then expires after `sync.lease_ttl_secs`.
     ///
     /// # Errors

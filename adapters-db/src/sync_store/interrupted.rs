@@ -29,10 +29,12 @@ fn count_column(subject: &str, kind: &str) -> Option<sync_runs::Column> {
         ("account", "changed") => C::UsersChanged,
         ("account", "removed") => C::UsersRemoved,
         ("account", "restored") => C::UsersRestored,
+        ("account", "out_of_range") => C::UsersOutOfRange,
         ("department", "added") => C::DepartmentsAdded,
         ("department", "changed") => C::DepartmentsChanged,
         ("department", "removed") => C::DepartmentsRemoved,
         ("department", "restored") => C::DepartmentsRestored,
+        ("department", "out_of_range") => C::DepartmentsOutOfRange,
         _ => return None,
     })
 }
@@ -42,12 +44,12 @@ fn interrupted_error(recorded: i64, removed: i64) -> String {
     match (recorded, removed) {
         (0, _) => format!("{INTERRUPTED_RUN_ERROR}; it had recorded no change"),
         (n, 0) => format!(
-            "{INTERRUPTED_RUN_ERROR}; the {n} changes it committed before stopping are kept and \
-             counted here, none of them a removal"
+            "{INTERRUPTED_RUN_ERROR}; the {n} changes it committed before stopping are kept \
+             (its account and department counts show them), none of them a removal"
         ),
         (n, r) => format!(
-            "{INTERRUPTED_RUN_ERROR}; the {n} changes it committed before stopping are kept and \
-             counted here, {r} of them removals"
+            "{INTERRUPTED_RUN_ERROR}; the {n} changes it committed before stopping are kept \
+             (its account and department counts show them), {r} of them removals"
         ),
     }
 }

@@ -67,6 +67,23 @@ fn stdin_line() -> anyhow::Result<Option<String>> {
     Ok((read > 0).then(|| line.trim_end_matches(['\r', '\n']).to_owned()))
 }
 
+/// The longest pause inside the rotation's open transaction: well below SQLite's 30 s busy
+/// timeout, so that other processes' writes wait rather than fail.
+const OPEN_TRANSACTION_PAUSE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Lines of stdin as they come, read by a thread of their own (a pause may stop waiting).
+fn enter_presses() -> std::sync::mpsc::Receiver<()> {
+    let (sender, presses) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok(Some(_)) = stdin_line() {
+            if sender.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    presses
+}
+
 fn describe(step: RotationStep) -> String {
     match step {
         RotationStep::KeptOldKey => "kept the key in use in keys/".to_owned(),
@@ -90,12 +107,25 @@ async fn rotate_key(
     } else {
         None
     };
-    let mut on_step = |step: RotationStep| {
+    let enter = pause_between_steps.then(enter_presses);
+    let mut on_step = move |step: RotationStep| {
         eprintln!("step {}: {}", step.name(), describe(step));
-        if pause_between_steps && step != RotationStep::Promoted {
+        let Some(enter) = enter.as_ref().filter(|_| step != RotationStep::Promoted) else {
+            return;
+        };
+        if let RotationStep::Reencrypted(_) = step {
+            // The transaction is open and holds the database's locks: a server storing a
+            // refreshed Lark token waits for it, so the pause is short whatever happens.
+            eprintln!(
+                "paused after {} (the transaction is open: going on by itself in {} s); press Enter to go on",
+                step.name(),
+                OPEN_TRANSACTION_PAUSE.as_secs()
+            );
+            let _ = enter.recv_timeout(OPEN_TRANSACTION_PAUSE);
+        } else {
             eprintln!("paused after {}; press Enter to go on", step.name());
-            // End of input or an unreadable stdin goes on: there is nobody to wait for.
-            let _ = stdin_line();
+            // End of input goes on: there is nobody to wait for.
+            let _ = enter.recv();
         }
     };
     let rotation = ctx

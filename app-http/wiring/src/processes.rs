@@ -1,5 +1,10 @@
-//! This process as a lease holder (`host:pid`), and which holders of this host are gone: a
-//! sync lease held by a process that crashed on this very host is taken over at once.
+//! This process as a lease holder, and which holders are provably gone: a sync lease held by a
+//! process that crashed on this very machine, in this very process namespace, is taken over at
+//! once.
+//!
+//! The owner reads `host:pid`, followed on Linux by `/` and a marker of the machine's boot and
+//! the process namespace (`boot-nsinode`): two VMs cloned with the same host name, or two
+//! containers of one pod, have different markers, and neither can judge the other's pids.
 
 use std::path::Path;
 
@@ -15,36 +20,66 @@ fn host_name() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// This process, as named in sync leases: host and pid.
-pub(crate) fn process_owner() -> String {
-    format!("{}:{}", host_name(), std::process::id())
+/// This boot of this machine and this process namespace (Linux), e.g. `a2bcb0c4-4026531836`;
+/// `None` where they cannot be read.
+fn namespace_marker() -> Option<String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    let inode: String = namespace
+        .to_string_lossy()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let boot = boot.trim().get(..8)?.to_owned();
+    (!inode.is_empty()).then(|| format!("{boot}-{inode}"))
 }
 
-/// Holders of this host, checked in `/proc` (Linux). Elsewhere nothing is provably gone.
+/// This process, as named in sync leases.
+pub(crate) fn process_owner() -> String {
+    let holder = format!("{}:{}", host_name(), std::process::id());
+    match namespace_marker() {
+        Some(marker) => format!("{holder}/{marker}"),
+        None => holder,
+    }
+}
+
+/// Holders of this machine and process namespace, checked in `/proc` (Linux). Elsewhere, or
+/// when `/proc` hides other users' processes, nothing is provably gone.
 #[derive(Debug, Clone)]
 pub(crate) struct LocalProcesses {
     host: String,
+    marker: Option<String>,
 }
 
 impl LocalProcesses {
     pub(crate) fn new() -> Self {
-        Self { host: host_name() }
+        Self {
+            host: host_name(),
+            marker: namespace_marker(),
+        }
     }
 }
 
 impl LeaseHolders for LocalProcesses {
     fn is_gone(&self, owner: &str) -> bool {
-        let Some((host, pid)) = owner.rsplit_once(':') else {
+        let Some(ours) = self.marker.as_deref() else {
+            return false;
+        };
+        let Some((holder, marker)) = owner.rsplit_once('/') else {
+            return false;
+        };
+        let Some((host, pid)) = holder.rsplit_once(':') else {
             return false;
         };
         let Ok(pid) = pid.parse::<u32>() else {
             return false;
         };
-        // Two containers given the same host name would see each other as gone; the lease's
-        // fencing token still refuses every write of the holder it was taken from.
-        host == self.host
+        // `hidepid` hides other users' processes; pid 1 always exists, so its absence shows it.
+        let proc_shows_all = Path::new("/proc/1").exists();
+        marker == ours
+            && host == self.host
             && pid != std::process::id()
-            && Path::new("/proc/self").exists()
+            && proc_shows_all
             && !Path::new("/proc").join(pid.to_string()).exists()
     }
 }
@@ -54,16 +89,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_process_of_this_host_that_no_longer_runs_is_gone() {
+    fn only_a_process_of_this_machine_and_namespace_that_no_longer_runs_is_gone() {
         let local = LocalProcesses::new();
-        let here = |pid: u32| format!("{}:{pid}", local.host);
+        let Some(marker) = local.marker.clone() else {
+            // Not Linux: nothing can be proven gone.
+            assert!(!local.is_gone(&process_owner()));
+            return;
+        };
+        let here = |pid: u32| format!("{}:{pid}/{marker}", local.host);
         assert!(!local.is_gone(&process_owner()), "this process runs");
         assert!(!local.is_gone(&here(1)), "pid 1 always runs");
-        assert!(!local.is_gone("another-host:999999999"));
+        // Above the kernel's pid_max (at most 2^22): no process can have it.
+        assert!(local.is_gone(&here(999_999_999)));
+        let elsewhere = format!("{}:999999999/00000000-1", local.host);
+        assert!(!local.is_gone(&elsewhere), "another boot or namespace");
+        assert!(
+            !local.is_gone(&format!("{}:999999999", local.host)),
+            "no marker"
+        );
+        assert!(!local.is_gone(&format!("another-host:999999999/{marker}")));
         assert!(!local.is_gone("no pid here"));
-        if Path::new("/proc/self").exists() {
-            // Above the kernel's pid_max (at most 2^22): no process can have it.
-            assert!(local.is_gone(&here(999_999_999)));
-        }
     }
 }
