@@ -188,7 +188,13 @@ impl IntegrationHealth {
             now,
         );
         let mut problems = problems(integration, latest_run.as_ref());
-        problems.extend(overdue(next_sync_at, latest_run.as_ref(), now).map(Problem::Overdue));
+        // Never synced: due since it last changed (registered, connected or rescheduled) — a
+        // later time than it may really have been due, so never a false alarm.
+        let due = match latest_run {
+            Some(_) => next_sync_at,
+            None => next_sync_at.map(|_| integration.updated_at),
+        };
+        problems.extend(overdue(due, latest_run.as_ref(), now).map(Problem::Overdue));
         Ok(HealthReport {
             problems,
             next_sync_at,
@@ -368,6 +374,30 @@ mod tests {
                 "gone"
             )))
         );
+    }
+
+    #[tokio::test]
+    async fn a_scheduled_integration_never_synced_long_after_it_changed_is_overdue() {
+        let mut read = MockReadModel::new();
+        read.expect_runs().returning(|_, _| Ok(Vec::new()));
+        read.expect_last_succeeded_run().returning(|_| Ok(None));
+        read.expect_account_status_counts()
+            .returning(|_| Ok(Vec::new()));
+        let health = IntegrationHealth::new(Arc::new(read), clock_at(0));
+        // Created (and last changed) at -600: due since then.
+        let scheduled = health
+            .report(&integration(IntegrationStatus::Active, Some(30)))
+            .await
+            .unwrap();
+        assert_eq!(
+            scheduled.problems,
+            vec![Problem::NeverSynced, Problem::Overdue(at(-600))]
+        );
+        let on_demand = health
+            .report(&integration(IntegrationStatus::Active, None))
+            .await
+            .unwrap();
+        assert_eq!(on_demand.problems, vec![Problem::NeverSynced]);
     }
 
     #[tokio::test]
