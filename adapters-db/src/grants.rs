@@ -21,7 +21,9 @@ use crate::connect::Shared;
 use crate::crypto::{self, Sealed, grant_tokens_aad, login_verifier_aad};
 use crate::entities::{grants, oauth_logins};
 use crate::error::{DbError, fault};
-use crate::mapping::{MappingError, from_micros, micros};
+use crate::mapping::{
+    MappingError, from_micros, grant_sealed_tokens, login_sealed_verifier, micros,
+};
 use crate::master_key::MasterKey;
 
 /// SQL implementation of [`GrantStore`].
@@ -122,11 +124,7 @@ impl SqlGrants {
     }
 
     fn grant_from_row(&self, row: grants::Model) -> Result<Grant, GrantStoreError> {
-        let sealed = Sealed {
-            ciphertext: row.tokens_ciphertext,
-            nonce: row.tokens_nonce,
-            key_id: row.tokens_key_id,
-        };
+        let sealed = grant_sealed_tokens(&row);
         let plain = self.open(&sealed, &grant_tokens_aad(row.integration_id))?;
         let pair: TokenPair = serde_json::from_str(plain.expose_secret()).map_err(|err| {
             GrantStoreError::Undecryptable(format!("the stored tokens are not readable: {err}"))
@@ -203,11 +201,7 @@ impl GrantStore for SqlGrants {
         let Some(row) = taken.into_iter().next() else {
             return Ok(None);
         };
-        let sealed = Sealed {
-            ciphertext: row.verifier_ciphertext,
-            nonce: row.verifier_nonce,
-            key_id: row.verifier_key_id,
-        };
+        let sealed = login_sealed_verifier(&row);
         let verifier = self.open(&sealed, &login_verifier_aad(&row.state))?;
         Ok(Some(PendingLogin {
             state: state.clone(),
@@ -321,11 +315,7 @@ pub(crate) async fn rotate(
     let mut rotated = 0u64;
     for row in grants::Entity::find().all(txn).await? {
         let aad = grant_tokens_aad(row.integration_id);
-        let sealed = Sealed {
-            ciphertext: row.tokens_ciphertext,
-            nonce: row.tokens_nonce,
-            key_id: row.tokens_key_id,
-        };
+        let sealed = grant_sealed_tokens(&row);
         if let Some(resealed) = crypto::reseal(keys, new, &sealed, &aad, "a grant's tokens")? {
             // Only if unchanged since read: a refresh that stored new tokens meanwhile wins.
             let written = grants::Entity::update_many()
@@ -344,11 +334,7 @@ pub(crate) async fn rotate(
     }
     for row in oauth_logins::Entity::find().all(txn).await? {
         let aad = login_verifier_aad(&row.state);
-        let sealed = Sealed {
-            ciphertext: row.verifier_ciphertext,
-            nonce: row.verifier_nonce,
-            key_id: row.verifier_key_id,
-        };
+        let sealed = login_sealed_verifier(&row);
         if let Some(resealed) = crypto::reseal(keys, new, &sealed, &aad, "a login's PKCE verifier")?
         {
             let written = oauth_logins::Entity::update_many()

@@ -10,7 +10,7 @@ use crate::connect::Shared;
 use crate::crypto::{self, Sealed, app_secret_aad, grant_tokens_aad, login_verifier_aad};
 use crate::entities::{grants, integrations, oauth_logins};
 use crate::error::DbError;
-use crate::mapping::integration_sealed_secret;
+use crate::mapping::{grant_sealed_tokens, integration_sealed_secret, login_sealed_verifier};
 
 /// The master keys and the stored secrets under each.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,21 +49,13 @@ pub(crate) async fn key_usage(shared: &Shared) -> Result<KeyUsage, DbError> {
     for row in grants::Entity::find().all(&shared.conn).await? {
         let what = format!("the Lark sign-in of integration {}", row.integration_id);
         let aad = grant_tokens_aad(row.integration_id);
-        let tokens = Sealed {
-            ciphertext: row.tokens_ciphertext,
-            nonce: row.tokens_nonce,
-            key_id: row.tokens_key_id,
-        };
+        let tokens = grant_sealed_tokens(&row);
         sealed.push((what, tokens, aad));
     }
     for row in oauth_logins::Entity::find().all(&shared.conn).await? {
         let what = "a pending Lark login's PKCE verifier".to_owned();
         let aad = login_verifier_aad(&row.state);
-        let verifier = Sealed {
-            ciphertext: row.verifier_ciphertext,
-            nonce: row.verifier_nonce,
-            key_id: row.verifier_key_id,
-        };
+        let verifier = login_sealed_verifier(&row);
         sealed.push((what, verifier, aad));
     }
     let recorded_primary = crate::key_record::recorded_primary(&shared.conn).await?;

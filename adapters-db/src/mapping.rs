@@ -29,7 +29,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::crypto::Sealed;
-use crate::entities::{changes, held_subjects, integrations, sync_runs};
+use crate::entities::{changes, grants, held_subjects, integrations, oauth_logins, sync_runs};
 
 /// A stored row could not be turned into a domain value (or a value into a row).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,6 +106,24 @@ pub(crate) fn integration_active_model(
         sync_interval_minutes: Set(integration.sync_interval_minutes().map(i64::from)),
         created_at: Set(micros(integration.created_at)),
         updated_at: Set(micros(integration.updated_at)),
+    }
+}
+
+/// The sealed tokens stored in a grant row.
+pub(crate) fn grant_sealed_tokens(row: &grants::Model) -> Sealed {
+    Sealed {
+        ciphertext: row.tokens_ciphertext.clone(),
+        nonce: row.tokens_nonce.clone(),
+        key_id: row.tokens_key_id.clone(),
+    }
+}
+
+/// The sealed PKCE verifier stored in a pending login's row.
+pub(crate) fn login_sealed_verifier(row: &oauth_logins::Model) -> Sealed {
+    Sealed {
+        ciphertext: row.verifier_ciphertext.clone(),
+        nonce: row.verifier_nonce.clone(),
+        key_id: row.verifier_key_id.clone(),
     }
 }
 
