@@ -138,12 +138,6 @@ pub use aviary_wiring::signals::stop_requested;
 /// A request's head must arrive within this time (actix's default, made explicit).
 const HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Seconds actix gives in-flight requests after a graceful stop: the shutdown timeout (at
-/// least one second).
-fn http_shutdown_secs(services: &Services) -> u64 {
-    services.settings.shutdown.timeout_secs.max(1)
-}
-
 /// A server bound to its address, not yet running.
 pub struct Bound {
     server: Server,
@@ -162,7 +156,8 @@ pub fn bind(services: Services, host: &str, port: u16) -> std::io::Result<Bound>
         .disable_signals()
         .max_connections(http.max_connections)
         .client_request_timeout(HEAD_TIMEOUT)
-        .shutdown_timeout(http_shutdown_secs(&services))
+        // In-flight requests get what the whole stop gets.
+        .shutdown_timeout(services.settings.shutdown.timeout_secs)
         .bind((host, port))?;
     let addrs = server.addrs();
     Ok(Bound {
