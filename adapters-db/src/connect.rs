@@ -8,7 +8,7 @@ use std::time::Duration;
 use aviary_domain::ports::ApiKeyStore;
 use aviary_domain::ports::{AdminStore, SessionStore};
 use aviary_domain::ports::{GrantStore, IntegrationRepository, ReadModel, SyncStore};
-use aviary_domain::ports::{StoreHealth, StoreUnavailable};
+use aviary_domain::ports::{StoreFault, StoreHealth, StoreUnavailable};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait as _, DatabaseConnection, DatabaseTransaction, DbErr,
@@ -137,26 +137,77 @@ pub struct Database {
     shared: Shared,
 }
 
+/// How the pool and, on PostgreSQL, every session behave. The PostgreSQL timeouts keep one
+/// frozen or stuck process from freezing the others: a statement waiting on a lock (a lease
+/// row, say, share-locked by a holder that stopped mid-transaction) fails instead of waiting
+/// forever, a runaway statement is cancelled, and a transaction left open is ended by the server,
+/// releasing its locks. Migrations and the key rotation lift the first two for their own
+/// transaction: they may legitimately wait for each other and take long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Pooled connections at most (`None`: 4 for SQLite, whose WAL serialises writers anyway;
+    /// 10 for PostgreSQL). An in-memory SQLite database always has one.
+    pub max_connections: Option<u32>,
+    /// PostgreSQL `lock_timeout`.
+    pub lock_timeout: Duration,
+    /// PostgreSQL `statement_timeout`.
+    pub statement_timeout: Duration,
+    /// PostgreSQL `idle_in_transaction_session_timeout`.
+    pub idle_in_transaction_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            lock_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(120),
+            idle_in_transaction_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Lifts `lock_timeout` and `statement_timeout` for the rest of the transaction `txn` on
+/// PostgreSQL (migrations and the key rotation wait for each other's advisory locks and may run
+/// long); a no-op on SQLite.
+///
+/// # Errors
+/// When the statement fails.
+pub(crate) async fn without_statement_timeouts(
+    shared: &Shared,
+    txn: &DatabaseTransaction,
+) -> Result<(), DbErr> {
+    if shared.backend == Backend::Postgres {
+        txn.execute_unprepared("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0")
+            .await?;
+    }
+    Ok(())
+}
+
+/// A PostgreSQL duration setting in milliseconds (`"10000ms"`).
+fn millis(duration: Duration) -> String {
+    format!("{}ms", duration.as_millis())
+}
+
 impl Database {
     /// Connects (without migrating). SQLite: creates the file and its directory when missing.
     ///
     /// # Errors
     /// [`DbError::UnsupportedUrl`], [`DbError::PrivateFiles`], [`DbError::Connect`].
     pub async fn connect(url: &str, key: MasterKey) -> Result<Self, DbError> {
-        Self::connect_with(url, key, None).await
+        Self::connect_with(url, key, PoolSettings::default()).await
     }
 
-    /// [`Database::connect`] with at most `max_connections` pooled connections (`None`: 4 for
-    /// SQLite, whose WAL serialises writers anyway; 10 for PostgreSQL). An in-memory SQLite
-    /// database always has one.
+    /// [`Database::connect`] with the given pool and session settings.
     ///
     /// # Errors
     /// As [`Database::connect`].
     pub async fn connect_with(
         url: &str,
         key: MasterKey,
-        max_connections: Option<u32>,
+        pool: PoolSettings,
     ) -> Result<Self, DbError> {
+        let max_connections = pool.max_connections;
         let backend = Backend::from_url(url)?;
         let mut options = ConnectOptions::new(url);
         options.sqlx_logging(false);
@@ -208,7 +259,17 @@ impl Database {
                     .min_connections(1)
                     .connect_timeout(Duration::from_secs(10))
                     .acquire_timeout(Duration::from_secs(30))
-                    .test_before_acquire_if_idle_for(Duration::from_secs(30));
+                    .test_before_acquire_if_idle_for(Duration::from_secs(30))
+                    .map_sqlx_postgres_opts(move |opts| {
+                        opts.options([
+                            ("lock_timeout", millis(pool.lock_timeout)),
+                            ("statement_timeout", millis(pool.statement_timeout)),
+                            (
+                                "idle_in_transaction_session_timeout",
+                                millis(pool.idle_in_transaction_timeout),
+                            ),
+                        ])
+                    });
             }
         }
         let conn = sea_orm::Database::connect(options)
@@ -425,6 +486,33 @@ impl Database {
     /// [`DbError::Backend`] when it does not.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.shared.conn.ping().await.map_err(DbError::from)
+    }
+
+    /// The database server's current time (PostgreSQL's `clock_timestamp()`); `None` on
+    /// SQLite, whose clock is this host's. Processes on several hosts judge lease expiry by it
+    /// (the wiring's `DatabaseClock`).
+    ///
+    /// # Errors
+    /// [`DbError::Backend`] when the query fails.
+    pub async fn server_time(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbError> {
+        if self.shared.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let row = self
+            .shared
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT) AS micros",
+            ))
+            .await?
+            .ok_or_else(|| {
+                DbError::Backend(StoreFault::failed(
+                    "the server's time query returned no row",
+                ))
+            })?;
+        let micros: i64 = row.try_get("", "micros")?;
+        Ok(chrono::DateTime::from_timestamp_micros(micros))
     }
 
     /// Closes the pool (SQLite: checkpoints the WAL).

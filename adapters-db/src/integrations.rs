@@ -342,6 +342,7 @@ pub(crate) async fn rotate_secrets(
     let old = shared.keys.current();
     let keys = &shared.keys;
     let txn = shared.begin_write().await?;
+    crate::connect::without_statement_timeouts(shared, &txn).await?;
     if shared.backend == crate::Backend::Postgres {
         txn.execute_unprepared(&format!(
             "SELECT pg_advisory_xact_lock({ROTATION_LOCK_KEY})"

@@ -50,7 +50,7 @@ mod sessions;
 mod sync_store;
 
 pub use backup::BackupError;
-pub use connect::{Backend, Database};
+pub use connect::{Backend, Database, PoolSettings};
 pub use error::DbError;
 pub use key_usage::{KeyCount, KeyUsage};
 pub use master_key::{MASTER_KEY_FILE, MasterKey, MasterKeyError, RETIRED_DIR, ROTATION_DIR};

@@ -2548,3 +2548,7 @@ mod key_scopes;
 
 #[path = "repositories/keyring.rs"]
 mod keyring;
+
+/// PostgreSQL session timeouts against frozen processes (`repositories/session_timeouts.rs`).
+#[path = "repositories/session_timeouts.rs"]
+mod session_timeouts;

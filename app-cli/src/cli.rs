@@ -70,6 +70,9 @@ pub enum Command {
     Db(DbCommand),
     /// Serve the web UI, the JSON API and health checks, and run scheduled syncs, until SIGTERM or Ctrl-C.
     Serve(ServeArgs),
+    /// Run scheduled syncs, and serve nothing, until SIGTERM or Ctrl-C: scales syncing apart
+    /// from the web servers (which may then run with scheduler.enabled = false).
+    Worker,
     /// Run a simulated Lark tenant (for trying Aviary out and for tests).
     Simulator(SimulatorArgs),
     /// Start the web UI with a simulated tenant connected and synced as integration "demo",

@@ -200,7 +200,11 @@ impl Bound {
         } = self;
         let runner = services.runner.clone();
         let timeout = services.settings.shutdown.timeout();
-        runner.spawn_scheduler();
+        if services.settings.scheduler.enabled {
+            runner.spawn_scheduler();
+        } else {
+            tracing::info!("scheduler.enabled is false: this server starts no scheduled sync");
+        }
         let handle = server.handle();
         let mut server = std::pin::pin!(server);
         tokio::select! {

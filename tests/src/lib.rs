@@ -2,6 +2,8 @@
 //! a child process, and an in-process simulated Lark tenant to point it at.
 
 pub mod browser;
+pub mod daemon;
+pub mod postgres;
 pub mod server;
 
 use std::io::Write;
@@ -197,6 +199,20 @@ impl Installation {
     /// directory and environment, without waiting for it.
     pub fn spawn_program(&self, program: &Path, args: &[&str]) -> std::process::Child {
         self.command_of(program, args)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("the program starts")
+    }
+
+    /// Like [`Installation::spawn_program`], with `env` set on top (one server's port, say).
+    pub fn spawn_program_with_env(
+        &self,
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::process::Child {
+        self.command_of(program, args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .spawn()
             .expect("the program starts")

@@ -1,71 +1,43 @@
 //! `aviary serve` as a child process on a free port, and a cookie-keeping HTTP client that
 //! walks the web UI like a browser without JavaScript (for the end-to-end tests).
 
-use std::io::BufRead as _;
-use std::process::Child;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::redirect::Policy;
 
+use crate::daemon::Daemon;
 use crate::{Installation, free_port};
 
 const SESSION_COOKIE: &str = "__Host-aviary_session";
 
 /// `aviary serve` on a free port of this installation; stopped when dropped.
 pub struct Server {
-    child: Child,
+    process: Daemon,
     /// `http://127.0.0.1:<port>`.
     pub base: String,
-    stderr: Arc<Mutex<String>>,
-    drain: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
     /// Starts `aviary serve` and waits until `/healthz` answers (30 s at most).
     pub async fn start(aviary: &Installation) -> Self {
         let port = free_port();
-        let mut child = aviary.spawn(&["serve", "--port", &port.to_string()]);
-        // Drained line by line so that the server never blocks on a full pipe and `logs()`
-        // shows what it said so far when a step fails.
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = std::io::BufReader::new(child.stderr.take().expect("stderr is piped"));
-        let sink = Arc::clone(&stderr);
-        let drain = std::thread::spawn(move || {
-            let mut line = Vec::new();
-            while pipe.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&line));
-                line.clear();
-            }
-        });
+        let process = Daemon::spawn(
+            aviary,
+            &crate::aviary_binary(),
+            &["serve", "--port", &port.to_string()],
+        );
         let server = Self {
-            child,
+            process,
             base: format!("http://127.0.0.1:{port}"),
-            stderr,
-            drain: Some(drain),
         };
-        let client = Client::new();
-        let started = Instant::now();
-        loop {
-            let healthy = client
-                .get(format!("{}/healthz", server.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if healthy {
-                return server;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "aviary serve did not start: {}",
-                server.stderr.lock().unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        assert!(
+            healthy_within(&server.base, Duration::from_secs(30)).await,
+            "aviary serve did not start: {}",
+            server.logs()
+        );
+        server
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -75,14 +47,12 @@ impl Server {
     /// The server's peak resident memory so far (`VmHWM`), in KiB; `None` where `/proc` does not
     /// tell.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        crate::peak_rss_kib(self.child.id())
+        crate::peak_rss_kib(self.process.pid())
     }
-}
 
-impl Server {
     /// What the server has logged so far (its stderr).
     pub fn logs(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        self.process.logs()
     }
 
     /// Sends SIGTERM (what systemd, Docker and Kubernetes send) and waits up to `patience` for
@@ -91,35 +61,31 @@ impl Server {
         &mut self,
         patience: Duration,
     ) -> Option<(std::process::ExitStatus, Duration)> {
-        let sent = Instant::now();
-        crate::send_sigterm(self.child.id());
-        while sent.elapsed() < patience {
-            if let Some(status) = self.child.try_wait().expect("the server can be waited for") {
-                return Some((status, sent.elapsed()));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        self.process.terminate(patience)
     }
 
     /// Kills the server and returns everything it logged, to the last line.
     pub fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(drain) = self.drain.take() {
-            drain
-                .join()
-                .expect("the stderr reader ends with the process");
-        }
-        self.logs()
+        self.process.kill()
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Whether `<base>/healthz` answers with success within `patience`.
+pub async fn healthy_within(base: &str, patience: Duration) -> bool {
+    let client = Client::new();
+    let started = Instant::now();
+    while started.elapsed() < patience {
+        let healthy = client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if healthy {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    false
 }
 
 /// A browser as far as this flow needs one: no automatic redirects (each hop is checked), and

@@ -64,6 +64,9 @@ impl Migrator {
 pub(crate) async fn apply(shared: &Shared) -> Result<(), DbError> {
     let failed = |err: DbErr| DbError::Migration(err.to_string());
     let txn = shared.begin_write().await.map_err(failed)?;
+    crate::connect::without_statement_timeouts(shared, &txn)
+        .await
+        .map_err(failed)?;
     if shared.backend == Backend::Postgres {
         txn.execute_unprepared(&format!(
             "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"

@@ -113,6 +113,14 @@ impl SyncStore for SqlSyncStore {
         runs::held(&self.shared, integration, run).await
     }
 
+    async fn newest_runs(
+        &self,
+        integration: IntegrationId,
+        limit: u64,
+    ) -> Result<Vec<SyncRun>, SyncStoreError> {
+        runs::newest(&self.shared, integration, limit).await
+    }
+
     async fn account_hashes(
         &self,
         integration: IntegrationId,

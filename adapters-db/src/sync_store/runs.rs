@@ -1,7 +1,7 @@
 //! Run records: `begin` (marking runs left `running` by a dead process as interrupted, with
 //! what they committed: `interrupted.rs`) and
 //! `finish` (with what a held run held), both fenced by the lease; `held` reads a held run back
-//! for its confirmation.
+//! for its confirmation, `newest` the newest runs for a scheduled run's due check.
 
 use aviary_domain::model::{EntityCounts, HeldSubject, RunStatus, SyncRun};
 use aviary_domain::ports::StoreFault;
@@ -172,4 +172,25 @@ pub(super) async fn held(
         run,
         subjects,
     }))
+}
+
+/// The integration's newest runs, newest first.
+pub(super) async fn newest(
+    shared: &Shared,
+    integration: IntegrationId,
+    limit: u64,
+) -> Result<Vec<SyncRun>, SyncStoreError> {
+    let rows = sync_runs::Entity::find()
+        .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
+        .order_by_desc(sync_runs::Column::StartedAt)
+        .order_by_desc(sync_runs::Column::Id)
+        .limit(limit)
+        .all(&shared.conn)
+        .await
+        .map_err(sync_err("reading the newest runs"))?;
+    rows.into_iter()
+        .map(|row| {
+            run_from_row(row).map_err(|err| SyncStoreError::Backend(StoreFault::failed(err.0)))
+        })
+        .collect()
 }

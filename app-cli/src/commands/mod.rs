@@ -13,6 +13,7 @@ mod runs;
 mod serve;
 mod simulator;
 mod sync;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -90,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(command) => db::run(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Serve(_) => serve::run(ctx).await,
+        Command::Worker => worker::run(&ctx).await,
         Command::Simulator(_) => unreachable_simulator(),
     }
 }

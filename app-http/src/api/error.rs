@@ -417,6 +417,12 @@ impl From<SyncError> for ApiError {
                      held run"
                 ),
             ),
+            // Only the scheduler starts scheduled runs; listed for completeness.
+            SyncError::NotDue(next) => Self::new(
+                StatusCode::CONFLICT,
+                "sync_not_due",
+                SyncError::NotDue(next).to_string(),
+            ),
             SyncError::Integrations(store) => store.into(),
             SyncError::Store(store) => store.into(),
         }

@@ -26,8 +26,9 @@ struct StatusView {
     latest_run: Option<RunView>,
     #[schema(required)]
     last_succeeded_run: Option<RunView>,
-    /// When the scheduler starts the next sync (in the past when it is due); `null` when the
-    /// integration syncs on demand only or is disabled.
+    /// When the scheduler starts the next sync (in the past when it is due; later after failed
+    /// runs in a row); `null` when the integration syncs on demand only, is disabled or is not
+    /// yet connected.
     #[schema(required)]
     next_sync_at: Option<DateTime<Utc>>,
     /// Every account status with its count of current accounts, zeros included.

@@ -377,6 +377,11 @@ impl From<SyncError> for UiError {
                 "A newer run of this integration exists; confirm the newest held run instead"
                     .to_owned(),
             ),
+            // Only the scheduler starts scheduled runs; listed for completeness.
+            SyncError::NotDue(_) => Self::SyncNotStarted(
+                "No scheduled sync of this integration is due: another process has just run it"
+                    .to_owned(),
+            ),
             SyncError::Integrations(store) => store.into(),
             SyncError::Store(store) => store.into(),
         }

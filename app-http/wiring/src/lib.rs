@@ -3,6 +3,7 @@
 //! cases ([`Services`], the only thing the apps are handed), the production clock, id source
 //! and password hasher, the background sync runner, and the log set-up.
 
+mod database_clock;
 pub mod logging;
 pub mod maintenance;
 pub mod passwords;

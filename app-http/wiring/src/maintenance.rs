@@ -38,7 +38,7 @@ fn master_key(settings: &Settings, url: &str) -> anyhow::Result<MasterKey> {
 pub(crate) async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let url = settings.database_url();
     let key = master_key(settings, &url)?;
-    let database = Database::connect_with(&url, key, settings.database.max_connections)
+    let database = Database::connect_with(&url, key, settings.database.pool())
         .await
         .context("cannot open the database")?;
     database

@@ -1,35 +1,39 @@
-//! Background sync runs for the server: started on request (API, web UI, after a Lark login)
-//! or by each integration's schedule, answered with the run as soon as it is recorded, and
-//! tracked so that shutting down ends them `cancelled` (lease released, nothing removed)
-//! instead of abandoning them mid-write.
+//! Background sync runs for the server and the worker: started on request (API, web UI, after a
+//! Lark login) or by the scheduler when an integration's sync is due, answered with the run as
+//! soon as it is recorded, and tracked so that shutting down ends them `cancelled` (lease
+//! released, nothing removed) instead of abandoning them mid-write. The scheduler starts due
+//! syncs side by side, most overdue first, at most `scheduler.max_concurrent_syncs` at once; the
+//! rest wait for a free slot.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use aviary_domain::model::{RunTrigger, SyncRun, next_sync_at};
+use aviary_domain::model::{RunTrigger, SyncRun};
 use aviary_domain::ports::{
-    Clock, FaultKind, RateLimits, StoreFault, SyncPhase, SyncProgress, SyncStoreError,
+    FaultKind, RateLimits, StoreFault, SyncPhase, SyncProgress, SyncStoreError,
 };
 use aviary_domain::usecases::sync::{
     Confirmation, SyncError, SyncIntegration, SyncReport, SyncRequest,
 };
-use aviary_domain::usecases::{Integrations, Queries};
+use aviary_domain::usecases::{DueSync, Schedule};
 use aviary_domain::values::IntegrationId;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// How often the scheduler looks for integrations whose next sync is due.
-const SCHEDULER_TICK: Duration = Duration::from_secs(30);
+use crate::logging::chain;
+use crate::settings::SchedulerSettings;
 
 /// Starts syncs in the background and remembers them until they end.
 #[derive(Clone)]
 pub struct SyncRunner {
     sync: SyncIntegration,
     rate_limits: Option<RateLimits>,
-    integrations: Integrations,
-    queries: Queries,
-    clock: Arc<dyn Clock>,
+    schedule: Schedule,
+    /// How often the scheduler looks for due syncs.
+    tick: Duration,
+    /// One permit per scheduled sync running in this process.
+    slots: Arc<Semaphore>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
     /// The runtime the services were built on. Syncs run there, not on the runtime of the
@@ -42,6 +46,7 @@ impl std::fmt::Debug for SyncRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncRunner")
             .field("tasks", &self.tasks.len())
+            .field("free_slots", &self.slots.available_permits())
             .finish_non_exhaustive()
     }
 }
@@ -53,6 +58,7 @@ async fn background_sync(
     request: SyncRequest,
     started: oneshot::Sender<SyncRun>,
     shutdown: CancellationToken,
+    slot: Option<OwnedSemaphorePermit>,
 ) -> Result<SyncReport, SyncError> {
     let (integration, trigger) = (request.integration, request.trigger);
     let signal = StartedSignal(std::sync::Mutex::new(Some(started)));
@@ -67,13 +73,21 @@ async fn background_sync(
             status = report.run.status.as_str(),
             "background sync finished"
         ),
+        // Another process runs it, or has just run it: its run counts as this one.
+        Err(SyncError::AlreadyRunning { .. } | SyncError::NotDue(_))
+            if trigger == RunTrigger::Schedule =>
+        {
+            tracing::debug!(%integration, "scheduled sync left to the process that ran it");
+        }
         Err(err) => tracing::warn!(
             %integration,
             trigger = trigger.as_str(),
-            error = %err,
+            error = %chain(err),
             "background sync could not run"
         ),
     }
+    // The scheduler may start another sync once this one has ended.
+    drop(slot);
     result
 }
 
@@ -101,16 +115,15 @@ impl SyncRunner {
     pub fn new(
         sync: SyncIntegration,
         rate_limits: Option<RateLimits>,
-        integrations: Integrations,
-        queries: Queries,
-        clock: Arc<dyn Clock>,
+        schedule: Schedule,
+        settings: &SchedulerSettings,
     ) -> Self {
         Self {
             sync,
             rate_limits,
-            integrations,
-            queries,
-            clock,
+            schedule,
+            tick: Duration::from_secs(settings.tick_secs),
+            slots: Arc::new(Semaphore::new(settings.max_concurrent_syncs)),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             // `Services::build`, the one caller, is async: it runs inside the runtime.
@@ -144,7 +157,6 @@ impl SyncRunner {
         trigger: RunTrigger,
         confirm: Option<Confirmation>,
     ) -> Result<SyncRun, SyncError> {
-        let (sender, started) = oneshot::channel();
         let request = SyncRequest {
             integration,
             trigger,
@@ -152,7 +164,24 @@ impl SyncRunner {
             confirm,
             rate_limits: self.rate_limits,
         };
-        let task = background_sync(self.sync.clone(), request, sender, self.shutdown.clone());
+        self.spawn(request, None).await
+    }
+
+    /// Runs `request` in the background, holding `slot` (if any) until it ends; returns the
+    /// run once recorded.
+    async fn spawn(
+        &self,
+        request: SyncRequest,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<SyncRun, SyncError> {
+        let (sender, started) = oneshot::channel();
+        let task = background_sync(
+            self.sync.clone(),
+            request,
+            sender,
+            self.shutdown.clone(),
+            slot,
+        );
         let finished = self.tasks.spawn_on(task, &self.runtime);
         match started.await {
             Ok(run) => Ok(run),
@@ -169,12 +198,13 @@ impl SyncRunner {
         }
     }
 
-    /// Starts, every [`SCHEDULER_TICK`], a sync of each integration whose
-    /// [`next_sync_at`] has come, until [`SyncRunner::shutdown`].
+    /// Starts, every `scheduler.tick_secs`, the syncs that are due, until
+    /// [`SyncRunner::shutdown`].
     pub fn spawn_scheduler(&self) {
         let runner = self.clone();
         let scheduler = async move {
-            let mut ticks = tokio::time::interval(SCHEDULER_TICK);
+            let mut ticks = tokio::time::interval(runner.tick);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     () = runner.shutdown.cancelled() => return,
@@ -186,40 +216,67 @@ impl SyncRunner {
         self.tasks.spawn_on(scheduler, &self.runtime);
     }
 
-    /// One scheduler pass; failures are logged and retried at the next tick.
+    /// One scheduler pass: starts the due syncs, most overdue first, each as soon as a slot is
+    /// free. Failures are logged and retried at the next pass.
     async fn start_due(&self) {
-        let now = self.clock.now();
-        let all = match self.integrations.list().await {
-            Ok(all) => all,
+        let due = match self.schedule.due().await {
+            Ok(due) => due,
             Err(err) => {
-                tracing::warn!(error = %err, "scheduler cannot list the integrations");
+                tracing::warn!(error = %chain(&err), "the scheduler cannot read the schedule");
                 return;
             }
         };
-        for integration in all.iter().filter(|i| i.sync_interval.is_some()) {
-            let latest = match self.queries.runs(integration.id, 1).await {
-                Ok(runs) => runs.first().map(|run| run.started_at),
-                Err(err) => {
-                    tracing::warn!(integration = %integration.id, error = %err, "scheduler cannot read the runs");
-                    continue;
-                }
+        for DueSync {
+            integration,
+            due_since,
+        } in due
+        {
+            // Waits for a free slot; by then another process may have run the sync, which the
+            // run's due check under its lease finds. A run started while shutting down would
+            // only be recorded as cancelled.
+            let slot = tokio::select! {
+                () = self.shutdown.cancelled() => return,
+                slot = Arc::clone(&self.slots).acquire_owned() => slot,
             };
-            let due = next_sync_at(integration, latest, now).is_some_and(|next| next <= now);
-            // A run started while shutting down would only be recorded as cancelled.
-            if !due || self.shutdown.is_cancelled() {
-                continue;
-            }
-            match self.start(integration.id, RunTrigger::Schedule).await {
-                Ok(run) => {
-                    tracing::info!(integration = %integration.id, run = %run.id, "scheduled sync started");
-                }
-                // Running elsewhere (CLI, another server): its run counts as this one.
-                Err(SyncError::AlreadyRunning { .. }) => {}
-                Err(err) => {
-                    tracing::warn!(integration = %integration.id, error = %err, "scheduled sync not started");
-                }
+            // The semaphore is never closed.
+            let Ok(slot) = slot else { return };
+            let request = SyncRequest {
+                integration,
+                trigger: RunTrigger::Schedule,
+                dry_run: false,
+                confirm: None,
+                rate_limits: self.rate_limits,
+            };
+            // A sync that could not start was logged by its task, which gave its slot back.
+            if let Ok(run) = self.spawn(request, Some(slot)).await {
+                tracing::info!(%integration, run = %run.id, %due_since, "scheduled sync started");
             }
         }
+    }
+
+    /// Runs the scheduler, and nothing else, until `stop` completes (`aviary worker`); then
+    /// brings the running syncs to a safe point within `timeout`. Returns whether they got
+    /// there in time (else what is unfinished is abandoned, and a lease expires after
+    /// `sync.lease_ttl_secs`).
+    pub async fn schedule_until(
+        &self,
+        stop: impl Future<Output = ()> + Send,
+        timeout: Duration,
+    ) -> bool {
+        self.spawn_scheduler();
+        stop.await;
+        tracing::info!(
+            timeout_secs = timeout.as_secs(),
+            "stopping: bringing running syncs to a safe point"
+        );
+        let stopped = tokio::time::timeout(timeout, self.shutdown()).await.is_ok();
+        if !stopped {
+            tracing::warn!(
+                timeout_secs = timeout.as_secs(),
+                "did not stop within shutdown.timeout_secs; leaving what is unfinished (a sync's lease expires after sync.lease_ttl_secs)"
+            );
+        }
+        stopped
     }
 
     /// Cancels the running syncs (each ends `cancelled`, its lease released) and the

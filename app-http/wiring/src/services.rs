@@ -12,15 +12,16 @@ use aviary_domain::usecases::doctor::Doctor;
 use aviary_domain::usecases::sync::SyncIntegration;
 use aviary_domain::usecases::{
     AdminAccounts, ApiKeys, IntegrationHealth, Integrations, Queries, Readiness,
-    RegisterIntegration, RemoveIntegration, RequestBudget, SignIn, UpdateIntegration,
+    RegisterIntegration, RemoveIntegration, RequestBudget, Schedule, SignIn, UpdateIntegration,
 };
 
+use crate::database_clock::DatabaseClock;
 use crate::maintenance::{self, Maintenance};
 use crate::passwords::Argon2Hasher;
 use crate::processes::{LocalProcesses, process_owner};
 use crate::runner::SyncRunner;
 use crate::settings::Settings;
-use crate::system::{RandomIds, SystemClock};
+use crate::system::{RandomIds, SystemClock, TokioTimer};
 
 /// Everything the apps call into: use cases, the settings they were built from, the
 /// background sync runner and database maintenance. No port or adapter is reachable from here.
@@ -94,12 +95,16 @@ impl Services {
     }
 
     /// Opens (creating and migrating on first use) the database and wires the use cases, on
-    /// the system clock.
+    /// the system clock corrected to the database server's ([`DatabaseClock`]: processes on
+    /// hosts whose clocks disagree judge leases by one clock).
     ///
     /// # Errors
     /// When the master key is missing or invalid, or the database cannot be opened or migrated.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+        let database = maintenance::open_database(&settings).await?;
+        let clock = DatabaseClock::new(Arc::new(SystemClock));
+        clock.clone().follow(database.clone()).await;
+        Self::build_on(settings, database, Arc::new(clock))
     }
 
     /// [`Services::build`] on the given clock (tests move time forward to expire logins,
@@ -112,6 +117,14 @@ impl Services {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let database = maintenance::open_database(&settings).await?;
+        Self::build_on(settings, database, clock)
+    }
+
+    fn build_on(
+        settings: Settings,
+        database: Database,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let lark = Arc::new(
             LarkGateway::new(settings.lark.client.clone())
                 .context("cannot set up the Lark client")?,
@@ -141,9 +154,12 @@ impl Services {
         let runner = SyncRunner::new(
             sync.clone(),
             settings.lark.rate_limits(),
-            integrations.clone(),
-            queries.clone(),
-            Arc::clone(&parts.clock),
+            Schedule::new(
+                parts.database.integrations(),
+                parts.database.read_model(),
+                Arc::clone(&parts.clock),
+            ),
+            &settings.scheduler,
         );
         let (admins, sign_in) = admin_access(parts);
         Self {
@@ -237,6 +253,7 @@ fn sync(settings: &Settings, parts: &Parts, user_tokens: Arc<UserTokens>) -> Syn
         Arc::clone(&parts.directory),
         user_tokens,
         Arc::clone(&parts.clock),
+        Arc::new(TokioTimer),
         Arc::clone(&parts.ids),
         settings.sync_settings(process_owner()),
     )

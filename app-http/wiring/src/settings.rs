@@ -97,6 +97,25 @@ pub struct DatabaseSettings {
     /// Pooled connections per process; unset: 4 for SQLite, 10 for PostgreSQL.
     #[serde(default)]
     pub max_connections: Option<u32>,
+    /// PostgreSQL: a statement waiting longer than this for a lock fails.
+    pub lock_timeout_secs: u64,
+    /// PostgreSQL: a statement running longer than this is cancelled.
+    pub statement_timeout_secs: u64,
+    /// PostgreSQL: a transaction left idle this long is ended by the server (its locks go).
+    pub idle_in_transaction_timeout_secs: u64,
+}
+
+impl DatabaseSettings {
+    /// The pool and session settings these give.
+    pub fn pool(&self) -> aviary_adapters_db::PoolSettings {
+        use std::time::Duration;
+        aviary_adapters_db::PoolSettings {
+            max_connections: self.max_connections,
+            lock_timeout: Duration::from_secs(self.lock_timeout_secs),
+            statement_timeout: Duration::from_secs(self.statement_timeout_secs),
+            idle_in_transaction_timeout: Duration::from_secs(self.idle_in_transaction_timeout_secs),
+        }
+    }
 }
 
 /// Encryption of credentials at rest.
@@ -190,6 +209,18 @@ impl ShutdownSettings {
     }
 }
 
+/// Which syncs a process starts on its own, and how many at once.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SchedulerSettings {
+    /// Whether this process starts scheduled syncs (`serve`, `aviary-server`, `worker`); turn it
+    /// off on web servers when `aviary worker` processes do the syncing.
+    pub enabled: bool,
+    /// Scheduled syncs this process runs at once, at most; more due syncs wait for a slot.
+    pub max_concurrent_syncs: usize,
+    /// How often the scheduler looks for due syncs, in seconds.
+    pub tick_secs: u64,
+}
+
 /// All settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -199,6 +230,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub lark: LarkSettings,
     pub sync: SyncSection,
+    pub scheduler: SchedulerSettings,
     pub shutdown: ShutdownSettings,
 }
 
@@ -208,6 +240,9 @@ dir = "./aviary-data"
 
 [database]
 url = ""
+lock_timeout_secs = 10
+statement_timeout_secs = 120
+idle_in_transaction_timeout_secs = 60
 
 [secrets]
 
@@ -228,6 +263,11 @@ removal_threshold_percent = 20.0
 concurrency = 8
 batch_size = 500
 lease_ttl_secs = 120
+
+[scheduler]
+enabled = true
+max_concurrent_syncs = 4
+tick_secs = 30
 
 [shutdown]
 timeout_secs = 10
@@ -522,6 +562,16 @@ mod tests {
                 "[sync]\nlease_ttl_secs = 5\n",
                 vec![],
                 "sync.lease_ttl_secs",
+            ),
+            (
+                "[scheduler]\nmax_concurrent_syncs = 0\n",
+                vec![],
+                "scheduler.max_concurrent_syncs",
+            ),
+            (
+                "",
+                vec![("AVIARY_SCHEDULER__TICK_SECS", "0")],
+                "scheduler.tick_secs",
             ),
             (
                 "[sync]\nremoval_threshold_percent = 120.0\n",

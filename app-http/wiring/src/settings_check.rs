@@ -125,6 +125,33 @@ impl Settings {
         within("sync.concurrency", sync.concurrency, 1, 64)?;
         within("sync.batch_size", sync.batch_size, 1, 10_000)?;
         within("sync.lease_ttl_secs", sync.lease_ttl_secs, 10, 86_400)?;
+        let database = &self.database;
+        within(
+            "database.lock_timeout_secs",
+            database.lock_timeout_secs,
+            1,
+            3_600,
+        )?;
+        within(
+            "database.statement_timeout_secs",
+            database.statement_timeout_secs,
+            1,
+            86_400,
+        )?;
+        within(
+            "database.idle_in_transaction_timeout_secs",
+            database.idle_in_transaction_timeout_secs,
+            1,
+            86_400,
+        )?;
+        let scheduler = &self.scheduler;
+        within(
+            "scheduler.max_concurrent_syncs",
+            scheduler.max_concurrent_syncs,
+            1,
+            256,
+        )?;
+        within("scheduler.tick_secs", scheduler.tick_secs, 1, 3_600)?;
         let lark = &self.lark;
         within(
             "lark.requests_per_second",

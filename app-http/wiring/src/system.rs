@@ -1,6 +1,6 @@
-//! Production implementations of the domain's time and randomness ports.
+//! Production implementations of the domain's time, timer and randomness ports.
 
-use aviary_domain::ports::{Clock, IdSource};
+use aviary_domain::ports::{Clock, IdSource, Timer};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -11,6 +11,17 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// Tokio's timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioTimer;
+
+#[async_trait::async_trait]
+impl Timer for TokioTimer {
+    async fn sleep(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
     }
 }
 

@@ -15,6 +15,7 @@ mod read_model;
 mod sessions;
 mod store_health;
 mod sync_store;
+mod timer;
 
 pub use admins::{AdminStore, AdminStoreError};
 pub use api_keys::{ApiKeyStore, ApiKeyStoreError};
@@ -36,6 +37,7 @@ pub use read_model::{AccountQuery, GroupMembers, QueryError, ReadModel};
 pub use sessions::{SessionStore, SessionStoreError};
 pub use store_health::{StoreHealth, StoreUnavailable};
 pub use sync_store::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreError, WriteBatch};
+pub use timer::Timer;
 
 #[cfg(any(test, feature = "mock"))]
 pub use admins::MockAdminStore;

@@ -171,6 +171,17 @@ pub trait SyncStore: Send + Sync {
         run: RunId,
     ) -> Result<Option<StoredHold>, SyncStoreError>;
 
+    /// The integration's newest runs, newest first, at most `limit` (a scheduled run reads
+    /// them under its lease to check that it is still due).
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn newest_runs(
+        &self,
+        integration: IntegrationId,
+        limit: u64,
+    ) -> Result<Vec<SyncRun>, SyncStoreError>;
+
     /// `open_id → stored hash` of every account of the integration, removed ones included.
     ///
     /// # Errors

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::run_cache::{RunCache, settled};
 use crate::model::{
-    AccountStatus, IntegrationStatus, IntegrationSummary, RunStatus, SyncRun, next_sync_at,
+    AccountStatus, IntegrationStatus, IntegrationSummary, RUNS_FOR_SCHEDULE, RunHistory, RunStatus,
+    SyncRun, next_sync_at,
 };
 use crate::ports::{Clock, QueryError, ReadModel};
 
@@ -154,13 +155,13 @@ impl IntegrationHealth {
         integration: &IntegrationSummary,
     ) -> Result<HealthReport, HealthError> {
         let id = integration.id;
-        let latest_run = self
+        let newest = self
             .read
-            .runs(id, 1)
+            .runs(id, RUNS_FOR_SCHEDULE)
             .await
-            .map_err(HealthError::Store)?
-            .into_iter()
-            .next();
+            .map_err(HealthError::Store)?;
+        let history = RunHistory::of(&newest);
+        let latest_run = newest.into_iter().next();
         let last_succeeded_run = self
             .read
             .last_succeeded_run(id)
@@ -182,11 +183,7 @@ impl IntegrationHealth {
             }
         };
         let now = self.clock.now();
-        let next_sync_at = next_sync_at(
-            integration,
-            latest_run.as_ref().map(|run| run.started_at),
-            now,
-        );
+        let next_sync_at = next_sync_at(integration, &history, now);
         let mut problems = problems(integration, latest_run.as_ref());
         // Never synced: due since it last changed (registered, connected or rescheduled) — a
         // later time than it may really have been due, so never a false alarm.
@@ -336,7 +333,7 @@ mod tests {
     async fn the_report_reads_runs_and_counts_from_the_read_model() {
         let mut read = MockReadModel::new();
         read.expect_runs()
-            .withf(|_, limit| *limit == 1)
+            .withf(|_, limit| *limit == RUNS_FOR_SCHEDULE)
             .returning(|_, _| Ok(vec![run(RunStatus::Cancelled, -20, None)]));
         read.expect_last_succeeded_run()
             .returning(|_| Ok(Some(run(RunStatus::Succeeded, -80, None))));

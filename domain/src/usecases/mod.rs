@@ -14,6 +14,7 @@ mod queries;
 mod register_integration;
 mod remove_integration;
 mod run_cache;
+mod schedule;
 pub mod sync;
 mod update_integration;
 
@@ -33,4 +34,5 @@ pub use member_counts::MemberCounts;
 pub use queries::{AccountFilter, AccountWithHistory, DepartmentNotFound, Queries, QueriesError};
 pub use register_integration::{NewIntegration, RegisterError, RegisterIntegration};
 pub use remove_integration::{RemoveError, RemoveIntegration};
+pub use schedule::{DueSync, Schedule, ScheduleError};
 pub use update_integration::{IntegrationChanges, UpdateError, UpdateIntegration};

@@ -13,6 +13,7 @@ mod groups;
 mod hostile;
 mod integration_set;
 mod oauth;
+mod processes;
 mod resync;
 mod rotation_under_fire;
 mod secrets;

@@ -122,7 +122,8 @@ async fn sigterm_cancels_a_command_line_sync_cleanly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_kill_9_the_next_sync_takes_the_dead_processs_lease_at_once() {
     let sim = slow_tenant().await;
-    let aviary = Installation::new();
+    // Small batches: the first commits early in the run, long before its end.
+    let aviary = Installation::new().with_env("AVIARY_SYNC__BATCH_SIZE", "100");
     aviary.add_integration("acme", &sim);
     let mut sync = aviary.spawn(&["sync", "acme", "--output", "json"]);
     // Killed once it has committed a batch or more of new accounts.
@@ -134,6 +135,13 @@ async fn after_kill_9_the_next_sync_takes_the_dead_processs_lease_at_once() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Lark slows to a crawl, so that the run is still listing when it is killed however long
+    // the check above took on a busy machine (once, in CI, the run had finished by then).
+    sim.tenant().set_delay(Duration::from_secs(5));
+    assert!(
+        sync.try_wait().unwrap().is_none(),
+        "the sync ended before it was killed"
+    );
     // SIGKILL: no cleanup at all; its lease would hold for sync.lease_ttl_secs (120 s).
     sync.kill().unwrap();
     sync.wait().unwrap();

@@ -81,7 +81,7 @@ impl AccountIngest {
 
     /// Takes one listed user; duplicates (users in several departments) are ignored before any
     /// work is spent on them.
-    pub(super) fn ingest(&mut self, user: RemoteUser, writer: &mut Writer<'_>, now: DateTime<Utc>) {
+    pub(super) fn ingest(&mut self, user: RemoteUser, writer: &mut Writer, now: DateTime<Utc>) {
         if self.tracker.was_seen(&user.profile.open_id) {
             return;
         }
@@ -124,7 +124,7 @@ impl AccountIngest {
     pub(super) async fn resolve_pending(
         &mut self,
         store: &dyn SyncStore,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) -> Result<(), SyncStoreError> {
         if self.pending.is_empty() {
@@ -151,7 +151,7 @@ impl AccountIngest {
         &mut self,
         mut item: Pending,
         old: Option<UserAccount>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) {
         if let Some(old) = &old {
@@ -211,7 +211,7 @@ impl AccountIngest {
     pub(super) fn depart(
         &mut self,
         departed: Vec<(OpenId, Presence)>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) {
         for (id, why) in &departed {

@@ -78,7 +78,7 @@ impl DepartmentIngest {
         &mut self,
         listed: Vec<RemoteDepartment>,
         store: &dyn SyncStore,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) -> Result<(), SyncStoreError> {
         let mut pending = Vec::new();
@@ -139,7 +139,7 @@ impl DepartmentIngest {
         &mut self,
         mut department: RemoteDepartment,
         old: Option<Department>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) {
         if let Some(old) = &old {
@@ -197,7 +197,7 @@ impl DepartmentIngest {
     pub(super) fn depart(
         &mut self,
         departed: Vec<(DepartmentId, Presence)>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) {
         for (id, why) in &departed {

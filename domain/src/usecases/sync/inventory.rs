@@ -125,7 +125,7 @@ impl SyncIntegration {
         integration: IntegrationId,
         run_id: RunId,
         groups: Vec<RemoteGroup>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
     ) -> Result<ObjectIngest<GroupState>, RunFailure> {
         let stored = self.store.group_hashes(integration).await?;
         let mut ingest = ObjectIngest::new(integration, run_id, Tracker::new(stored));
@@ -146,7 +146,7 @@ impl SyncIntegration {
         session: &Arc<dyn DirectorySession>,
         integration: IntegrationId,
         run_id: RunId,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         warnings: &mut Vec<String>,
     ) -> Result<Option<ObjectIngest<AppState>>, RunFailure> {
         let apps = match session.apps().await {
@@ -179,7 +179,7 @@ impl SyncIntegration {
         &self,
         session: &Arc<dyn DirectorySession>,
         groups: &mut ObjectIngest<GroupState>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
     ) -> Result<Vec<(GroupId, Presence)>, RunFailure> {
         let mut rechecked = Rechecked {
             found: Vec::new(),

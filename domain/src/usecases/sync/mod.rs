@@ -9,6 +9,7 @@ mod departments;
 mod grant_check;
 mod holding;
 mod inventory;
+mod keeper;
 mod listing;
 mod objects;
 mod recheck;
@@ -24,7 +25,8 @@ use std::pin::pin;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use futures::future::Either;
+use futures::channel::oneshot;
+use futures::future::{Either, select};
 
 pub use settings::SyncSettings;
 
@@ -37,13 +39,13 @@ use self::writer::{Committer, Writer};
 
 use self::holding::{Departing, Held, Stored};
 use crate::model::{
-    ChangeRecord, FieldGroup, HeldSubject, Integration, IntegrationStatus, Presence, RunStatus,
-    RunTrigger, SyncRun,
+    ChangeRecord, FieldGroup, HeldSubject, Integration, IntegrationStatus, Presence,
+    RUNS_FOR_SCHEDULE, RunHistory, RunStatus, RunTrigger, SyncRun, next_sync_at,
 };
 use crate::ports::{
     Clock, ContactScope, DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
     IdSource, IntegrationRepository, IntegrationStoreError, Lease, LeaseHolders, NoLeaseHolders,
-    RateLimits, RemoteUser, StoredHold, SyncPhase, SyncProgress, SyncStore, SyncStoreError,
+    RateLimits, RemoteUser, StoredHold, SyncPhase, SyncProgress, SyncStore, SyncStoreError, Timer,
 };
 use crate::usecases::connect::UserTokens;
 use crate::values::{DepartmentId, IntegrationId, OpenId, RunId};
@@ -100,6 +102,13 @@ pub enum SyncError {
     /// A newer run exists: only the newest held run can be confirmed.
     #[error("run {0} is no longer the integration's newest run; confirm the newest held run")]
     Superseded(RunId),
+    /// A scheduled run found, under the lease, that no sync is due (another process has just
+    /// run it); the time is when the next one is, if the integration is on a schedule.
+    #[error("no scheduled sync of this integration is due{}", match .0 {
+        Some(next) => format!(" before {next}"),
+        None => String::new(),
+    })]
+    NotDue(Option<chrono::DateTime<chrono::Utc>>),
     #[error(transparent)]
     Integrations(#[from] IntegrationStoreError),
     #[error(transparent)]
@@ -133,6 +142,8 @@ pub struct SyncIntegration {
     /// The process's one `UserTokens`: each run checks the admin's Lark sign-in with it.
     user_tokens: Arc<UserTokens>,
     clock: Arc<dyn Clock>,
+    /// Paces the lease keeper.
+    timer: Arc<dyn Timer>,
     ids: Arc<dyn IdSource>,
     settings: SyncSettings,
     /// Which lease holders are provably gone (their leases are taken over at once).
@@ -159,6 +170,18 @@ fn exceeds(departures: usize, stored: usize, threshold_percent: f64) -> bool {
     departures > 1 && stored > 0 && departures as f64 * 100.0 > threshold_percent * stored as f64
 }
 
+/// What stops a run's work early: `cancel` completing (the run ends `cancelled`), else the
+/// lease being lost (the run fails with that). Cancellation is polled first.
+async fn interruption(
+    cancel: impl Future<Output = ()> + Send,
+    lost: impl Future<Output = SyncStoreError> + Send,
+) -> RunFailure {
+    match select(pin!(cancel), pin!(lost)).await {
+        Either::Left(((), _)) => RunFailure::Cancelled,
+        Either::Right((error, _)) => RunFailure::Store(error),
+    }
+}
+
 /// Users fetched per round of `/users/batch` calls before their results are written.
 const RECHECK_CHUNK: usize = 500;
 
@@ -174,7 +197,7 @@ struct RunContext<'a> {
 /// and the Lark session once opened.
 struct Work<'w, 'a> {
     run: &'w mut SyncRun,
-    writer: &'w mut Writer<'a>,
+    writer: &'w mut Writer,
     committer: &'w mut Committer<'a>,
     session: &'w mut Option<Arc<dyn DirectorySession>>,
 }
@@ -198,12 +221,14 @@ fn settle_counts(
 }
 
 impl SyncIntegration {
+    #[allow(clippy::too_many_arguments)] // the use case's ports, each needed; wired once
     pub fn new(
         integrations: Arc<dyn IntegrationRepository>,
         store: Arc<dyn SyncStore>,
         directory: Arc<dyn DirectoryGateway>,
         user_tokens: Arc<UserTokens>,
         clock: Arc<dyn Clock>,
+        timer: Arc<dyn Timer>,
         ids: Arc<dyn IdSource>,
         settings: SyncSettings,
     ) -> Self {
@@ -213,6 +238,7 @@ impl SyncIntegration {
             directory,
             user_tokens,
             clock,
+            timer,
             ids,
             settings,
             holders: Arc::new(NoLeaseHolders),
@@ -260,32 +286,46 @@ impl SyncIntegration {
         let integration = self.syncable(request.integration).await?;
         let confirmed = self.confirmation(&integration, request).await?;
         let lease = self.lease(&integration, request).await?;
+        if let Some(lease) = &lease {
+            self.still_due(&integration, request, lease).await?;
+        }
         let mut run = self.new_run(&integration, request);
         let (mut writer, mut committer) = writer::pipeline(
             self.store.as_ref(),
             self.clock.as_ref(),
             lease,
-            self.settings.lease_ttl,
             self.settings.batch_size,
         );
         self.begin(&writer, &run).await?;
         progress.started(&run);
-        let grant = self.check_grant(&integration, request).await;
-        run.warnings.extend(grant.warning());
-        let context = RunContext {
-            integration: &integration,
-            request,
-            confirmed: confirmed.as_ref(),
-            progress,
+        // The keeper renews the lease through every phase; its failure ends the work.
+        let (lost, lost_signal) = oneshot::channel();
+        let kept = self.keep_lease(writer.lease().cloned(), lost);
+        let body = async {
+            let grant = self.check_grant(&integration, request).await;
+            run.warnings.extend(grant.warning());
+            let context = RunContext {
+                integration: &integration,
+                request,
+                confirmed: confirmed.as_ref(),
+                progress,
+            };
+            let mut session: Option<Arc<dyn DirectorySession>> = None;
+            let mut work = Work {
+                run: &mut run,
+                writer: &mut writer,
+                committer: &mut committer,
+                session: &mut session,
+            };
+            let interrupted = interruption(cancel, keeper::lost(lost_signal));
+            let result = self.work(&context, &grant, &mut work, interrupted).await;
+            (grant, result, session)
         };
-        let mut session: Option<Arc<dyn DirectorySession>> = None;
-        let mut work = Work {
-            run: &mut run,
-            writer: &mut writer,
-            committer: &mut committer,
-            session: &mut session,
+        let (grant, result, session) = match select(pin!(body), pin!(kept)).await {
+            Either::Left((done, _)) => done,
+            // The lease was lost: the body hears of it and stops at once.
+            Either::Right(((), body)) => body.await,
         };
-        let result = self.work(&context, &grant, &mut work, cancel).await;
         progress.phase(SyncPhase::Finishing);
         settle_counts(&mut run, &committer, session.as_deref());
         run.finished_at = Some(self.clock.now());
@@ -319,7 +359,7 @@ impl SyncIntegration {
 
     /// Records the run as started under the lease (a dry run has none and records nothing);
     /// when that fails, the lease is given back.
-    async fn begin(&self, writer: &Writer<'_>, run: &SyncRun) -> Result<(), SyncError> {
+    async fn begin(&self, writer: &Writer, run: &SyncRun) -> Result<(), SyncError> {
         let Some(lease) = writer.lease() else {
             return Ok(());
         };
@@ -341,15 +381,33 @@ impl SyncIntegration {
         }
     }
 
-    /// Lists and writes until done, failed or cancelled: the listing feeds the writer while the
-    /// committer writes its batches. Cancellation is polled first, so it wins over work that is
-    /// also ready.
+    /// Renews `lease` (if any) until a renewal fails, which it sends to `lost`.
+    async fn keep_lease(&self, lease: Option<Lease>, lost: oneshot::Sender<SyncStoreError>) {
+        match lease {
+            Some(lease) => {
+                keeper::keep(
+                    self.store.as_ref(),
+                    self.clock.as_ref(),
+                    self.timer.as_ref(),
+                    lease,
+                    self.settings.lease_ttl,
+                    lost,
+                )
+                .await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Lists and writes until done, failed or interrupted (cancelled, or the lease lost): the
+    /// listing feeds the writer while the committer writes its batches. The interruption is
+    /// polled first, so it wins over work that is also ready.
     async fn work(
         &self,
         context: &RunContext<'_>,
         grant: &GrantCheck,
         work: &mut Work<'_, '_>,
-        cancel: impl Future<Output = ()> + Send,
+        interrupted: impl Future<Output = RunFailure> + Send,
     ) -> Result<Outcome, RunFailure> {
         let Work {
             run,
@@ -366,8 +424,8 @@ impl SyncIntegration {
             result
         };
         let both = pin!(async { futures::join!(listing, committer.run()) });
-        match futures::future::select(pin!(cancel), both).await {
-            Either::Left(((), _)) => Err(RunFailure::Cancelled),
+        match select(pin!(interrupted), both).await {
+            Either::Left((failure, _)) => Err(failure),
             // A failed write stops the listing too; its error, not the listing's, is the cause.
             Either::Right(((_, Err(error)), _)) => Err(RunFailure::Store(error)),
             Either::Right(((listed, Ok(())), _)) => listed,
@@ -441,6 +499,34 @@ impl SyncIntegration {
         })
     }
 
+    /// A scheduled run checks, under its lease, that its sync is still due: of two schedulers
+    /// (processes) that both saw it due, the second finds the first's run and gives the lease
+    /// back, so each interval gets one run.
+    async fn still_due(
+        &self,
+        integration: &Integration,
+        request: &SyncRequest,
+        lease: &Lease,
+    ) -> Result<(), SyncError> {
+        if request.trigger != RunTrigger::Schedule {
+            return Ok(());
+        }
+        let newest = self
+            .store
+            .newest_runs(integration.id, RUNS_FOR_SCHEDULE)
+            .await;
+        let now = self.clock.now();
+        let refused = match newest {
+            Ok(newest) => match next_sync_at(integration, &RunHistory::of(&newest), now) {
+                Some(next) if next <= now => return Ok(()),
+                next => SyncError::NotDue(next),
+            },
+            Err(e) => SyncError::Store(e),
+        };
+        let _ = self.store.release_lease(lease).await;
+        Err(refused)
+    }
+
     /// Sets the run's status, error, warnings and hold from how its body ended; returns what a
     /// held run held.
     fn conclude(
@@ -503,7 +589,7 @@ impl SyncIntegration {
         &self,
         context: &RunContext<'_>,
         run: &mut SyncRun,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         session_slot: &mut Option<Arc<dyn DirectorySession>>,
     ) -> Result<Outcome, RunFailure> {
         let progress = context.progress;
@@ -628,7 +714,7 @@ impl SyncIntegration {
         scope: &ContactScope,
         accepted: &[FieldGroup],
         run: &mut SyncRun,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
     ) -> Result<
         (
             DepartmentIngest,
@@ -639,7 +725,6 @@ impl SyncIntegration {
     > {
         let listed = departments_in_scope(session, scope, self.settings.concurrency).await?;
         context.progress.departments(listed.len() as u64);
-        writer.keep_alive().await?;
         let leaders = departments::leaders(&listed);
         let mut member_sources: Vec<DepartmentId> = vec![DepartmentId::root()];
         member_sources.extend(listed.iter().map(|d| d.state.open_department_id.clone()));
@@ -667,7 +752,7 @@ impl SyncIntegration {
         member_sources: Vec<DepartmentId>,
         accounts: &mut AccountIngest,
         run: &mut SyncRun,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         progress: &dyn SyncProgress,
     ) -> Result<(), RunFailure> {
         let total = member_sources.len() as u64;
@@ -706,7 +791,7 @@ impl SyncIntegration {
         session: &Arc<dyn DirectorySession>,
         accounts: &mut AccountIngest,
         departments: &mut DepartmentIngest,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
     ) -> Result<Departing, RunFailure> {
         let concurrency = self.settings.concurrency;
         let candidates = accounts.tracker.unseen_live();
@@ -738,7 +823,7 @@ impl SyncIntegration {
         session: &Arc<dyn DirectorySession>,
         ids: &[OpenId],
         accounts: &mut AccountIngest,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
     ) -> Result<(), RunFailure> {
         for chunk in ids.chunks(RECHECK_CHUNK) {
             let users = session.users(chunk).await?;
@@ -752,7 +837,7 @@ impl SyncIntegration {
         &self,
         users: Vec<RemoteUser>,
         accounts: &mut AccountIngest,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
     ) -> Result<(), SyncStoreError> {
         let now = self.clock.now();
         for user in users {

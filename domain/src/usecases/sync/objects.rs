@@ -182,7 +182,7 @@ impl<R: Tracked> ObjectIngest<R> {
         &mut self,
         listed: Vec<(R, Value)>,
         store: &dyn SyncStore,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) -> Result<(), SyncStoreError> {
         let mut pending = Vec::new();
@@ -227,7 +227,7 @@ impl<R: Tracked> ObjectIngest<R> {
         raw: Value,
         hash: ContentHash,
         old: Option<Record<R>>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) {
         let id = state.id().clone();
@@ -267,7 +267,7 @@ impl<R: Tracked> ObjectIngest<R> {
     pub(super) fn depart(
         &mut self,
         departed: Vec<(R::Id, Presence)>,
-        writer: &mut Writer<'_>,
+        writer: &mut Writer,
         now: DateTime<Utc>,
     ) {
         for (id, why) in &departed {

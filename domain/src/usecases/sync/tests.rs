@@ -219,6 +219,12 @@ struct Stored {
     released: usize,
     /// The holders whose leases were taken over.
     taken_from: Vec<String>,
+    /// What `newest_runs` answers.
+    newest_runs: Vec<SyncRun>,
+    /// `begin_run` calls.
+    begun: usize,
+    /// `renew_lease` calls.
+    renewals: usize,
 }
 
 fn stored_account(remote: &RemoteUser, removed: bool) -> UserAccount {
@@ -250,6 +256,30 @@ struct Setup {
     lease_held: bool,
     threshold: f64,
     parallel_writes: usize,
+    /// Paces the lease keeper: by default it never renews (the runs here are instant).
+    timer: Arc<dyn Timer>,
+    /// What renewing the lease answers (`None`: the renewed lease).
+    renewal_fails: Option<SyncStoreError>,
+}
+
+/// A timer that never fires.
+struct Never;
+
+#[async_trait::async_trait]
+impl Timer for Never {
+    async fn sleep(&self, _: Duration) {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// A timer that fires as soon as the run has had its turn.
+struct AtOnce;
+
+#[async_trait::async_trait]
+impl Timer for AtOnce {
+    async fn sleep(&self, _: Duration) {
+        tokio::task::yield_now().await;
+    }
 }
 
 impl Setup {
@@ -262,6 +292,8 @@ impl Setup {
             lease_held: false,
             threshold: 20.0,
             parallel_writes: 1,
+            timer: Arc::new(Never),
+            renewal_fails: None,
         }
     }
 
@@ -315,15 +347,26 @@ impl Setup {
                     expires_at: now,
                 })
             });
-        store
-            .expect_renew_lease()
-            .returning(|lease, _, _| Ok(lease.clone()));
+        let renewal = self.renewal_fails.clone();
+        let recorder = Arc::clone(&self.stored);
+        store.expect_renew_lease().returning(move |lease, _, _| {
+            recorder.lock().unwrap().renewals += 1;
+            renewal.clone().map_or_else(|| Ok(lease.clone()), Err)
+        });
         let recorder = Arc::clone(&self.stored);
         store.expect_release_lease().returning(move |_| {
             recorder.lock().unwrap().released += 1;
             Ok(())
         });
-        store.expect_begin_run().returning(|_, _| Ok(()));
+        let recorder = Arc::clone(&self.stored);
+        store.expect_begin_run().returning(move |_, _| {
+            recorder.lock().unwrap().begun += 1;
+            Ok(())
+        });
+        let recorder = Arc::clone(&self.stored);
+        store
+            .expect_newest_runs()
+            .returning(move |_, _| Ok(recorder.lock().unwrap().newest_runs.clone()));
         let recorder = Arc::clone(&self.stored);
         store.expect_finish_run().returning(move |_, run, held| {
             let mut stored = recorder.lock().unwrap();
@@ -451,6 +494,7 @@ impl Setup {
             Arc::new(directory),
             user_tokens,
             Arc::new(clock),
+            Arc::clone(&self.timer),
             Arc::new(ids),
             settings,
         )
@@ -977,6 +1021,58 @@ async fn the_lease_of_a_holder_that_is_gone_is_taken_over_at_once() {
 }
 
 #[tokio::test]
+async fn a_scheduled_run_that_another_process_has_just_run_gives_the_lease_back_and_does_nothing() {
+    let setup = Setup::new(base_tenant());
+    // Hourly; the newest run started 10 minutes ago (in another process, after this
+    // scheduler saw the sync due).
+    let recent = testing::run(integration_id())
+        .started_at(at() - chrono::Duration::minutes(10))
+        .ended(
+            RunStatus::Succeeded,
+            at() - chrono::Duration::minutes(9),
+            None,
+        )
+        .build();
+    setup.stored.lock().unwrap().newest_runs = vec![recent];
+    let scheduled = SyncRequest {
+        trigger: RunTrigger::Schedule,
+        ..request(false, None)
+    };
+    let err = setup
+        .use_case()
+        .execute(&scheduled, &NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SyncError::NotDue(Some(at() + chrono::Duration::minutes(50)))
+    );
+    {
+        let stored = setup.stored.lock().unwrap();
+        assert_eq!((stored.begun, stored.released), (0, 1));
+        assert!(stored.batches.is_empty());
+    }
+
+    // A manual sync is never refused for that, and a scheduled one that is due runs.
+    let manual = setup
+        .use_case()
+        .execute(&request(false, None), &NoProgress)
+        .await;
+    assert_eq!(manual.unwrap().run.status, RunStatus::Succeeded);
+    let old = testing::run(integration_id())
+        .started_at(at() - chrono::Duration::minutes(61))
+        .ended(
+            RunStatus::Succeeded,
+            at() - chrono::Duration::minutes(60),
+            None,
+        )
+        .build();
+    setup.stored.lock().unwrap().newest_runs = vec![old];
+    let due = setup.use_case().execute(&scheduled, &NoProgress).await;
+    assert_eq!(due.unwrap().run.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
 async fn writes_are_batched_by_the_configured_size() {
     let setup = Setup::new(base_tenant());
     setup.run(false, None).await;
@@ -1217,6 +1313,39 @@ async fn a_lost_lease_stops_the_run_without_further_writes() {
         1,
         "nothing written after the lease was lost"
     );
+}
+
+#[tokio::test]
+async fn a_lease_the_keeper_cannot_renew_fails_the_run() {
+    let setup = Setup {
+        timer: Arc::new(AtOnce),
+        renewal_fails: Some(SyncStoreError::LeaseLost),
+        ..Setup::new(base_tenant())
+    };
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Failed);
+    assert!(
+        report
+            .run
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("lost its lease"),
+        "{:?}",
+        report.run.error
+    );
+    assert_eq!(setup.stored.lock().unwrap().renewals, 1);
+}
+
+#[tokio::test]
+async fn the_keeper_renews_the_lease_for_as_long_as_the_run_works() {
+    let setup = Setup {
+        timer: Arc::new(AtOnce),
+        ..Setup::new(base_tenant())
+    };
+    let report = setup.run(false, None).await;
+    assert_eq!(report.run.status, RunStatus::Succeeded);
+    assert!(setup.stored.lock().unwrap().renewals >= 1);
 }
 
 #[tokio::test]

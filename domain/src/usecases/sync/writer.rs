@@ -1,10 +1,8 @@
-//! Writing a run's results: the `Writer` batches rows and change records and keeps the lease
-//! alive while the listing goes on; full batches go through a bounded queue to the
+//! Writing a run's results: the `Writer` batches rows and change records (the lease is kept
+//! alive by `keeper.rs`, in every phase); full batches go through a bounded queue to the
 //! `Committer`, which writes them in fenced transactions — as many at once as the store can
 //! usefully take — so listing and writing overlap and few batches wait in memory. In a dry run
 //! the committer keeps a preview instead.
-
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::channel::mpsc;
@@ -21,14 +19,10 @@ pub(super) const PREVIEW_LIMIT: usize = 1000;
 const QUEUED_BATCHES: usize = 1;
 
 /// The listing side: collects rows into batches and hands full ones to the committer.
-pub(super) struct Writer<'a> {
-    store: &'a dyn SyncStore,
-    clock: &'a dyn Clock,
+pub(super) struct Writer {
     /// `None` in a dry run: nothing is written.
     lease: Option<Lease>,
-    ttl: Duration,
     batch_size: usize,
-    last_renewed: DateTime<Utc>,
     pub(super) batch: WriteBatch,
     queue: mpsc::Sender<WriteBatch>,
 }
@@ -53,17 +47,12 @@ pub(super) fn pipeline<'a>(
     store: &'a dyn SyncStore,
     clock: &'a dyn Clock,
     lease: Option<Lease>,
-    ttl: Duration,
     batch_size: usize,
-) -> (Writer<'a>, Committer<'a>) {
+) -> (Writer, Committer<'a>) {
     let (sender, receiver) = mpsc::channel(QUEUED_BATCHES);
     let writer = Writer {
-        store,
-        clock,
         lease: lease.clone(),
-        ttl,
         batch_size: batch_size.max(1),
-        last_renewed: clock.now(),
         batch: WriteBatch::default(),
         queue: sender,
     };
@@ -97,7 +86,7 @@ fn tally(counts: &mut SyncCounts, changes: &[ChangeRecord]) {
     }
 }
 
-impl Writer<'_> {
+impl Writer {
     pub(super) fn lease(&self) -> Option<&Lease> {
         self.lease.as_ref()
     }
@@ -106,11 +95,15 @@ impl Writer<'_> {
         self.batch.rows()
     }
 
+    /// Hands the batch over once it holds `batch_size` rows.
+    ///
+    /// # Errors
+    /// As [`Writer::flush`].
     pub(super) async fn flush_if_full(&mut self) -> Result<(), SyncStoreError> {
         if self.pending_rows() >= self.batch_size {
             self.flush().await?;
         }
-        self.keep_alive().await
+        Ok(())
     }
 
     /// Hands what is batched to the committer, waiting while its queue is full.
@@ -130,21 +123,6 @@ impl Writer<'_> {
     /// Tells the committer that no more batches come.
     pub(super) fn finish(&mut self) {
         self.queue.close_channel();
-    }
-
-    /// Renews the lease once a third of its lifetime has passed, so long listings without
-    /// writes (an unchanged tenant) keep it.
-    pub(super) async fn keep_alive(&mut self) -> Result<(), SyncStoreError> {
-        let now = self.clock.now();
-        let third =
-            chrono::Duration::from_std(self.ttl / 3).unwrap_or(chrono::Duration::seconds(60));
-        if let Some(lease) = &self.lease
-            && now - self.last_renewed >= third
-        {
-            self.lease = Some(self.store.renew_lease(lease, self.ttl, now).await?);
-            self.last_renewed = now;
-        }
-        Ok(())
     }
 }
 

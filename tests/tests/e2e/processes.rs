@@ -1,0 +1,204 @@
+//! Several processes on one PostgreSQL: two `aviary-server`s and one `aviary worker` share 20
+//! scheduled integrations. In each of two intervals every integration is synced exactly once —
+//! never twice, never by two processes at once — as both the simulated tenants (one contact-scope
+//! request per sync) and the database (runs that never overlap) show; then SIGTERM stops all
+//! three within 10 s.
+
+use std::time::{Duration, Instant};
+
+use aviary_lark_simulator::SimulatorHandle;
+use aviary_tests::daemon::Daemon;
+use aviary_tests::postgres::TestDatabase;
+use aviary_tests::server::healthy_within;
+use aviary_tests::{Installation, SimulatorConfig, free_port, server_binary, simulator};
+use serde_json::Value;
+
+const INTEGRATIONS: usize = 20;
+/// The contact-scope request: one per sync, whichever process runs it.
+const SCOPES: &str = "/open-apis/contact/v3/scopes";
+/// The integrations' interval (the shortest allowed), and how far runs are moved back in time
+/// to make the next one due.
+const INTERVAL_MINUTES: i64 = 5;
+const MOVE_BACK_MICROS: i64 = (INTERVAL_MINUTES * 60 + 30) * 1_000_000;
+
+fn label(n: usize) -> String {
+    format!("tenant-{n:02}")
+}
+
+fn runs(aviary: &Installation, label: &str) -> Vec<Value> {
+    aviary
+        .run(&["runs", "list", "-i", label, "--output", "json"])
+        .success()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// 20 small tenants, each registered, scheduled every 5 minutes and synced once by hand (which
+/// makes the integration active, and so scheduled).
+async fn tenants(aviary: &Installation) -> Vec<SimulatorHandle> {
+    let mut sims = Vec::new();
+    for n in 0..INTEGRATIONS {
+        let sim = simulator(SimulatorConfig {
+            users: 40,
+            departments: 4,
+            seed: 100 + n as u64,
+            ..SimulatorConfig::default()
+        })
+        .await;
+        let label = label(n);
+        aviary.add_integration(&label, &sim);
+        aviary
+            .run(&[
+                "integration",
+                "set",
+                &label,
+                "--interval-minutes",
+                &INTERVAL_MINUTES.to_string(),
+            ])
+            .success();
+        let (code, run) = aviary.sync(&label);
+        assert_eq!(code, Some(0), "{run}");
+        sims.push(sim);
+    }
+    sims
+}
+
+/// Moves every run an interval and a half-minute back, so every integration is due again.
+async fn make_every_sync_due(db: &TestDatabase) {
+    db.execute(&format!(
+        "UPDATE sync_runs SET started_at = started_at - {MOVE_BACK_MICROS}, \
+         finished_at = finished_at - {MOVE_BACK_MICROS}"
+    ))
+    .await;
+}
+
+/// Waits until every integration has `count` finished runs (60 s at most).
+async fn wait_for_runs(aviary: &Installation, count: usize, processes: &[&Daemon]) {
+    let started = Instant::now();
+    loop {
+        let done = (0..INTEGRATIONS).all(|n| {
+            let runs = runs(aviary, &label(n));
+            runs.len() >= count && runs.iter().all(|r| r["status"] != "running")
+        });
+        if done {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not every integration synced within 60 s; logs:\n{}",
+            processes
+                .iter()
+                .map(|p| p.logs())
+                .collect::<Vec<_>>()
+                .join("\n----\n")
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Each integration: exactly `rounds` scheduled runs, all succeeded, none overlapping another
+/// run of the integration; and exactly one scope request per run at its tenant.
+fn synced_exactly_once_per_interval(
+    aviary: &Installation,
+    sims: &[SimulatorHandle],
+    rounds: usize,
+) {
+    for (n, sim) in sims.iter().enumerate() {
+        let mut runs = runs(aviary, &label(n));
+        runs.reverse(); // oldest first
+        let scheduled = runs.iter().filter(|r| r["trigger"] == "schedule").count();
+        assert_eq!(scheduled, rounds, "{}: {runs:#?}", label(n));
+        assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:#?}");
+        for pair in runs.windows(2) {
+            let (earlier, later) = (&pair[0], &pair[1]);
+            assert!(
+                earlier["finished_at"].as_str() <= later["started_at"].as_str(),
+                "two runs of {} overlapped: {earlier} and {later}",
+                label(n)
+            );
+        }
+        assert_eq!(
+            sim.stats().requests_to(SCOPES),
+            (1 + rounds) as u64,
+            "{}: one scope request per sync",
+            label(n)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactly_once() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let aviary = Installation::new()
+        .with_env("AVIARY_DATABASE__URL", &db.url)
+        // PostgreSQL: every process needs the same configured key (a test key, 32 bytes).
+        .with_env(
+            "AVIARY_SECRETS__MASTER_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
+        .with_env("AVIARY_SCHEDULER__TICK_SECS", "1")
+        // Few slots: passes wait for one, holding a due list that other processes outdate.
+        .with_env("AVIARY_SCHEDULER__MAX_CONCURRENT_SYNCS", "2")
+        .with_env("AVIARY_LOG", "info");
+    let sims = tenants(&aviary).await;
+    make_every_sync_due(&db).await;
+
+    let mut processes = Vec::new();
+    for _ in 0..2 {
+        let port = free_port().to_string();
+        let process = Daemon::spawn_with_env(
+            &aviary,
+            &server_binary(),
+            &[],
+            &[("AVIARY_HTTP__PORT", &port)],
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        assert!(
+            healthy_within(&base, Duration::from_secs(30)).await,
+            "aviary-server did not start: {}",
+            process.logs()
+        );
+        processes.push(process);
+    }
+    processes.push(Daemon::spawn(
+        &aviary,
+        &aviary_tests::aviary_binary(),
+        &["worker"],
+    ));
+
+    for round in 1..=2 {
+        if round == 2 {
+            make_every_sync_due(&db).await;
+        }
+        let started = Instant::now();
+        wait_for_runs(&aviary, 1 + round, &processes.iter().collect::<Vec<_>>()).await;
+        let took = started.elapsed();
+        // Several more passes of every scheduler: nothing is due, so nothing more runs.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        synced_exactly_once_per_interval(&aviary, &sims, round);
+        let per_process: Vec<usize> = processes
+            .iter()
+            .map(|p| p.logs().matches("scheduled sync started").count())
+            .collect();
+        assert_eq!(per_process.iter().sum::<usize>(), INTEGRATIONS * round);
+        eprintln!(
+            "round {round}: {INTEGRATIONS} due syncs done in {took:.1?}; started so far per process (server, server, worker): {per_process:?}"
+        );
+    }
+
+    for process in &mut processes {
+        let (status, took) = process
+            .terminate(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("still running 10 s after SIGTERM: {}", process.logs()));
+        assert!(status.success(), "{status:?}: {}", process.logs());
+        eprintln!("stopped {took:.1?} after SIGTERM");
+    }
+    for sim in sims {
+        sim.stop().await;
+    }
+    db.drop_database().await;
+}
