@@ -9,7 +9,8 @@ use aviary_domain::model::{AuthorizedUser, Grant, PendingLogin, TokenSet};
 use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{GrantStore, GrantStoreError};
 use aviary_domain::values::{IntegrationId, OAuthState, OpenId, PkceVerifier};
-use sea_orm::sea_query::{Expr, OnConflict};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DbErr, EntityTrait as _,
     IntoActiveModel as _, QueryFilter as _, QuerySelect as _, Set, SqlErr,
@@ -120,6 +121,8 @@ impl SqlGrants {
             tenant_key: user.tenant_key.clone(),
             granted_at: micros(grant.granted_at),
             generation,
+            refresh_claimed_by: None,
+            refresh_claim_until: None,
         })
     }
 
@@ -254,6 +257,9 @@ impl GrantStore for SqlGrants {
                 grants::Column::TenantKey,
                 grants::Column::GrantedAt,
                 grants::Column::Generation,
+                // A new login: no refresh of the old grant is claimed any more.
+                grants::Column::RefreshClaimedBy,
+                grants::Column::RefreshClaimUntil,
             ])
             .to_owned();
         grants::Entity::insert(row)
@@ -287,6 +293,9 @@ impl GrantStore for SqlGrants {
             )
             .col_expr(grants::Column::Scopes, Expr::val(row.scopes))
             .col_expr(grants::Column::Generation, Expr::val(next))
+            // The refresh is done: the claim on the old generation goes with it.
+            .col_expr(grants::Column::RefreshClaimedBy, Expr::val(None::<String>))
+            .col_expr(grants::Column::RefreshClaimUntil, Expr::val(None::<i64>))
             .filter(grants::Column::IntegrationId.eq(grant.integration_id.as_uuid()))
             .filter(grants::Column::Generation.eq(grant.generation))
             .exec(&self.shared.conn)
@@ -296,6 +305,48 @@ impl GrantStore for SqlGrants {
             generation: next,
             ..grant.clone()
         }))
+    }
+
+    async fn claim_refresh(
+        &self,
+        integration: IntegrationId,
+        generation: i64,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, GrantStoreError> {
+        // One statement: claimed only if the grant is still at `generation` and nobody else
+        // holds an unexpired claim on it.
+        let free = Expr::col(grants::Column::RefreshClaimUntil)
+            .is_null()
+            .or(Expr::col(grants::Column::RefreshClaimUntil).lte(micros(now)))
+            .or(Expr::col(grants::Column::RefreshClaimedBy).eq(owner));
+        let claimed = grants::Entity::update_many()
+            .col_expr(grants::Column::RefreshClaimedBy, Expr::val(owner))
+            .col_expr(grants::Column::RefreshClaimUntil, Expr::val(micros(until)))
+            .filter(grants::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(grants::Column::Generation.eq(generation))
+            .filter(free)
+            .exec(&self.shared.conn)
+            .await
+            .map_err(backend("claiming a grant's refresh"))?;
+        Ok(claimed.rows_affected == 1)
+    }
+
+    async fn release_refresh(
+        &self,
+        integration: IntegrationId,
+        owner: &str,
+    ) -> Result<(), GrantStoreError> {
+        grants::Entity::update_many()
+            .col_expr(grants::Column::RefreshClaimedBy, Expr::val(None::<String>))
+            .col_expr(grants::Column::RefreshClaimUntil, Expr::val(None::<i64>))
+            .filter(grants::Column::IntegrationId.eq(integration.as_uuid()))
+            .filter(grants::Column::RefreshClaimedBy.eq(owner))
+            .exec(&self.shared.conn)
+            .await
+            .map_err(backend("releasing a grant's refresh claim"))?;
+        Ok(())
     }
 }
 

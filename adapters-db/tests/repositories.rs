@@ -2552,3 +2552,7 @@ mod keyring;
 /// PostgreSQL session timeouts against frozen processes (`repositories/session_timeouts.rs`).
 #[path = "repositories/session_timeouts.rs"]
 mod session_timeouts;
+
+/// Refresh claims on grants, across processes (`repositories/refresh_claims.rs`).
+#[path = "repositories/refresh_claims.rs"]
+mod refresh_claims;

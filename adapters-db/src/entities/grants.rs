@@ -22,6 +22,9 @@ pub struct Model {
     pub granted_at: i64,
     /// Bumped on every save; refreshes compare and swap on it.
     pub generation: i64,
+    /// The process that claimed refreshing this generation, until `refresh_claim_until`.
+    pub refresh_claimed_by: Option<String>,
+    pub refresh_claim_until: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ mod m20261206_000011_lean_search;
 mod m20261206_000012_lean_departments;
 mod m20261206_000014_api_key_scopes;
 mod m20261207_000015_primary_key_record;
+mod m20261207_000016_refresh_claims;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_lean_departments::Migration),
             Box::new(m20261206_000014_api_key_scopes::Migration),
             Box::new(m20261207_000015_primary_key_record::Migration),
+            Box::new(m20261207_000016_refresh_claims::Migration),
         ]
     }
 }

@@ -113,7 +113,10 @@ async fn the_database_servers_time_is_read_on_postgresql_and_is_this_hosts_on_sq
     let after = chrono::Utc::now();
     // The same machine here: within the round trip, give or take a little.
     let slack = chrono::Duration::milliseconds(500);
-    assert!(server >= before - slack && server <= after + slack, "{server}");
+    assert!(
+        server >= before - slack && server <= after + slack,
+        "{server}"
+    );
     let _ = db.close().await;
     pg.drop_database().await;
 }

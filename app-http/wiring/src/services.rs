@@ -64,6 +64,11 @@ pub struct Services {
     /// The process's one [`UserTokens`] (the sync's), for test harnesses.
     #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
     user_tokens: Arc<UserTokens>,
+    /// What [`UserTokens`] is built over, for test harnesses that stand up more of them.
+    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    oauth: Arc<dyn OAuthGateway>,
+    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Services {
@@ -92,6 +97,21 @@ impl Services {
     #[cfg(feature = "test-support")]
     pub fn user_tokens(&self) -> Arc<UserTokens> {
         Arc::clone(&self.user_tokens)
+    }
+
+    /// Another process's user tokens, as far as refreshing goes: its own locks and its own
+    /// name (`owner`) in refresh claims, over this database and Lark — so that test harnesses
+    /// can stand up several "processes" that coordinate only through the database.
+    #[cfg(feature = "test-support")]
+    pub fn user_tokens_as(&self, owner: &str) -> Arc<UserTokens> {
+        Arc::new(UserTokens::new(
+            self.database.integrations(),
+            self.database.grants(),
+            Arc::clone(&self.oauth),
+            Arc::clone(&self.clock),
+            Arc::new(TokioTimer),
+            owner.to_owned(),
+        ))
     }
 
     /// Opens (creating and migrating on first use) the database and wires the use cases, on
@@ -147,6 +167,8 @@ impl Services {
             parts.database.grants(),
             Arc::clone(&parts.oauth),
             Arc::clone(&parts.clock),
+            Arc::new(TokioTimer),
+            process_owner(),
         ));
         let sync = sync(&settings, parts, Arc::clone(&user_tokens));
         let integrations = Integrations::new(parts.database.integrations());
@@ -201,6 +223,8 @@ impl Services {
             settings,
             database: parts.database.clone(),
             user_tokens,
+            oauth: Arc::clone(&parts.oauth),
+            clock: Arc::clone(&parts.clock),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! grant, its tokens encrypted at rest by the implementation.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::fault::StoreFault;
 use crate::model::{Grant, PendingLogin};
@@ -58,4 +59,33 @@ pub trait GrantStore: Send + Sync {
     /// # Errors
     /// `NoIntegration`, `Backend`.
     async fn replace_refreshed(&self, grant: &Grant) -> Result<Option<Grant>, GrantStoreError>;
+
+    /// Claims, for `owner` until `until`, the right to refresh the integration's grant at
+    /// `generation` — Lark's refresh tokens are single use, so of several processes needing a
+    /// fresh token at once only the claimant asks Lark, and the others wait for the pair it
+    /// stores. `false` when another owner's claim on that generation holds at `now`, or the
+    /// grant has moved past `generation` (then re-read it). Storing the refreshed grant, or a new
+    /// login, ends the claim.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn claim_refresh(
+        &self,
+        integration: IntegrationId,
+        generation: i64,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, GrantStoreError>;
+
+    /// Gives up `owner`'s claim (a refresh that failed or was not needed); no error when it
+    /// holds none.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn release_refresh(
+        &self,
+        integration: IntegrationId,
+        owner: &str,
+    ) -> Result<(), GrantStoreError>;
 }

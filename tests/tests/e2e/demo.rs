@@ -4,7 +4,7 @@
 //! the installation's own services in this process (nothing is served with `--exit`); no
 //! printed password is stored in the data directory.
 
-use aviary_app_http::{Services, Settings};
+use crate::support::in_process;
 use aviary_domain::usecases::{SessionError, SignInError};
 use aviary_tests::Installation;
 use secrecy::SecretString;
@@ -16,16 +16,6 @@ fn password(stdout: &str) -> Option<String> {
         .lines()
         .find_map(|line| line.trim().strip_prefix("password: "))
         .map(str::to_owned)
-}
-
-/// The installation's services, in this process, over the same database as the CLI.
-async fn in_process(aviary: &Installation) -> Services {
-    let mut settings = Settings::defaults();
-    settings.data.dir = aviary.data_dir();
-    settings.database.url = SecretString::from(String::new());
-    settings.secrets.master_key = None;
-    settings.lark.client.allow_custom_base_url = true;
-    Services::build(settings).await.unwrap()
 }
 
 fn stored(bytes: &[u8], text: &str) -> bool {

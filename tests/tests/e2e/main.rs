@@ -20,4 +20,5 @@ mod secrets;
 mod server_binary;
 mod sign_in_flood;
 mod stop_signals;
+mod support;
 mod withheld;

@@ -3,12 +3,14 @@
 //! URL and back to the callback. With an app that has `offline_access` (the admin ticks "Keep the
 //! sign-in renewable"), the grant in daily use: stored encrypted, checked by every
 //! sync (`aviary sync` against the same data directory), refreshed once when Lark expires the
-//! access token early — also for ten concurrent callers of one integration — and, once revoked,
+//! access token early — also for ten concurrent callers of one integration, and for three
+//! processes sharing the database, which cause one refresh between them — and, once revoked,
 //! the syncs go on with the tenant token while the integration needs a new login.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aviary_app_http::{Services, Settings};
+use crate::support::{in_process, stored_grant};
 use aviary_domain::model::Grant;
 use aviary_domain::values::IntegrationId;
 use aviary_lark_simulator::{ConsentMode, SimulatorHandle, endpoints};
@@ -16,7 +18,7 @@ use aviary_tests::server::{Server, WebClient, csrf_of};
 use aviary_tests::{Installation, SimulatorConfig, simulator, simulator_accepts};
 use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode, Url};
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::ExposeSecret as _;
 use serde_json::Value;
 
 const EMAIL: &str = "ada@example.com";
@@ -59,26 +61,6 @@ async fn finished_run(server: &Server, key: &str) -> Value {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-/// The installation's services, in this process, over the same database as `aviary serve`.
-async fn in_process(aviary: &Installation) -> Services {
-    let mut settings = Settings::defaults();
-    settings.data.dir = aviary.data_dir();
-    settings.database.url = SecretString::from(String::new());
-    settings.secrets.master_key = None;
-    settings.lark.client.allow_custom_base_url = true;
-    Services::build(settings).await.unwrap()
-}
-
-async fn stored_grant(services: &Services, id: IntegrationId) -> Grant {
-    services
-        .database()
-        .grants()
-        .grant(id)
-        .await
-        .unwrap()
-        .expect("a stored grant")
 }
 
 /// Panics if either token of `grant` is readable anywhere in the data directory.
@@ -228,7 +210,43 @@ async fn the_lark_login_connects_and_every_sync_uses_and_checks_the_grant() {
         assert_eq!(checked.signed_in.open_id, connected.authorized_by.open_id);
     }
     assert_eq!(sim.stats().oauth_refreshes, refreshes + 1);
-    assert!(stored_grant(&services, integration_id).await.generation > refreshed.generation);
+    let after_ten = stored_grant(&services, integration_id).await;
+    assert!(after_ten.generation > refreshed.generation);
+
+    // Three processes — each with its own pool, locks and name in refresh claims, sharing only
+    // the database — need a fresh token at once: one refresh, the claimant's; the others wait
+    // for the pair it stores.
+    sim.tenant().expire_user_tokens();
+    let refreshes = sim.stats().oauth_refreshes;
+    let mut processes = Vec::new();
+    for n in 1..=3 {
+        processes.push(
+            in_process(&aviary)
+                .await
+                .user_tokens_as(&format!("host-{n}:1")),
+        );
+    }
+    let calls: Vec<_> = processes
+        .iter()
+        .flat_map(|tokens| std::iter::repeat_n(tokens, 4))
+        .map(|tokens| {
+            let tokens = Arc::clone(tokens);
+            tokio::spawn(async move { tokens.check_sign_in(integration_id).await })
+        })
+        .collect();
+    for call in calls {
+        let checked = call.await.unwrap().unwrap();
+        assert_eq!(checked.signed_in.open_id, connected.authorized_by.open_id);
+    }
+    assert_eq!(
+        sim.stats().oauth_refreshes,
+        refreshes + 1,
+        "one refresh request at Lark for three processes"
+    );
+    assert_eq!(
+        stored_grant(&services, integration_id).await.generation,
+        after_ten.generation + 1
+    );
 
     // The admin revokes the grant: syncs go on with the tenant token, and the integration
     // needs a new login, with the reason on the run.

@@ -1,14 +1,19 @@
 //! SIGTERM — what systemd, Docker and Kubernetes send — stops `aviary serve` and `aviary sync`
 //! as Ctrl-C does: the running sync reaches a safe point (recorded `cancelled`, nothing
 //! removed, its lease released) and the process exits well within `shutdown.timeout_secs`
-//! (10 s); the next sync starts at once and completes. After `kill -9` the next sync takes the
-//! dead process's lease at once instead of waiting for it to expire.
+//! (10 s); the next sync starts at once and completes. A SIGTERM while the run renews the
+//! admin's Lark sign-in lets the renewal finish and its new pair be stored. After `kill -9` the
+//! next sync takes the dead process's lease at once instead of waiting for it to expire.
 
 use std::time::{Duration, Instant};
 
-use aviary_lark_simulator::SimulatorHandle;
+use aviary_domain::values::IntegrationId;
+use aviary_lark_simulator::{ConsentMode, SimulatorHandle, endpoints};
 use aviary_tests::server::Server;
-use aviary_tests::{Installation, SimulatorConfig, send_sigterm, simulator};
+use aviary_tests::{Installation, SimulatorConfig, send_sigterm, simulator, simulator_accepts};
+use secrecy::ExposeSecret as _;
+
+use crate::support::{connect_renewable, in_process, stored_grant};
 use serde_json::Value;
 
 /// The promise: out within the default `shutdown.timeout_secs`.
@@ -170,5 +175,75 @@ async fn after_kill_9_the_next_sync_takes_the_dead_processs_lease_at_once() {
         runs[1]["error"]
     );
     assert_eq!(aviary.accounts("acme").len(), 2_000);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_the_sign_in_is_renewed_stores_the_new_pair_before_the_sync_stops() {
+    let sim = simulator(SimulatorConfig {
+        users: 200,
+        departments: 10,
+        seed: 61,
+        consent: ConsentMode::AutoApprove,
+        ..SimulatorConfig::default()
+    })
+    .await;
+    sim.tenant().enable_offline_access();
+    let aviary = Installation::new();
+    let added = aviary.add_integration("acme", &sim);
+    let id: IntegrationId = added["id"].as_str().unwrap().parse().unwrap();
+    let services = in_process(&aviary).await;
+    connect_renewable(&services, id).await;
+    let connected = stored_grant(&services, id).await;
+
+    // Lark expires the sign-in early and answers slowly: the sync's grant check is rejected,
+    // renews the pair (one refresh) and checks again, a second or so per request.
+    sim.tenant().expire_user_tokens();
+    sim.tenant().set_delay(Duration::from_millis(1_200));
+    let refreshes = sim.stats().oauth_refreshes;
+    let checks = sim.stats().requests_to(endpoints::USER_INFO);
+    let mut sync = aviary.spawn(&["sync", "acme", "--output", "json"]);
+    let start = Instant::now();
+    while sim.stats().requests_to(endpoints::USER_INFO) == checks {
+        assert!(start.elapsed() < Duration::from_secs(30), "no grant check");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Mid-check: the renewal is still to come.
+    let sent = Instant::now();
+    send_sigterm(sync.id());
+    let status = loop {
+        if let Some(status) = sync.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < SHUTDOWN_TIMEOUT,
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    eprintln!(
+        "aviary sync exited {:?} after SIGTERM, mid-renewal",
+        sent.elapsed()
+    );
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(sim.stats().oauth_refreshes, refreshes + 1, "renewed once");
+    let renewed = stored_grant(&services, id).await;
+    assert!(
+        renewed.generation > connected.generation,
+        "the new pair is stored"
+    );
+    assert!(
+        simulator_accepts(&sim, renewed.tokens.access_token.expose_secret()).await,
+        "the stored pair is the one Lark issued"
+    );
+
+    // The lease was released and the grant is good: the next sync completes without renewing.
+    sim.tenant().set_delay(Duration::ZERO);
+    let (code, run) = aviary.sync("acme");
+    assert_eq!(code, Some(0), "{run}");
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["warnings"], serde_json::json!([]), "{run}");
+    assert_eq!(sim.stats().oauth_refreshes, refreshes + 1);
+    assert_eq!(runs(&aviary)[1]["status"], "cancelled");
     sim.stop().await;
 }

@@ -483,8 +483,33 @@ async fn a_login_is_finished_only_by_the_session_that_started_it_whatever_starte
 
 // ---- user tokens ------------------------------------------------------------------------------
 
-/// A grant store holding one grant, with compare-and-swap on its generation.
-struct OneGrant(Mutex<Option<Grant>>);
+/// A grant store holding one grant, with compare-and-swap on its generation, refresh claims
+/// (owner, until), and a number of stores to fail first.
+#[derive(Default)]
+struct OneGrant {
+    grant: Mutex<Option<Grant>>,
+    claim: Mutex<Option<(String, DateTime<Utc>)>>,
+    failing_stores: AtomicUsize,
+}
+
+impl OneGrant {
+    fn holding(grant: Option<Grant>) -> Self {
+        Self {
+            grant: Mutex::new(grant),
+            ..Self::default()
+        }
+    }
+}
+
+/// Tokio's timer (the tests that wait run on paused time or wait a little).
+struct TokioTimer;
+
+#[async_trait]
+impl crate::ports::Timer for TokioTimer {
+    async fn sleep(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
 
 #[async_trait]
 impl GrantStore for OneGrant {
@@ -501,17 +526,25 @@ impl GrantStore for OneGrant {
         &self,
         _: IntegrationId,
     ) -> Result<Option<Grant>, crate::ports::GrantStoreError> {
-        Ok(self.0.lock().unwrap().clone())
+        Ok(self.grant.lock().unwrap().clone())
     }
     async fn save_grant(&self, grant: &Grant) -> Result<Grant, crate::ports::GrantStoreError> {
-        *self.0.lock().unwrap() = Some(grant.clone());
+        *self.grant.lock().unwrap() = Some(grant.clone());
+        *self.claim.lock().unwrap() = None;
         Ok(grant.clone())
     }
     async fn replace_refreshed(
         &self,
         grant: &Grant,
     ) -> Result<Option<Grant>, crate::ports::GrantStoreError> {
-        let mut stored = self.0.lock().unwrap();
+        let failing = self.failing_stores.load(Ordering::SeqCst);
+        if failing > 0 {
+            self.failing_stores.store(failing - 1, Ordering::SeqCst);
+            return Err(crate::ports::GrantStoreError::Backend(
+                crate::ports::StoreFault::failed("connection reset"),
+            ));
+        }
+        let mut stored = self.grant.lock().unwrap();
         match stored.as_ref() {
             Some(current) if current.generation == grant.generation => {
                 let next = Grant {
@@ -519,10 +552,42 @@ impl GrantStore for OneGrant {
                     ..grant.clone()
                 };
                 *stored = Some(next.clone());
+                *self.claim.lock().unwrap() = None;
                 Ok(Some(next))
             }
             _ => Ok(None),
         }
+    }
+    async fn claim_refresh(
+        &self,
+        _: IntegrationId,
+        generation: i64,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, crate::ports::GrantStoreError> {
+        let current = self.grant.lock().unwrap().as_ref().map(|g| g.generation);
+        let mut claim = self.claim.lock().unwrap();
+        let free = match claim.as_ref() {
+            None => true,
+            Some((holder, lapses)) => holder == owner || *lapses <= now,
+        };
+        if current != Some(generation) || !free {
+            return Ok(false);
+        }
+        *claim = Some((owner.to_owned(), until));
+        Ok(true)
+    }
+    async fn release_refresh(
+        &self,
+        _: IntegrationId,
+        owner: &str,
+    ) -> Result<(), crate::ports::GrantStoreError> {
+        let mut claim = self.claim.lock().unwrap();
+        if claim.as_ref().is_some_and(|(holder, _)| holder == owner) {
+            *claim = None;
+        }
+        Ok(())
     }
 }
 
@@ -603,7 +668,7 @@ struct TokenSetup {
 impl TokenSetup {
     fn new(grant: Option<Grant>) -> Self {
         Self {
-            store: Arc::new(OneGrant(Mutex::new(grant))),
+            store: Arc::new(OneGrant::holding(grant)),
             lark: Arc::new(Lark {
                 refreshes: AtomicUsize::new(0),
                 live_refresh_token: Mutex::new("refresh-1".into()),
@@ -614,6 +679,11 @@ impl TokenSetup {
     }
 
     fn tokens(&self) -> UserTokens {
+        self.process("this-host:1")
+    }
+
+    /// The `UserTokens` of one process (`owner`), over the shared store and Lark.
+    fn process(&self, owner: &str) -> UserTokens {
         let mut repo = integrations();
         let statuses = Arc::clone(&self.statuses);
         repo.expect_set_status().returning(move |_, status, _, _| {
@@ -625,6 +695,8 @@ impl TokenSetup {
             Arc::clone(&self.store) as Arc<dyn GrantStore>,
             Arc::clone(&self.lark) as Arc<dyn OAuthGateway>,
             clock(at(0)),
+            Arc::new(TokioTimer),
+            owner.to_owned(),
         )
     }
 
@@ -651,7 +723,7 @@ async fn ten_concurrent_callers_cause_one_refresh_stored_before_use() {
         assert_eq!(result.unwrap().expose_secret(), "access-2");
     }
     assert_eq!(setup.refreshes(), 1);
-    let stored = setup.store.0.lock().unwrap().clone().unwrap();
+    let stored = setup.store.grant.lock().unwrap().clone().unwrap();
     assert_eq!(stored.generation, 2);
     assert_eq!(
         stored.tokens.refresh_token.unwrap().expose_secret(),
@@ -674,10 +746,80 @@ async fn a_refresh_spent_by_another_process_uses_the_pair_it_stored() {
     };
     // The other process's write lands while our refresh is in flight.
     let (token, ()) = futures::join!(tokens.access_token(integration_id()), async move {
-        *store.0.lock().unwrap() = Some(other);
+        *store.grant.lock().unwrap() = Some(other);
     });
     assert_eq!(token.unwrap().expose_secret(), "access-other");
     assert!(setup.statuses.lock().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_processes_needing_a_fresh_token_at_once_cause_one_refresh() {
+    let setup = TokenSetup::new(Some(stored_grant(at(2))));
+    // Each `UserTokens` stands for a process: its own locks, one store and one Lark shared.
+    let processes: Vec<Arc<UserTokens>> = (1..=4)
+        .map(|n| Arc::new(setup.process(&format!("host-{n}:1"))))
+        .collect();
+    let calls = processes.iter().flat_map(|tokens| {
+        (0..3).map(move |_| {
+            let tokens = Arc::clone(tokens);
+            tokio::spawn(async move { tokens.access_token(integration_id()).await })
+        })
+    });
+    let tasks: Vec<_> = calls.collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().expose_secret(), "access-2");
+    }
+    assert_eq!(setup.refreshes(), 1, "one refresh request at Lark");
+    let stored = setup.store.grant.lock().unwrap().clone().unwrap();
+    assert_eq!(stored.generation, 2);
+    assert!(
+        setup.store.claim.lock().unwrap().is_none(),
+        "the claim ended"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refreshed_pair_the_store_refuses_at_first_is_stored_on_a_later_try() {
+    let setup = TokenSetup::new(Some(stored_grant(at(2))));
+    setup.store.failing_stores.store(3, Ordering::SeqCst);
+    let token = setup.tokens().access_token(integration_id()).await.unwrap();
+    assert_eq!(token.expose_secret(), "access-2");
+    assert_eq!(setup.refreshes(), 1);
+    let stored = setup.store.grant.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        stored.tokens.refresh_token.unwrap().expose_secret(),
+        "refresh-2",
+        "the refresh token Lark issued for the spent one was not lost"
+    );
+
+    // A store that never comes back: the error says so, after every try.
+    let down = TokenSetup::new(Some(stored_grant(at(2))));
+    down.store
+        .failing_stores
+        .store(usize::MAX, Ordering::SeqCst);
+    let err = down
+        .tokens()
+        .access_token(integration_id())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TokenError::Store(_)), "{err:?}");
+    assert_eq!(down.refreshes(), 1);
+    assert_eq!(
+        down.store.failing_stores.load(Ordering::SeqCst),
+        usize::MAX - 6,
+        "one first try and five more"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_claim_whose_process_died_lapses_and_another_process_refreshes() {
+    let setup = TokenSetup::new(Some(stored_grant(at(2))));
+    // A process claimed the refresh and died before storing anything; its claim lapses at
+    // +90 s by the stored clock, which is fixed here at `at(0)`: so far in the past already.
+    *setup.store.claim.lock().unwrap() = Some(("host-dead:9".to_owned(), at(-1)));
+    let token = setup.tokens().access_token(integration_id()).await.unwrap();
+    assert_eq!(token.expose_secret(), "access-2");
+    assert_eq!(setup.refreshes(), 1);
 }
 
 #[tokio::test]
@@ -729,7 +871,7 @@ async fn ten_tasks_that_saw_one_token_rejected_cause_one_refresh() {
         assert_eq!(result.unwrap().expose_secret(), "access-2");
     }
     assert_eq!(setup.refreshes(), 1);
-    let stored = setup.store.0.lock().unwrap().clone().unwrap();
+    let stored = setup.store.grant.lock().unwrap().clone().unwrap();
     assert_eq!(stored.generation, 2, "the new pair is stored");
     assert!(setup.statuses.lock().unwrap().is_empty());
 }

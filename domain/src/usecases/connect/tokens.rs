@@ -1,9 +1,11 @@
 //! Fresh user access tokens for an integration. Lark's refresh tokens are single use, so
 //! refreshes are serialised per integration in this process (concurrent callers wait and reuse
-//! the result), and the new pair is stored — over the generation it replaced — before anyone
-//! uses it. If another process refreshed first, its stored pair is used instead. A token Lark
-//! rejects before its stored expiry is renewed once however many callers saw the rejection, and
-//! `check_sign_in` asks Lark who the grant signs in as today.
+//! the result) and across processes by a claim on the stored grant's generation: only the
+//! claimant asks Lark, the others wait for the pair it stores. The new pair is stored — over
+//! the generation it replaced, retried while the store fails, since the spent refresh token
+//! cannot be asked for again — before anyone uses it. A token Lark rejects before its stored
+//! expiry is renewed once however many callers saw the rejection, and `check_sign_in` asks Lark
+//! who the grant signs in as today.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,12 +17,30 @@ use secrecy::{ExposeSecret as _, SecretString};
 use super::ConnectBackend;
 use crate::model::{AuthorizedUser, Grant, Integration, IntegrationStatus, TokenSet};
 use crate::ports::{
-    Clock, DirectoryConnection, GrantStore, IntegrationRepository, OAuthError, OAuthGateway,
+    Clock, DirectoryConnection, GrantStore, GrantStoreError, IntegrationRepository, IssuedTokens,
+    OAuthError, OAuthGateway, Timer,
 };
 use crate::values::IntegrationId;
 
 /// Access tokens with less than this left are refreshed first.
 const REFRESH_MARGIN_SECONDS: i64 = 300;
+
+/// How long a claim to refresh lasts: longer than a refresh and its stored result take (the
+/// Lark client's bounded retries, the store's), so that it lapses only when its process died.
+const CLAIM_SECONDS: i64 = 90;
+
+/// How often a process waiting for another's refresh looks for the stored pair.
+const CLAIM_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Waits before each new attempt to store a refreshed pair (then it is given up: about 15 s
+/// in all, well within the claim).
+const STORE_RETRIES: [std::time::Duration; 5] = [
+    std::time::Duration::from_millis(250),
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(4),
+    std::time::Duration::from_secs(8),
+];
 
 /// Why no user access token could be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +81,10 @@ pub struct UserTokens {
     grants: Arc<dyn GrantStore>,
     oauth: Arc<dyn OAuthGateway>,
     clock: Arc<dyn Clock>,
+    /// Paces waiting for another process's refresh and retrying a failed store.
+    timer: Arc<dyn Timer>,
+    /// This process, as its refresh claims name it.
+    owner: String,
     /// One lock per integration: at most one refresh in flight each.
     locks: Mutex<HashMap<IntegrationId, Arc<AsyncMutex<()>>>>,
 }
@@ -72,17 +96,22 @@ impl std::fmt::Debug for UserTokens {
 }
 
 impl UserTokens {
+    /// `owner` names this process in its refresh claims (`host:pid/…`, as its leases do).
     pub fn new(
         integrations: Arc<dyn IntegrationRepository>,
         grants: Arc<dyn GrantStore>,
         oauth: Arc<dyn OAuthGateway>,
         clock: Arc<dyn Clock>,
+        timer: Arc<dyn Timer>,
+        owner: String,
     ) -> Self {
         Self {
             integrations,
             grants,
             oauth,
             clock,
+            timer,
+            owner,
             locks: Mutex::default(),
         }
     }
@@ -151,8 +180,9 @@ impl UserTokens {
         })
     }
 
-    /// Spends the grant's refresh token, holding the integration's lock. When Lark refuses it,
-    /// a newer pair in the store (another process refreshed first) is used instead.
+    /// Refreshes the grant, holding the integration's lock: claims its generation across
+    /// processes and spends the refresh token, or — when another process holds the claim —
+    /// waits for the pair it stores.
     async fn refresh_locked(
         &self,
         id: IntegrationId,
@@ -161,27 +191,58 @@ impl UserTokens {
         if grant.tokens.refresh_token.is_none() {
             return Err(TokenError::NotRenewable);
         }
+        let generation = grant.generation;
+        let mut waited_since = None;
+        loop {
+            let stored = self.stored(id).await?;
+            if stored.generation != generation {
+                // Another process refreshed (or an admin signed in again) meanwhile.
+                return Ok(stored.tokens.access_token);
+            }
+            if self.claim(id, generation).await? {
+                let spent = self.spend(id, stored).await;
+                if spent.is_err() {
+                    // Best effort: the claim lapses by itself otherwise.
+                    let _ = self.grants.release_refresh(id, &self.owner).await;
+                }
+                return spent;
+            }
+            let since = *waited_since.get_or_insert_with(|| self.clock.now());
+            if self.clock.now() - since > Duration::seconds(2 * CLAIM_SECONDS) {
+                return Err(TokenError::OAuth(OAuthError::Unavailable {
+                    detail: "another process's refresh of the Lark sign-in did not finish".into(),
+                }));
+            }
+            self.timer.sleep(CLAIM_POLL).await;
+        }
+    }
+
+    /// Claims refreshing the grant at `generation` for this process.
+    async fn claim(&self, id: IntegrationId, generation: i64) -> Result<bool, TokenError> {
+        let now = self.clock.now();
+        let until = now + Duration::seconds(CLAIM_SECONDS);
+        self.grants
+            .claim_refresh(id, generation, &self.owner, until, now)
+            .await
+            .map_err(|err| TokenError::Store(err.into()))
+    }
+
+    /// Spends the grant's refresh token (this process holds the claim) and stores the new
+    /// pair. When Lark refuses the token, a newer pair in the store (stored by a process whose
+    /// claim lapsed) is used instead.
+    async fn spend(&self, id: IntegrationId, grant: Grant) -> Result<SecretString, TokenError> {
         let Some(refresh_token) = grant.usable_refresh_token(self.clock.now()).cloned() else {
             return Err(self.needs_authorization(id).await);
         };
         let connection = DirectoryConnection::of(&self.integration(id).await?, None);
         let generation = grant.generation;
         match self.oauth.refresh(&connection, &refresh_token).await {
-            Ok(issued) => {
-                let tokens = TokenSet::issued_at(self.clock.now(), issued);
-                let refreshed = Grant { tokens, ..grant };
-                match self
-                    .grants
-                    .replace_refreshed(&refreshed)
-                    .await
-                    .map_err(|err| TokenError::Store(err.into()))?
-                {
-                    Some(stored) => Ok(stored.tokens.access_token),
-                    // Another process stored a pair first; ours is valid too, but theirs is the
-                    // one whose refresh token survives, so use what is stored.
-                    None => self.newer_than(id, generation).await,
-                }
-            }
+            Ok(issued) => match self.store_refreshed(grant, issued).await? {
+                Some(stored) => Ok(stored.tokens.access_token),
+                // Another process stored a pair first; ours is valid too, but theirs is the
+                // one whose refresh token survives, so use what is stored.
+                None => self.newer_than(id, generation).await,
+            },
             // Spent or revoked — maybe by another process that stored its new pair.
             Err(OAuthError::RefreshRejected { .. } | OAuthError::UserNotAllowed { .. }) => {
                 match self.newer_than(id, generation).await {
@@ -198,6 +259,29 @@ impl UserTokens {
                 | OAuthError::BaseUrlRefused(_)
                 | OAuthError::Other { .. }),
             ) => Err(TokenError::OAuth(other)),
+        }
+    }
+
+    /// Stores the pair Lark issued over `grant`'s generation, retrying while the store fails:
+    /// the old refresh token is spent, so this pair is the only way on.
+    async fn store_refreshed(
+        &self,
+        grant: Grant,
+        issued: IssuedTokens,
+    ) -> Result<Option<Grant>, TokenError> {
+        let tokens = TokenSet::issued_at(self.clock.now(), issued);
+        let refreshed = Grant { tokens, ..grant };
+        let mut waits = STORE_RETRIES.iter();
+        loop {
+            match self.grants.replace_refreshed(&refreshed).await {
+                Ok(stored) => return Ok(stored),
+                // Only a failing database is worth another try.
+                Err(err @ GrantStoreError::Backend(_)) => match waits.next() {
+                    Some(wait) => self.timer.sleep(*wait).await,
+                    None => return Err(TokenError::Store(err.into())),
+                },
+                Err(err) => return Err(TokenError::Store(err.into())),
+            }
         }
     }
 

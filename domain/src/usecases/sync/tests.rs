@@ -486,6 +486,8 @@ impl Setup {
                 Arc::new(MockGrantStore::new()),
                 Arc::new(MockOAuthGateway::new()),
                 Arc::new(MockClock::new()),
+                Arc::new(Never),
+                "this-host:1".to_owned(),
             ))
         });
         SyncIntegration::new(
@@ -1509,6 +1511,11 @@ impl Login {
             *stored = Some(next.clone());
             Ok(Some(next))
         });
+        // One process here: its claims always succeed.
+        grants
+            .expect_claim_refresh()
+            .returning(|_, _, _, _, _| Ok(true));
+        grants.expect_release_refresh().returning(|_, _| Ok(()));
         let mut oauth = MockOAuthGateway::new();
         let login = Arc::clone(self);
         oauth.expect_user_info().returning(move |_, token| {
@@ -1527,6 +1534,8 @@ impl Login {
             Arc::new(grants),
             Arc::new(oauth),
             Arc::new(clock),
+            Arc::new(Never),
+            "this-host:1".to_owned(),
         ))
     }
 
