@@ -56,6 +56,8 @@ if command -v nm >/dev/null 2>&1; then
   rm -f "$server_symbols"
 fi
 echo "aviary-server does not link aviary-lark-simulator"
+echo "== the systemd units in deploy/"
+bash scripts/check-units.sh
 echo "== Lark's official Python SDK (lark-oapi) against the simulator"
 bash scripts/sdk-check.sh
 echo "== tests"

@@ -6,32 +6,37 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod health_check;
+
 use anyhow::Context;
 use aviary_app_http::server;
 use aviary_wiring::{Services, Settings, logging};
 
-const USAGE: &str = "usage: aviary-server [--config FILE] [--strict] [--help]\n\nServes Aviary's web UI and JSON API until SIGTERM or Ctrl-C. \
+const USAGE: &str = "usage: aviary-server [--config FILE] [--strict] [--check-health] [--help]\n\nServes Aviary's web UI and JSON API until SIGTERM or Ctrl-C. \
 Configure it with --config FILE (else ./aviary.toml when present) and AVIARY_* variables \
 (docs/configuration.md), e.g. AVIARY_HTTP__PORT=8080. Unknown settings are reported and ignored, \
-or refused with --strict.";
+or refused with --strict. With --check-health it asks the server running with these settings \
+for /readyz instead and exits 0 when it is ready, 1 otherwise (a container health check).";
 
 /// What the command line asked for.
 enum Invocation {
     Serve {
         config: Option<PathBuf>,
         strict: bool,
+        check_health: bool,
     },
     Help,
 }
 
-/// Parses `[--config FILE | --config=FILE] [--strict] [--help]`; `Err` carries the usage
-/// problem.
+/// Parses `[--config FILE | --config=FILE] [--strict] [--check-health] [--help]`; `Err`
+/// carries the usage problem.
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Invocation, String> {
-    let (mut config, mut strict) = (None, false);
+    let (mut config, mut strict, mut check_health) = (None, false, false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Invocation::Help),
             "--strict" => strict = true,
+            "--check-health" => check_health = true,
             "--config" => match args.next() {
                 Some(file) => config = Some(PathBuf::from(file)),
                 None => return Err("--config needs a FILE".to_owned()),
@@ -42,10 +47,14 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Invocation, String> {
             },
         }
     }
-    Ok(Invocation::Serve { config, strict })
+    Ok(Invocation::Serve {
+        config,
+        strict,
+        check_health,
+    })
 }
 
-async fn serve(config: Option<PathBuf>, strict: bool) -> anyhow::Result<()> {
+fn settings(config: Option<PathBuf>, strict: bool) -> anyhow::Result<Settings> {
     let loaded = Settings::load(config.as_deref()).context("cannot load the settings")?;
     // With --strict the refusal names them; warning first would say it twice.
     if !strict {
@@ -53,7 +62,10 @@ async fn serve(config: Option<PathBuf>, strict: bool) -> anyhow::Result<()> {
             tracing::warn!("{unknown} (ignored)");
         }
     }
-    let settings = loaded.strict(strict)?;
+    Ok(loaded.strict(strict)?)
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (host, port) = (settings.http.host.clone(), settings.http.port);
     let services = Services::build(settings).await?;
     server::prepare(&services).await?;
@@ -70,8 +82,12 @@ async fn serve(config: Option<PathBuf>, strict: bool) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (config, strict) = match parse(std::env::args().skip(1)) {
-        Ok(Invocation::Serve { config, strict }) => (config, strict),
+    let (config, strict, check_health) = match parse(std::env::args().skip(1)) {
+        Ok(Invocation::Serve {
+            config,
+            strict,
+            check_health,
+        }) => (config, strict, check_health),
         Ok(Invocation::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -82,7 +98,12 @@ async fn main() -> ExitCode {
         }
     };
     logging::init("info");
-    match serve(config, strict).await {
+    let outcome = match settings(config, strict) {
+        Ok(settings) if check_health => health_check::ready(&settings.http).await,
+        Ok(settings) => serve(settings).await,
+        Err(err) => Err(err),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -1,6 +1,7 @@
 //! `aviary-server`, the server without the CLI: on the embedded default with no set-up it
 //! serves the health checks, the sign-in page and the API (which wants a key), logs where it
-//! listens, and stops cleanly on Ctrl-C; `--help` prints its usage, other arguments are refused
+//! listens, and stops cleanly on Ctrl-C; `--check-health` (the container health check) exits 0
+//! while it serves and 1 once it stopped; `--help` prints its usage, other arguments are refused
 //! with it.
 
 use std::process::{Command, Stdio};
@@ -45,6 +46,10 @@ async fn the_server_binary_serves_on_the_embedded_default_and_stops_on_ctrl_c() 
         "the embedded database was created in the data directory"
     );
 
+    // The container health check: ready while it serves.
+    let healthy = Run::of(aviary.spawn_program(&server_binary(), &["--check-health"]));
+    assert_eq!(healthy.code, Some(0), "{healthy:?}");
+
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .stdout(Stdio::null())
@@ -57,6 +62,15 @@ async fn the_server_binary_serves_on_the_embedded_default_and_stops_on_ctrl_c() 
         run.stderr.contains("Aviary is serving"),
         "it says where it listens: {}",
         run.stderr
+    );
+    let stopped = Run::of(aviary.spawn_program(&server_binary(), &["--check-health"]));
+    assert_eq!(stopped.code, Some(1), "{stopped:?}");
+    assert!(
+        stopped
+            .stderr
+            .contains(&format!("cannot connect to 127.0.0.1:{port}")),
+        "{}",
+        stopped.stderr
     );
 
     let help = Command::new(server_binary())
