@@ -68,8 +68,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    // By default only errors, so a failing command prints its one `error:` line and nothing else.
-    aviary_wiring::logging::init("error");
+    // By default only errors, so a failing command prints its one `error:` line and nothing else;
+    // the worker is a daemon, whose log is all it says.
+    let default_level = if matches!(cli.command, cli::Command::Worker) {
+        "info"
+    } else {
+        "error"
+    };
+    aviary_wiring::logging::init(default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,6 +6,8 @@ use anyhow::Context as _;
 use aviary_domain::model::{EntityCounts, Integration, RunStatus, RunTrigger};
 use aviary_domain::usecases::sync::{Confirmation, SyncReport, SyncRequest};
 use aviary_domain::values::RunId;
+use aviary_wiring::logging::{RunInSpan, sync_span};
+use tracing::Instrument as _;
 
 use crate::cli::{OutputFormat, SyncArgs};
 use crate::commands::{Ctx, exit};
@@ -79,11 +81,12 @@ pub async fn sync_and_report(
     // it mid-write, within shutdown.timeout_secs.
     let stop = aviary_wiring::signals::stop_token();
     let timeout = ctx.services.settings.shutdown.timeout();
-    let run = ctx.services.sync.execute_until(
-        &request,
-        progress.as_ref(),
-        stop.clone().cancelled_owned(),
-    );
+    let progress_in_span = RunInSpan(progress.as_ref());
+    let run = ctx
+        .services
+        .sync
+        .execute_until(&request, &progress_in_span, stop.clone().cancelled_owned())
+        .instrument(sync_span(&request));
     let overdue = async {
         stop.cancelled().await;
         tokio::time::sleep(timeout).await;

@@ -17,9 +17,11 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         "scheduler.enabled is false, so this worker would start no sync; unset \
          AVIARY_SCHEDULER__ENABLED (or set it to true) for the worker"
     );
-    eprintln!(
-        "Aviary worker: starting due syncs, at most {} at once, looking every {} s. Press Ctrl-C to stop.",
-        settings.scheduler.max_concurrent_syncs, settings.scheduler.tick_secs
+    // A daemon: what it says goes to the log (JSON with AVIARY_LOG_FORMAT=json), not stdout.
+    tracing::info!(
+        max_concurrent_syncs = settings.scheduler.max_concurrent_syncs,
+        tick_secs = settings.scheduler.tick_secs,
+        "Aviary worker: starting due syncs until SIGTERM or Ctrl-C"
     );
     let stopped = ctx
         .services
@@ -27,11 +29,11 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         .schedule_until(stop_requested(), settings.shutdown.timeout())
         .await;
     if stopped {
-        eprintln!("Aviary worker stopped.");
+        tracing::info!("Aviary worker stopped");
     } else {
-        eprintln!(
+        tracing::warn!(
             "Aviary worker stopped; a sync did not reach a safe point within shutdown.timeout_secs \
-             (its lease expires after sync.lease_ttl_secs)."
+             (its lease expires after sync.lease_ttl_secs)"
         );
     }
     Ok(ExitCode::SUCCESS)

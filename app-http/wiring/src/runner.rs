@@ -21,8 +21,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::logging::chain;
+use crate::logging::{RunInSpan, chain, sync_span};
 use crate::settings::SchedulerSettings;
+use tracing::Instrument as _;
 
 /// Starts syncs in the background and remembers them until they end.
 #[derive(Clone)]
@@ -63,7 +64,7 @@ async fn background_sync(
     let (integration, trigger) = (request.integration, request.trigger);
     let signal = StartedSignal(std::sync::Mutex::new(Some(started)));
     let result = sync
-        .execute_until(&request, &signal, shutdown.cancelled_owned())
+        .execute_until(&request, &RunInSpan(&signal), shutdown.cancelled_owned())
         .await;
     match &result {
         Ok(report) => tracing::info!(
@@ -175,13 +176,15 @@ impl SyncRunner {
         slot: Option<OwnedSemaphorePermit>,
     ) -> Result<SyncRun, SyncError> {
         let (sender, started) = oneshot::channel();
+        let span = sync_span(&request);
         let task = background_sync(
             self.sync.clone(),
             request,
             sender,
             self.shutdown.clone(),
             slot,
-        );
+        )
+        .instrument(span);
         let finished = self.tasks.spawn_on(task, &self.runtime);
         match started.await {
             Ok(run) => Ok(run),

@@ -276,6 +276,7 @@ timeout_secs = 10
 /// `AVIARY_` variables that Aviary reads but that are not settings (no `__` section separator).
 const NOT_SETTINGS: &[&str] = &[
     "AVIARY_LOG",
+    "AVIARY_LOG_FORMAT",
     "AVIARY_APP_SECRET",
     "AVIARY_BIN",
     "AVIARY_TEST_DATABASE_URL",

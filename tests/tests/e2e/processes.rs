@@ -1,8 +1,9 @@
 //! Several processes on one PostgreSQL: two `aviary-server`s and one `aviary worker` share 20
 //! scheduled integrations. In each of two intervals every integration is synced exactly once —
 //! never twice, never by two processes at once — as both the simulated tenants (one contact-scope
-//! request per sync) and the database (runs that never overlap) show; then SIGTERM stops all
-//! three within 10 s.
+//! request per sync) and the database (runs that never overlap) show; their logs are JSON lines
+//! (`AVIARY_LOG_FORMAT=json`) in which a sync's lines name its integration and run; then
+//! SIGTERM stops all three within 10 s.
 
 use std::time::{Duration, Instant};
 
@@ -128,6 +129,43 @@ fn synced_exactly_once_per_interval(
     }
 }
 
+/// With `AVIARY_LOG_FORMAT=json` every line the processes log is a JSON object, and what a
+/// sync logs carries its span: the integration, the trigger and the run, which is one of that
+/// integration's runs.
+fn every_log_line_is_json_and_syncs_log_in_their_span(aviary: &Installation, processes: &[Daemon]) {
+    let mut in_span = 0;
+    for process in processes {
+        for line in process.logs().lines().filter(|l| !l.trim().is_empty()) {
+            let entry: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+            if entry["fields"]["message"] != "background sync finished" {
+                continue;
+            }
+            let span = &entry["span"];
+            assert_eq!(span["name"], "sync", "{line}");
+            assert_eq!(span["trigger"], "schedule", "{line}");
+            let integration = span["integration"].as_str().unwrap();
+            let run = span["run"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no run: {line}"));
+            let listed = aviary
+                .run(&["runs", "list", "-i", integration, "--output", "json"])
+                .success()
+                .json();
+            assert!(
+                listed.as_array().unwrap().iter().any(|r| r["id"] == run),
+                "{run} is a run of {integration}"
+            );
+            in_span += 1;
+        }
+    }
+    assert_eq!(
+        in_span,
+        INTEGRATIONS * 2,
+        "every scheduled sync logged its end in its span"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactly_once() {
     let Some(db) = TestDatabase::create().await else {
@@ -143,7 +181,8 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
         .with_env("AVIARY_SCHEDULER__TICK_SECS", "1")
         // Few slots: passes wait for one, holding a due list that other processes outdate.
         .with_env("AVIARY_SCHEDULER__MAX_CONCURRENT_SYNCS", "2")
-        .with_env("AVIARY_LOG", "info");
+        .with_env("AVIARY_LOG", "info")
+        .with_env("AVIARY_LOG_FORMAT", "json");
     let sims = tenants(&aviary).await;
     make_every_sync_due(&db).await;
 
@@ -190,6 +229,7 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
         );
     }
 
+    every_log_line_is_json_and_syncs_log_in_their_span(&aviary, &processes);
     for process in &mut processes {
         let (status, took) = process
             .terminate(Duration::from_secs(10))
