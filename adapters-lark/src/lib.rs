@@ -3,4 +3,4 @@
 
 pub mod client;
 
-pub use client::{LarkClientSettings, LarkGateway};
+pub use client::{AttemptOutcome, CallObserver, LarkClientSettings, LarkGateway, Unobserved};

@@ -16,19 +16,31 @@ use crate::ui;
 use aviary_wiring::Services;
 
 /// Logs method, path (never the query string, which may carry search terms), status and
-/// duration at debug level; headers (API keys) are never logged.
+/// duration at debug level, and counts the request in the metrics by its route pattern (a
+/// bounded set, unlike paths); headers (API keys) are never logged.
 async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let metrics = req
+        .app_data::<web::Data<Services>>()
+        .map(|services| std::sync::Arc::clone(&services.metrics));
     let started = Instant::now();
     let response = next.call(req).await;
     let status = response.as_ref().map_or_else(
         |err| err.as_response_error().status_code().as_u16(),
         |res| res.status().as_u16(),
     );
+    if let Some(metrics) = metrics {
+        let route = response
+            .as_ref()
+            .ok()
+            .and_then(|res| res.request().match_pattern())
+            .unwrap_or_else(|| "unmatched".to_owned());
+        metrics.http_request(&route, method.as_str(), status, started.elapsed());
+    }
     tracing::debug!(
         %method,
         %path,

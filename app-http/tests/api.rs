@@ -762,3 +762,7 @@ mod scopes;
 /// A run's changes in keyset pages (`api/run_changes.rs`).
 #[path = "api/run_changes.rs"]
 mod run_changes;
+
+/// Prometheus metrics (`api/metrics.rs`).
+#[path = "api/metrics.rs"]
+mod metrics;

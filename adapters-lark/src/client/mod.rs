@@ -10,6 +10,7 @@ mod errors;
 mod mapping;
 mod mapping_inventory;
 mod oauth;
+mod observer;
 mod pacing;
 mod retry;
 mod session;
@@ -26,6 +27,7 @@ use aviary_domain::ports::{
     DirectoryConnection, DirectoryError, DirectoryGateway, DirectorySession,
 };
 
+pub use observer::{AttemptOutcome, CallObserver, Unobserved};
 pub use settings::LarkClientSettings;
 
 use pacing::PacerRegistry;
@@ -50,6 +52,7 @@ pub struct LarkGateway {
     settings: Arc<LarkClientSettings>,
     tokens: Arc<TokenCache>,
     pacers: Arc<PacerRegistry>,
+    observer: Arc<dyn CallObserver>,
 }
 
 impl LarkGateway {
@@ -74,7 +77,15 @@ impl LarkGateway {
             settings: Arc::new(settings),
             tokens: Arc::new(TokenCache::default()),
             pacers: Arc::new(PacerRegistry::default()),
+            observer: Arc::new(Unobserved),
         })
+    }
+
+    /// Tells `observer` about every request of every session (metrics).
+    #[must_use]
+    pub fn observed_by(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = observer;
+        self
     }
 
     pub fn settings(&self) -> &LarkClientSettings {
@@ -125,6 +136,7 @@ impl LarkGateway {
             connection.app_secret.clone(),
             self.tokens.slot(base.as_str(), app_id),
             pacer,
+            Arc::clone(&self.observer),
         );
         Ok(transport)
     }

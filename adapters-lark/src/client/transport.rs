@@ -28,6 +28,7 @@ use url::Url;
 use super::body::{BodyError, MAX_BODY_BYTES, read_bounded};
 use super::budget::Budget;
 use super::errors::{self, Endpoint, Failure, LarkFault, Verdict};
+use super::observer::{AttemptOutcome, CallObserver};
 use super::pacing::AppPacer;
 use super::retry;
 use super::settings::LarkClientSettings;
@@ -37,6 +38,16 @@ use super::wire::{WireHead, WireTenantToken};
 /// Extra random wait (up to this) after a rate-limit reset, so that callers released together do
 /// not all hit the fresh window in the same instant.
 const RESET_JITTER: Duration = Duration::from_millis(100);
+
+/// How an attempt ended, as the observer counts it, from the catalogue's verdict.
+fn outcome_of(verdict: &Verdict) -> AttemptOutcome {
+    match verdict {
+        Verdict::RateLimited => AttemptOutcome::RateLimited,
+        Verdict::RefreshToken => AttemptOutcome::TokenRejected,
+        Verdict::Retry { .. } => AttemptOutcome::Transient,
+        Verdict::RecursionRefused | Verdict::Fail(_) => AttemptOutcome::Refused,
+    }
+}
 
 /// Why a call failed: a domain error, or Lark's refusal to recurse a big department (43010),
 /// which the department walk handles itself.
@@ -283,11 +294,13 @@ pub(crate) struct Transport {
     pacer: Option<Arc<AppPacer>>,
     in_flight: Semaphore,
     counters: Counters,
+    observer: Arc<dyn CallObserver>,
     /// What this session (one sync) may still send and receive.
     budget: Budget,
 }
 
 impl Transport {
+    #[allow(clippy::too_many_arguments)] // the session's parts, each distinct; one caller
     pub(crate) fn new(
         http: reqwest::Client,
         settings: Arc<LarkClientSettings>,
@@ -296,6 +309,7 @@ impl Transport {
         secret: SecretString,
         tokens: Arc<TokenSlot>,
         pacer: Option<Arc<AppPacer>>,
+        observer: Arc<dyn CallObserver>,
     ) -> Self {
         let in_flight = Semaphore::new(settings.max_in_flight.max(1));
         let budget = Budget::new(settings.max_requests_per_sync, settings.max_items_per_sync);
@@ -309,6 +323,7 @@ impl Transport {
             pacer,
             in_flight,
             counters: Counters::default(),
+            observer,
             budget,
         }
     }
@@ -423,10 +438,14 @@ impl Transport {
             self.budget.request()?;
             let (bearer, outcome) = self.send_once(request).await?;
             let failure = match outcome {
-                Ok(body) => return Ok(body),
+                Ok(body) => {
+                    self.observer.attempt(request.api, AttemptOutcome::Ok);
+                    return Ok(body);
+                }
                 Err(failure) => failure,
             };
             let verdict = errors::classify(&failure, request.endpoint, request.resource);
+            self.observer.attempt(request.api, outcome_of(&verdict));
             tracing::debug!(api = request.api, ?failure, ?verdict, "Lark request failed");
             let next = self.next_step(request, verdict, failure.clone(), bearer, &mut attempts);
             // Lark's status, message and log id go to the log only: the error's text reaches
@@ -434,7 +453,9 @@ impl Transport {
             if let Err(CallError::Directory(err)) = &next {
                 tracing::warn!(api = request.api, ?failure, error = ?err, "Lark request failed for good");
             }
-            match next? {
+            let next = next?;
+            self.observer.retry(request.api);
+            match next {
                 Next::Wait(wait) => tokio::time::sleep(wait).await,
                 Next::NewToken(generation) => self.tokens.invalidate(generation).await,
             }
@@ -521,6 +542,7 @@ impl Transport {
         self.counters
             .rate_limit_waits
             .fetch_add(1, Ordering::Relaxed);
+        self.observer.rate_limit_wait(request.api, wait);
         self.counters.retries.fetch_add(1, Ordering::Relaxed);
         Ok(Next::Wait(wait))
     }

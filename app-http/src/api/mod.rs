@@ -12,6 +12,7 @@ pub mod error;
 mod integrations;
 mod inventory;
 mod manage;
+mod metrics;
 mod object_body;
 mod openapi;
 mod params;
@@ -80,6 +81,11 @@ struct Items<T> {
 /// operation, whose scope the key must have.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get("/api/v1/openapi.json", openapi::document));
+    cfg.service(
+        web::scope("/metrics")
+            .wrap(actix_web::middleware::from_fn(auth::require_api_key))
+            .service(get("", metrics::show)),
+    );
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_api_key))

@@ -11,7 +11,8 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::error::Body as ErrorBody;
 use super::{
-    accounts, connect, departments, doctor, integrations, inventory, manage, runs, status, sync,
+    accounts, connect, departments, doctor, integrations, inventory, manage, metrics, runs, status,
+    sync,
 };
 use crate::server;
 use aviary_views::schema;
@@ -30,6 +31,7 @@ use aviary_views::schema;
     paths(
         server::healthz,
         server::readyz,
+        metrics::show,
         document,
         integrations::list,
         manage::create,

@@ -20,6 +20,7 @@ use super::common::{Fixture, Resp, fixture};
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/integrations"),
     ("POST", "/api/v1/integrations"),

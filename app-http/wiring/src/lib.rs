@@ -6,6 +6,7 @@
 mod database_clock;
 pub mod logging;
 pub mod maintenance;
+pub mod metrics;
 pub mod passwords;
 mod processes;
 pub mod runner;

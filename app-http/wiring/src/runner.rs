@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::logging::{RunInSpan, chain, sync_span};
+use crate::metrics::Metrics;
 use crate::settings::SchedulerSettings;
 use tracing::Instrument as _;
 
@@ -31,6 +32,8 @@ pub struct SyncRunner {
     sync: SyncIntegration,
     rate_limits: Option<RateLimits>,
     schedule: Schedule,
+    /// Counts the runs that end here.
+    metrics: Arc<Metrics>,
     /// How often the scheduler looks for due syncs.
     tick: Duration,
     /// One permit per scheduled sync running in this process.
@@ -60,12 +63,18 @@ async fn background_sync(
     started: oneshot::Sender<SyncRun>,
     shutdown: CancellationToken,
     slot: Option<OwnedSemaphorePermit>,
+    metrics: Arc<Metrics>,
 ) -> Result<SyncReport, SyncError> {
     let (integration, trigger) = (request.integration, request.trigger);
     let signal = StartedSignal(std::sync::Mutex::new(Some(started)));
     let result = sync
         .execute_until(&request, &RunInSpan(&signal), shutdown.cancelled_owned())
         .await;
+    if let Ok(report) = &result {
+        let run = &report.run;
+        let took = run.finished_at.unwrap_or(run.started_at) - run.started_at;
+        metrics.run_finished(trigger, run.status, took.to_std().unwrap_or_default());
+    }
     match &result {
         Ok(report) => tracing::info!(
             %integration,
@@ -118,11 +127,13 @@ impl SyncRunner {
         rate_limits: Option<RateLimits>,
         schedule: Schedule,
         settings: &SchedulerSettings,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             sync,
             rate_limits,
             schedule,
+            metrics,
             tick: Duration::from_secs(settings.tick_secs),
             slots: Arc::new(Semaphore::new(settings.max_concurrent_syncs)),
             tasks: TaskTracker::new(),
@@ -183,6 +194,7 @@ impl SyncRunner {
             sender,
             self.shutdown.clone(),
             slot,
+            Arc::clone(&self.metrics),
         )
         .instrument(span);
         let finished = self.tasks.spawn_on(task, &self.runtime);

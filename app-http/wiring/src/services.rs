@@ -17,6 +17,7 @@ use aviary_domain::usecases::{
 
 use crate::database_clock::DatabaseClock;
 use crate::maintenance::{self, Maintenance};
+use crate::metrics::Metrics;
 use crate::passwords::Argon2Hasher;
 use crate::processes::{LocalProcesses, process_owner};
 use crate::runner::SyncRunner;
@@ -28,6 +29,8 @@ use crate::system::{RandomIds, SystemClock, TokioTimer};
 #[derive(Clone)]
 pub struct Services {
     pub settings: Settings,
+    /// The process's Prometheus metrics (`GET /metrics`).
+    pub metrics: Arc<Metrics>,
     /// Listing integrations (secret-free) and finding one by id or label.
     pub integrations: Integrations,
     pub register: RegisterIntegration,
@@ -84,6 +87,7 @@ struct Parts {
     oauth: Arc<dyn OAuthGateway>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
+    metrics: Arc<Metrics>,
 }
 
 impl Services {
@@ -145,9 +149,11 @@ impl Services {
         database: Database,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::new());
         let lark = Arc::new(
             LarkGateway::new(settings.lark.client.clone())
-                .context("cannot set up the Lark client")?,
+                .context("cannot set up the Lark client")?
+                .observed_by(Arc::clone(&metrics) as _),
         );
         let parts = Parts {
             database,
@@ -155,6 +161,7 @@ impl Services {
             oauth: lark,
             clock,
             ids: Arc::new(RandomIds),
+            metrics,
         };
         Ok(Self::wire(settings, &parts))
     }
@@ -182,6 +189,7 @@ impl Services {
                 Arc::clone(&parts.clock),
             ),
             &settings.scheduler,
+            Arc::clone(&parts.metrics),
         );
         let (admins, sign_in) = admin_access(parts);
         Self {
@@ -220,6 +228,7 @@ impl Services {
             connect,
             sync,
             runner,
+            metrics: Arc::clone(&parts.metrics),
             settings,
             database: parts.database.clone(),
             user_tokens,

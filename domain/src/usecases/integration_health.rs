@@ -83,6 +83,8 @@ pub struct HealthReport {
     pub next_sync_at: Option<DateTime<Utc>>,
     /// The next sync's time has come: the scheduler starts it at its next pass.
     pub sync_due: bool,
+    /// How long ago the last succeeded run finished; `None` when none did.
+    pub since_good_sync: Option<chrono::Duration>,
     /// Most pressing first; empty when all is well.
     pub problems: Vec<Problem>,
 }
@@ -196,6 +198,9 @@ impl IntegrationHealth {
             problems,
             next_sync_at,
             sync_due: next_sync_at.is_some_and(|next| next <= now),
+            since_good_sync: last_succeeded_run
+                .as_ref()
+                .map(|run| now - run.finished_at.unwrap_or(run.started_at)),
             latest_run,
             last_succeeded_run,
             account_counts,
@@ -352,6 +357,8 @@ mod tests {
         assert!(!report.sync_due);
         assert_eq!(report.latest_run.unwrap().status, RunStatus::Cancelled);
         assert_eq!(report.last_succeeded_run.unwrap().started_at, at(-80));
+        // It finished a minute after it started, 79 minutes ago.
+        assert_eq!(report.since_good_sync, Some(chrono::Duration::minutes(79)));
         assert_eq!(report.account_counts.len(), 2);
         assert_eq!(report.problems, vec![Problem::LastRunCancelled]);
 

@@ -2,8 +2,8 @@
 //! scheduled integrations. In each of two intervals every integration is synced exactly once —
 //! never twice, never by two processes at once — as both the simulated tenants (one contact-scope
 //! request per sync) and the database (runs that never overlap) show; their logs are JSON lines
-//! (`AVIARY_LOG_FORMAT=json`) in which a sync's lines name its integration and run; then
-//! SIGTERM stops all three within 10 s.
+//! (`AVIARY_LOG_FORMAT=json`) in which a sync's lines name its integration and run, and each
+//! server's `/metrics` counts the runs it ran; then SIGTERM stops all three within 10 s.
 
 use std::time::{Duration, Instant};
 
@@ -166,6 +166,45 @@ fn every_log_line_is_json_and_syncs_log_in_their_span(aviary: &Installation, pro
     );
 }
 
+/// Each server's `/metrics` counts the scheduled runs it ran, and shows every integration's
+/// accounts and time since its last good sync (from the database).
+async fn metrics_count_each_servers_runs_and_show_every_integration(
+    servers: &[String],
+    key: &str,
+    processes: &[Daemon],
+) {
+    for (base, process) in servers.iter().zip(processes) {
+        let response = reqwest::Client::new()
+            .get(format!("{base}/metrics"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.unwrap();
+        let ran = process.logs().matches("scheduled sync started").count();
+        let counted = body
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(
+                    "aviary_sync_runs_total{trigger=\"schedule\",outcome=\"succeeded\"} ",
+                )
+            })
+            .map_or(0, |n| n.trim().parse::<usize>().unwrap());
+        assert_eq!(counted, ran, "{base}:\n{body}");
+        let active = body
+            .lines()
+            .filter(|l| l.starts_with("aviary_accounts{") && l.contains("status=\"active\""))
+            .count();
+        assert_eq!(active, INTEGRATIONS, "{body}");
+        let since = body
+            .lines()
+            .filter(|l| l.starts_with("aviary_seconds_since_last_good_sync{"))
+            .count();
+        assert_eq!(since, INTEGRATIONS, "{body}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactly_once() {
     let Some(db) = TestDatabase::create().await else {
@@ -186,7 +225,9 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
     let sims = tenants(&aviary).await;
     make_every_sync_due(&db).await;
 
+    let key = aviary.create_key("prometheus", "read");
     let mut processes = Vec::new();
+    let mut servers = Vec::new();
     for _ in 0..2 {
         let port = free_port().to_string();
         let process = Daemon::spawn_with_env(
@@ -196,6 +237,7 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
             &[("AVIARY_HTTP__PORT", &port)],
         );
         let base = format!("http://127.0.0.1:{port}");
+        servers.push(base.clone());
         assert!(
             healthy_within(&base, Duration::from_secs(30)).await,
             "aviary-server did not start: {}",
@@ -230,6 +272,7 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
     }
 
     every_log_line_is_json_and_syncs_log_in_their_span(&aviary, &processes);
+    metrics_count_each_servers_runs_and_show_every_integration(&servers, &key, &processes).await;
     for process in &mut processes {
         let (status, took) = process
             .terminate(Duration::from_secs(10))
