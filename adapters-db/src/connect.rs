@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use aviary_domain::ports::ApiKeyStore;
 use aviary_domain::ports::{AdminStore, SessionStore};
-use aviary_domain::ports::{GrantStore, IntegrationRepository, ReadModel, SyncStore};
+use aviary_domain::ports::{
+    GrantStore, IntegrationRepository, ReadModel, RunHistoryStore, SyncStore,
+};
 use aviary_domain::ports::{StoreFault, StoreHealth, StoreUnavailable};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -342,6 +344,11 @@ impl Database {
     /// Server-side admin sessions (token hashes only).
     pub fn sessions(&self) -> Arc<dyn SessionStore> {
         Arc::new(SqlSessions::new(self.shared.clone()))
+    }
+
+    /// Deleting old runs (retention).
+    pub fn run_history(&self) -> Arc<dyn RunHistoryStore> {
+        Arc::new(crate::run_history::SqlRunHistory::new(self.shared.clone()))
     }
 
     /// Whether the database answers (readiness).

@@ -46,6 +46,7 @@ mod own_task;
 mod private_fs;
 mod raw_json;
 mod read_model;
+mod run_history;
 mod sessions;
 mod sync_store;
 

@@ -2556,3 +2556,7 @@ mod session_timeouts;
 /// Refresh claims on grants, across processes (`repositories/refresh_claims.rs`).
 #[path = "repositories/refresh_claims.rs"]
 mod refresh_claims;
+
+/// Retention of the run history (`repositories/run_history.rs`).
+#[path = "repositories/run_history.rs"]
+mod run_history;

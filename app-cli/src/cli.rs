@@ -461,6 +461,17 @@ pub enum DbCommand {
     /// secrets each encrypts, whether this process has it, and every stored secret that no
     /// known key opens (then the exit status is 1).
     Keys,
+    /// Delete the runs that ended more than N days ago, with the changes they recorded — but
+    /// never an integration's newest run or newest succeeded run. Servers and workers do it
+    /// hourly when retention.runs_days is set.
+    Prune {
+        /// Keep this many days of runs (1 to 36500; default: retention.runs_days).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        older_than_days: Option<i64>,
+        /// Count what would be deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,9 +1,10 @@
-//! `aviary db migrate|rotate-key|retire-keys|keys|backup`: database maintenance.
+//! `aviary db migrate|rotate-key|retire-keys|keys|backup|prune`: database maintenance.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use aviary_domain::usecases::RetentionDays;
 use aviary_wiring::maintenance::RotationStep;
 use secrecy::SecretString;
 use serde::Serialize;
@@ -27,7 +28,51 @@ pub async fn run(ctx: &Ctx, command: DbCommand) -> anyhow::Result<ExitCode> {
         DbCommand::RetireKeys => retire_keys(ctx).await,
         DbCommand::Keys => keys(ctx).await,
         DbCommand::Backup { file } => backup(ctx, &file).await,
+        DbCommand::Prune {
+            older_than_days,
+            dry_run,
+        } => prune(ctx, older_than_days, dry_run).await,
     }
+}
+
+/// What `db prune --output json` prints.
+#[derive(Debug, Serialize)]
+struct PruneView {
+    days: u32,
+    dry_run: bool,
+    runs: u64,
+    changes: u64,
+}
+
+async fn prune(ctx: &Ctx, days: Option<i64>, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let keep = match days {
+        Some(days) => RetentionDays::new(days).context("--older-than-days")?,
+        None => ctx.services.settings.retention.runs().context(
+            "nothing says how many days to keep: pass --older-than-days N or set \
+             retention.runs_days",
+        )?,
+    };
+    let pruned = ctx.services.prune.execute(keep, dry_run).await?;
+    let view = PruneView {
+        days: keep.days(),
+        dry_run,
+        runs: pruned.runs,
+        changes: pruned.changes,
+    };
+    match ctx.output {
+        OutputFormat::Json => output::json(&view)?,
+        _ => {
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            output::write_line(format_args!(
+                "{verb} {} runs that ended more than {} days ago, with their {} changes \
+                 (each integration's newest run and newest succeeded run are kept)",
+                pruned.runs,
+                keep.days(),
+                pruned.changes
+            ))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn backup(ctx: &Ctx, file: &std::path::Path) -> anyhow::Result<ExitCode> {

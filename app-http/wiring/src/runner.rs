@@ -15,7 +15,7 @@ use aviary_domain::ports::{
 use aviary_domain::usecases::sync::{
     Confirmation, SyncError, SyncIntegration, SyncReport, SyncRequest,
 };
-use aviary_domain::usecases::{DueSync, Schedule};
+use aviary_domain::usecases::{DueSync, PruneHistory, RetentionDays, Schedule};
 use aviary_domain::values::IntegrationId;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -23,7 +23,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::logging::{RunInSpan, chain, sync_span};
 use crate::metrics::Metrics;
-use crate::settings::SchedulerSettings;
+use crate::settings::Settings;
+
+/// How often a scheduler prunes the run history (when `retention.runs_days` is set).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 use tracing::Instrument as _;
 
 /// Starts syncs in the background and remembers them until they end.
@@ -34,6 +37,9 @@ pub struct SyncRunner {
     schedule: Schedule,
     /// Counts the runs that end here.
     metrics: Arc<Metrics>,
+    /// Prunes the run history hourly when `retention.runs_days` is set.
+    prune: PruneHistory,
+    retention: Option<RetentionDays>,
     /// How often the scheduler looks for due syncs.
     tick: Duration,
     /// One permit per scheduled sync running in this process.
@@ -126,16 +132,20 @@ impl SyncRunner {
         sync: SyncIntegration,
         rate_limits: Option<RateLimits>,
         schedule: Schedule,
-        settings: &SchedulerSettings,
+        settings: &Settings,
         metrics: Arc<Metrics>,
+        prune: PruneHistory,
     ) -> Self {
+        let scheduler = &settings.scheduler;
         Self {
             sync,
             rate_limits,
             schedule,
             metrics,
-            tick: Duration::from_secs(settings.tick_secs),
-            slots: Arc::new(Semaphore::new(settings.max_concurrent_syncs)),
+            prune,
+            retention: settings.retention.runs(),
+            tick: Duration::from_secs(scheduler.tick_secs),
+            slots: Arc::new(Semaphore::new(scheduler.max_concurrent_syncs)),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             // `Services::build`, the one caller, is async: it runs inside the runtime.
@@ -220,15 +230,38 @@ impl SyncRunner {
         let scheduler = async move {
             let mut ticks = tokio::time::interval(runner.tick);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut pruned_at: Option<tokio::time::Instant> = None;
             loop {
                 tokio::select! {
                     () = runner.shutdown.cancelled() => return,
                     _ = ticks.tick() => {}
                 }
                 runner.start_due().await;
+                if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                    pruned_at = Some(tokio::time::Instant::now());
+                    runner.prune_history().await;
+                }
             }
         };
         self.tasks.spawn_on(scheduler, &self.runtime);
+    }
+
+    /// Deletes the runs older than `retention.runs_days`, if set; failures are logged and
+    /// retried at the next pruning.
+    async fn prune_history(&self) {
+        let Some(keep) = self.retention else {
+            return;
+        };
+        match self.prune.execute(keep, false).await {
+            Ok(pruned) if pruned.runs > 0 => tracing::info!(
+                runs = pruned.runs,
+                changes = pruned.changes,
+                days = keep.days(),
+                "pruned the run history"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %chain(&err), "cannot prune the run history"),
+        }
     }
 
     /// One scheduler pass: starts the due syncs, most overdue first, each as soon as a slot is

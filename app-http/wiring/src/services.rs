@@ -11,7 +11,7 @@ use aviary_domain::usecases::connect::{Connect, ConnectSettings, RedirectUris, U
 use aviary_domain::usecases::doctor::Doctor;
 use aviary_domain::usecases::sync::SyncIntegration;
 use aviary_domain::usecases::{
-    AdminAccounts, ApiKeys, IntegrationHealth, Integrations, Queries, Readiness,
+    AdminAccounts, ApiKeys, IntegrationHealth, Integrations, PruneHistory, Queries, Readiness,
     RegisterIntegration, RemoveIntegration, RequestBudget, Schedule, SignIn, UpdateIntegration,
 };
 
@@ -31,6 +31,8 @@ pub struct Services {
     pub settings: Settings,
     /// The process's Prometheus metrics (`GET /metrics`).
     pub metrics: Arc<Metrics>,
+    /// Deleting old runs (`aviary db prune`, `retention.runs_days`).
+    pub prune: PruneHistory,
     /// Listing integrations (secret-free) and finding one by id or label.
     pub integrations: Integrations,
     pub register: RegisterIntegration,
@@ -180,6 +182,7 @@ impl Services {
         let sync = sync(&settings, parts, Arc::clone(&user_tokens));
         let integrations = Integrations::new(parts.database.integrations());
         let queries = Queries::new(parts.database.read_model());
+        let prune = PruneHistory::new(parts.database.run_history(), Arc::clone(&parts.clock));
         let runner = SyncRunner::new(
             sync.clone(),
             settings.lark.rate_limits(),
@@ -188,8 +191,9 @@ impl Services {
                 parts.database.read_model(),
                 Arc::clone(&parts.clock),
             ),
-            &settings.scheduler,
+            &settings,
             Arc::clone(&parts.metrics),
+            prune.clone(),
         );
         let (admins, sign_in) = admin_access(parts);
         Self {
@@ -229,6 +233,7 @@ impl Services {
             sync,
             runner,
             metrics: Arc::clone(&parts.metrics),
+            prune,
             settings,
             database: parts.database.clone(),
             user_tokens,

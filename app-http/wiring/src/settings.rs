@@ -209,6 +209,16 @@ impl ShutdownSettings {
     }
 }
 
+/// How long the run history is kept.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Runs (with the changes they recorded) that ended more than this many days ago are
+    /// deleted — except each integration's newest run and newest succeeded run — by every
+    /// process with a scheduler, hourly; unset: the history is kept for ever.
+    #[serde(default)]
+    pub runs_days: Option<u32>,
+}
+
 /// Which syncs a process starts on its own, and how many at once.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SchedulerSettings {
@@ -231,6 +241,7 @@ pub struct Settings {
     pub lark: LarkSettings,
     pub sync: SyncSection,
     pub scheduler: SchedulerSettings,
+    pub retention: RetentionSettings,
     pub shutdown: ShutdownSettings,
 }
 
@@ -268,6 +279,8 @@ lease_ttl_secs = 120
 enabled = true
 max_concurrent_syncs = 4
 tick_secs = 30
+
+[retention]
 
 [shutdown]
 timeout_secs = 10
@@ -309,6 +322,14 @@ fn setting_of(variable: &str) -> String {
         .trim_start_matches("AVIARY_")
         .to_ascii_lowercase()
         .replace("__", ".")
+}
+
+impl RetentionSettings {
+    /// The configured retention, if any (validated when the settings were loaded).
+    pub fn runs(&self) -> Option<aviary_domain::usecases::RetentionDays> {
+        self.runs_days
+            .and_then(|days| aviary_domain::usecases::RetentionDays::new(i64::from(days)).ok())
+    }
 }
 
 impl Settings {
@@ -573,6 +594,11 @@ mod tests {
                 "",
                 vec![("AVIARY_SCHEDULER__TICK_SECS", "0")],
                 "scheduler.tick_secs",
+            ),
+            (
+                "[retention]\nruns_days = 0\n",
+                vec![],
+                "retention.runs_days",
             ),
             (
                 "[sync]\nremoval_threshold_percent = 120.0\n",

@@ -152,6 +152,11 @@ impl Settings {
             256,
         )?;
         within("scheduler.tick_secs", scheduler.tick_secs, 1, 3_600)?;
+        if let Some(days) = self.retention.runs_days {
+            // The domain's rule: one day to a hundred years.
+            aviary_domain::usecases::RetentionDays::new(i64::from(days))
+                .map_err(|refused| invalid("retention.runs_days", refused.to_string()))?;
+        }
         let lark = &self.lark;
         within(
             "lark.requests_per_second",

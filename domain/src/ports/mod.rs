@@ -12,6 +12,7 @@ mod oauth;
 mod passwords;
 mod progress;
 mod read_model;
+mod run_history;
 mod sessions;
 mod store_health;
 mod sync_store;
@@ -34,6 +35,7 @@ pub use oauth::{AuthorizeRequest, IssuedTokens, OAuthError, OAuthGateway};
 pub use passwords::{PasswordHashError, PasswordHasher};
 pub use progress::{NoProgress, SyncPhase, SyncProgress};
 pub use read_model::{AccountQuery, GroupMembers, QueryError, ReadModel};
+pub use run_history::{PruneFailed, Pruned, RunHistoryStore};
 pub use sessions::{SessionStore, SessionStoreError};
 pub use store_health::{StoreHealth, StoreUnavailable};
 pub use sync_store::{Lease, StoredHash, StoredHold, SyncStore, SyncStoreError, WriteBatch};
@@ -59,6 +61,8 @@ pub use oauth::MockOAuthGateway;
 pub use passwords::MockPasswordHasher;
 #[cfg(any(test, feature = "mock"))]
 pub use read_model::MockReadModel;
+#[cfg(any(test, feature = "mock"))]
+pub use run_history::MockRunHistoryStore;
 #[cfg(any(test, feature = "mock"))]
 pub use sessions::MockSessionStore;
 #[cfg(any(test, feature = "mock"))]

@@ -3,7 +3,8 @@
 //! never twice, never by two processes at once — as both the simulated tenants (one contact-scope
 //! request per sync) and the database (runs that never overlap) show; their logs are JSON lines
 //! (`AVIARY_LOG_FORMAT=json`) in which a sync's lines name its integration and run, and each
-//! server's `/metrics` counts the runs it ran; then SIGTERM stops all three within 10 s.
+//! server's `/metrics` counts the runs it ran; then SIGTERM stops all three within 10 s, and
+//! `aviary db prune` deletes the history older than a retention.
 
 use std::time::{Duration, Instant};
 
@@ -280,8 +281,64 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
         assert!(status.success(), "{status:?}: {}", process.logs());
         eprintln!("stopped {took:.1?} after SIGTERM");
     }
+    history_older_than_the_retention_is_pruned(&aviary, &db).await;
     for sim in sims {
         sim.stop().await;
     }
     db.drop_database().await;
+}
+
+/// `aviary db prune`: once every run is two days old, a one-day retention deletes all but each
+/// integration's newest (and newest succeeded) run, with the changes they recorded.
+async fn history_older_than_the_retention_is_pruned(aviary: &Installation, db: &TestDatabase) {
+    let two_days = 2 * 24 * 3600 * 1_000_000_i64;
+    db.execute(&format!(
+        "UPDATE sync_runs SET started_at = started_at - {two_days}, \
+         finished_at = finished_at - {two_days}"
+    ))
+    .await;
+    let prune = |dry_run: bool| {
+        let mut args = vec!["db", "prune", "--older-than-days", "1", "--output", "json"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        aviary.run(&args).success().json()
+    };
+    let counted = prune(true);
+    assert_eq!(
+        counted["runs"],
+        2 * INTEGRATIONS,
+        "three runs each, the newest kept: {counted}"
+    );
+    assert!(counted["changes"].as_u64().unwrap() > 0, "{counted}");
+    assert_eq!(
+        runs(aviary, &label(0)).len(),
+        3,
+        "a dry run deletes nothing"
+    );
+    let pruned = prune(false);
+    assert_eq!(
+        (pruned["runs"].clone(), pruned["changes"].clone()),
+        (counted["runs"].clone(), counted["changes"].clone())
+    );
+    for n in 0..INTEGRATIONS {
+        let left = runs(aviary, &label(n));
+        assert_eq!(left.len(), 1, "{left:#?}");
+        assert_eq!(left[0]["status"], "succeeded");
+    }
+    // (This installation logs at info, so the error line is not stderr's only one.)
+    let refused = aviary.run(&["db", "prune", "--older-than-days", "0"]);
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("from 1 to 36500 days"),
+        "{}",
+        refused.stderr
+    );
+    let unset = aviary.run(&["db", "prune"]);
+    assert_eq!(unset.code, Some(1), "{}", unset.stderr);
+    assert!(
+        unset.stderr.contains("retention.runs_days"),
+        "{}",
+        unset.stderr
+    );
 }
