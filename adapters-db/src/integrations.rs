@@ -20,7 +20,7 @@ use crate::crypto::{self, app_secret_aad};
 use crate::entities::integrations::{self, Column, Entity};
 use crate::entities::{
     account_departments, accounts, changes, departments, directory_objects, raw_dictionaries,
-    sync_runs,
+    sync_leases, sync_runs,
 };
 use crate::error::{DbError, store_err};
 use crate::mapping::{
@@ -232,14 +232,22 @@ impl IntegrationRepository for SqlIntegrations {
     }
 
     async fn delete(&self, id: IntegrationId) -> Result<(), IntegrationStoreError> {
-        // One transaction: the bulk tables by hand (they have no foreign keys, see the
-        // migration), then the integration, whose lease and runs go by ON DELETE CASCADE.
+        // One transaction: the lease first, then the bulk tables by hand (they have no foreign
+        // keys, see the migration), then the integration, whose runs go by ON DELETE CASCADE.
+        // Deleting the lease first waits for a sync's batch being written (it share-locks the
+        // lease row) and fences off its later ones (they find no lease): deleting the bulk
+        // rows first would miss a batch committed meanwhile and leave it behind.
         let txn = self
             .shared
             .begin_write()
             .await
             .map_err(store_err("starting a transaction"))?;
         let uuid = id.as_uuid();
+        sync_leases::Entity::delete_many()
+            .filter(sync_leases::Column::IntegrationId.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(store_err("deleting an integration's lease"))?;
         changes::Entity::delete_many()
             .filter(changes::Column::IntegrationId.eq(uuid))
             .exec(&txn)

@@ -75,6 +75,21 @@ impl TestDatabase {
         let _ = db.close().await;
     }
 
+    /// The number `sql` (a `SELECT COUNT(*) …`) answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let db = connect(&self.url).await.expect("the test database answers");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                sql,
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .expect("a row");
+        let _ = db.close().await;
+        row.try_get_by_index(0).expect("a count")
+    }
+
     /// Drops the database, closing whatever connections are left.
     pub async fn drop_database(self) {
         let admin = connect(&self.admin_url).await.expect("PostgreSQL answers");

@@ -5,6 +5,7 @@ mod api_keys;
 mod backup;
 mod bad_input;
 mod browser;
+mod deletion;
 mod demo;
 mod doctor;
 mod faults;

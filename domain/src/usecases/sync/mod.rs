@@ -574,6 +574,12 @@ impl SyncIntegration {
     ) -> Result<(), SyncError> {
         let finished = self.store.finish_run(lease, run, held).await;
         let _ = self.store.release_lease(lease).await;
+        if let Err(SyncStoreError::LeaseLost) = finished {
+            // Deleted while it synced (its lease went with it), or taken over.
+            if self.integrations.get(integration.id).await?.is_none() {
+                return Err(SyncError::NotFound(integration.id));
+            }
+        }
         finished.map_err(SyncError::Store)?;
         let status = grant_check::integration_status(run.status, grant, integration.status);
         if let Some(status) = status {
