@@ -72,7 +72,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run scheduled syncs, and serve nothing, until SIGTERM or Ctrl-C: scales syncing apart
     /// from the web servers (which may then run with scheduler.enabled = false).
-    Worker,
+    Worker(WorkerArgs),
     /// Run a simulated Lark tenant (for trying Aviary out and for tests).
     Simulator(SimulatorArgs),
     /// Start the web UI with a simulated tenant connected and synced as integration "demo",
@@ -472,6 +472,14 @@ pub enum DbCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Also answer /healthz, /readyz and /metrics (for any API key) on this port of http.host
+    /// — for probes and Prometheus; nothing else is served (0 picks a free port).
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     };
     // By default only errors, so a failing command prints its one `error:` line and nothing else;
     // the worker is a daemon, whose log is all it says.
-    let default_level = if matches!(cli.command, cli::Command::Worker) {
+    let default_level = if matches!(cli.command, cli::Command::Worker(_)) {
         "info"
     } else {
         "error"

@@ -101,6 +101,30 @@ pub fn app(
         InitError = (),
     >,
 > {
+    application(services, Surface::Everything)
+}
+
+/// What a server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Surface {
+    /// The web UI, the JSON API, the health checks and the metrics.
+    Everything,
+    /// The health checks and the metrics only (`aviary worker --metrics-port`).
+    Probes,
+}
+
+fn application(
+    services: Services,
+    surface: Surface,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let (path_config, query_config) = api::extractor_config();
     let mut headers = DefaultHeaders::new()
         .add(("Content-Security-Policy", ui::csp::DEFAULT_POLICY))
@@ -124,8 +148,13 @@ pub fn app(
         .app_data(query_config)
         .service(api::get("/healthz", healthz))
         .service(api::get("/readyz", readyz))
-        .configure(api::configure)
-        .configure(ui::configure)
+        .configure(|cfg| match surface {
+            Surface::Everything => {
+                api::configure(cfg);
+                ui::configure(cfg);
+            }
+            Surface::Probes => api::configure_metrics(cfg),
+        })
         // Only added where a response has not set its own (the stylesheet's cache).
         .wrap(headers)
         .wrap(from_fn(crate::body_deadline::body_deadline))
@@ -162,9 +191,27 @@ pub struct Bound {
 /// # Errors
 /// When the address cannot be bound.
 pub fn bind(services: Services, host: &str, port: u16) -> std::io::Result<Bound> {
+    bind_surface(services, host, port, Surface::Everything)
+}
+
+/// Binds a server that answers only `/healthz`, `/readyz` and `/metrics` (for `aviary worker`,
+/// which serves no UI and no API); it runs like [`bind`]'s, scheduler included.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub fn bind_probes(services: Services, host: &str, port: u16) -> std::io::Result<Bound> {
+    bind_surface(services, host, port, Surface::Probes)
+}
+
+fn bind_surface(
+    services: Services,
+    host: &str,
+    port: u16,
+    surface: Surface,
+) -> std::io::Result<Bound> {
     let for_workers = services.clone();
     let http = &services.settings.http;
-    let server = HttpServer::new(move || app(for_workers.clone()))
+    let server = HttpServer::new(move || application(for_workers.clone(), surface))
         .disable_signals()
         .max_connections(http.max_connections)
         .client_request_timeout(HEAD_TIMEOUT)

@@ -91,7 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(command) => db::run(&ctx, command).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Serve(_) => serve::run(ctx).await,
-        Command::Worker => worker::run(&ctx).await,
+        Command::Worker(args) => worker::run(ctx, &args).await,
         Command::Simulator(_) => unreachable_simulator(),
     }
 }

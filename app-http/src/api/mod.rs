@@ -79,13 +79,18 @@ struct Items<T> {
 /// holds no secret and clients need it to be built) and a JSON 404 for anything else under
 /// `/api`. Reading needs any valid key; every route that changes something names its
 /// operation, whose scope the key must have.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get("/api/v1/openapi.json", openapi::document));
+/// `/metrics`, for any API key.
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/metrics")
             .wrap(actix_web::middleware::from_fn(auth::require_api_key))
             .service(get("", metrics::show)),
     );
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/api/v1/openapi.json", openapi::document));
+    configure_metrics(cfg);
     cfg.service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_api_key))

@@ -3,7 +3,7 @@
 //! never twice, never by two processes at once — as both the simulated tenants (one contact-scope
 //! request per sync) and the database (runs that never overlap) show; their logs are JSON lines
 //! (`AVIARY_LOG_FORMAT=json`) in which a sync's lines name its integration and run, and each
-//! server's `/metrics` counts the runs it ran; then SIGTERM stops all three within 10 s, and
+//! process's `/metrics` counts the runs it ran; then SIGTERM stops all three within 10 s, and
 //! `aviary db prune` deletes the history older than a retention.
 
 use std::time::{Duration, Instant};
@@ -167,8 +167,9 @@ fn every_log_line_is_json_and_syncs_log_in_their_span(aviary: &Installation, pro
     );
 }
 
-/// Each server's `/metrics` counts the scheduled runs it ran, and shows every integration's
-/// accounts and time since its last good sync (from the database).
+/// Each process's `/metrics` (the servers', the worker's on its `--metrics-port`) counts the
+/// scheduled runs it ran, and shows every integration's accounts and time since its last good
+/// sync (from the database).
 async fn metrics_count_each_servers_runs_and_show_every_integration(
     servers: &[String],
     key: &str,
@@ -246,11 +247,27 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
         );
         processes.push(process);
     }
+    let worker_port = free_port().to_string();
     processes.push(Daemon::spawn(
         &aviary,
         &aviary_tests::aviary_binary(),
-        &["worker"],
+        &["worker", "--metrics-port", &worker_port],
     ));
+    // The worker answers the probes and the metrics, and nothing else.
+    let worker = format!("http://127.0.0.1:{worker_port}");
+    assert!(
+        healthy_within(&worker, Duration::from_secs(30)).await,
+        "the worker's probes: {}",
+        processes[2].logs()
+    );
+    let api = reqwest::Client::new()
+        .get(format!("{worker}/api/v1/integrations"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404, "a worker serves no API");
+    servers.push(worker);
 
     for round in 1..=2 {
         if round == 2 {
