@@ -448,12 +448,7 @@ impl ReadModel for SqlReadModel {
         integration: IntegrationId,
         limit: u64,
     ) -> Result<Vec<SyncRun>, QueryError> {
-        let rows = sync_runs::Entity::find()
-            .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
-            .order_by_desc(sync_runs::Column::StartedAt)
-            .order_by_desc(sync_runs::Column::Id)
-            .limit(limit)
-            .all(&self.shared.conn)
+        let rows = crate::sync_store::newest_rows(&self.shared, integration, limit)
             .await
             .map_err(query_err("listing runs"))?;
         rows.into_iter()

@@ -174,21 +174,31 @@ pub(super) async fn held(
     }))
 }
 
-/// The integration's newest runs, newest first.
-pub(super) async fn newest(
+/// The integration's newest runs, newest first (the read model's `runs` too).
+pub(crate) async fn newest_rows(
     shared: &Shared,
     integration: IntegrationId,
     limit: u64,
-) -> Result<Vec<SyncRun>, SyncStoreError> {
-    let rows = sync_runs::Entity::find()
+) -> Result<Vec<sync_runs::Model>, sea_orm::DbErr> {
+    sync_runs::Entity::find()
         .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
         .order_by_desc(sync_runs::Column::StartedAt)
         .order_by_desc(sync_runs::Column::Id)
         .limit(limit)
         .all(&shared.conn)
         .await
-        .map_err(sync_err("reading the newest runs"))?;
-    rows.into_iter()
+}
+
+/// The integration's newest runs, newest first.
+pub(super) async fn newest(
+    shared: &Shared,
+    integration: IntegrationId,
+    limit: u64,
+) -> Result<Vec<SyncRun>, SyncStoreError> {
+    newest_rows(shared, integration, limit)
+        .await
+        .map_err(sync_err("reading the newest runs"))?
+        .into_iter()
         .map(|row| {
             run_from_row(row).map_err(|err| SyncStoreError::Backend(StoreFault::failed(err.0)))
         })

@@ -28,13 +28,14 @@ async fn deleting_an_integration_while_it_syncs_leaves_no_row_behind() {
         return;
     };
     let sim = simulator(SimulatorConfig {
-        users: 2_000,
+        // Big and slow enough that batches keep landing for seconds after the first one.
+        users: 6_000,
         departments: 20,
         seed: 71,
         ..SimulatorConfig::default()
     })
     .await;
-    sim.tenant().set_delay(Duration::from_millis(40));
+    sim.tenant().set_delay(Duration::from_millis(60));
     let aviary = Installation::new()
         .with_env("AVIARY_DATABASE__URL", &db.url)
         .with_env(

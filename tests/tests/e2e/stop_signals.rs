@@ -5,6 +5,7 @@
 //! admin's Lark sign-in lets the renewal finish and its new pair be stored. After `kill -9` the
 //! next sync takes the dead process's lease at once instead of waiting for it to expire.
 
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use aviary_domain::values::IntegrationId;
@@ -30,6 +31,23 @@ async fn slow_tenant() -> SimulatorHandle {
     .await;
     sim.tenant().set_delay(Duration::from_millis(40));
     sim
+}
+
+/// Sends SIGTERM to `process` and waits for it to exit, at most [`SHUTDOWN_TIMEOUT`]; returns
+/// its status and when the signal was sent.
+async fn sigterm_and_wait(process: &mut Child) -> (ExitStatus, Instant) {
+    let sent = Instant::now();
+    send_sigterm(process.id());
+    loop {
+        if let Some(status) = process.try_wait().unwrap() {
+            return (status, sent);
+        }
+        assert!(
+            sent.elapsed() < SHUTDOWN_TIMEOUT,
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn runs(aviary: &Installation) -> Vec<Value> {
@@ -106,18 +124,7 @@ async fn sigterm_cancels_a_command_line_sync_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let sent = Instant::now();
-    send_sigterm(sync.id());
-    let status = loop {
-        if let Some(status) = sync.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            sent.elapsed() < SHUTDOWN_TIMEOUT,
-            "still running 10 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let (status, sent) = sigterm_and_wait(&mut sync).await;
     eprintln!("aviary sync exited {:?} after SIGTERM", sent.elapsed());
     assert_eq!(status.code(), Some(130), "cancelled, as after Ctrl-C");
     cancelled_cleanly_and_the_next_sync_completes(&aviary, &sim);
@@ -209,18 +216,7 @@ async fn sigterm_while_the_sign_in_is_renewed_stores_the_new_pair_before_the_syn
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Mid-check: the renewal is still to come.
-    let sent = Instant::now();
-    send_sigterm(sync.id());
-    let status = loop {
-        if let Some(status) = sync.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            sent.elapsed() < SHUTDOWN_TIMEOUT,
-            "still running 10 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let (status, sent) = sigterm_and_wait(&mut sync).await;
     eprintln!(
         "aviary sync exited {:?} after SIGTERM, mid-renewal",
         sent.elapsed()
