@@ -29,18 +29,12 @@ pub async fn run(ctx: Ctx, args: &WorkerArgs) -> anyhow::Result<ExitCode> {
     );
     match args.metrics_port {
         Some(port) => with_probes(ctx, port).await?,
+        // Warns itself when a sync does not reach a safe point in time.
         None => {
-            let stopped = ctx
-                .services
+            ctx.services
                 .runner
                 .schedule_until(stop_requested(), settings.shutdown.timeout())
                 .await;
-            if !stopped {
-                tracing::warn!(
-                    "a sync did not reach a safe point within shutdown.timeout_secs (its lease \
-                     expires after sync.lease_ttl_secs)"
-                );
-            }
         }
     }
     tracing::info!("Aviary worker stopped");

@@ -36,24 +36,27 @@ impl LogFormat {
 pub fn init(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AVIARY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let format = LogFormat::from_env(std::env::var("AVIARY_LOG_FORMAT").ok().as_deref());
+    let (format, refused) =
+        match LogFormat::from_env(std::env::var("AVIARY_LOG_FORMAT").ok().as_deref()) {
+            Ok(format) => (format, None),
+            Err(refused) => (LogFormat::Text, Some(refused)),
+        };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        Ok(LogFormat::Json) => builder
+        LogFormat::Json => builder
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .init(),
-        Ok(LogFormat::Text) => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-        Err(refused) => {
-            builder.with_ansi(std::io::stderr().is_terminal()).init();
-            tracing::warn!(
-                value = refused,
-                "AVIARY_LOG_FORMAT is neither text nor json; logging as text"
-            );
-        }
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+    if let Some(value) = refused {
+        tracing::warn!(
+            value,
+            "AVIARY_LOG_FORMAT is neither text nor json; logging as text"
+        );
     }
 }
 

@@ -21,13 +21,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use tracing::Instrument as _;
+
 use crate::logging::{RunInSpan, chain, sync_span};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 
 /// How often a scheduler prunes the run history (when `retention.runs_days` is set).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-use tracing::Instrument as _;
 
 /// Starts syncs in the background and remembers them until they end.
 #[derive(Clone)]
@@ -179,14 +180,24 @@ impl SyncRunner {
         trigger: RunTrigger,
         confirm: Option<Confirmation>,
     ) -> Result<SyncRun, SyncError> {
-        let request = SyncRequest {
+        self.spawn(self.request(integration, trigger, confirm), None)
+            .await
+    }
+
+    /// A run of `integration` that writes, paced by this process's rate limits.
+    fn request(
+        &self,
+        integration: IntegrationId,
+        trigger: RunTrigger,
+        confirm: Option<Confirmation>,
+    ) -> SyncRequest {
+        SyncRequest {
             integration,
             trigger,
             dry_run: false,
             confirm,
             rate_limits: self.rate_limits,
-        };
-        self.spawn(request, None).await
+        }
     }
 
     /// Runs `request` in the background, holding `slot` (if any) until it ends; returns the
@@ -288,13 +299,7 @@ impl SyncRunner {
             };
             // The semaphore is never closed.
             let Ok(slot) = slot else { return };
-            let request = SyncRequest {
-                integration,
-                trigger: RunTrigger::Schedule,
-                dry_run: false,
-                confirm: None,
-                rate_limits: self.rate_limits,
-            };
+            let request = self.request(integration, RunTrigger::Schedule, None);
             // A sync that could not start was logged by its task, which gave its slot back.
             if let Ok(run) = self.spawn(request, Some(slot)).await {
                 tracing::info!(%integration, run = %run.id, %due_since, "scheduled sync started");
@@ -303,28 +308,24 @@ impl SyncRunner {
     }
 
     /// Runs the scheduler, and nothing else, until `stop` completes (`aviary worker`); then
-    /// brings the running syncs to a safe point within `timeout`. Returns whether they got
-    /// there in time (else what is unfinished is abandoned, and a lease expires after
-    /// `sync.lease_ttl_secs`).
-    pub async fn schedule_until(
-        &self,
-        stop: impl Future<Output = ()> + Send,
-        timeout: Duration,
-    ) -> bool {
+    /// brings the running syncs to a safe point within `timeout` (what is unfinished by then is
+    /// abandoned, with a warning, and its lease expires after `sync.lease_ttl_secs`).
+    pub async fn schedule_until(&self, stop: impl Future<Output = ()> + Send, timeout: Duration) {
         self.spawn_scheduler();
         stop.await;
         tracing::info!(
             timeout_secs = timeout.as_secs(),
             "stopping: bringing running syncs to a safe point"
         );
-        let stopped = tokio::time::timeout(timeout, self.shutdown()).await.is_ok();
-        if !stopped {
+        if tokio::time::timeout(timeout, self.shutdown())
+            .await
+            .is_err()
+        {
             tracing::warn!(
                 timeout_secs = timeout.as_secs(),
                 "did not stop within shutdown.timeout_secs; leaving what is unfinished (a sync's lease expires after sync.lease_ttl_secs)"
             );
         }
-        stopped
     }
 
     /// Cancels the running syncs (each ends `cancelled`, its lease released) and the

@@ -193,8 +193,9 @@ impl UserTokens {
         }
         let generation = grant.generation;
         let mut waited_since = None;
+        // The caller has just read it: the store is read again only after waiting.
+        let mut stored = grant;
         loop {
-            let stored = self.stored(id).await?;
             if stored.generation != generation {
                 // Another process refreshed (or an admin signed in again) meanwhile.
                 return Ok(stored.tokens.access_token);
@@ -214,6 +215,7 @@ impl UserTokens {
                 }));
             }
             self.timer.sleep(CLAIM_POLL).await;
+            stored = self.stored(id).await?;
         }
     }
 
