@@ -10,7 +10,7 @@ mod run_changes;
 use async_trait::async_trait;
 use aviary_domain::model::{
     AccountStatus, App, ChangePage, ChangePosition, ChangeRecord, Department, DepartmentOutline,
-    Group, HeldSubject, Role, RunStatus, Subject, SyncRun, UserAccount,
+    Group, HeldSubject, LeaseView, Role, RunStatus, Subject, SyncRun, UserAccount,
 };
 use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{AccountQuery, GroupMembers, QueryError, ReadModel};
@@ -454,6 +454,19 @@ impl ReadModel for SqlReadModel {
         rows.into_iter()
             .map(|row| run_from_row(row).map_err(QueryError::from))
             .collect()
+    }
+
+    async fn lease(&self, integration: IntegrationId) -> Result<Option<LeaseView>, QueryError> {
+        let row = crate::sync_store::stored_lease(&self.shared, integration)
+            .await
+            .map_err(query_err("reading the sync lease"))?;
+        row.map(|row| {
+            Ok(LeaseView {
+                expires_at: from_micros(row.expires_at)?,
+                owner: row.owner,
+            })
+        })
+        .transpose()
     }
 
     async fn last_succeeded_run(

@@ -16,9 +16,9 @@ use aviary_adapters_db::{Backend, Database, MasterKey};
 use aviary_domain::model::{
     AccountCursor, AccountSort, AccountState, AccountStatus, ApiCounters, AuthorizedUser,
     ChangeKind, ChangePage, ChangeRecord, Department, DepartmentState, EntityCounts, FieldChange,
-    Grant, Integration, IntegrationStatus, PendingLogin, Presence, Region, Role, RunStatus,
-    RunTrigger, SortValue, Subject, SyncCounts, SyncRun, TenantInfo, TokenSet, UserAccount,
-    UserProfile,
+    Grant, Integration, IntegrationStatus, LeaseView, PendingLogin, Presence, Region, Role,
+    RunStatus, RunTrigger, SortValue, Subject, SyncCounts, SyncRun, TenantInfo, TokenSet,
+    UserAccount, UserProfile,
 };
 use aviary_domain::ports::{
     AccountQuery, GrantStore, GrantStoreError, IntegrationRepository, IntegrationStoreError, Lease,
@@ -1127,12 +1127,21 @@ async fn leases_are_exclusive_expire_renew_release_and_fence_writers() {
     on_each_backend(|ctx: Ctx| async move {
         let store = ctx.store();
         let integration = registered(&ctx, "Leased").await;
+        assert_eq!(ctx.reads().lease(integration.id).await.unwrap(), None);
         let first = store
             .acquire_lease(integration.id, "worker-1", TTL, at(0))
             .await
             .unwrap();
         assert_eq!(first.owner, "worker-1");
         assert_eq!(first.expires_at, at(60_000));
+        // The read model shows who holds it until when (the schedule judges whether it lapsed).
+        assert_eq!(
+            ctx.reads().lease(integration.id).await.unwrap(),
+            Some(LeaseView {
+                owner: "worker-1".to_owned(),
+                expires_at: at(60_000)
+            })
+        );
 
         let held = store
             .acquire_lease(integration.id, "worker-2", TTL, at(59_999))
@@ -1230,6 +1239,12 @@ async fn leases_are_exclusive_expire_renew_release_and_fence_writers() {
             Err(SyncStoreError::LeaseHeld { .. })
         ));
         store.release_lease(&third).await.unwrap();
+        let released = ctx.reads().lease(integration.id).await.unwrap().unwrap();
+        assert_eq!(
+            released.lapsed_at(false, at(150_001)),
+            Some(DateTime::UNIX_EPOCH),
+            "a released lease lapsed long ago"
+        );
         let fourth = store
             .acquire_lease(integration.id, "worker-4", TTL, at(150_002))
             .await

@@ -291,6 +291,16 @@ impl Installation {
         (run.code, json)
     }
 
+    /// `aviary runs list -i LABEL --output json`: the integration's runs, newest first.
+    pub fn runs(&self, label: &str) -> Vec<Value> {
+        self.run(&["runs", "list", "-i", label, "--output", "json"])
+            .success()
+            .json()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// `aviary accounts list -i LABEL --include-removed --output json`.
     pub fn accounts(&self, label: &str) -> Vec<Value> {
         let run = self

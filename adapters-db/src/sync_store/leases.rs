@@ -62,6 +62,16 @@ pub(super) async fn check(
     }
 }
 
+/// The integration's lease row, as stored, if it ever had one (for the read model).
+pub(crate) async fn stored(
+    shared: &Shared,
+    integration: IntegrationId,
+) -> Result<Option<sync_leases::Model>, sea_orm::DbErr> {
+    sync_leases::Entity::find_by_id(integration.as_uuid())
+        .one(&shared.conn)
+        .await
+}
+
 /// Grants the lease (token 1 the first time, the next token on a takeover) unless another
 /// unexpired lease holds it: `LeaseHeld` names the holder.
 pub(super) async fn acquire(

@@ -19,6 +19,7 @@ use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId
 use chrono::{DateTime, Utc};
 
 pub use interrupted::INTERRUPTED_RUN_ERROR;
+pub(crate) use leases::stored as stored_lease;
 pub(crate) use runs::newest_rows;
 
 use crate::batch::BatchError;

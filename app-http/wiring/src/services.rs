@@ -6,7 +6,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use aviary_adapters_db::Database;
 use aviary_adapters_lark::LarkGateway;
-use aviary_domain::ports::{Clock, DirectoryGateway, IdSource, OAuthGateway, PasswordHasher};
+use aviary_domain::ports::{
+    Clock, DirectoryGateway, IdSource, LeaseHolders, OAuthGateway, PasswordHasher,
+};
 use aviary_domain::usecases::connect::{Connect, ConnectSettings, RedirectUris, UserTokens};
 use aviary_domain::usecases::doctor::Doctor;
 use aviary_domain::usecases::sync::SyncIntegration;
@@ -179,7 +181,15 @@ impl Services {
             Arc::new(TokioTimer),
             process_owner(),
         ));
-        let sync = sync(&settings, parts, Arc::clone(&user_tokens));
+        // Which sync-lease holders are provably gone: the sync takes their leases over, the
+        // schedule and the health report see their runs as abandoned.
+        let holders: Arc<dyn LeaseHolders> = Arc::new(LocalProcesses::new());
+        let sync = sync(
+            &settings,
+            parts,
+            Arc::clone(&user_tokens),
+            Arc::clone(&holders),
+        );
         let integrations = Integrations::new(parts.database.integrations());
         let queries = Queries::new(parts.database.read_model());
         let prune = PruneHistory::new(parts.database.run_history(), Arc::clone(&parts.clock));
@@ -189,6 +199,7 @@ impl Services {
             Schedule::new(
                 parts.database.integrations(),
                 parts.database.read_model(),
+                Arc::clone(&holders),
                 Arc::clone(&parts.clock),
             ),
             &settings,
@@ -207,7 +218,11 @@ impl Services {
             ),
             update: UpdateIntegration::new(parts.database.integrations(), Arc::clone(&parts.clock)),
             remove: RemoveIntegration::new(parts.database.integrations()),
-            health: IntegrationHealth::new(parts.database.read_model(), Arc::clone(&parts.clock)),
+            health: IntegrationHealth::new(
+                parts.database.read_model(),
+                holders,
+                Arc::clone(&parts.clock),
+            ),
             readiness: Readiness::new(parts.database.health()),
             queries,
             api_keys: ApiKeys::new(
@@ -284,7 +299,12 @@ fn connect(settings: &Settings, parts: &Parts) -> Connect {
 
 /// The sync, with the process's one [`UserTokens`]: its per-integration locks serialise
 /// refreshes of the admins' Lark logins.
-fn sync(settings: &Settings, parts: &Parts, user_tokens: Arc<UserTokens>) -> SyncIntegration {
+fn sync(
+    settings: &Settings,
+    parts: &Parts,
+    user_tokens: Arc<UserTokens>,
+    holders: Arc<dyn LeaseHolders>,
+) -> SyncIntegration {
     SyncIntegration::new(
         parts.database.integrations(),
         parts.database.sync_store(),
@@ -295,5 +315,5 @@ fn sync(settings: &Settings, parts: &Parts, user_tokens: Arc<UserTokens>) -> Syn
         Arc::clone(&parts.ids),
         settings.sync_settings(process_owner()),
     )
-    .with_lease_holders(Arc::new(LocalProcesses::new()))
+    .with_lease_holders(holders)
 }

@@ -38,7 +38,7 @@ pub use integration::{
 };
 pub use record::Record;
 pub use run::{ApiCounters, EntityCounts, RunStatus, RunTrigger, SyncCounts, SyncRun};
-pub use schedule::{RUNS_FOR_SCHEDULE, RunHistory, is_scheduled, next_sync_at};
+pub use schedule::{LeaseView, RUNS_FOR_SCHEDULE, RunHistory, is_scheduled, next_sync_at};
 pub use session::{
     SESSION_ABSOLUTE_DAYS, SESSION_IDLE_HOURS, SESSION_TOUCH_INTERVAL_SECS, Session,
 };

@@ -1,5 +1,6 @@
 //! The schedule rule: when an integration on a schedule syncs next, backing off (with jitter)
-//! while its runs keep failing.
+//! while its runs keep failing, and retrying a run whose process died as soon as its lease
+//! lapsed.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -19,21 +20,55 @@ pub struct RunHistory {
     /// When its newest run started.
     pub latest_start: Option<DateTime<Utc>>,
     /// How many of its newest runs failed, in a row (a cancelled, held or good run ends the
-    /// streak: only failures say that retrying soon is pointless).
+    /// streak: only failures say that retrying soon is pointless). An abandoned run counts.
     pub failures_in_a_row: u32,
+    /// When its newest run, still recorded `running`, was abandoned: its process died (killed,
+    /// crashed, host lost) and the lease it no longer renews lapsed then.
+    pub abandoned_at: Option<DateTime<Utc>>,
 }
 
 impl RunHistory {
     /// From the integration's newest runs, newest first (at least [`RUNS_FOR_SCHEDULE`] of them
-    /// when it has that many).
-    pub fn of(newest_first: &[SyncRun]) -> Self {
-        let failures = newest_first
-            .iter()
-            .take_while(|run| run.status == RunStatus::Failed)
-            .count();
+    /// when it has that many), and when its lease lapsed ([`LeaseView::lapsed_at`]; `None`
+    /// while a live process holds it).
+    pub fn of(newest_first: &[SyncRun], lease_lapsed_at: Option<DateTime<Utc>>) -> Self {
+        let abandoned_at = match (newest_first.first(), lease_lapsed_at) {
+            (Some(run), Some(lapsed)) if run.status == RunStatus::Running => {
+                Some(lapsed.max(run.started_at))
+            }
+            _ => None,
+        };
+        let dead = usize::from(abandoned_at.is_some());
+        let failures = dead
+            + newest_first
+                .iter()
+                .skip(dead)
+                .take_while(|run| run.status == RunStatus::Failed)
+                .count();
         Self {
             latest_start: newest_first.first().map(|run| run.started_at),
             failures_in_a_row: u32::try_from(failures).unwrap_or(u32::MAX),
+            abandoned_at,
+        }
+    }
+}
+
+/// An integration's sync lease as stored: who holds it and when it lapses unless renewed (a
+/// released lease lapsed long ago).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseView {
+    pub owner: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl LeaseView {
+    /// When the lease stopped guarding a run: when it expired, or `now` when its holder is
+    /// provably gone ([`crate::ports::LeaseHolders`]); `None` while it is live.
+    pub fn lapsed_at(&self, holder_gone: bool, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.expires_at <= now {
+            Some(self.expires_at)
+        } else {
+            holder_gone.then_some(now)
         }
     }
 }
@@ -52,8 +87,11 @@ pub fn is_scheduled(integration: &IntegrationSummary) -> bool {
 /// now when it never ran. After failures in a row the wait doubles each time, up to 8
 /// intervals, and grows by a jitter of up to a tenth, different for each integration and
 /// failure, so that integrations failing together (Lark down, network cut) do not retry in
-/// lockstep. `None` when it syncs on demand only, is disabled, or still waits for an admin's
-/// Lark login (its first sync starts when the login completes).
+/// lockstep. A newest run abandoned by its dead process is retried as soon as its lease lapsed
+/// (another process completes it), unless failures before it call for a longer wait: a sync
+/// that keeps killing its process backs off like one that keeps failing. `None` when it syncs
+/// on demand only, is disabled, or still waits for an admin's Lark login (its first sync
+/// starts when the login completes).
 pub fn next_sync_at(
     integration: &IntegrationSummary,
     history: &RunHistory,
@@ -71,7 +109,11 @@ pub fn next_sync_at(
         0 => interval,
         failures => backoff(interval, failures) + jitter(integration.id, failures, interval),
     };
-    Some(started + wait)
+    Some(match history.abandoned_at {
+        Some(abandoned) if history.failures_in_a_row <= 1 => abandoned,
+        Some(abandoned) => abandoned.max(started + wait),
+        None => started + wait,
+    })
 }
 
 /// The interval, doubled for each failure after the first, at most [`MAX_DOUBLINGS`] times.
@@ -111,16 +153,14 @@ mod tests {
     use crate::values::IntegrationId;
 
     fn started(at: DateTime<Utc>) -> RunHistory {
-        RunHistory {
-            latest_start: Some(at),
-            failures_in_a_row: 0,
-        }
+        failing(at, 0)
     }
 
     fn failing(at: DateTime<Utc>, failures: u32) -> RunHistory {
         RunHistory {
             latest_start: Some(at),
             failures_in_a_row: failures,
+            abandoned_at: None,
         }
     }
 
@@ -201,16 +241,74 @@ mod tests {
                 .ended(status, at(9, minute + 1), None)
                 .build()
         };
-        let history = RunHistory::of(&[
-            run(RunStatus::Failed, 30),
-            run(RunStatus::Failed, 20),
-            run(RunStatus::Succeeded, 10),
-            run(RunStatus::Failed, 0),
-        ]);
+        let history = RunHistory::of(
+            &[
+                run(RunStatus::Failed, 30),
+                run(RunStatus::Failed, 20),
+                run(RunStatus::Succeeded, 10),
+                run(RunStatus::Failed, 0),
+            ],
+            None,
+        );
         assert_eq!(history, failing(at(9, 30), 2));
-        let cancelled = RunHistory::of(&[run(RunStatus::Cancelled, 30), run(RunStatus::Failed, 0)]);
+        let cancelled = RunHistory::of(
+            &[run(RunStatus::Cancelled, 30), run(RunStatus::Failed, 0)],
+            None,
+        );
         assert_eq!(cancelled, started(at(9, 30)));
-        assert_eq!(RunHistory::of(&[]), RunHistory::default());
+        assert_eq!(RunHistory::of(&[], None), RunHistory::default());
+        // A lapsed lease says nothing about finished runs.
+        assert_eq!(
+            RunHistory::of(&[run(RunStatus::Failed, 30)], Some(at(9, 50))),
+            failing(at(9, 30), 1)
+        );
+    }
+
+    fn running(minute: u32) -> SyncRun {
+        testing::run(IntegrationId::from_uuid(uuid::Uuid::from_u128(1)))
+            .started_at(at(9, minute))
+            .build()
+    }
+
+    #[test]
+    fn a_running_run_is_abandoned_only_once_its_lease_lapsed() {
+        let live = RunHistory::of(&[running(30)], None);
+        assert_eq!(live, started(at(9, 30)));
+        let dead = RunHistory::of(&[running(30)], Some(at(9, 32)));
+        assert_eq!(dead.abandoned_at, Some(at(9, 32)));
+        assert_eq!(dead.failures_in_a_row, 1);
+        // A lease released before the run began (long past) abandons it as it started.
+        let released = RunHistory::of(&[running(30)], Some(at(0, 0)));
+        assert_eq!(released.abandoned_at, Some(at(9, 30)));
+    }
+
+    #[test]
+    fn a_lease_lapses_when_it_expires_or_its_holder_is_provably_gone() {
+        let lease = LeaseView {
+            owner: "host:1".to_owned(),
+            expires_at: at(9, 32),
+        };
+        assert_eq!(lease.lapsed_at(false, at(9, 31)), None);
+        assert_eq!(lease.lapsed_at(true, at(9, 31)), Some(at(9, 31)));
+        assert_eq!(lease.lapsed_at(false, at(9, 40)), Some(at(9, 32)));
+    }
+
+    #[test]
+    fn an_abandoned_run_is_retried_when_its_lease_lapsed_and_then_backs_off() {
+        let active = integration(IntegrationStatus::Active, Some(30));
+        let id = active.id;
+        let dead = RunHistory::of(&[running(30)], Some(at(9, 32)));
+        // Not an interval after it started: at once, so another process completes it.
+        assert_eq!(next_sync_at(&active, &dead, at(9, 33)), Some(at(9, 32)));
+        // The retry died too: the third run waits two intervals (plus jitter) after it.
+        let failed = testing::run(id)
+            .started_at(at(9, 0))
+            .ended(RunStatus::Failed, at(9, 1), None)
+            .build();
+        let again = RunHistory::of(&[running(32), failed], Some(at(9, 35)));
+        assert_eq!(again.failures_in_a_row, 2);
+        let next = next_sync_at(&active, &again, at(9, 36)).unwrap();
+        assert!(next >= at(10, 32) && next < at(10, 38), "retried at {next}");
     }
 
     #[test]

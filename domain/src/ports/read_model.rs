@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use super::fault::StoreFault;
 use crate::model::{
     AccountCursor, AccountSort, AccountStatus, App, ChangePage, ChangePosition, ChangeRecord,
-    Department, DepartmentOutline, Group, HeldSubject, Role, Subject, SyncRun, UserAccount,
+    Department, DepartmentOutline, Group, HeldSubject, LeaseView, Role, Subject, SyncRun,
+    UserAccount,
 };
 use crate::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
 
@@ -158,6 +159,13 @@ pub trait ReadModel: Send + Sync {
         integration: IntegrationId,
         limit: u64,
     ) -> Result<Vec<SyncRun>, QueryError>;
+
+    /// The integration's sync lease as stored (released or expired ones too), if it ever had
+    /// one: whether its `running` run still has a live process behind it.
+    ///
+    /// # Errors
+    /// `Backend`.
+    async fn lease(&self, integration: IntegrationId) -> Result<Option<LeaseView>, QueryError>;
 
     /// The newest run of an integration that succeeded, if any.
     ///

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::run_cache::{RunCache, settled};
+use super::schedule::run_history;
 use crate::model::{
-    AccountStatus, IntegrationStatus, IntegrationSummary, RUNS_FOR_SCHEDULE, RunHistory, RunStatus,
-    SyncRun, next_sync_at,
+    AccountStatus, IntegrationStatus, IntegrationSummary, RunStatus, SyncRun, next_sync_at,
 };
-use crate::ports::{Clock, QueryError, ReadModel};
+use crate::ports::{Clock, LeaseHolders, QueryError, ReadModel};
 
 /// Something an admin should know or do about an integration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +37,13 @@ pub enum Problem {
     LastRunHeld(Option<String>),
     #[error("The last sync was cancelled before it finished.")]
     LastRunCancelled,
+    /// The newest run is still recorded `running`, but its process died: nothing has renewed
+    /// its lease since.
+    #[error(
+        "The last sync stopped without finishing: its process ended (killed or crashed) and its \
+         lease lapsed at {0}. The next sync takes over and records what it had committed."
+    )]
+    LastRunAbandoned(DateTime<Utc>),
     /// The last run succeeded but had something to say (e.g. the Lark login needs renewing).
     #[error("The last sync finished with a warning: {}", .0.join(" "))]
     LastRunWarned(Vec<String>),
@@ -53,13 +60,13 @@ pub enum Problem {
 /// 30 seconds, so by then something keeps it from starting.
 const OVERDUE_AFTER_MINUTES: i64 = 10;
 
-/// When the scheduled sync was due, if it is overdue at `now` (a running sync is not).
+/// When a sync overdue for long was due; a live running sync is never overdue, one whose
+/// process died is.
 fn overdue(
     next_sync_at: Option<DateTime<Utc>>,
-    latest_run: Option<&SyncRun>,
+    running: bool,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let running = latest_run.is_some_and(|run| run.status == RunStatus::Running);
     next_sync_at
         .filter(|due| !running && now - *due > chrono::Duration::minutes(OVERDUE_AFTER_MINUTES))
 }
@@ -100,6 +107,7 @@ pub enum HealthError {
 #[derive(Clone)]
 pub struct IntegrationHealth {
     read: Arc<dyn ReadModel>,
+    holders: Arc<dyn LeaseHolders>,
     clock: Arc<dyn Clock>,
     /// Accounts per status, read once per finished run.
     counts: RunCache<Vec<(AccountStatus, u64)>>,
@@ -111,7 +119,11 @@ impl std::fmt::Debug for IntegrationHealth {
     }
 }
 
-fn problems(integration: &IntegrationSummary, latest_run: Option<&SyncRun>) -> Vec<Problem> {
+fn problems(
+    integration: &IntegrationSummary,
+    latest_run: Option<&SyncRun>,
+    abandoned_at: Option<DateTime<Utc>>,
+) -> Vec<Problem> {
     let status = match integration.status {
         IntegrationStatus::Active => None,
         IntegrationStatus::PendingAuthorization => Some(Problem::NotAuthorized),
@@ -126,7 +138,8 @@ fn problems(integration: &IntegrationSummary, latest_run: Option<&SyncRun>) -> V
             RunStatus::Succeeded if !run.warnings.is_empty() => {
                 Some(Problem::LastRunWarned(run.warnings.clone()))
             }
-            RunStatus::Running | RunStatus::Succeeded => None,
+            RunStatus::Running => abandoned_at.map(Problem::LastRunAbandoned),
+            RunStatus::Succeeded => None,
             RunStatus::Failed => Some(Problem::LastRunFailed(run.error.clone())),
             RunStatus::Held => Some(Problem::LastRunHeld(run.error.clone())),
             RunStatus::Cancelled => Some(Problem::LastRunCancelled),
@@ -140,9 +153,14 @@ fn problems(integration: &IntegrationSummary, latest_run: Option<&SyncRun>) -> V
 }
 
 impl IntegrationHealth {
-    pub fn new(read: Arc<dyn ReadModel>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        read: Arc<dyn ReadModel>,
+        holders: Arc<dyn LeaseHolders>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             read,
+            holders,
             clock,
             counts: RunCache::default(),
         }
@@ -157,12 +175,10 @@ impl IntegrationHealth {
         integration: &IntegrationSummary,
     ) -> Result<HealthReport, HealthError> {
         let id = integration.id;
-        let newest = self
-            .read
-            .runs(id, RUNS_FOR_SCHEDULE)
+        let now = self.clock.now();
+        let (newest, history) = run_history(self.read.as_ref(), self.holders.as_ref(), id, now)
             .await
             .map_err(HealthError::Store)?;
-        let history = RunHistory::of(&newest);
         let latest_run = newest.into_iter().next();
         let last_succeeded_run = self
             .read
@@ -184,16 +200,18 @@ impl IntegrationHealth {
                 counts
             }
         };
-        let now = self.clock.now();
         let next_sync_at = next_sync_at(integration, &history, now);
-        let mut problems = problems(integration, latest_run.as_ref());
+        let mut problems = problems(integration, latest_run.as_ref(), history.abandoned_at);
         // Never synced: due since it last changed (registered, connected or rescheduled) — a
         // later time than it may really have been due, so never a false alarm.
         let due = match latest_run {
             Some(_) => next_sync_at,
             None => next_sync_at.map(|_| integration.updated_at),
         };
-        problems.extend(overdue(due, latest_run.as_ref(), now).map(Problem::Overdue));
+        let alive = latest_run
+            .as_ref()
+            .is_some_and(|run| run.status == RunStatus::Running && history.abandoned_at.is_none());
+        problems.extend(overdue(due, alive, now).map(Problem::Overdue));
         Ok(HealthReport {
             problems,
             next_sync_at,
@@ -212,7 +230,8 @@ impl IntegrationHealth {
 mod tests {
     use super::*;
     use crate::model::{Integration, RunTrigger};
-    use crate::ports::MockReadModel;
+    use crate::model::{LeaseView, RUNS_FOR_SCHEDULE};
+    use crate::ports::{MockReadModel, NoLeaseHolders};
     use crate::testing;
     use crate::values::{IntegrationId, RunId};
     use chrono::{DateTime, Duration, TimeZone as _, Utc};
@@ -251,10 +270,18 @@ mod tests {
     #[test]
     fn problems_come_from_the_status_and_the_latest_run() {
         let ok = run(RunStatus::Succeeded, -5, None);
-        assert!(problems(&integration(IntegrationStatus::Active, None), Some(&ok)).is_empty());
+        assert!(
+            problems(
+                &integration(IntegrationStatus::Active, None),
+                Some(&ok),
+                None
+            )
+            .is_empty()
+        );
         assert_eq!(
             problems(
                 &integration(IntegrationStatus::PendingAuthorization, None),
+                None,
                 None
             ),
             vec![Problem::NotAuthorized, Problem::NeverSynced]
@@ -263,6 +290,7 @@ mod tests {
         let only_the_run = problems(
             &integration(IntegrationStatus::Failing, None),
             Some(&failed),
+            None,
         );
         assert_eq!(
             only_the_run,
@@ -276,13 +304,18 @@ mod tests {
         );
         let held = run(RunStatus::Held, -5, Some("removals above 20%"));
         assert_eq!(
-            problems(&integration(IntegrationStatus::Degraded, None), Some(&held)),
+            problems(
+                &integration(IntegrationStatus::Degraded, None),
+                Some(&held),
+                None
+            ),
             vec![Problem::LastRunHeld(Some("removals above 20%".into()))]
         );
         let held = run(RunStatus::Held, -5, None);
         let words: Vec<String> = problems(
             &integration(IntegrationStatus::NeedsReauthorization, None),
             Some(&held),
+            None,
         )
         .iter()
         .map(ToString::to_string)
@@ -295,6 +328,7 @@ mod tests {
         let words: Vec<String> = problems(
             &integration(IntegrationStatus::NeedsReauthorization, None),
             Some(&warned),
+            None,
         )
         .iter()
         .map(ToString::to_string)
@@ -303,28 +337,28 @@ mod tests {
             words[1],
             "The last sync finished with a warning: The Lark login has expired."
         );
+        let running = run(RunStatus::Running, -1, None);
+        let active = integration(IntegrationStatus::Active, None);
+        assert!(problems(&active, Some(&running), None).is_empty());
+        let dead = problems(&active, Some(&running), Some(at(2)));
+        assert_eq!(dead, vec![Problem::LastRunAbandoned(at(2))]);
         assert!(
-            problems(
-                &integration(IntegrationStatus::Active, None),
-                Some(&run(RunStatus::Running, -1, None))
-            )
-            .is_empty()
+            dead[0].to_string().starts_with(
+                "The last sync stopped without finishing: its process ended (killed or crashed) \
+                 and its lease lapsed at 2026-11-25 12:02:00 UTC."
+            ),
+            "{}",
+            dead[0]
         );
     }
 
     #[test]
     fn a_scheduled_sync_not_started_ten_minutes_after_it_was_due_is_overdue() {
-        let done = run(RunStatus::Succeeded, 0, None);
         let due = Some(at(60));
-        assert_eq!(
-            overdue(due, Some(&done), at(70)),
-            None,
-            "ten minutes: not yet"
-        );
-        assert_eq!(overdue(due, Some(&done), at(71)), Some(at(60)));
-        let running = run(RunStatus::Running, 65, None);
-        assert_eq!(overdue(due, Some(&running), at(90)), None, "it is running");
-        assert_eq!(overdue(None, Some(&done), at(900)), None, "on demand only");
+        assert_eq!(overdue(due, false, at(70)), None, "ten minutes: not yet");
+        assert_eq!(overdue(due, false, at(71)), Some(at(60)));
+        assert_eq!(overdue(due, true, at(90)), None, "it is running");
+        assert_eq!(overdue(None, false, at(900)), None, "on demand only");
         let words = Problem::Overdue(at(60)).to_string();
         assert!(
             words.starts_with(
@@ -348,7 +382,7 @@ mod tests {
                 (AccountStatus::Suspended, 1),
             ])
         });
-        let report = IntegrationHealth::new(Arc::new(read), clock_at(0))
+        let report = IntegrationHealth::new(Arc::new(read), Arc::new(NoLeaseHolders), clock_at(0))
             .report(&integration(IntegrationStatus::Active, Some(30)))
             .await
             .unwrap();
@@ -368,7 +402,7 @@ mod tests {
                 "gone",
             )))
         });
-        let err = IntegrationHealth::new(Arc::new(broken), clock_at(0))
+        let err = IntegrationHealth::new(Arc::new(broken), Arc::new(NoLeaseHolders), clock_at(0))
             .report(&integration(IntegrationStatus::Active, None))
             .await
             .unwrap_err();
@@ -387,7 +421,7 @@ mod tests {
         read.expect_last_succeeded_run().returning(|_| Ok(None));
         read.expect_account_status_counts()
             .returning(|_| Ok(Vec::new()));
-        let health = IntegrationHealth::new(Arc::new(read), clock_at(0));
+        let health = IntegrationHealth::new(Arc::new(read), Arc::new(NoLeaseHolders), clock_at(0));
         // Created (and last changed) at -600: due since then.
         let scheduled = health
             .report(&integration(IntegrationStatus::Active, Some(30)))
@@ -415,7 +449,13 @@ mod tests {
         read.expect_account_status_counts()
             .times(3)
             .returning(|_| Ok(vec![(AccountStatus::Active, 3)]));
-        let health = IntegrationHealth::new(Arc::new(read), clock_at(0));
+        read.expect_lease().returning(|_| {
+            Ok(Some(LeaseView {
+                owner: "host:1".into(),
+                expires_at: at(1),
+            }))
+        });
+        let health = IntegrationHealth::new(Arc::new(read), Arc::new(NoLeaseHolders), clock_at(0));
         let summary = integration(IntegrationStatus::Active, None);
         // Read after the finished run, then kept.
         health.report(&summary).await.unwrap();
@@ -434,5 +474,39 @@ mod tests {
         *newest.lock().unwrap() = going;
         health.report(&summary).await.unwrap();
         health.report(&summary).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_run_whose_process_died_is_a_problem_and_no_longer_hides_an_overdue_sync() {
+        let mut read = MockReadModel::new();
+        // Started 60 minutes ago, its lease lapsed 58 minutes ago: nobody has taken over.
+        read.expect_runs()
+            .returning(|_, _| Ok(vec![run(RunStatus::Running, -60, None)]));
+        read.expect_lease().returning(|_| {
+            Ok(Some(LeaseView {
+                owner: "gone-host:1".into(),
+                expires_at: at(-58),
+            }))
+        });
+        read.expect_last_succeeded_run().returning(|_| Ok(None));
+        read.expect_account_status_counts()
+            .returning(|_| Ok(Vec::new()));
+        let report = IntegrationHealth::new(Arc::new(read), Arc::new(NoLeaseHolders), clock_at(0))
+            .report(&integration(IntegrationStatus::Active, Some(30)))
+            .await
+            .unwrap();
+        assert_eq!(
+            report.next_sync_at,
+            Some(at(-58)),
+            "due once the lease lapsed"
+        );
+        assert!(report.sync_due);
+        assert_eq!(
+            report.problems,
+            vec![
+                Problem::LastRunAbandoned(at(-58)),
+                Problem::Overdue(at(-58))
+            ]
+        );
     }
 }

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{RUNS_FOR_SCHEDULE, RunHistory, is_scheduled, next_sync_at};
-use crate::ports::{Clock, IntegrationRepository, IntegrationStoreError, QueryError, ReadModel};
+use crate::model::{RUNS_FOR_SCHEDULE, RunHistory, RunStatus, SyncRun, is_scheduled, next_sync_at};
+use crate::ports::{
+    Clock, IntegrationRepository, IntegrationStoreError, LeaseHolders, QueryError, ReadModel,
+};
 use crate::values::IntegrationId;
 
 /// An integration whose scheduled sync is due, and since when.
@@ -31,7 +33,33 @@ pub enum ScheduleError {
 pub struct Schedule {
     integrations: Arc<dyn IntegrationRepository>,
     read: Arc<dyn ReadModel>,
+    holders: Arc<dyn LeaseHolders>,
     clock: Arc<dyn Clock>,
+}
+
+/// An integration's newest runs (at most [`RUNS_FOR_SCHEDULE`]), newest first, and the history
+/// the schedule reads from them. The lease is read only when the newest run is `running`, to
+/// tell whether its process still renews it.
+///
+/// # Errors
+/// `Backend` when the runs or the lease cannot be read.
+pub(crate) async fn run_history(
+    read: &dyn ReadModel,
+    holders: &dyn LeaseHolders,
+    integration: IntegrationId,
+    now: DateTime<Utc>,
+) -> Result<(Vec<SyncRun>, RunHistory), QueryError> {
+    let newest = read.runs(integration, RUNS_FOR_SCHEDULE).await?;
+    let lapsed = match newest.first() {
+        Some(run) if run.status == RunStatus::Running => match read.lease(integration).await? {
+            Some(lease) => lease.lapsed_at(holders.is_gone(&lease.owner), now),
+            // Every recorded run began under a lease: without one, nothing guards it.
+            None => Some(now),
+        },
+        _ => None,
+    };
+    let history = RunHistory::of(&newest, lapsed);
+    Ok((newest, history))
 }
 
 impl std::fmt::Debug for Schedule {
@@ -44,17 +72,19 @@ impl Schedule {
     pub fn new(
         integrations: Arc<dyn IntegrationRepository>,
         read: Arc<dyn ReadModel>,
+        holders: Arc<dyn LeaseHolders>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             integrations,
             read,
+            holders,
             clock,
         }
     }
 
     /// The integrations whose next scheduled sync ([`next_sync_at`], with its backoff after
-    /// failures) has come, most overdue first.
+    /// failures, and at once for a run whose process died) has come, most overdue first.
     ///
     /// # Errors
     /// [`ScheduleError`] when the integrations or a scheduled integration's runs cannot be read.
@@ -67,12 +97,15 @@ impl Schedule {
             .map_err(ScheduleError::Integrations)?;
         let mut due = Vec::new();
         for integration in all.iter().filter(|i| is_scheduled(i)) {
-            let newest = self
-                .read
-                .runs(integration.id, RUNS_FOR_SCHEDULE)
-                .await
-                .map_err(|e| ScheduleError::Runs(integration.id, e))?;
-            let next = next_sync_at(integration, &RunHistory::of(&newest), now);
+            let (_, history) = run_history(
+                self.read.as_ref(),
+                self.holders.as_ref(),
+                integration.id,
+                now,
+            )
+            .await
+            .map_err(|e| ScheduleError::Runs(integration.id, e))?;
+            let next = next_sync_at(integration, &history, now);
             if let Some(next) = next.filter(|next| *next <= now) {
                 due.push(DueSync {
                     integration: integration.id,
@@ -94,7 +127,10 @@ mod tests {
 
     use super::*;
     use crate::model::{IntegrationStatus, RunStatus};
-    use crate::ports::{MockClock, MockIntegrationRepository, MockReadModel, StoreFault};
+    use crate::ports::{
+        MockClock, MockIntegrationRepository, MockLeaseHolders, MockReadModel, NoLeaseHolders,
+        StoreFault,
+    };
     use crate::testing;
 
     fn at(minute: i64) -> DateTime<Utc> {
@@ -123,7 +159,12 @@ mod tests {
         });
         let mut clock = MockClock::new();
         clock.expect_now().returning(|| at(0));
-        Schedule::new(Arc::new(integrations), Arc::new(read), Arc::new(clock))
+        Schedule::new(
+            Arc::new(integrations),
+            Arc::new(read),
+            Arc::new(NoLeaseHolders),
+            Arc::new(clock),
+        )
     }
 
     fn started(
@@ -202,6 +243,64 @@ mod tests {
         assert!(
             matches!(err, ScheduleError::Runs(i, _) if i == id(1)),
             "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_running_sync_is_due_again_once_its_process_is_dead_or_its_lease_lapsed() {
+        let running = |integration| testing::run(integration).started_at(at(-5)).build();
+        let mut read = MockReadModel::new();
+        read.expect_runs().returning(move |integration, _| {
+            Ok(match integration.as_uuid().as_u128() {
+                1 | 2 | 5 => vec![running(integration)],
+                _ => Vec::new(),
+            })
+        });
+        read.expect_lease().returning(|integration| {
+            let (owner, expires_at) = match integration.as_uuid().as_u128() {
+                // Expired a minute ago: nobody renewed it.
+                1 => ("far-host:7", at(-1)),
+                // Live, but held by a process of this host that is gone.
+                2 => ("this-host:9", at(1)),
+                // Live, and its holder may well be alive.
+                _ => ("far-host:8", at(1)),
+            };
+            Ok(Some(crate::model::LeaseView {
+                owner: owner.to_owned(),
+                expires_at,
+            }))
+        });
+        let mut holders = MockLeaseHolders::new();
+        holders
+            .expect_is_gone()
+            .returning(|owner| owner == "this-host:9");
+        let mut integrations = MockIntegrationRepository::new();
+        integrations.expect_list().returning(|| {
+            Ok([1, 2, 5]
+                .into_iter()
+                .map(|n| testing::integration().id(id(n)).every(30).build().summary)
+                .collect())
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| at(0));
+        let schedule = Schedule::new(
+            Arc::new(integrations),
+            Arc::new(read),
+            Arc::new(holders),
+            Arc::new(clock),
+        );
+        assert_eq!(
+            schedule.due().await.unwrap(),
+            vec![
+                DueSync {
+                    integration: id(1),
+                    due_since: at(-1)
+                },
+                DueSync {
+                    integration: id(2),
+                    due_since: at(0)
+                },
+            ]
         );
     }
 }

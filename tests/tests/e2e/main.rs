@@ -22,4 +22,5 @@ mod server_binary;
 mod sign_in_flood;
 mod stop_signals;
 mod support;
+mod takeover;
 mod withheld;

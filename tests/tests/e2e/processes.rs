@@ -27,16 +27,6 @@ fn label(n: usize) -> String {
     format!("tenant-{n:02}")
 }
 
-fn runs(aviary: &Installation, label: &str) -> Vec<Value> {
-    aviary
-        .run(&["runs", "list", "-i", label, "--output", "json"])
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 /// 20 small tenants, each registered, scheduled every 5 minutes and synced once by hand (which
 /// makes the integration active, and so scheduled).
 async fn tenants(aviary: &Installation) -> Vec<SimulatorHandle> {
@@ -81,7 +71,7 @@ async fn wait_for_runs(aviary: &Installation, count: usize, processes: &[&Daemon
     let started = Instant::now();
     loop {
         let done = (0..INTEGRATIONS).all(|n| {
-            let runs = runs(aviary, &label(n));
+            let runs = aviary.runs(&label(n));
             runs.len() >= count && runs.iter().all(|r| r["status"] != "running")
         });
         if done {
@@ -108,7 +98,7 @@ fn synced_exactly_once_per_interval(
     rounds: usize,
 ) {
     for (n, sim) in sims.iter().enumerate() {
-        let mut runs = runs(aviary, &label(n));
+        let mut runs = aviary.runs(&label(n));
         runs.reverse(); // oldest first
         let scheduled = runs.iter().filter(|r| r["trigger"] == "schedule").count();
         assert_eq!(scheduled, rounds, "{}: {runs:#?}", label(n));
@@ -328,18 +318,14 @@ async fn history_older_than_the_retention_is_pruned(aviary: &Installation, db: &
         "three runs each, the newest kept: {counted}"
     );
     assert!(counted["changes"].as_u64().unwrap() > 0, "{counted}");
-    assert_eq!(
-        runs(aviary, &label(0)).len(),
-        3,
-        "a dry run deletes nothing"
-    );
+    assert_eq!(aviary.runs(&label(0)).len(), 3, "a dry run deletes nothing");
     let pruned = prune(false);
     assert_eq!(
         (pruned["runs"].clone(), pruned["changes"].clone()),
         (counted["runs"].clone(), counted["changes"].clone())
     );
     for n in 0..INTEGRATIONS {
-        let left = runs(aviary, &label(n));
+        let left = aviary.runs(&label(n));
         assert_eq!(left.len(), 1, "{left:#?}");
         assert_eq!(left[0]["status"], "succeeded");
     }

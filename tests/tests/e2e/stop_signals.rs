@@ -50,20 +50,10 @@ async fn sigterm_and_wait(process: &mut Child) -> (ExitStatus, Instant) {
     }
 }
 
-fn runs(aviary: &Installation) -> Vec<Value> {
-    aviary
-        .run(&["runs", "list", "-i", "acme", "--output", "json"])
-        .success()
-        .json()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 /// The interrupted run is `cancelled` with nothing removed, and the lease is free: the next
 /// sync (without the delay) completes at once.
 fn cancelled_cleanly_and_the_next_sync_completes(aviary: &Installation, sim: &SimulatorHandle) {
-    let interrupted = &runs(aviary)[0];
+    let interrupted = &aviary.runs("acme")[0];
     assert_eq!(interrupted["status"], "cancelled", "{interrupted}");
     assert_eq!(
         interrupted["counts"]["users"]["removed"], 0,
@@ -169,7 +159,7 @@ async fn after_kill_9_the_next_sync_takes_the_dead_processs_lease_at_once() {
         "the dead process's lease was taken over: {run}"
     );
     assert!(started.elapsed() < Duration::from_secs(30));
-    let runs = runs(&aviary);
+    let runs = aviary.runs("acme");
     assert_eq!(runs[0]["status"], "succeeded");
     assert_eq!(
         runs[1]["status"], "failed",
@@ -240,6 +230,6 @@ async fn sigterm_while_the_sign_in_is_renewed_stores_the_new_pair_before_the_syn
     assert_eq!(run["status"], "succeeded");
     assert_eq!(run["warnings"], serde_json::json!([]), "{run}");
     assert_eq!(sim.stats().oauth_refreshes, refreshes + 1);
-    assert_eq!(runs(&aviary)[1]["status"], "cancelled");
+    assert_eq!(aviary.runs("acme")[1]["status"], "cancelled");
     sim.stop().await;
 }

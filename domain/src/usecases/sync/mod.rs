@@ -516,8 +516,11 @@ impl SyncIntegration {
             .newest_runs(integration.id, RUNS_FOR_SCHEDULE)
             .await;
         let now = self.clock.now();
+        // This run holds the lease and has not begun: a run still `running` lost it, its
+        // process died, and it is retried now rather than an interval after it started.
         let refused = match newest {
-            Ok(newest) => match next_sync_at(integration, &RunHistory::of(&newest), now) {
+            Ok(newest) => match next_sync_at(integration, &RunHistory::of(&newest, Some(now)), now)
+            {
                 Some(next) if next <= now => return Ok(()),
                 next => SyncError::NotDue(next),
             },

@@ -1075,6 +1075,23 @@ async fn a_scheduled_run_that_another_process_has_just_run_gives_the_lease_back_
 }
 
 #[tokio::test]
+async fn a_scheduled_run_completes_a_run_whose_process_died_without_waiting_an_interval() {
+    let setup = Setup::new(base_tenant());
+    // Hourly; the newest run started 5 minutes ago and is still recorded running, but this run
+    // holds the lease: that run's process is gone.
+    let dead = testing::run(integration_id())
+        .started_at(at() - chrono::Duration::minutes(5))
+        .build();
+    setup.stored.lock().unwrap().newest_runs = vec![dead];
+    let scheduled = SyncRequest {
+        trigger: RunTrigger::Schedule,
+        ..request(false, None)
+    };
+    let report = setup.use_case().execute(&scheduled, &NoProgress).await;
+    assert_eq!(report.unwrap().run.status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
 async fn writes_are_batched_by_the_configured_size() {
     let setup = Setup::new(base_tenant());
     setup.run(false, None).await;
