@@ -17,6 +17,8 @@ DEPARTMENTS="${2:-2000}"
 DURATION="${3:-10}"
 CONNECTIONS=16
 PG="${AVIARY_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+# The simulator is a custom base URL, which the operator must allow.
+export AVIARY_LARK__ALLOW_CUSTOM_BASE_URL=true
 SIM_PORT=9473
 HTTP_PORT=9474
 EMAIL=bench@example.com
