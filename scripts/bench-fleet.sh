@@ -17,9 +17,12 @@ DB="aviary_fleet_$$"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 trap 'kill $(jobs -p) 2>/dev/null || true; sleep 1; psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 export AVIARY_DATABASE__URL="$PG/$DB"
-export AVIARY_SECRETS__MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+AVIARY_SECRETS__MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+export AVIARY_SECRETS__MASTER_KEY
 export AVIARY_DATA__DIR="$WORK/fleet"
 
+# Runs a command silently, showing what it said only when it fails.
+quiet() { local out; out=$("$@" 2>&1) || { echo "$out" >&2; return 1; }; }
 sim_field() { awk -v k="$2" '$1" "$2 == k {print $3}' "$1"; }
 
 echo "== $TENANTS tenants × 5k users / 100 departments, real limits, 3 processes on PostgreSQL, $SLOTS syncs at once in each"
@@ -39,8 +42,8 @@ import collections, json, sys
 counts = collections.Counter(d for u in json.load(sys.stdin) for d in u["department_ids"])
 print(min(counts, key=counts.get))')
   curl -sf -X PUT -H 'content-type: application/json' -d "{\"department_ids\":[\"$small\"]}" "$base/_simulator/scope" >/dev/null
-  echo "$secret" | "$BIN_DIR/aviary" integration add --label "t$i" --app-id "$app" --base-url "$base" --app-secret-stdin >/dev/null 2>&1
-  "$BIN_DIR/aviary" integration set "t$i" --interval-minutes 5 >/dev/null 2>&1
+  quiet sh -c "echo '$secret' | '$BIN_DIR/aviary' integration add --label t$i --app-id $app --base-url $base --app-secret-stdin"
+  quiet "$BIN_DIR/aviary" integration set "t$i" --interval-minutes 5
   "$BIN_DIR/aviary" sync "t$i" >/dev/null
   curl -sf -X PUT -H 'content-type: application/json' -d '{}' "$base/_simulator/scope" >/dev/null
 done
@@ -52,20 +55,25 @@ print(round(sum(sum(int(f) for f in open(f"/proc/{p}/stat").read().rsplit(")", 1
 busy() { # the machine's busy and total CPU ticks so far (/proc/stat)
   awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat
 }
-# Every integration due at once: its runs moved back past its interval; the simulators' counts
-# start afresh. Lark counts an app's requests whichever process sends them, and each process
-# paces only its own, so the requests before must have left Lark's one-second windows first.
-make_due() {
-  psql "$AVIARY_DATABASE__URL" -qc "UPDATE sync_runs SET started_at = started_at - 330000000, finished_at = finished_at - 330000000" >/dev/null
+# The simulators' counts start afresh, and the requests before leave Lark's one-second windows
+# (Lark counts an app's requests whichever process sends them; each process paces only its own).
+fresh_counts() {
   for i in $(seq 1 "$TENANTS"); do curl -sf -X DELETE "$(cat "$WORK/fleet-base-$i")/_simulator/stats" >/dev/null; done
   sleep 2
+}
+# Every integration due at once: its runs moved back past its interval.
+make_due() {
+  psql "$AVIARY_DATABASE__URL" -qc "UPDATE sync_runs SET started_at = started_at - 330000000, finished_at = finished_at - 330000000" >/dev/null
 }
 # Waits for round $1's scheduled runs, then keeps what it needs to report on them.
 measure() {
   local round="$1" busy_before sim_before
+  fresh_counts
   busy_before=$(busy); sim_before=$(cpu $SIMS)
+  make_due
   SECONDS=0
-  until [ "$(psql "$AVIARY_DATABASE__URL" -tAc "SELECT count(*) FROM sync_runs WHERE trigger = 'schedule' AND status <> 'running'")" -ge $((round * TENANTS)) ]; do
+  # Every integration with (at least) this round's scheduled run finished.
+  until [ "$(psql "$AVIARY_DATABASE__URL" -tAc "SELECT count(*) FROM (SELECT integration_id FROM sync_runs WHERE trigger = 'schedule' AND status <> 'running' GROUP BY integration_id HAVING count(*) >= $round) AS done")" -ge "$TENANTS" ]; do
     sleep 0.5
     if [ "$SECONDS" -gt 900 ]; then echo "  round $round not done within 15 minutes" >&2; exit 1; fi
   done
@@ -79,14 +87,14 @@ measure() {
 }
 
 SIMS=$(jobs -p)
-make_due
-run_env=(env AVIARY_LOG="${BENCH_PROCESS_LOG:-info}" AVIARY_SCHEDULER__MAX_CONCURRENT_SYNCS="$SLOTS")
+# At info (at least), which the runs-per-process count reads ("scheduled sync started"); the
+# schedulers look every second (default 30 s), so that a round starts as soon as it is due.
+run_env=(env AVIARY_LOG="${BENCH_PROCESS_LOG:-info}" AVIARY_SCHEDULER__MAX_CONCURRENT_SYNCS="$SLOTS" AVIARY_SCHEDULER__TICK_SECS=1)
 "${run_env[@]}" AVIARY_HTTP__PORT=9601 "$BIN_DIR/aviary-server" 2>"$WORK/fleet-p1.log" &
 "${run_env[@]}" AVIARY_HTTP__PORT=9602 "$BIN_DIR/aviary-server" 2>"$WORK/fleet-p2.log" &
 "${run_env[@]}" "$BIN_DIR/aviary" worker 2>"$WORK/fleet-p3.log" &
 PIDS=$(jobs -p | tail -3)
 measure 1
-make_due
 measure 2
 kill -TERM $PIDS 2>/dev/null || true
 wait $PIDS 2>/dev/null || true
@@ -103,8 +111,11 @@ def at(text):
 first, last, users, limited, rows = None, None, 0, 0, []
 for i in range(1, tenants + 1):
     runs = json.load(open(f"{work}/fleet-runs-{round_}-{i}.json"))
+    scheduled = [r for r in runs if r["trigger"] == "schedule"]
+    if len(scheduled) != round_:
+        print(f"    t{i}: {len(scheduled)} scheduled runs after round {round_}, not one per round")
     # Newest first: this round's scheduled run is the newest one.
-    run = next(r for r in runs if r["trigger"] == "schedule")
+    run = scheduled[0]
     stats = json.load(open(f"{work}/fleet-stats-{round_}-{i}.json"))
     api, n, fixed, sliding = minimums(stats)
     secs = run["duration_ms"] / 1000

@@ -76,6 +76,7 @@ for backend in sqlite postgres; do
   timed_sync bench --no-pacing
 done
 unset AVIARY_DATABASE__URL AVIARY_SECRETS__MASTER_KEY
+kill "$SIM_PID"
 fi
 
 limited_sync() { # users departments port label: one SQLite sync with Lark's real limits on

@@ -46,14 +46,15 @@ def sliding_minimum(n, minute_quota):
 
 
 def minimums(stats):
-    """(api, n, fixed, sliding) of the API whose requests need the longest, tokens left out."""
-    best = None
+    """(api, n, fixed, sliding) of the API whose requests need the longest, tokens left out
+    (("none", 0, 0, 0.0) when no other API was called)."""
+    best = ("none", 0, 0, 0.0)
     for api, n in stats["requests_by_endpoint"].items():
         if "token" in api:
             continue
         quota = per_minute(api)
         row = (api, n, fixed_minimum(n, quota), sliding_minimum(n, quota))
-        if best is None or row[3] > best[3]:
+        if row[3] > best[3] or (row[3] == best[3] and row[1] > best[1]):
             best = row
     return best
 

@@ -40,8 +40,9 @@ pub enum Problem {
     /// The newest run is still recorded `running`, but its process died: nothing has renewed
     /// its lease since.
     #[error(
-        "The last sync stopped without finishing: its process ended (killed or crashed) and its \
-         lease lapsed at {0}. The next sync takes over and records what it had committed."
+        "The last sync stopped without finishing: its process ended (killed or crashed) and no \
+         longer holds its lease (lapsed by {0}). The next sync takes over and records what it \
+         had committed."
     )]
     LastRunAbandoned(DateTime<Utc>),
     /// The last run succeeded but had something to say (e.g. the Lark login needs renewing).
@@ -345,7 +346,7 @@ mod tests {
         assert!(
             dead[0].to_string().starts_with(
                 "The last sync stopped without finishing: its process ended (killed or crashed) \
-                 and its lease lapsed at 2026-11-25 12:02:00 UTC."
+                 and no longer holds its lease (lapsed by 2026-11-25 12:02:00 UTC)."
             ),
             "{}",
             dead[0]

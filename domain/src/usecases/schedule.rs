@@ -24,7 +24,7 @@ pub struct DueSync {
 pub enum ScheduleError {
     #[error("cannot list the integrations")]
     Integrations(#[source] IntegrationStoreError),
-    #[error("cannot read the runs of integration {0}")]
+    #[error("cannot read the runs or the sync lease of integration {0}")]
     Runs(IntegrationId, #[source] QueryError),
 }
 
@@ -49,15 +49,32 @@ pub(crate) async fn run_history(
     integration: IntegrationId,
     now: DateTime<Utc>,
 ) -> Result<(Vec<SyncRun>, RunHistory), QueryError> {
-    let newest = read.runs(integration, RUNS_FOR_SCHEDULE).await?;
-    let lapsed = match newest.first() {
-        Some(run) if run.status == RunStatus::Running => match read.lease(integration).await? {
-            Some(lease) => lease.lapsed_at(holders.is_gone(&lease.owner), now),
-            // Every recorded run began under a lease: without one, nothing guards it.
-            None => Some(now),
-        },
-        _ => None,
+    let mut newest = read.runs(integration, RUNS_FOR_SCHEDULE).await?;
+    let running = newest
+        .first()
+        .filter(|run| run.status == RunStatus::Running)
+        .map(|run| run.id);
+    let Some(running) = running else {
+        let history = RunHistory::of(&newest, None);
+        return Ok((newest, history));
     };
+    let lapsed = match read.lease(integration).await? {
+        Some(lease) => lease.lapsed_at(holders.is_gone(&lease.owner), now),
+        // Every recorded run began under a lease: without one, nothing guards it.
+        None => Some(now),
+    };
+    if lapsed.is_some() {
+        // A run finishes, then releases its lease: read between the two, it would look
+        // abandoned. Read again: only a run still `running` after its lease lapsed is.
+        newest = read.runs(integration, RUNS_FOR_SCHEDULE).await?;
+        let still = newest
+            .first()
+            .is_some_and(|run| run.id == running && run.status == RunStatus::Running);
+        if !still {
+            let history = RunHistory::of(&newest, None);
+            return Ok((newest, history));
+        }
+    }
     let history = RunHistory::of(&newest, lapsed);
     Ok((newest, history))
 }
@@ -302,5 +319,38 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_run_that_finished_between_reading_it_and_its_released_lease_is_not_abandoned() {
+        let integration = id(1);
+        let running = testing::run(integration).started_at(at(-40)).build();
+        let mut finished = running.clone();
+        finished.status = RunStatus::Succeeded;
+        finished.finished_at = Some(at(0));
+        let mut read = MockReadModel::new();
+        let mut reads = 0;
+        read.expect_runs().returning(move |_, _| {
+            reads += 1;
+            // Read first while it runs; it finishes and releases its lease before the lease
+            // is read.
+            Ok(vec![if reads == 1 {
+                running.clone()
+            } else {
+                finished.clone()
+            }])
+        });
+        read.expect_lease().returning(|_| {
+            Ok(Some(crate::model::LeaseView {
+                owner: "far-host:7".to_owned(),
+                expires_at: DateTime::UNIX_EPOCH,
+            }))
+        });
+        let (newest, history) = run_history(&read, &NoLeaseHolders, integration, at(0))
+            .await
+            .unwrap();
+        assert_eq!(newest[0].status, RunStatus::Succeeded);
+        assert_eq!(history.abandoned_at, None);
+        assert_eq!(history.failures_in_a_row, 0);
     }
 }
