@@ -50,29 +50,24 @@ pub(crate) async fn run_history(
     now: DateTime<Utc>,
 ) -> Result<(Vec<SyncRun>, RunHistory), QueryError> {
     let mut newest = read.runs(integration, RUNS_FOR_SCHEDULE).await?;
+    let mut lapsed = None;
     let running = newest
         .first()
-        .filter(|run| run.status == RunStatus::Running)
-        .map(|run| run.id);
-    let Some(running) = running else {
-        let history = RunHistory::of(&newest, None);
-        return Ok((newest, history));
-    };
-    let lapsed = match read.lease(integration).await? {
-        Some(lease) => lease.lapsed_at(holders.is_gone(&lease.owner), now),
-        // Every recorded run began under a lease: without one, nothing guards it.
-        None => Some(now),
-    };
-    if lapsed.is_some() {
-        // A run finishes, then releases its lease: read between the two, it would look
-        // abandoned. Read again: only a run still `running` after its lease lapsed is.
-        newest = read.runs(integration, RUNS_FOR_SCHEDULE).await?;
-        let still = newest
-            .first()
-            .is_some_and(|run| run.id == running && run.status == RunStatus::Running);
-        if !still {
-            let history = RunHistory::of(&newest, None);
-            return Ok((newest, history));
+        .filter(|run| run.status == RunStatus::Running);
+    if let Some(running) = running.map(|run| run.id) {
+        lapsed = match read.lease(integration).await? {
+            Some(lease) => lease.lapsed_at(holders.is_gone(&lease.owner), now),
+            // Every recorded run began under a lease: without one, nothing guards it.
+            None => Some(now),
+        };
+        if lapsed.is_some() {
+            // A run finishes, then releases its lease: read between the two, it would look
+            // abandoned. Read again: only a run still `running` after its lease lapsed is.
+            newest = read.runs(integration, RUNS_FOR_SCHEDULE).await?;
+            let still = newest
+                .first()
+                .is_some_and(|run| run.id == running && run.status == RunStatus::Running);
+            lapsed = lapsed.filter(|_| still);
         }
     }
     let history = RunHistory::of(&newest, lapsed);
