@@ -198,10 +198,7 @@ impl Installation {
     /// Starts another program of the installation (e.g. [`server_binary`]) with its data
     /// directory and environment, without waiting for it.
     pub fn spawn_program(&self, program: &Path, args: &[&str]) -> std::process::Child {
-        self.command_of(program, args)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("the program starts")
+        self.spawn_program_with_env(program, args, &[])
     }
 
     /// Like [`Installation::spawn_program`], with `env` set on top (one server's port, say).
@@ -298,7 +295,7 @@ impl Installation {
             .json()
             .as_array()
             .cloned()
-            .unwrap_or_default()
+            .expect("runs list answers a JSON array")
     }
 
     /// `aviary accounts list -i LABEL --include-removed --output json`.

@@ -7,6 +7,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait as _, DatabaseConnection};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// A test master key (32 bytes, base64): on PostgreSQL every process needs the same configured
+/// key.
+const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
 /// A database created for one test.
 #[derive(Debug)]
 pub struct TestDatabase {
@@ -26,6 +30,13 @@ async fn connect(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
 }
 
 impl TestDatabase {
+    /// A new installation on this database, with the test master key.
+    pub fn installation(&self) -> crate::Installation {
+        crate::Installation::new()
+            .with_env("AVIARY_DATABASE__URL", &self.url)
+            .with_env("AVIARY_SECRETS__MASTER_KEY", MASTER_KEY)
+    }
+
     /// Creates an empty database; `None` (after a notice) when PostgreSQL is unreachable
     /// outside CI.
     pub async fn create() -> Option<Self> {

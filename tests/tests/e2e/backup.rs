@@ -7,13 +7,6 @@ use aviary_tests::server::{Server, WebClient};
 use aviary_tests::{Installation, SimulatorConfig, simulator};
 use serde_json::Value;
 
-fn runs(aviary: &Installation) -> Value {
-    aviary
-        .run(&["runs", "list", "-i", "acme", "--output", "json"])
-        .success()
-        .json()
-}
-
 async fn api_accounts(server: &Server, key: &str) -> Value {
     reqwest::Client::new()
         .get(server.url("/api/v1/integrations/acme/accounts?limit=500"))
@@ -76,7 +69,7 @@ async fn a_backup_taken_while_the_server_runs_restores_the_same_data() {
     let key = aviary.create_key("backup", "read");
     let server = Server::start(&aviary).await;
     let accounts = aviary.accounts("acme");
-    let history = runs(&aviary);
+    let history = aviary.runs("acme");
     let served = api_accounts(&server, &key).await;
     assert_eq!(served["items"].as_array().unwrap().len(), 300);
     let (csv, runs_page) = in_the_ui(&server, &id).await;
@@ -122,10 +115,10 @@ async fn a_backup_taken_while_the_server_runs_restores_the_same_data() {
         "the API shows the same accounts"
     );
     assert_eq!(aviary.accounts("acme"), accounts);
-    assert_eq!(runs(&aviary), history);
+    assert_eq!(aviary.runs("acme"), history);
     let (restored_csv, restored_runs) = in_the_ui(&server, &id).await;
     assert_eq!(restored_csv, csv, "the web UI exports the same accounts");
-    for run in history.as_array().unwrap() {
+    for run in &history {
         let run_id = run["id"].as_str().unwrap();
         assert!(
             runs_page.contains(run_id) && restored_runs.contains(run_id),

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use aviary_tests::postgres::TestDatabase;
-use aviary_tests::{Installation, Run, SimulatorConfig, simulator};
+use aviary_tests::{Run, SimulatorConfig, simulator};
 
 /// Every table that holds an integration's rows.
 const TABLES: &[&str] = &[
@@ -36,13 +36,7 @@ async fn deleting_an_integration_while_it_syncs_leaves_no_row_behind() {
     })
     .await;
     sim.tenant().set_delay(Duration::from_millis(60));
-    let aviary = Installation::new()
-        .with_env("AVIARY_DATABASE__URL", &db.url)
-        .with_env(
-            "AVIARY_SECRETS__MASTER_KEY",
-            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        )
-        .with_env("AVIARY_SYNC__BATCH_SIZE", "100");
+    let aviary = db.installation().with_env("AVIARY_SYNC__BATCH_SIZE", "100");
     aviary.add_integration("acme", &sim);
     let sync = aviary.spawn(&["sync", "acme", "--output", "json"]);
     let start = Instant::now();

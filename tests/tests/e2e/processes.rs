@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use aviary_lark_simulator::SimulatorHandle;
+use aviary_lark_simulator::{SimulatorHandle, endpoints};
 use aviary_tests::daemon::Daemon;
 use aviary_tests::postgres::TestDatabase;
 use aviary_tests::server::healthy_within;
@@ -16,8 +16,6 @@ use aviary_tests::{Installation, SimulatorConfig, free_port, server_binary, simu
 use serde_json::Value;
 
 const INTEGRATIONS: usize = 20;
-/// The contact-scope request: one per sync, whichever process runs it.
-const SCOPES: &str = "/open-apis/contact/v3/scopes";
 /// The integrations' interval (the shortest allowed), and how far runs are moved back in time
 /// to make the next one due.
 const INTERVAL_MINUTES: i64 = 5;
@@ -112,7 +110,8 @@ fn synced_exactly_once_per_interval(
             );
         }
         assert_eq!(
-            sim.stats().requests_to(SCOPES),
+            // The contact-scope request: one per sync, whichever process runs it.
+            sim.stats().requests_to(endpoints::SCOPES),
             (1 + rounds) as u64,
             "{}: one scope request per sync",
             label(n)
@@ -125,6 +124,8 @@ fn synced_exactly_once_per_interval(
 /// integration's runs.
 fn every_log_line_is_json_and_syncs_log_in_their_span(aviary: &Installation, processes: &[Daemon]) {
     let mut in_span = 0;
+    // Each integration's runs, listed once.
+    let mut runs_of = std::collections::HashMap::new();
     for process in processes {
         for line in process.logs().lines().filter(|l| !l.trim().is_empty()) {
             let entry: Value = serde_json::from_str(line)
@@ -139,12 +140,11 @@ fn every_log_line_is_json_and_syncs_log_in_their_span(aviary: &Installation, pro
             let run = span["run"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no run: {line}"));
-            let listed = aviary
-                .run(&["runs", "list", "-i", integration, "--output", "json"])
-                .success()
-                .json();
+            let listed = runs_of
+                .entry(integration.to_owned())
+                .or_insert_with(|| aviary.runs(integration));
             assert!(
-                listed.as_array().unwrap().iter().any(|r| r["id"] == run),
+                listed.iter().any(|r| r["id"] == run),
                 "{run} is a run of {integration}"
             );
             in_span += 1;
@@ -202,13 +202,8 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
     let Some(db) = TestDatabase::create().await else {
         return;
     };
-    let aviary = Installation::new()
-        .with_env("AVIARY_DATABASE__URL", &db.url)
-        // PostgreSQL: every process needs the same configured key (a test key, 32 bytes).
-        .with_env(
-            "AVIARY_SECRETS__MASTER_KEY",
-            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        )
+    let aviary = db
+        .installation()
         .with_env("AVIARY_SCHEDULER__TICK_SECS", "1")
         // Few slots: passes wait for one, holding a due list that other processes outdate.
         .with_env("AVIARY_SCHEDULER__MAX_CONCURRENT_SYNCS", "2")
