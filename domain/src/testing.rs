@@ -170,3 +170,17 @@ impl RunBuilder {
         self.0
     }
 }
+
+/// A timer that really sleeps, on tokio's clock (paused in the tests that need it). Only for this
+/// crate's tests: tokio is a dev-dependency.
+#[cfg(test)]
+#[derive(Debug)]
+pub struct TokioTimer;
+
+#[cfg(test)]
+#[async_trait::async_trait]
+impl crate::ports::Timer for TokioTimer {
+    async fn sleep(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}

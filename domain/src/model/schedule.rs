@@ -107,7 +107,10 @@ pub fn next_sync_at(
     let interval = Duration::minutes(i64::from(minutes));
     let wait = match history.failures_in_a_row {
         0 => interval,
-        failures => backoff(interval, failures) + jitter(integration.id, failures, interval),
+        failures => {
+            let backed_off = backoff(interval, failures);
+            backed_off + jitter(integration.id, failures, backed_off)
+        }
     };
     Some(match history.abandoned_at {
         Some(abandoned) if history.failures_in_a_row <= 1 => abandoned,
@@ -124,7 +127,7 @@ fn backoff(interval: Duration, failures: u32) -> Duration {
 /// Up to a tenth of the backed-off wait, spread by a hash of the integration and the failure
 /// count: deterministic (every process computes the same time, so no two disagree on whether
 /// the retry is due) yet different for each integration.
-fn jitter(integration: IntegrationId, failures: u32, interval: Duration) -> Duration {
+fn jitter(integration: IntegrationId, failures: u32, backed_off: Duration) -> Duration {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325; // FNV-1a offset basis
     for byte in integration
         .as_uuid()
@@ -134,7 +137,7 @@ fn jitter(integration: IntegrationId, failures: u32, interval: Duration) -> Dura
     {
         hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    let tenth_ms = backoff(interval, failures).num_milliseconds() / 10;
+    let tenth_ms = backed_off.num_milliseconds() / 10;
     // `tenth_ms` is positive and below 2^63: the remainder fits back into an i64.
     Duration::milliseconds(i64::try_from(hash % tenth_ms.max(1).unsigned_abs()).unwrap_or(0))
 }

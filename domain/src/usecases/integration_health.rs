@@ -180,12 +180,16 @@ impl IntegrationHealth {
         let (newest, history) = run_history(self.read.as_ref(), self.holders.as_ref(), id, now)
             .await
             .map_err(HealthError::Store)?;
+        // Among the newest runs already read, or else read from the store.
+        let last_succeeded_run = match newest.iter().find(|r| r.status == RunStatus::Succeeded) {
+            Some(run) => Some(run.clone()),
+            None => self
+                .read
+                .last_succeeded_run(id)
+                .await
+                .map_err(HealthError::Store)?,
+        };
         let latest_run = newest.into_iter().next();
-        let last_succeeded_run = self
-            .read
-            .last_succeeded_run(id)
-            .await
-            .map_err(HealthError::Store)?;
         let settled = settled(latest_run.as_ref());
         let account_counts = match settled.and_then(|run| self.counts.get(id, run)) {
             Some(kept) => kept.as_ref().clone(),

@@ -1,7 +1,7 @@
 //! Login use cases against mocked ports: the authorize request, every refused callback (with
 //! nothing stored), a completed login, and token refresh serialised per integration.
 
-use crate::testing;
+use crate::testing::{self, TokioTimer};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -502,15 +502,6 @@ impl OneGrant {
 }
 
 /// Tokio's timer (the tests that wait run on paused time or wait a little).
-struct TokioTimer;
-
-#[async_trait]
-impl crate::ports::Timer for TokioTimer {
-    async fn sleep(&self, duration: std::time::Duration) {
-        tokio::time::sleep(duration).await;
-    }
-}
-
 #[async_trait]
 impl GrantStore for OneGrant {
     async fn save_login(&self, _: &PendingLogin) -> Result<(), crate::ports::GrantStoreError> {

@@ -53,16 +53,8 @@ mod tests {
 
     use super::*;
     use crate::ports::{MockClock, MockSyncStore};
+    use crate::testing::TokioTimer;
     use crate::values::IntegrationId;
-
-    struct TokioTimer;
-
-    #[async_trait::async_trait]
-    impl Timer for TokioTimer {
-        async fn sleep(&self, duration: Duration) {
-            tokio::time::sleep(duration).await;
-        }
-    }
 
     fn lease() -> Lease {
         Lease {
