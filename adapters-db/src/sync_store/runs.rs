@@ -132,8 +132,6 @@ pub(super) async fn held(
     integration: IntegrationId,
     run: RunId,
 ) -> Result<Option<StoredHold>, SyncStoreError> {
-    let mapped =
-        |err: crate::mapping::MappingError| SyncStoreError::Backend(StoreFault::failed(err.0));
     let row = sync_runs::Entity::find_by_id(run.as_uuid())
         .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
         .filter(sync_runs::Column::Status.eq(RunStatus::Held.as_str()))
@@ -143,7 +141,7 @@ pub(super) async fn held(
     let Some(row) = row else {
         return Ok(None);
     };
-    let run = run_from_row(row).map_err(mapped)?;
+    let run = run_from_row(row).map_err(SyncStoreError::from)?;
     if run.hold.is_none() {
         // Held before holds were recorded: there is no set to confirm.
         return Ok(None);
@@ -166,7 +164,7 @@ pub(super) async fn held(
         .into_iter()
         .map(held_subject_from_row)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(mapped)?;
+        .map_err(SyncStoreError::from)?;
     Ok(Some(StoredHold {
         newest: newest == Some(run.id.as_uuid()),
         run,
@@ -199,8 +197,6 @@ pub(super) async fn newest(
         .await
         .map_err(sync_err("reading the newest runs"))?
         .into_iter()
-        .map(|row| {
-            run_from_row(row).map_err(|err| SyncStoreError::Backend(StoreFault::failed(err.0)))
-        })
+        .map(|row| run_from_row(row).map_err(SyncStoreError::from))
         .collect()
 }

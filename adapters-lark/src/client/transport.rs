@@ -454,6 +454,8 @@ impl Transport {
                 tracing::warn!(api = request.api, ?failure, error = ?err, "Lark request failed for good");
             }
             let next = next?;
+            // Every way on from a failed attempt is a retry: counted here, once.
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
             self.observer.retry(request.api);
             match next {
                 Next::Wait(wait) => tokio::time::sleep(wait).await,
@@ -543,7 +545,6 @@ impl Transport {
             .rate_limit_waits
             .fetch_add(1, Ordering::Relaxed);
         self.observer.rate_limit_wait(request.api, wait);
-        self.counters.retries.fetch_add(1, Ordering::Relaxed);
         Ok(Next::Wait(wait))
     }
 
@@ -569,7 +570,6 @@ impl Transport {
             "Lark rejected the tenant token; fetching a new one"
         );
         attempts.refreshed = true;
-        self.counters.retries.fetch_add(1, Ordering::Relaxed);
         Ok(Next::NewToken(bearer.generation))
     }
 
@@ -591,7 +591,6 @@ impl Transport {
             }
             .into());
         }
-        self.counters.retries.fetch_add(1, Ordering::Relaxed);
         Ok(Next::Wait(retry::backoff(
             failures,
             Duration::from_millis(settings.backoff_base_ms),
