@@ -418,11 +418,9 @@ impl From<SyncError> for ApiError {
                 ),
             ),
             // Only the scheduler starts scheduled runs; listed for completeness.
-            SyncError::NotDue(next) => Self::new(
-                StatusCode::CONFLICT,
-                "sync_not_due",
-                SyncError::NotDue(next).to_string(),
-            ),
+            err @ SyncError::NotDue(_) => {
+                Self::new(StatusCode::CONFLICT, "sync_not_due", err.to_string())
+            }
             SyncError::Integrations(store) => store.into(),
             SyncError::Store(store) => store.into(),
         }

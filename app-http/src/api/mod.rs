@@ -75,10 +75,6 @@ struct Items<T> {
     items: Vec<T>,
 }
 
-/// Registers `/api/v1/…` (behind the API key, except the OpenAPI document: matched first, it
-/// holds no secret and clients need it to be built) and a JSON 404 for anything else under
-/// `/api`. Reading needs any valid key; every route that changes something names its
-/// operation, whose scope the key must have.
 /// `/metrics`, for any API key.
 pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -88,6 +84,10 @@ pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// Registers `/api/v1/…` (behind the API key, except the OpenAPI document: matched first, it
+/// holds no secret and clients need it to be built) and a JSON 404 for anything else under
+/// `/api`. Reading needs any valid key; every route that changes something names its
+/// operation, whose scope the key must have.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get("/api/v1/openapi.json", openapi::document));
     configure_metrics(cfg);

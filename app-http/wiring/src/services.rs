@@ -173,13 +173,15 @@ impl Services {
     /// The use cases over `parts`.
     fn wire(settings: Settings, parts: &Parts) -> Self {
         let connect = Arc::new(connect(&settings, parts));
+        // This process, as named in sync leases and refresh claims.
+        let owner = process_owner();
         let user_tokens = Arc::new(UserTokens::new(
             parts.database.integrations(),
             parts.database.grants(),
             Arc::clone(&parts.oauth),
             Arc::clone(&parts.clock),
             Arc::new(TokioTimer),
-            process_owner(),
+            owner.clone(),
         ));
         // Which sync-lease holders are provably gone: the sync takes their leases over, the
         // schedule and the health report see their runs as abandoned.
@@ -187,6 +189,7 @@ impl Services {
         let sync = sync(
             &settings,
             parts,
+            owner,
             Arc::clone(&user_tokens),
             Arc::clone(&holders),
         );
@@ -302,6 +305,7 @@ fn connect(settings: &Settings, parts: &Parts) -> Connect {
 fn sync(
     settings: &Settings,
     parts: &Parts,
+    owner: String,
     user_tokens: Arc<UserTokens>,
     holders: Arc<dyn LeaseHolders>,
 ) -> SyncIntegration {
@@ -313,7 +317,7 @@ fn sync(
         Arc::clone(&parts.clock),
         Arc::new(TokioTimer),
         Arc::clone(&parts.ids),
-        settings.sync_settings(process_owner()),
+        settings.sync_settings(owner),
     )
     .with_lease_holders(holders)
 }
