@@ -293,14 +293,14 @@ impl SyncIntegration {
         let (mut writer, mut committer) = writer::pipeline(
             self.store.as_ref(),
             self.clock.as_ref(),
-            lease,
+            lease.clone(),
             self.settings.batch_size,
         );
-        self.begin(&writer, &run).await?;
+        self.begin(lease.as_ref(), &run).await?;
         progress.started(&run);
         // The keeper renews the lease through every phase; its failure ends the work.
         let (lost, lost_signal) = oneshot::channel();
-        let kept = self.keep_lease(writer.lease().cloned(), lost);
+        let kept = self.keep_lease(lease.clone(), lost);
         let body = async {
             let grant = self.check_grant(&integration, request).await;
             run.warnings.extend(grant.warning());
@@ -331,8 +331,8 @@ impl SyncIntegration {
         run.finished_at = Some(self.clock.now());
         let held = self.conclude(&mut run, result, &integration);
         let preview = std::mem::take(&mut committer.preview);
-        if let Some(lease) = writer.lease().cloned() {
-            self.record(&lease, &run, &held, &grant, &integration)
+        if let Some(lease) = &lease {
+            self.record(lease, &run, &held, &grant, &integration)
                 .await?;
         }
         Ok(SyncReport {
@@ -359,8 +359,8 @@ impl SyncIntegration {
 
     /// Records the run as started under the lease (a dry run has none and records nothing);
     /// when that fails, the lease is given back.
-    async fn begin(&self, writer: &Writer, run: &SyncRun) -> Result<(), SyncError> {
-        let Some(lease) = writer.lease() else {
+    async fn begin(&self, lease: Option<&Lease>, run: &SyncRun) -> Result<(), SyncError> {
+        let Some(lease) = lease else {
             return Ok(());
         };
         if let Err(e) = self.store.begin_run(lease, run).await {

@@ -20,8 +20,6 @@ const QUEUED_BATCHES: usize = 1;
 
 /// The listing side: collects rows into batches and hands full ones to the committer.
 pub(super) struct Writer {
-    /// `None` in a dry run: nothing is written.
-    lease: Option<Lease>,
     batch_size: usize,
     pub(super) batch: WriteBatch,
     queue: mpsc::Sender<WriteBatch>,
@@ -51,7 +49,6 @@ pub(super) fn pipeline<'a>(
 ) -> (Writer, Committer<'a>) {
     let (sender, receiver) = mpsc::channel(QUEUED_BATCHES);
     let writer = Writer {
-        lease: lease.clone(),
         batch_size: batch_size.max(1),
         batch: WriteBatch::default(),
         queue: sender,
@@ -87,10 +84,6 @@ fn tally(counts: &mut SyncCounts, changes: &[ChangeRecord]) {
 }
 
 impl Writer {
-    pub(super) fn lease(&self) -> Option<&Lease> {
-        self.lease.as_ref()
-    }
-
     fn pending_rows(&self) -> usize {
         self.batch.rows()
     }
