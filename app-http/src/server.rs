@@ -259,11 +259,7 @@ impl Bound {
         } = self;
         let runner = services.runner.clone();
         let timeout = services.settings.shutdown.timeout();
-        if services.settings.scheduler.enabled {
-            runner.spawn_scheduler();
-        } else {
-            tracing::info!("scheduler.enabled is false: this server starts no scheduled sync");
-        }
+        runner.spawn_scheduler();
         let handle = server.handle();
         let mut server = std::pin::pin!(server);
         tokio::select! {

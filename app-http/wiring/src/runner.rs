@@ -41,6 +41,8 @@ pub struct SyncRunner {
     /// Prunes the run history hourly when `retention.runs_days` is set.
     prune: PruneHistory,
     retention: Option<RetentionDays>,
+    /// Whether this process runs the scheduler at all (`scheduler.enabled`).
+    scheduling: bool,
     /// How often the scheduler looks for due syncs.
     tick: Duration,
     /// One permit per scheduled sync running in this process.
@@ -72,7 +74,7 @@ async fn background_sync(
     slot: Option<OwnedSemaphorePermit>,
     metrics: Arc<Metrics>,
 ) -> Result<SyncReport, SyncError> {
-    let (integration, trigger) = (request.integration, request.trigger);
+    let trigger = request.trigger;
     let signal = StartedSignal(std::sync::Mutex::new(Some(started)));
     let result = sync
         .execute_until(&request, &RunInSpan(&signal), shutdown.cancelled_owned())
@@ -82,11 +84,9 @@ async fn background_sync(
         let took = run.finished_at.unwrap_or(run.started_at) - run.started_at;
         metrics.run_finished(trigger, run.status, took.to_std().unwrap_or_default());
     }
+    // The caller's `sync_span` names the integration, the trigger and the run.
     match &result {
         Ok(report) => tracing::info!(
-            %integration,
-            run = %report.run.id,
-            trigger = trigger.as_str(),
             status = report.run.status.as_str(),
             "background sync finished"
         ),
@@ -94,14 +94,9 @@ async fn background_sync(
         Err(SyncError::AlreadyRunning { .. } | SyncError::NotDue(_))
             if trigger == RunTrigger::Schedule =>
         {
-            tracing::debug!(%integration, "scheduled sync left to the process that ran it");
+            tracing::debug!("scheduled sync left to the process that ran it");
         }
-        Err(err) => tracing::warn!(
-            %integration,
-            trigger = trigger.as_str(),
-            error = %chain(err),
-            "background sync could not run"
-        ),
+        Err(err) => tracing::warn!(error = %chain(err), "background sync could not run"),
     }
     // The scheduler may start another sync once this one has ended.
     drop(slot);
@@ -145,6 +140,7 @@ impl SyncRunner {
             metrics,
             prune,
             retention: settings.retention.runs(),
+            scheduling: scheduler.enabled,
             tick: Duration::from_secs(scheduler.tick_secs),
             slots: Arc::new(Semaphore::new(scheduler.max_concurrent_syncs)),
             tasks: TaskTracker::new(),
@@ -235,8 +231,12 @@ impl SyncRunner {
     }
 
     /// Starts, every `scheduler.tick_secs`, the syncs that are due, until
-    /// [`SyncRunner::shutdown`].
+    /// [`SyncRunner::shutdown`] — unless `scheduler.enabled` is false.
     pub fn spawn_scheduler(&self) {
+        if !self.scheduling {
+            tracing::info!("scheduler.enabled is false: this process starts no scheduled sync");
+            return;
+        }
         let runner = self.clone();
         let scheduler = async move {
             let mut ticks = tokio::time::interval(runner.tick);
