@@ -6,7 +6,7 @@ use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Child, ExitStatus};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::Installation;
 
@@ -68,16 +68,8 @@ impl Daemon {
 
     /// Sends SIGTERM (what systemd, Docker and Kubernetes send) and waits up to `patience` for
     /// the process to exit; returns its exit status and how long it took (`None`: still running).
-    pub fn terminate(&mut self, patience: Duration) -> Option<(ExitStatus, Duration)> {
-        let sent = Instant::now();
-        crate::send_sigterm(self.child.id());
-        while sent.elapsed() < patience {
-            if let Some(status) = self.exited() {
-                return Some((status, sent.elapsed()));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+    pub async fn terminate(&mut self, patience: Duration) -> Option<(ExitStatus, Duration)> {
+        crate::terminate_within(&mut self.child, patience).await
     }
 
     /// Kills the process (SIGKILL) and returns everything it logged, to the last line.

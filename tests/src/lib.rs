@@ -9,7 +9,8 @@ pub mod server;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub use aviary_lark_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use serde_json::Value;
@@ -379,6 +380,24 @@ pub fn send_sigterm(pid: u32) {
         .status()
         .expect("kill runs");
     assert!(sent.success(), "kill -TERM {pid} failed");
+}
+
+/// Sends SIGTERM (what systemd, Docker and Kubernetes send) to `child` and waits up to
+/// `patience` for it to exit, without blocking the test's runtime; returns its exit status and
+/// how long it took (`None`: still running).
+pub async fn terminate_within(
+    child: &mut Child,
+    patience: Duration,
+) -> Option<(ExitStatus, Duration)> {
+    let sent = Instant::now();
+    send_sigterm(child.id());
+    while sent.elapsed() < patience {
+        if let Some(status) = child.try_wait().expect("the process can be waited for") {
+            return Some((status, sent.elapsed()));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
 }
 
 /// Whether the simulator accepts `token` as a user access token right now.

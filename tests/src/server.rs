@@ -57,11 +57,11 @@ impl Server {
 
     /// Sends SIGTERM (what systemd, Docker and Kubernetes send) and waits up to `patience` for
     /// the server to exit; returns its exit status and how long it took (`None`: still running).
-    pub fn terminate(
+    pub async fn terminate(
         &mut self,
         patience: Duration,
     ) -> Option<(std::process::ExitStatus, Duration)> {
-        self.process.terminate(patience)
+        self.process.terminate(patience).await
     }
 
     /// Kills the server and returns everything it logged, to the last line.

@@ -279,6 +279,7 @@ async fn two_servers_and_a_worker_on_postgresql_sync_each_due_integration_exactl
     for process in &mut processes {
         let (status, took) = process
             .terminate(Duration::from_secs(10))
+            .await
             .unwrap_or_else(|| panic!("still running 10 s after SIGTERM: {}", process.logs()));
         assert!(status.success(), "{status:?}: {}", process.logs());
         eprintln!("stopped {took:.1?} after SIGTERM");

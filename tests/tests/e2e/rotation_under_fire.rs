@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use aviary_app_http::{Services, Settings};
 use aviary_domain::usecases::NewIntegration;
-use aviary_domain::usecases::connect::{Callback, LoginOptions};
+use aviary_domain::usecases::connect::LoginOptions;
 use aviary_domain::values::IntegrationId;
 use aviary_lark_simulator::{ConsentMode, SimulatorHandle};
 use aviary_tests::{Installation, Run, SimulatorConfig, simulator, simulator_accepts};
-use reqwest::{Client, Url, redirect};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
+
+use crate::support::connect_renewable;
 
 /// The steps a rotation with the key in the data directory pauses after, in order.
 const STEPS: [&str; 4] = ["kept-old-key", "staged-new-key", "reencrypted", "committed"];
@@ -138,36 +139,6 @@ async fn server(aviary: &Installation, keys: ConfiguredKeys<'_>) -> Services {
     Services::build(settings).await.unwrap()
 }
 
-/// Connects `id` through the Lark login (the simulator approves at once), as a server would.
-async fn connect(services: &Services, id: IntegrationId) {
-    let session = "rotation-under-fire";
-    let options = LoginOptions {
-        offline_access: true,
-    };
-    let authorize = services.connect.start(id, session, options).await.unwrap();
-    let approved = Client::builder()
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(authorize)
-        .send()
-        .await
-        .unwrap();
-    let location = approved.headers()["location"].to_str().unwrap();
-    let query: std::collections::HashMap<_, _> = Url::parse(location)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
-    let callback = Callback {
-        region: Some(aviary_domain::model::Region::Lark),
-        state: query.get("state").cloned(),
-        code: query.get("code").cloned(),
-        error: None,
-    };
-    services.connect.complete(&callback, session).await.unwrap();
-}
-
 /// What the server does while the rotation is paused: registers an integration (without
 /// asking Lark), starts a login that stays pending, and refreshes the grant of `acme`
 /// after Lark expired its tokens.
@@ -234,7 +205,7 @@ async fn under_fire(sim: &SimulatorHandle, step: &str, ending: Ending) {
     let acme_json = aviary.add_integration("acme", sim);
     let acme: IntegrationId = acme_json["id"].as_str().unwrap().parse().unwrap();
     let running = server(&aviary, None).await;
-    connect(&running, acme).await;
+    connect_renewable(&running, acme).await;
 
     let rotation = PausedRotation::start(&aviary, None, step);
     // A second process starts mid-rotation (while the transaction is open it waits for it).
@@ -346,7 +317,7 @@ async fn with_keys_from_the_settings_servers_given_the_new_key_in_advance_switch
     // One server was given the next key beforehand (step 1 of the procedure), one was not.
     let ready = server(&aviary, Some((&old, &[new.as_str()]))).await;
     let laggard = server(&aviary, Some((&old, &[]))).await;
-    connect(&ready, acme).await;
+    connect_renewable(&ready, acme).await;
 
     let rotation = PausedRotation::start(&aviary, Some(&new), "committed");
     serve_while_paused(&ready, &sim, acme, "late-ready").await;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aviary_domain::values::IntegrationId;
 use aviary_lark_simulator::{ConsentMode, SimulatorHandle, endpoints};
 use aviary_tests::server::Server;
-use aviary_tests::{Installation, SimulatorConfig, send_sigterm, simulator, simulator_accepts};
+use aviary_tests::{Installation, SimulatorConfig, simulator, simulator_accepts, terminate_within};
 use secrecy::ExposeSecret as _;
 
 use crate::support::{connect_renewable, in_process, stored_grant};
@@ -33,21 +33,27 @@ async fn slow_tenant() -> SimulatorHandle {
     sim
 }
 
-/// Sends SIGTERM to `process` and waits for it to exit, at most [`SHUTDOWN_TIMEOUT`]; returns
-/// its status and when the signal was sent.
-async fn sigterm_and_wait(process: &mut Child) -> (ExitStatus, Instant) {
-    let sent = Instant::now();
-    send_sigterm(process.id());
-    loop {
-        if let Some(status) = process.try_wait().unwrap() {
-            return (status, sent);
-        }
+/// Waits until the sync is well into the member pages (20 requests after `before`), then slows
+/// Lark to a crawl, so that the sync is surely still running when it is stopped however fast
+/// the machine (once, in CI, the whole sync ended within the 1.5 s a test used to wait).
+async fn well_into_the_sync(sim: &SimulatorHandle, before: u64) {
+    let start = Instant::now();
+    while sim.stats().total_requests < before + 20 {
         assert!(
-            sent.elapsed() < SHUTDOWN_TIMEOUT,
-            "still running 10 s after SIGTERM"
+            start.elapsed() < Duration::from_secs(30),
+            "the sync did not start"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    sim.tenant().set_delay(Duration::from_secs(5));
+}
+
+/// Sends SIGTERM to `process` and waits for it to exit, at most [`SHUTDOWN_TIMEOUT`]; returns
+/// its status and how long it took.
+async fn sigterm_and_wait(process: &mut Child) -> (ExitStatus, Duration) {
+    terminate_within(process, SHUTDOWN_TIMEOUT)
+        .await
+        .expect("still running 10 s after SIGTERM")
 }
 
 /// The interrupted run is `cancelled` with nothing removed, and the lease is free: the next
@@ -73,6 +79,7 @@ async fn sigterm_stops_the_server_after_its_running_sync_reached_a_safe_point() 
     aviary.add_integration("acme", &sim);
     let key = aviary.create_key("sigterm", "sync");
     let mut server = Server::start(&aviary).await;
+    let before = sim.stats().total_requests;
     let started = reqwest::Client::new()
         .post(server.url("/api/v1/integrations/acme/sync"))
         .bearer_auth(&key)
@@ -82,11 +89,12 @@ async fn sigterm_stops_the_server_after_its_running_sync_reached_a_safe_point() 
     assert_eq!(started.status(), reqwest::StatusCode::ACCEPTED);
     let run: Value = started.json().await.unwrap();
     assert_eq!(run["status"], "running");
-    // Well into the member pages.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    well_into_the_sync(&sim, before).await;
+    assert_eq!(aviary.runs("acme")[0]["status"], "running");
 
     let (status, took) = server
         .terminate(SHUTDOWN_TIMEOUT)
+        .await
         .unwrap_or_else(|| panic!("still running 10 s after SIGTERM: {}", server.logs()));
     assert!(status.success(), "{status}: {}", server.logs());
     assert!(took < SHUTDOWN_TIMEOUT, "{took:?}");
@@ -104,18 +112,11 @@ async fn sigterm_cancels_a_command_line_sync_cleanly() {
     aviary.add_integration("acme", &sim);
     let before = sim.stats().total_requests;
     let mut sync = aviary.spawn(&["sync", "acme", "--output", "json"]);
-    // Wait until it is well into the member pages.
-    let start = Instant::now();
-    while sim.stats().total_requests < before + 20 {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the sync did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    well_into_the_sync(&sim, before).await;
+    assert!(sync.try_wait().unwrap().is_none(), "the sync ended early");
 
-    let (status, sent) = sigterm_and_wait(&mut sync).await;
-    eprintln!("aviary sync exited {:?} after SIGTERM", sent.elapsed());
+    let (status, took) = sigterm_and_wait(&mut sync).await;
+    eprintln!("aviary sync exited {took:?} after SIGTERM");
     assert_eq!(status.code(), Some(130), "cancelled, as after Ctrl-C");
     cancelled_cleanly_and_the_next_sync_completes(&aviary, &sim);
     sim.stop().await;
@@ -206,11 +207,8 @@ async fn sigterm_while_the_sign_in_is_renewed_stores_the_new_pair_before_the_syn
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Mid-check: the renewal is still to come.
-    let (status, sent) = sigterm_and_wait(&mut sync).await;
-    eprintln!(
-        "aviary sync exited {:?} after SIGTERM, mid-renewal",
-        sent.elapsed()
-    );
+    let (status, took) = sigterm_and_wait(&mut sync).await;
+    eprintln!("aviary sync exited {took:?} after SIGTERM, mid-renewal");
     assert_eq!(status.code(), Some(130));
     assert_eq!(sim.stats().oauth_refreshes, refreshes + 1, "renewed once");
     let renewed = stored_grant(&services, id).await;

@@ -183,6 +183,7 @@ async fn after_kill_9_a_worker_elsewhere_completes_the_large_sync_once_the_lease
 
     let (status, _) = worker
         .terminate(Duration::from_secs(10))
+        .await
         .expect("the worker stops on SIGTERM");
     assert!(status.success(), "{}", worker.logs());
     sim.stop().await;
