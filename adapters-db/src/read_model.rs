@@ -31,6 +31,7 @@ use crate::mapping::{
     held_subject_from_row, run_from_row,
 };
 use crate::migrations::m20261206_000009_read_indexes::SEARCH_HAYSTACK;
+use crate::sync_store::newest_first;
 
 /// `(open_department_id, department_id, name, parent_id, removed_at)` of a department.
 type OutlineRow = (
@@ -473,11 +474,8 @@ impl ReadModel for SqlReadModel {
         &self,
         integration: IntegrationId,
     ) -> Result<Option<SyncRun>, QueryError> {
-        let row = sync_runs::Entity::find()
-            .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
+        let row = newest_first(integration.as_uuid())
             .filter(sync_runs::Column::Status.eq(RunStatus::Succeeded.as_str()))
-            .order_by_desc(sync_runs::Column::StartedAt)
-            .order_by_desc(sync_runs::Column::Id)
             .one(&self.shared.conn)
             .await
             .map_err(query_err("reading the last good run"))?;

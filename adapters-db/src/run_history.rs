@@ -19,6 +19,7 @@ use crate::connect::Shared;
 use crate::entities::{changes, sync_runs};
 use crate::error::fault;
 use crate::mapping::micros;
+use crate::sync_store::newest_first;
 
 /// Runs deleted per transaction.
 const BATCH: u64 = 500;
@@ -51,17 +52,14 @@ impl SqlRunHistory {
         let mut kept = HashSet::new();
         for integration in integrations {
             for only_succeeded in [false, true] {
-                let mut newest = sync_runs::Entity::find()
+                let mut newest = newest_first(integration)
                     .select_only()
-                    .column(sync_runs::Column::Id)
-                    .filter(sync_runs::Column::IntegrationId.eq(integration));
+                    .column(sync_runs::Column::Id);
                 if only_succeeded {
                     newest =
                         newest.filter(sync_runs::Column::Status.eq(RunStatus::Succeeded.as_str()));
                 }
                 let id: Option<Uuid> = newest
-                    .order_by_desc(sync_runs::Column::StartedAt)
-                    .order_by_desc(sync_runs::Column::Id)
                     .into_tuple()
                     .one(&self.shared.conn)
                     .await

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 
 pub use interrupted::INTERRUPTED_RUN_ERROR;
 pub(crate) use leases::stored as stored_lease;
-pub(crate) use runs::newest_rows;
+pub(crate) use runs::{newest_first, newest_rows};
 
 use crate::batch::BatchError;
 use crate::connect::{Backend, Shared};

@@ -146,12 +146,9 @@ pub(super) async fn held(
         // Held before holds were recorded: there is no set to confirm.
         return Ok(None);
     }
-    let newest: Option<uuid::Uuid> = sync_runs::Entity::find()
+    let newest: Option<uuid::Uuid> = newest_first(integration.as_uuid())
         .select_only()
         .column(sync_runs::Column::Id)
-        .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
-        .order_by_desc(sync_runs::Column::StartedAt)
-        .order_by_desc(sync_runs::Column::Id)
         .into_tuple()
         .one(&shared.conn)
         .await
@@ -172,16 +169,22 @@ pub(super) async fn held(
     }))
 }
 
+/// The integration's runs, newest first: by start, ties broken by id, so every reader agrees
+/// on which run is "the newest" (the schedule, health, holds and retention all ask).
+pub(crate) fn newest_first(integration: uuid::Uuid) -> sea_orm::Select<sync_runs::Entity> {
+    sync_runs::Entity::find()
+        .filter(sync_runs::Column::IntegrationId.eq(integration))
+        .order_by_desc(sync_runs::Column::StartedAt)
+        .order_by_desc(sync_runs::Column::Id)
+}
+
 /// The integration's newest runs, newest first (the read model's `runs` too).
 pub(crate) async fn newest_rows(
     shared: &Shared,
     integration: IntegrationId,
     limit: u64,
 ) -> Result<Vec<sync_runs::Model>, sea_orm::DbErr> {
-    sync_runs::Entity::find()
-        .filter(sync_runs::Column::IntegrationId.eq(integration.as_uuid()))
-        .order_by_desc(sync_runs::Column::StartedAt)
-        .order_by_desc(sync_runs::Column::Id)
+    newest_first(integration.as_uuid())
         .limit(limit)
         .all(&shared.conn)
         .await
