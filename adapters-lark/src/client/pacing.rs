@@ -2,13 +2,21 @@
 //! tenant), so that a normal sync never meets a 429.
 //!
 //! Each API has a sliding-window log of the send slots it handed out. A new request gets the
-//! earliest slot at which neither window (1 s, 60 s, each widened by a small margin) would hold
-//! more than its quota, reserves it, and sleeps until then (`tokio::time`). This guarantees
-//! "at most N in any window", which holds against a server counting with fixed windows, sliding
-//! windows or token buckets alike. A GCRA token bucket (e.g. `governor`) with a burst equal to the
-//! quota does not: starting full, it lets `2·N − 1` requests through in the first window, and
-//! shrinking its burst to stay safe costs throughput. Reserving distinct slots also gives FIFO
-//! order without a thundering herd of waiters.
+//! earliest slot at which neither window (1 s, 60 s) would hold more than its quota, reserves it,
+//! and sleeps until then (`tokio::time`). This guarantees "at most N in any window", which holds
+//! against a server counting with fixed windows, sliding windows or token buckets alike. A GCRA
+//! token bucket (e.g. `governor`) with a burst equal to the quota does not: starting full, it
+//! lets `2·N − 1` requests through in the first window, and shrinking its burst to stay safe
+//! costs throughput. Reserving distinct slots also gives FIFO order without a thundering herd of
+//! waiters.
+//!
+//! What must leave the window is the moment Lark *counted* a request, which the client cannot
+//! see. It is no later than the moment its answer arrived (Lark counts before it answers), and,
+//! while the network delays requests alike, no later than its send slot plus a small margin. So
+//! each slot carries `counted_by`, the earlier of the two: the slot plus the margin until the
+//! answer comes, then the answer's arrival if sooner. On a fast link the next window opens one
+//! round trip after the last, safe whatever the jitter; on a slow one the margin bounds the
+//! wait as before (ADR 0003).
 //!
 //! Pacers live in the gateway keyed by (base URL, app id, limits), so concurrent sessions of the
 //! same app share them.
@@ -23,11 +31,29 @@ use tokio::time::Instant;
 const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// One reserved send slot.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    at: Instant,
+    /// The latest Lark can have counted the request (see the module's documentation).
+    counted_by: Instant,
+}
+
 /// The sliding-window log of one API.
 #[derive(Debug, Default)]
 struct Window {
     /// Reserved send slots, non-decreasing, at most `max(per_second, per_minute)` of them.
-    slots: VecDeque<Instant>,
+    slots: VecDeque<Slot>,
+    /// The number of slots this window ever dropped from its front: slot `n` of the API is at
+    /// `slots[n - dropped]` while kept.
+    dropped: u64,
+}
+
+/// A reserved slot, to report its answer with ([`AppPacer::answered`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket {
+    api: &'static str,
+    number: u64,
 }
 
 /// Paces every API of one app in one tenant.
@@ -35,8 +61,7 @@ struct Window {
 pub(crate) struct AppPacer {
     per_second: usize,
     per_minute: usize,
-    second: Duration,
-    minute: Duration,
+    margin: Duration,
     windows: Mutex<HashMap<&'static str, Window>>,
 }
 
@@ -46,39 +71,41 @@ impl AppPacer {
         Self {
             per_second: usize::try_from(limits.per_second).unwrap_or(usize::MAX),
             per_minute: usize::try_from(limits.per_minute).unwrap_or(usize::MAX),
-            second: SECOND + margin,
-            minute: MINUTE + margin,
+            margin,
             windows: Mutex::new(HashMap::new()),
         }
     }
 
     /// Reserves the earliest slot at or after `now` that keeps both windows within quota.
-    fn reserve(&self, api: &'static str, now: Instant) -> Instant {
+    fn reserve(&self, api: &'static str, now: Instant) -> (Instant, Ticket) {
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         let window = windows.entry(api).or_default();
         let slots = &mut window.slots;
-        let mut slot = slots.back().map_or(now, |last| (*last).max(now));
-        for (quota, length) in [
-            (self.per_second, self.second),
-            (self.per_minute, self.minute),
-        ] {
+        // Slots never go back, so every earlier request has left a window this one's does.
+        let mut at = slots.back().map_or(now, |last| last.at.max(now));
+        for (quota, length) in [(self.per_second, SECOND), (self.per_minute, MINUTE)] {
             if quota > 0 && slots.len() >= quota {
-                // The quota-th most recent slot must have left the window.
-                slot = slot.max(slots[slots.len() - quota] + length);
+                // The quota-th most recent request must have been counted a window ago.
+                at = at.max(slots[slots.len() - quota].counted_by + length);
             }
         }
-        slots.push_back(slot);
+        slots.push_back(Slot {
+            at,
+            counted_by: at + self.margin,
+        });
+        let number = window.dropped + slots.len() as u64 - 1;
         let keep = self.per_second.max(self.per_minute);
         while slots.len() > keep {
             slots.pop_front();
+            window.dropped += 1;
         }
-        slot
+        (at, Ticket { api, number })
     }
 
-    /// Waits until `api` may be called again.
-    pub(crate) async fn acquire(&self, api: &'static str) {
+    /// Waits until `api` may be called again; the ticket reports the answer.
+    pub(crate) async fn acquire(&self, api: &'static str) -> Ticket {
         let now = Instant::now();
-        let slot = self.reserve(api, now);
+        let (slot, ticket) = self.reserve(api, now);
         if slot > now {
             tracing::trace!(
                 api,
@@ -86,6 +113,25 @@ impl AppPacer {
                 "pacing a Lark request"
             );
             tokio::time::sleep_until(slot).await;
+        }
+        ticket
+    }
+
+    /// Lark answered the request of `ticket` at `at`: it was counted by then.
+    pub(crate) fn answered(&self, ticket: Ticket, at: Instant) {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(window) = windows.get_mut(ticket.api) else {
+            return;
+        };
+        // A slot already dropped binds no window any more.
+        let Some(index) = ticket.number.checked_sub(window.dropped) else {
+            return;
+        };
+        if let Some(slot) = usize::try_from(index)
+            .ok()
+            .and_then(|index| window.slots.get_mut(index))
+        {
+            slot.counted_by = slot.counted_by.min(at);
         }
     }
 }
@@ -182,6 +228,92 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO);
         pacer.acquire("scopes").await;
         assert_eq!(start.elapsed(), Duration::from_millis(1_100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_opens_the_next_window_a_round_trip_after_the_request_not_a_margin() {
+        let pacer = AppPacer::new(limits(2, 0), Duration::from_millis(100));
+        let start = Instant::now();
+        let first = pacer.acquire("scopes").await;
+        let second = pacer.acquire("scopes").await;
+        tokio::time::advance(Duration::from_millis(5)).await;
+        pacer.answered(first, Instant::now());
+        // The second request is still unanswered: it binds the window after the first by its
+        // slot plus the margin.
+        pacer.acquire("scopes").await;
+        assert_eq!(start.elapsed(), Duration::from_millis(1_005));
+        pacer.acquire("scopes").await;
+        assert_eq!(start.elapsed(), Duration::from_millis(1_100));
+        pacer.answered(second, Instant::now());
+        assert_eq!(start.elapsed(), Duration::from_millis(1_100), "{second:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_for_a_slot_the_log_has_dropped_changes_nothing() {
+        let pacer = AppPacer::new(limits(1, 0), Duration::from_millis(100));
+        let start = Instant::now();
+        let old = pacer.acquire("scopes").await;
+        let _ = pacer.acquire("scopes").await;
+        pacer.answered(old, Instant::now());
+        pacer.answered(
+            Ticket {
+                api: "unknown",
+                number: 0,
+            },
+            Instant::now(),
+        );
+        pacer.acquire("scopes").await;
+        assert_eq!(start.elapsed(), Duration::from_millis(2_200));
+    }
+
+    /// Whatever the answers' delays and order, every request is sent at least a window after
+    /// every request `quota` or more before it was counted at the latest (the earlier of its
+    /// answer and its send plus the margin), so no window at Lark holds more than the quota.
+    #[tokio::test(start_paused = true)]
+    async fn with_answers_in_any_order_no_window_can_hold_more_than_its_quota() {
+        const REQUESTS: usize = 400;
+        let margin = Duration::from_millis(50);
+        let pacer = Arc::new(AppPacer::new(limits(50, 300), margin));
+        // The transport's in-flight limit: a request reserves its slot once one is free.
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(16));
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let tasks: Vec<_> = (0..REQUESTS)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let delay = Duration::from_millis(seed % 120);
+                let pacer = Arc::clone(&pacer);
+                let in_flight = Arc::clone(&in_flight);
+                tokio::spawn(async move {
+                    let _permit = in_flight.acquire().await.unwrap();
+                    let ticket = pacer.acquire("users/find_by_department").await;
+                    let sent = Instant::now();
+                    tokio::time::sleep(delay).await;
+                    let answer = Instant::now();
+                    pacer.answered(ticket, answer);
+                    (ticket.number, sent, answer)
+                })
+            })
+            .collect();
+        let mut requests = Vec::new();
+        for task in tasks {
+            requests.push(task.await.unwrap());
+        }
+        requests.sort_by_key(|(number, ..)| *number);
+        for (quota, length) in [(50, SECOND), (300, MINUTE)] {
+            for j in quota..REQUESTS {
+                let sent = requests[j].1;
+                for (_, earlier, answer) in &requests[..=j - quota] {
+                    let counted_by = (*earlier + margin).min(*answer);
+                    assert!(sent >= counted_by + length, "request {j} too early");
+                }
+            }
+        }
+        // And the answers paid off: the 300 requests of the first minute took less than the
+        // 5 × 1.05 s that the margin alone would cost.
+        let fifth_window = requests[250].1 - requests[0].1;
+        assert!(fifth_window < 5 * (SECOND + margin), "{fifth_window:?}");
     }
 
     #[tokio::test(start_paused = true)]

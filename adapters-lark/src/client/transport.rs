@@ -481,10 +481,14 @@ impl Transport {
             .map_err(|_| DirectoryError::Unavailable {
                 detail: "the Lark session was closed".to_owned(),
             })?;
-        if let Some(pacer) = &self.pacer {
-            pacer.acquire(request.api).await;
-        }
+        let ticket = match &self.pacer {
+            Some(pacer) => Some(pacer.acquire(request.api).await),
+            None => None,
+        };
         let outcome = self.attempt(request, Some(&bearer)).await;
+        if let (Some(pacer), Some(ticket), true) = (&self.pacer, ticket, answered(&outcome)) {
+            pacer.answered(ticket, tokio::time::Instant::now());
+        }
         Ok((Some(bearer), outcome))
     }
 
@@ -652,6 +656,15 @@ impl Transport {
         );
         decode(status, reset, log_id, &body)
     }
+}
+
+/// Whether Lark answered the attempt (and so had counted it): anything but a request that did
+/// not complete or was never sent.
+fn answered(outcome: &Result<serde_json::Value, Failure>) -> bool {
+    !matches!(
+        outcome,
+        Err(Failure::Network { .. } | Failure::Local { .. })
+    )
 }
 
 #[cfg(test)]
