@@ -14,7 +14,9 @@ use super::tracker::Tracker;
 use super::writer::Writer;
 use super::{RunFailure, SyncIntegration};
 use crate::model::{AppState, GroupState, Presence};
-use crate::ports::{ContactScope, DirectoryError, DirectorySession, Recheck, RemoteGroup};
+use crate::ports::{
+    ContactScope, DirectoryError, DirectorySession, Recheck, RemoteApp, RemoteGroup,
+};
 use crate::values::{GroupId, IntegrationId, RunId};
 
 const GROUPS_PERMISSION: &str = "contact:group:readonly";
@@ -136,20 +138,20 @@ impl SyncIntegration {
         Ok(ingest)
     }
 
-    /// Lists, diffs and writes the installed apps; `None` (and a warning) when the app may not
-    /// read them.
+    /// Diffs and writes the installed apps as `listed` (the run lists them beside the members);
+    /// `None` (and a warning) when the app may not read them.
     ///
     /// # Errors
     /// The listing's errors other than a missing permission; the store's.
     pub(super) async fn sync_apps(
         &self,
-        session: &Arc<dyn DirectorySession>,
+        listed: Result<Vec<RemoteApp>, DirectoryError>,
         integration: IntegrationId,
         run_id: RunId,
         writer: &mut Writer,
         warnings: &mut Vec<String>,
     ) -> Result<Option<ObjectIngest<AppState>>, RunFailure> {
-        let apps = match session.apps().await {
+        let apps = match listed {
             Ok(apps) => apps,
             Err(err) if missing_permission(&err) => {
                 warnings.push(format!(

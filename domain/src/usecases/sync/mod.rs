@@ -24,9 +24,9 @@ mod tests;
 use std::pin::pin;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use futures::channel::oneshot;
-use futures::future::{Either, select};
+use futures::future::{Either, select, try_join};
+use futures::{FutureExt as _, StreamExt};
 
 pub use settings::SyncSettings;
 
@@ -625,12 +625,17 @@ impl SyncIntegration {
         };
 
         progress.phase(SyncPhase::Departments);
-        let (mut departments, leaders, member_sources) = self
-            .list_departments(context, &session, &scope, &accepted, run, writer)
-            .await?;
+        // The stored accounts are read while the departments are walked: the member listing,
+        // whose first request starts the rate-limit windows, waits for neither longer than it must.
+        let ((mut departments, leaders, member_sources), stored_accounts) = try_join(
+            self.list_departments(context, &session, &scope, &accepted, run, writer),
+            self.store
+                .account_hashes(integration)
+                .map(|read| read.map_err(RunFailure::from)),
+        )
+        .await?;
 
         progress.phase(SyncPhase::Users);
-        let stored_accounts = self.store.account_hashes(integration).await?;
         let mut accounts = AccountIngest::new(
             integration,
             run.id,
@@ -638,7 +643,9 @@ impl SyncIntegration {
             Tracker::new(stored_accounts),
             &accepted,
         );
-        self.list_users(
+        // The installed apps are listed beside the members: another API with its own limits,
+        // so the run does not wait for it after the last member page.
+        let users = self.list_users(
             &session,
             &scope,
             member_sources,
@@ -646,8 +653,8 @@ impl SyncIntegration {
             run,
             writer,
             progress,
-        )
-        .await?;
+        );
+        let ((), listed_apps) = try_join(users, session.apps().map(Ok::<_, RunFailure>)).await?;
         let mut groups = match groups {
             Some(listed) => Some(
                 self.ingest_groups(integration, run.id, listed, writer)
@@ -656,7 +663,7 @@ impl SyncIntegration {
             None => None,
         };
         let apps = self
-            .sync_apps(&session, integration, run.id, writer, &mut warnings)
+            .sync_apps(listed_apps, integration, run.id, writer, &mut warnings)
             .await?;
 
         // The listing is complete and error-free: what was not seen may have gone. Ask Lark
