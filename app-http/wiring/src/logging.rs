@@ -88,6 +88,8 @@ impl SyncProgress for RunInSpan<'_> {
         self.0.started(run);
     }
     fn phase(&self, phase: SyncPhase) {
+        // At debug: with the Lark client's trace lines, where a slow run spent its time.
+        tracing::debug!(?phase, "sync phase");
         self.0.phase(phase);
     }
     fn departments(&self, listed: u64) {
