@@ -73,7 +73,7 @@ pub fn sync_span(request: &SyncRequest) -> tracing::Span {
 }
 
 /// A sync's progress sink that also records the run's id in the current [`sync_span`] once
-/// the run is recorded, then passes everything on.
+/// the run is recorded and logs each phase at debug, then passes everything on.
 pub struct RunInSpan<'a>(pub &'a dyn SyncProgress);
 
 impl std::fmt::Debug for RunInSpan<'_> {
