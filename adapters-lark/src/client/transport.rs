@@ -672,6 +672,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_an_attempt_lark_answered_reports_an_answer_to_the_pacer() {
+        let detail = || "x".to_owned();
+        let answered_ones = [
+            Ok(serde_json::json!({"code": 0})),
+            Err(Failure::Malformed { detail: detail() }),
+            Err(Failure::Http {
+                status: 502,
+                log_id: None,
+                reset: None,
+            }),
+            Err(Failure::Lark(LarkFault {
+                status: 429,
+                code: 99_991_400,
+                msg: "too many requests".to_owned(),
+                log_id: None,
+                scopes: Vec::new(),
+                reset: Some("1".to_owned()),
+            })),
+        ];
+        for outcome in &answered_ones {
+            assert!(answered(outcome), "{outcome:?}");
+        }
+        // No answer: the slot plus the margin keeps standing in for the count.
+        assert!(!answered(&Err(Failure::Network { detail: detail() })));
+        assert!(!answered(&Err(Failure::Local { detail: detail() })));
+    }
+
+    #[test]
     fn urls_encode_page_tokens_and_path_segments() {
         let base = parse_base_url("http://127.0.0.1:8080").unwrap();
         let url = endpoint_url(
