@@ -107,11 +107,16 @@ mod tests {
         assert!(!needed(&[]));
     }
 
+    /// The test server (`AVIARY_TEST_DATABASE_URL`, as the repository suites read it).
+    fn test_url() -> String {
+        std::env::var("AVIARY_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    }
+
     /// A database of its own for this test: a schema in PostgreSQL's `test` database, or `None`
     /// outside CI when PostgreSQL is not answering.
     async fn postgres_schema() -> Option<(PgPool, String)> {
-        let url = std::env::var("AVIARY_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let url = test_url();
         let admin = match PgPool::connect(&url).await {
             Ok(admin) => admin,
             Err(err) if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
@@ -136,9 +141,7 @@ mod tests {
         let Some((admin, schema)) = postgres_schema().await else {
             return;
         };
-        let url = std::env::var("AVIARY_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        let options = PgConnectOptions::from_str(&url).unwrap().options([
+        let options = PgConnectOptions::from_str(&test_url()).unwrap().options([
             ("statement_timeout", "1000ms"),
             ("search_path", schema.as_str()),
         ]);

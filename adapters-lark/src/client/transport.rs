@@ -481,12 +481,14 @@ impl Transport {
             .map_err(|_| DirectoryError::Unavailable {
                 detail: "the Lark session was closed".to_owned(),
             })?;
-        let ticket = match &self.pacer {
-            Some(pacer) => Some(pacer.acquire(request.api).await),
+        let paced = match &self.pacer {
+            Some(pacer) => Some((pacer, pacer.acquire(request.api).await)),
             None => None,
         };
         let outcome = self.attempt(request, Some(&bearer)).await;
-        if let (Some(pacer), Some(ticket), true) = (&self.pacer, ticket, answered(&outcome)) {
+        if let Some((pacer, ticket)) = paced
+            && answered(&outcome)
+        {
             pacer.answered(ticket, tokio::time::Instant::now());
         }
         Ok((Some(bearer), outcome))

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use futures::channel::oneshot;
 use futures::future::{Either, select, try_join};
-use futures::{FutureExt as _, StreamExt};
+use futures::{FutureExt as _, StreamExt, TryFutureExt as _};
 
 pub use settings::SyncSettings;
 
@@ -631,7 +631,7 @@ impl SyncIntegration {
             self.list_departments(context, &session, &scope, &accepted, run, writer),
             self.store
                 .account_hashes(integration)
-                .map(|read| read.map_err(RunFailure::from)),
+                .map_err(RunFailure::from),
         )
         .await?;
 
