@@ -19,6 +19,9 @@ CONNECTIONS=16
 PG="${AVIARY_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 # The simulator is a custom base URL, which the operator must allow.
 export AVIARY_LARK__ALLOW_CUSTOM_BASE_URL=true
+# This measures the server, not the per-key API limit (600 a minute by default), which would
+# answer nearly every API request 429.
+export AVIARY_HTTP__API_REQUESTS_PER_MINUTE=1000000
 SIM_PORT=9473
 HTTP_PORT=9474
 EMAIL=bench@example.com

@@ -6,6 +6,7 @@
 mod objects;
 mod order;
 mod run_changes;
+mod search;
 
 use async_trait::async_trait;
 use aviary_domain::model::{
@@ -15,7 +16,7 @@ use aviary_domain::model::{
 use aviary_domain::ports::StoreFault;
 use aviary_domain::ports::{AccountQuery, GroupMembers, QueryError, ReadModel};
 use aviary_domain::values::{DepartmentId, GroupId, InstalledAppId, IntegrationId, OpenId, RunId};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query};
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
@@ -30,7 +31,6 @@ use crate::mapping::{
     ACCOUNT_COLUMNS, AccountRow, DEPARTMENT_COLUMNS, DepartmentRow, change_from_row, from_micros,
     held_subject_from_row, run_from_row,
 };
-use crate::migrations::m20261206_000009_read_indexes::SEARCH_HAYSTACK;
 use crate::sync_store::newest_first;
 
 /// `(open_department_id, department_id, name, parent_id, removed_at)` of a department.
@@ -42,19 +42,6 @@ type OutlineRow = (
     Option<i64>,
 );
 
-/// Columns the free-text search looks in.
-const SEARCHABLE: [accounts::Column; 9] = [
-    accounts::Column::Name,
-    accounts::Column::EnName,
-    accounts::Column::Email,
-    accounts::Column::EnterpriseEmail,
-    accounts::Column::Mobile,
-    accounts::Column::OpenId,
-    accounts::Column::UnionId,
-    accounts::Column::UserId,
-    accounts::Column::EmployeeNo,
-];
-
 /// SQL implementation of [`ReadModel`].
 #[derive(Debug, Clone)]
 pub(crate) struct SqlReadModel {
@@ -64,28 +51,6 @@ pub(crate) struct SqlReadModel {
 impl SqlReadModel {
     pub(crate) fn new(shared: Shared) -> Self {
         Self { shared }
-    }
-}
-
-/// `%text%` for LIKE with `\` escaping the wildcards the user typed.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-/// `LOWER(column) LIKE LOWER(pattern) ESCAPE '\'`, in the backend's placeholder syntax.
-fn like_template(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "LOWER(?) LIKE LOWER(?) ESCAPE '\\'",
-        Backend::Postgres => "LOWER($1) LIKE LOWER($2) ESCAPE '\\'",
     }
 }
 
@@ -120,67 +85,9 @@ fn account_filter(backend: Backend, query: &AccountQuery) -> Condition {
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let pattern = contains_pattern(search);
-        if let Some(candidates) = search_candidates(backend, search) {
-            filter = filter.add(candidates);
-        }
-        let mut any = Condition::any();
-        for column in SEARCHABLE {
-            any = any.add(Expr::cust_with_exprs(
-                like_template(backend),
-                [
-                    Expr::col((accounts::Entity, column)),
-                    Expr::val(pattern.clone()),
-                ],
-            ));
-        }
-        filter = filter.add(any);
+        filter = filter.add(search::condition(backend, query.integration, search));
     }
     filter
-}
-
-/// The accounts the search index names for `search` (a superset of the matches, which the
-/// column conditions then narrow): SQLite's FTS5 trigram table needs three characters, and
-/// PostgreSQL's trigram index serves a `LIKE` on the haystack expression it indexes (without
-/// the index the condition is still right, only not faster).
-fn search_candidates(backend: Backend, search: &str) -> Option<SimpleExpr> {
-    match backend {
-        Backend::Sqlite => sqlite_trigrams(search).map(|all| {
-            Expr::cust_with_values(
-                "\"accounts\".rowid IN (SELECT rowid FROM accounts_search WHERE accounts_search MATCH ?)",
-                [all],
-            )
-        }),
-        Backend::Postgres => Some(Expr::cust_with_values(
-            format!("LOWER({SEARCH_HAYSTACK}) LIKE LOWER($1) ESCAPE '\\'"),
-            [contains_pattern(search)],
-        )),
-    }
-}
-
-/// Trigrams of a search the SQLite index is asked for at most: any subset of them still names
-/// every match, and a bounded query stays quick.
-const MAX_TRIGRAMS: usize = 16;
-
-/// The FTS5 query naming accounts that hold every trigram of `search` (each an FTS5 string:
-/// in double quotes, quotes doubled), or `None` below three characters. The index keeps no
-/// positions (`detail=none`), so this is a superset of the accounts containing the text.
-fn sqlite_trigrams(search: &str) -> Option<String> {
-    let chars: Vec<char> = search.chars().collect();
-    let mut trigrams: Vec<String> = chars
-        .windows(3)
-        .map(|window| window.iter().collect::<String>())
-        .collect();
-    trigrams.sort_unstable();
-    trigrams.dedup();
-    trigrams.truncate(MAX_TRIGRAMS);
-    (!trigrams.is_empty()).then(|| {
-        trigrams
-            .iter()
-            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    })
 }
 
 /// A group's members: one of its users, or in one of its departments.
@@ -591,50 +498,5 @@ impl ReadModel for SqlReadModel {
         rows.into_iter()
             .map(|row| held_subject_from_row(row).map_err(QueryError::from))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_patterns_escape_wildcards() {
-        assert_eq!(contains_pattern("ann"), "%ann%");
-        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
-    }
-
-    #[test]
-    fn search_binds_column_and_pattern_on_both_backends() {
-        use sea_orm::{DbBackend, QueryTrait as _};
-        let mut query = AccountQuery::all(IntegrationId::from_uuid(uuid::Uuid::nil()));
-        query.search = Some("Bob".to_owned());
-        for (backend, db) in [
-            (Backend::Sqlite, DbBackend::Sqlite),
-            (Backend::Postgres, DbBackend::Postgres),
-        ] {
-            let sql = accounts::Entity::find()
-                .filter(account_filter(backend, &query))
-                .build(db)
-                .to_string();
-            assert!(
-                sql.contains(r#"LOWER("accounts"."name") LIKE LOWER('%Bob%') ESCAPE '\'"#),
-                "{sql}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_sqlite_search_asks_for_each_distinct_trigram_quoted_and_at_most_sixteen() {
-        assert_eq!(sqlite_trigrams("ab"), None);
-        assert_eq!(
-            sqlite_trigrams("Smith").unwrap(),
-            r#""Smi" AND "ith" AND "mit""#
-        );
-        assert_eq!(sqlite_trigrams("aaaa").unwrap(), r#""aaa""#);
-        assert_eq!(sqlite_trigrams("a\"b\"").unwrap(), r#""""b""" AND "a""b""#);
-        assert_eq!(sqlite_trigrams("张伟伟").unwrap(), r#""张伟伟""#);
-        let long = "abcdefghijklmnopqrstuvwxyz";
-        assert_eq!(sqlite_trigrams(long).unwrap().matches(" AND ").count(), 15);
     }
 }

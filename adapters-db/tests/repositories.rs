@@ -1806,9 +1806,13 @@ async fn account_listing_filters_one_by_one_and_together() {
             "employee number"
         );
         assert_eq!(
-            ids(&list(search("on_ou_a")).await),
+            ids(&list(search("on_ou_a_admin")).await),
             ["ou_a_admin"],
-            "union id"
+            "the whole union id"
+        );
+        assert!(
+            list(search("on_ou_a")).await.is_empty(),
+            "not a part of one"
         );
         assert_eq!(
             ids(&list(search("carl_100%")).await),

@@ -215,7 +215,8 @@ pub struct AccountsListArgs {
     /// departments (and below them).
     #[arg(long)]
     pub group: Option<String>,
-    /// Text to find in names, emails, mobile, ids or employee number.
+    /// Text to find in names, emails, mobile, user id or employee number, or a whole open or
+    /// union id.
     #[arg(long)]
     pub search: Option<String>,
     /// Include accounts removed from the tenant.

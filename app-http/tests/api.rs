@@ -431,9 +431,9 @@ async fn account_filters_match_the_cli_use_case() {
             },
         ),
         (
-            format!("search={}", &fx.frozen[..6]),
+            format!("search={}", fx.frozen),
             AccountFilter {
-                search: Some(fx.frozen[..6].to_owned()),
+                search: Some(fx.frozen.clone()),
                 ..AccountFilter::default()
             },
         ),

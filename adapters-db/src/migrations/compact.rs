@@ -14,7 +14,7 @@ use std::time::Instant;
 use sea_orm::sqlx::PgPool;
 use sea_orm::{ConnectionTrait as _, DbErr, RuntimeErr};
 
-use super::m20261206_000009_read_indexes::rebuild_sqlite_search;
+use super::m20261207_000017_whole_id_search::rebuild_sqlite_search;
 use crate::connect::{Backend, Shared};
 
 /// The migrations that create the schema: a run that applies it has nothing to compact.

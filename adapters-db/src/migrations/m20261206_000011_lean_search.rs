@@ -7,7 +7,7 @@
 use sea_orm::{ConnectionTrait as _, DbBackend};
 use sea_orm_migration::prelude::*;
 
-use super::m20261206_000009_read_indexes::rebuild_sqlite_search;
+use super::m20261206_000009_read_indexes::{FIRST_HAYSTACK, rebuild_sqlite_search_with};
 
 #[derive(DeriveMigrationName)]
 pub(super) struct Migration;
@@ -27,7 +27,7 @@ async fn recreate(manager: &SchemaManager<'_>, detail: &str) -> Result<(), DbErr
         ))
         .await?;
     connection
-        .execute_unprepared(&rebuild_sqlite_search())
+        .execute_unprepared(&rebuild_sqlite_search_with(FIRST_HAYSTACK))
         .await?;
     Ok(())
 }

@@ -15,13 +15,14 @@ mod m20251126_000005_run_warnings;
 mod m20251126_000006_account_sort_indexes;
 mod m20261206_000007_presence_and_holds;
 mod m20261206_000008_groups_and_apps;
-pub(crate) mod m20261206_000009_read_indexes;
+mod m20261206_000009_read_indexes;
 mod m20261206_000010_lean_accounts;
 mod m20261206_000011_lean_search;
 mod m20261206_000012_lean_departments;
 mod m20261206_000014_api_key_scopes;
 mod m20261207_000015_primary_key_record;
 mod m20261207_000016_refresh_claims;
+pub(crate) mod m20261207_000017_whole_id_search;
 
 /// Key of the PostgreSQL advisory lock that serialises concurrent migrators ("aviarymg").
 const MIGRATION_LOCK_KEY: i64 = 0x6176_6961_7279_6d67;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_api_key_scopes::Migration),
             Box::new(m20261207_000015_primary_key_record::Migration),
             Box::new(m20261207_000016_refresh_claims::Migration),
+            Box::new(m20261207_000017_whole_id_search::Migration),
         ]
     }
 }

@@ -372,6 +372,21 @@ async fn check_upgraded(url: &str, tenants: &[Tenant]) {
             found, expected,
             "the rebuilt search index finds what a scan finds"
         );
+        let last = accounts.last().map(|a| &a.state.profile).unwrap();
+        let union = last.union_id.clone().unwrap();
+        for (text, expected) in [
+            (union.clone(), vec![last.open_id.clone()]),
+            (union[..6].to_owned(), vec![]),
+        ] {
+            let search = AccountQuery {
+                search: Some(text),
+                include_removed: true,
+                ..AccountQuery::all(id)
+            };
+            let found = db.read_model().accounts(&search).await.unwrap();
+            let found: Vec<OpenId> = found.iter().map(|a| a.state.open_id().clone()).collect();
+            assert_eq!(found, expected, "a union id matches whole, never by a part");
+        }
         let everything = AccountQuery {
             include_removed: true,
             ..AccountQuery::all(id)

@@ -159,18 +159,14 @@ async fn the_search_index_finds_what_a_column_scan_finds_after_renames_and_remov
         assert_eq!(found(&ctx, &integration, "5555 0").await, ["ou_3"]);
         assert_eq!(found(&ctx, &integration, "\"Q\"").await, ["ou_3"]);
         assert_eq!(found(&ctx, &integration, "100%_").await, ["ou_3"]);
-        assert_eq!(
-            found(&ctx, &integration, "on_ou_4").await,
-            ["ou_4"],
-            "union id"
-        );
         assert!(found(&ctx, &integration, "annsmi").await.is_empty());
         assert_eq!(found(&ctx, &integration, "a smi").await, ["ou_1"]);
         // Shorter than a trigram: answered by the scan alone.
         assert_eq!(found(&ctx, &integration, "Bo").await, ["ou_2"]);
         assert_eq!(
-            found(&ctx, &integration, "ou").await,
-            ["ou_1", "ou_2", "ou_3", "ou_4"]
+            found(&ctx, &integration, "on_ou_4").await,
+            ["ou_4"],
+            "union id"
         );
 
         // A rename moves the account in the index; a removal keeps it findable with
@@ -208,6 +204,65 @@ async fn the_search_index_finds_what_a_column_scan_finds_after_renames_and_remov
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_and_union_ids_are_found_whole_and_never_by_a_part() {
+    on_each_backend(|ctx: Ctx| async move {
+        let integration = registered(&ctx, "Ids").await;
+        let (lease, _run) = lease_and_run(&ctx, &integration).await;
+        let (open, union) = (
+            "ou_7d8a6e6df7621556ce0d21922b676706",
+            "on_94a1ee5551019f18cd73d9f111898cf2",
+        );
+        let people = vec![
+            account(&integration, open, |p| {
+                p.union_id = Some(union.to_owned());
+                p.user_id = Some("3e3cf96b".to_owned());
+                p.name = Some("Dee Lin".to_owned());
+                p.email = Some("dee@example.com".to_owned());
+                p.employee_no = Some("7731".to_owned());
+            }),
+            account(&integration, "ou_5f0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d", |p| {
+                p.union_id = Some("on_0123456789abcdef7731fedcba987654".to_owned());
+                p.user_id = Some("g12345ab".to_owned());
+                p.name = Some("Kai Wu".to_owned());
+                p.email = Some("kai@example.com".to_owned());
+                p.employee_no = None;
+            }),
+        ];
+        write(
+            &ctx,
+            &lease,
+            WriteBatch {
+                accounts: people,
+                ..WriteBatch::default()
+            },
+            at(20),
+        )
+        .await;
+
+        assert_eq!(found(&ctx, &integration, open).await, [open], "open id");
+        assert_eq!(found(&ctx, &integration, union).await, [open], "union id");
+        assert_eq!(
+            found(&ctx, &integration, " 3e3cf9").await,
+            [open],
+            "user id"
+        );
+        // Kai's union id holds 7731 and Dee's open id 7621: only Dee's employee number counts.
+        assert_eq!(found(&ctx, &integration, "7731").await, [open]);
+        for part in [
+            "7621556",
+            "ou_7d8a",
+            "94a1ee",
+            "on_",
+            "ou_",
+            "OU_7D8A6E6DF7621556CE0D21922B676706",
+        ] {
+            assert!(found(&ctx, &integration, part).await.is_empty(), "{part}");
+        }
+    })
+    .await;
+}
+
 /// The names of the database's indexes (and SQLite's virtual tables) on `accounts`.
 async fn account_indexes(ctx: &Ctx) -> Vec<String> {
     let sql = match ctx.backend() {
@@ -240,7 +295,7 @@ async fn the_status_and_search_indexes_exist() {
             // The local test server ships pg_trgm; elsewhere the index may be missing.
             aviary_adapters_db::Backend::Postgres => "ix_accounts_search",
         };
-        for index in ["ix_accounts_current_status", search] {
+        for index in ["ix_accounts_current_status", "ix_accounts_union_id", search] {
             assert!(names.iter().any(|n| n == index), "{index} in {names:?}");
         }
     })

@@ -36,7 +36,7 @@ pub struct ListParams {
     /// A user group's id, custom group id or name: its user members and everyone in its
     /// member departments (and below them).
     group: Option<String>,
-    /// Text in names, emails, mobile, ids or employee number.
+    /// Text in names, emails, mobile, user id or employee number, or a whole open or union id.
     search: Option<String>,
     /// `true`: accounts removed from the tenant too.
     #[param(value_type = Option<bool>, default = false)]

@@ -240,9 +240,9 @@ async fn filters_and_sorting_agree_with_the_use_case_and_the_api() {
             },
         ),
         (
-            format!("search={}&include_removed=true", &fx.deleted[..8]),
+            format!("search={}&include_removed=true", fx.deleted),
             AccountFilter {
-                search: Some(fx.deleted[..8].to_owned()),
+                search: Some(fx.deleted.clone()),
                 include_removed: true,
                 ..ui_default()
             },

@@ -22,7 +22,8 @@ pub struct AccountQuery {
     /// The account is a member of a group: one of these users, or in one of these departments
     /// (the group's own and those below them).
     pub members_of: Option<GroupMembers>,
-    /// Case-insensitive substring of name, English name, emails, mobile, ids or employee number.
+    /// Case-insensitive part of a name, English name, email, mobile, user id or employee
+    /// number, or a whole open id or union id (opaque ids: a part of one names nothing).
     pub search: Option<String>,
     pub include_removed: bool,
     /// The order of the listing (see [`AccountSort`]: ties broken by `open_id`, missing values
