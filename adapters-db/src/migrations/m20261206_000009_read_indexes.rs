@@ -32,7 +32,7 @@ pub(super) const FIRST_HAYSTACK: &str = "COALESCE(name, '') || CHR(31) || COALES
      || COALESCE(employee_no, '')";
 
 /// The columns `FIRST_HAYSTACK` joins, whose updates its trigger follows.
-const FIRST_COLUMNS: &str =
+pub(super) const FIRST_COLUMNS: &str =
     "name, en_name, email, enterprise_email, mobile, open_id, union_id, user_id, employee_no";
 
 /// `haystack` (a PostgreSQL expression over bare column names that contains no bare `open_id`

@@ -17,7 +17,8 @@ use sea_orm::{ConnectionTrait as _, DbBackend};
 use sea_orm_migration::prelude::*;
 
 use super::m20261206_000009_read_indexes::{
-    FIRST_HAYSTACK, postgres_search_index, rebuild_sqlite_search_with, sqlite_search_triggers,
+    FIRST_COLUMNS, FIRST_HAYSTACK, postgres_search_index, rebuild_sqlite_search_with,
+    sqlite_search_triggers,
 };
 
 #[derive(DeriveMigrationName)]
@@ -32,10 +33,6 @@ pub(crate) const SEARCH_HAYSTACK: &str = "COALESCE(name, '') || CHR(31) || COALE
 
 /// The columns `SEARCH_HAYSTACK` joins, whose updates SQLite's trigger follows.
 const SEARCH_COLUMNS: &str = "name, en_name, email, enterprise_email, mobile, user_id, employee_no";
-
-/// The columns the first haystack joined.
-const FIRST_COLUMNS: &str =
-    "name, en_name, email, enterprise_email, mobile, open_id, union_id, user_id, employee_no";
 
 /// (Re)fills SQLite's search index from the account rows (also after a `VACUUM`, which may
 /// renumber the rowids it is keyed by).
